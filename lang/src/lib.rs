@@ -2,19 +2,33 @@
 //!
 //! - [`lexer`]: logos tokens, Go's semicolon insertion, block-brace tagging.
 //! - [`parser`] (+ `grammar.lalrpop`): LR(1) parser to the [`ast`], with
-//!   statement-level error recovery.
-//! - `resolve`: scopes; locals, captured locals, upvalues, module globals,
+//!   statement-level error recovery and a bound on nesting depth.
+//! - [`resolve`]: scopes; locals, captured locals, upvalues, module globals,
 //!   builtins; the static errors of the language.
-//! - `compile`: the AST to register bytecode ([`bytecode`]), one `Proto` per function.
-//! - `disasm`: the readable listing `weft disasm` prints.
+//! - [`compile`]: the AST to register bytecode ([`bytecode`]), one `Proto` per
+//!   function, every heap store a barriered instruction.
+//! - [`program`]: loads an entry file and its file-module imports.
+//! - [`disasm`]: the listing `weft disasm` prints.
 //! - [`diag`]: diagnostics and their rendering with ariadne.
 //!
 //! Invariant: nothing in this crate panics on any input; every problem with
-//! the input is a [`diag::Diagnostic`].
+//! the input is a [`diag::Diagnostic`]. Recursive passes are safe because the
+//! lexer bounds bracket nesting and the parser bounds expression depth.
 #![forbid(unsafe_code)]
 
 pub mod ast;
+pub mod bytecode;
+pub mod compile;
 pub mod diag;
+pub mod disasm;
 pub mod lexer;
 pub mod parser;
+pub mod program;
+pub mod resolve;
 pub mod span;
+
+pub use diag::FileDiagnostics;
+pub use program::{compile_program_source, load_program, Program};
+
+/// The language version, printed by `weft --version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
