@@ -780,7 +780,7 @@ impl<'a> Compiler<'a> {
         // on the right are evaluated first, then the stores happen left to right.
         let mut targets = Vec::with_capacity(lhs.len());
         for e in lhs {
-            targets.push(self.prepare_target(e));
+            targets.push(self.prepare_target(e, false));
         }
         let base = self.eval_multi(rhs, lhs.len(), span);
         for (i, t) in targets.into_iter().enumerate() {
@@ -806,21 +806,33 @@ impl<'a> Compiler<'a> {
                 _ => {}
             }
         }
-        let t = self.prepare_target(target);
+        // Expressions cannot assign to a register local, so with one target the
+        // container and key can be read in place.
+        let t = self.prepare_target(target, true);
         let v = self.expr_any(value);
         self.store_target(t, v);
     }
 
-    fn prepare_target(&mut self, e: &Expr) -> Target {
+    /// Evaluates the operands of an assignment target. `in_place` allows reading
+    /// locals where they are; with several targets they are copied, because an
+    /// earlier store may change a local before a later target is stored.
+    fn prepare_target(&mut self, e: &Expr, in_place: bool) -> Target {
+        let mut operand = |c: &mut Self, e: &Expr| {
+            if in_place {
+                c.expr_any(e)
+            } else {
+                c.expr_to_temp(e)
+            }
+        };
         match &e.kind {
             ExprKind::Name(id) => Target::Name(id.clone()),
             ExprKind::Index(c, k) => {
-                let c = self.expr_to_temp(c);
-                let k = self.expr_to_temp(k);
+                let c = operand(self, c);
+                let k = operand(self, k);
                 Target::Index(c, k)
             }
             ExprKind::Field(obj, name) => {
-                let o = self.expr_to_temp(obj);
+                let o = operand(self, obj);
                 let k = self.name_const(&name.name, name.span);
                 Target::Field(o, k)
             }
@@ -1078,7 +1090,7 @@ impl<'a> Compiler<'a> {
                         c.bind_local(id, src);
                     }
                 } else {
-                    let t = c.prepare_target(e);
+                    let t = c.prepare_target(e, true);
                     c.store_target(t, src);
                 }
             }
@@ -1252,7 +1264,7 @@ impl<'a> Compiler<'a> {
                                     c.finish_decl(id, r);
                                 }
                             } else {
-                                let t = c.prepare_target(e);
+                                let t = c.prepare_target(e, true);
                                 c.store_target(t, src);
                             }
                         }
