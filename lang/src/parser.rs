@@ -247,6 +247,56 @@ pub fn build_consts(raw: Vec<RawConstSpec>) -> PResult<Vec<ValueSpec>> {
     Ok(out)
 }
 
+/// Longest `else if` chain and label chain accepted: they nest in the tree
+/// without brackets, so the lexer's bracket bound does not cover them.
+pub const MAX_CHAIN: usize = 1000;
+
+pub fn if_stmt(
+    init: Option<Box<Stmt>>,
+    cond: Expr,
+    then: Block,
+    els: Option<Box<Stmt>>,
+) -> PResult<StmtKind> {
+    let mut length = 0;
+    let mut cursor = els.as_deref();
+    while let Some(Stmt {
+        kind: StmtKind::If { els: next, .. },
+        ..
+    }) = cursor
+    {
+        length += 1;
+        if length > MAX_CHAIN {
+            return user(
+                cond.span,
+                format!("else-if chain too long (more than {MAX_CHAIN} branches)"),
+            );
+        }
+        cursor = next.as_deref();
+    }
+    Ok(StmtKind::If {
+        init,
+        cond,
+        then,
+        els,
+    })
+}
+
+pub fn labeled(label: Ident, stmt: Stmt) -> PResult<StmtKind> {
+    let mut length = 0;
+    let mut cursor = &stmt;
+    while let StmtKind::Labeled { stmt: inner, .. } = &cursor.kind {
+        length += 1;
+        if length > 16 {
+            return user(label.span, "too many labels on one statement");
+        }
+        cursor = inner;
+    }
+    Ok(StmtKind::Labeled {
+        label,
+        stmt: Box::new(stmt),
+    })
+}
+
 pub fn range_for(lhs: Vec<Expr>, define: bool, expr: Expr, body: Block) -> PResult<StmtKind> {
     if lhs.len() > 2 {
         return user(
