@@ -733,7 +733,7 @@ impl<'a> Compiler<'a> {
             return;
         }
         match self.res.uses.get(&id.span.start).copied() {
-            Some(Res::Global(g)) if self.res.decls.get(&id.span.start).is_none() => {
+            Some(Res::Global(g)) if !self.res.decls.contains_key(&id.span.start) => {
                 self.emit(Op::SetGlobal { g: Glob(g), b: r });
             }
             _ => {
@@ -817,7 +817,7 @@ impl<'a> Compiler<'a> {
     /// locals where they are; with several targets they are copied, because an
     /// earlier store may change a local before a later target is stored.
     fn prepare_target(&mut self, e: &Expr, in_place: bool) -> Target {
-        let mut operand = |c: &mut Self, e: &Expr| {
+        let operand = |c: &mut Self, e: &Expr| {
             if in_place {
                 c.expr_any(e)
             } else {
@@ -859,12 +859,10 @@ impl<'a> Compiler<'a> {
                 Some(slot) if slot.in_cell => {
                     self.emit(Op::SetCell { a: slot.reg, b: v });
                 }
-                Some(slot) => {
-                    if slot.reg != v {
-                        self.emit(Op::Move { a: slot.reg, b: v });
-                    }
+                Some(slot) if slot.reg != v => {
+                    self.emit(Op::Move { a: slot.reg, b: v });
                 }
-                None => {}
+                _ => {}
             },
             Some(Res::Upvalue(u)) => {
                 self.emit(Op::SetUpval { u: Upv(u), b: v });

@@ -21,6 +21,7 @@ pub mod bytecode;
 pub mod compile;
 pub mod diag;
 pub mod disasm;
+pub mod gen;
 pub mod lexer;
 pub mod parser;
 pub mod program;

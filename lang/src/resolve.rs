@@ -337,11 +337,9 @@ impl<'a> Resolver<'a> {
     fn params_and_body(&mut self, lit: &FuncLit) {
         let mut seen: HashMap<Rc<str>, Span> = HashMap::new();
         for p in &lit.params {
-            if &*p.name != "_" {
-                if seen.insert(p.name.clone(), p.span).is_some() {
-                    self.error(p.span, format!("duplicate argument {}", p.name));
-                    continue;
-                }
+            if &*p.name != "_" && seen.insert(p.name.clone(), p.span).is_some() {
+                self.error(p.span, format!("duplicate argument {}", p.name));
+                continue;
             }
             self.declare_local(p, BindingKind::Param);
         }

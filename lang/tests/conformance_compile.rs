@@ -77,3 +77,16 @@ fn every_conformance_program_compiles_or_fails_where_expected() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn generated_large_program_compiles() {
+    let src = weft_lang::gen::large_program(10_000);
+    assert!(
+        src.lines().count() >= 9_000,
+        "{} lines",
+        src.lines().count()
+    );
+    if let Err(errors) = weft_lang::compile_program_source("big.weft", &src) {
+        panic!("{:?}", errors[0].headlines());
+    }
+}

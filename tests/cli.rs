@@ -1,0 +1,163 @@
+//! The `weft` command line as a user meets it: exit statuses, the first line
+//! of each diagnostic (`file:LINE:COL: message`), `--version`, `disasm`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn weft(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("weft runs")
+}
+
+fn scratch(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("weft-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), contents).unwrap();
+    dir
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn check_accepts_a_valid_program_silently() {
+    let dir = scratch(
+        "ok.weft",
+        b"import \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hi\")\n}\n",
+    );
+    let out = weft(&["check", "ok.weft"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+}
+
+#[test]
+fn check_reports_every_error_sorted_with_file_line_col_first() {
+    let dir = scratch(
+        "bad.weft",
+        b"func main() {\n\ty = 1\n\tx := 1 @ 2\n\tbreak\n}\n",
+    );
+    let out = weft(&["check", "bad.weft"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stderr(&out);
+    let headlines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("bad.weft:"))
+        .collect();
+    assert_eq!(
+        headlines.len(),
+        1,
+        "a lexical error stops before name resolution: {text}"
+    );
+    assert!(
+        headlines[0].starts_with("bad.weft:3:9: invalid character"),
+        "{text}"
+    );
+    // Without the lexical error, the resolver's errors come out sorted.
+    let dir = scratch(
+        "bad2.weft",
+        b"func main() {\n\ty = 1\n\tbreak\n\tcontinue\n}\n",
+    );
+    let text = stderr(&weft(&["check", "bad2.weft"], &dir));
+    let headlines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("bad2.weft:"))
+        .collect();
+    assert_eq!(headlines.len(), 3, "{text}");
+    assert!(headlines[0].starts_with("bad2.weft:2:2: undefined: y"));
+    assert!(headlines[1].starts_with("bad2.weft:3:2: break"));
+    assert!(headlines[2].starts_with("bad2.weft:4:2: continue"));
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour when stderr is not a terminal"
+    );
+}
+
+#[test]
+fn several_syntax_errors_are_reported_in_one_run() {
+    let dir = scratch(
+        "syn.weft",
+        b"func main() {\n\tx := (1 +\n\ty := 2\n\tz := )\n}\n",
+    );
+    let text = stderr(&weft(&["check", "syn.weft"], &dir));
+    let n = text.lines().filter(|l| l.starts_with("syn.weft:")).count();
+    assert!(n >= 2, "expected several syntax errors:\n{text}");
+}
+
+#[test]
+fn garbage_input_is_a_diagnostic_not_a_crash() {
+    let bytes: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let dir = scratch("noise.weft", &bytes);
+    let out = weft(&["check", "noise.weft"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+#[test]
+fn missing_file_is_reported() {
+    let dir = scratch("x.weft", b"");
+    let out = weft(&["check", "nope.weft"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot read nope.weft"));
+}
+
+#[test]
+fn disasm_lists_functions_with_barrier_counts() {
+    let dir = scratch("d.weft", b"m := {}\nfunc main() {\n\tm[1] = 2\n}\n");
+    let out = weft(&["disasm", "d.weft"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("function main.main"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("SetIndex") && l.contains(" wb ")),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("\nfunction ").count(),
+        text.lines().filter(|l| l.starts_with("barriers: ")).count()
+    );
+}
+
+#[test]
+fn version_and_help() {
+    let dir = std::env::temp_dir();
+    let out = weft(&["--version"], &dir);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("weft "));
+    let out = weft(&["--help"], &dir);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("check") && help.contains("disasm") && help.contains("run"));
+}
+
+#[test]
+fn shebang_line_is_allowed() {
+    let dir = scratch("sh.weft", b"#!/usr/bin/env weft\nprintln(1)\n");
+    let out = weft(&["check", "sh.weft"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn import_cycles_and_unexported_names_are_errors() {
+    let dir = scratch("a.weft", b"import \"./b.weft\"\nX := 1\n");
+    std::fs::write(dir.join("b.weft"), b"import \"./a.weft\"\nY := 2\n").unwrap();
+    let text = stderr(&weft(&["check", "a.weft"], &dir));
+    assert!(text.contains("import cycle not allowed"), "{text}");
+    std::fs::write(dir.join("m.weft"), b"func hidden() {}\nfunc Shown() {}\n").unwrap();
+    std::fs::write(
+        dir.join("use.weft"),
+        b"import \"./m.weft\"\nm.Shown()\nm.hidden()\n",
+    )
+    .unwrap();
+    let text = stderr(&weft(&["check", "use.weft"], &dir));
+    assert!(
+        text.starts_with("use.weft:3:3: cannot refer to unexported name m.hidden"),
+        "{text}"
+    );
+}
