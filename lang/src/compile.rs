@@ -71,6 +71,8 @@ struct FnState {
     locals: HashMap<BindingId, LocalSlot>,
     breaks: Vec<BreakCtx>,
     n_closures: u32,
+    /// A function literal (its own literals are named `parent.N`, not `parent.funcN`).
+    is_literal: bool,
 }
 
 #[derive(Hash, PartialEq, Eq)]
@@ -201,6 +203,7 @@ impl<'a> Compiler<'a> {
             locals: HashMap::new(),
             breaks: Vec::new(),
             n_closures: 0,
+            is_literal: false,
         });
     }
 
@@ -410,6 +413,7 @@ impl<'a> Compiler<'a> {
                 &decl.func,
                 Rc::from(name.as_str()),
                 decl.receiver.as_ref().map(|(r, _)| r),
+                false,
             );
             let r = self.alloc_reg(decl.name.span);
             self.closure(proto, r);
@@ -443,10 +447,17 @@ impl<'a> Compiler<'a> {
     }
 
     /// Compiles a function body into a nested proto of the current function.
-    fn function(&mut self, lit: &FuncLit, name: Rc<str>, receiver: Option<&Ident>) -> u16 {
+    fn function(
+        &mut self,
+        lit: &FuncLit,
+        name: Rc<str>,
+        receiver: Option<&Ident>,
+        is_literal: bool,
+    ) -> u16 {
         let line = self.line_of(lit.span);
         let saved_line = self.cur_line;
         self.push_fn(name, line);
+        self.f().is_literal = is_literal;
         self.cur_line = line;
         let upvalues = self
             .res
@@ -525,11 +536,7 @@ impl<'a> Compiler<'a> {
         f.n_closures += 1;
         let n = f.n_closures;
         let parent = f.proto.name.clone();
-        let is_closure = parent
-            .rsplit('.')
-            .next()
-            .is_some_and(|last| last.starts_with("func") || last.parse::<u32>().is_ok());
-        if is_closure {
+        if f.is_literal {
             Rc::from(format!("{parent}.{n}").as_str())
         } else {
             Rc::from(format!("{parent}.func{n}").as_str())
@@ -1297,7 +1304,7 @@ impl<'a> Compiler<'a> {
                     n: Count(0),
                 });
             }
-            [single] if matches!(single.kind, ExprKind::Call { .. }) => {
+            [single] if self.is_multi_valued_call(single) => {
                 let base = Reg(self.mark().min(MAX_REGISTERS - 1) as u8);
                 self.call(single, base, MULTI);
                 self.cur_line = self.line_of(span);
@@ -1329,7 +1336,7 @@ impl<'a> Compiler<'a> {
         };
         let base = self.alloc_reg(call.span);
         let method = match &func.kind {
-            ExprKind::Field(obj, name) if !self.is_builtin_name(func) => {
+            ExprKind::Field(obj, name) => {
                 self.expr_into(obj, base);
                 Some(self.name_const(&name.name, name.span))
             }
@@ -1367,11 +1374,22 @@ impl<'a> Compiler<'a> {
         };
     }
 
-    fn is_builtin_name(&self, e: &Expr) -> bool {
-        matches!(
-            e.as_name().and_then(|id| self.res.uses.get(&id.span.start)),
-            Some(Res::Builtin(_))
-        )
+    /// A call that may return several values (`f(g())`, `return g()`): any call
+    /// except the builtins compiled to their own single-result instruction,
+    /// which do not set the frame's top.
+    fn is_multi_valued_call(&self, e: &Expr) -> bool {
+        let ExprKind::Call { func, .. } = &e.kind else {
+            return false;
+        };
+        match func
+            .as_name()
+            .and_then(|id| self.res.uses.get(&id.span.start))
+        {
+            Some(Res::Builtin(b)) => {
+                !matches!(BUILTINS[*b as usize], "len" | "append" | "recover" | "make")
+            }
+            _ => true,
+        }
     }
 
     // ------------------------------------------------------------ expressions
@@ -1458,7 +1476,7 @@ impl<'a> Compiler<'a> {
             }),
             ExprKind::Func(lit) => {
                 let name = self.func_literal_name();
-                let p = self.function(lit, name, None);
+                let p = self.function(lit, name, None, true);
                 self.closure(p, dst);
             }
             ExprKind::Unary(op, x) => {
@@ -1802,7 +1820,7 @@ impl<'a> Compiler<'a> {
     /// Evaluates call arguments into the registers after the callee; returns their count.
     fn args_into(&mut self, args: &[Expr], span: Span) -> Count {
         if let [single] = args {
-            if matches!(single.kind, ExprKind::Call { .. }) {
+            if self.is_multi_valued_call(single) {
                 // f(g()): every result of g is an argument of f.
                 let base = Reg(self.mark().min(MAX_REGISTERS - 1) as u8);
                 self.call(single, base, MULTI);
