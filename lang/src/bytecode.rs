@@ -87,11 +87,37 @@ pub struct ShowCtx<'a> {
 /// How an operand prints in `weft disasm`.
 pub trait Operand {
     fn show(&self, ctx: &ShowCtx) -> String;
+
+    /// Whether the operand is in range for its function (see [`crate::verify`]).
+    fn check(&self, ctx: &CheckCtx) -> Result<(), String>;
+}
+
+/// What the verifier knows when it checks one instruction's operands.
+pub struct CheckCtx<'a> {
+    pub proto: &'a Proto,
+    pub pc: usize,
+    pub n_globals: usize,
+    pub n_imports: usize,
+}
+
+fn in_range(what: &str, index: usize, limit: usize) -> Result<(), String> {
+    if index < limit {
+        Ok(())
+    } else {
+        Err(format!("{what} {index} out of range (limit {limit})"))
+    }
 }
 
 impl Operand for Reg {
     fn show(&self, _: &ShowCtx) -> String {
         format!("r{}", self.0)
+    }
+    fn check(&self, ctx: &CheckCtx) -> Result<(), String> {
+        in_range(
+            "register",
+            self.0 as usize,
+            ctx.proto.max_registers as usize,
+        )
     }
 }
 impl Operand for Kst {
@@ -101,6 +127,9 @@ impl Operand for Kst {
             None => format!("k{}(?)", self.0),
         }
     }
+    fn check(&self, ctx: &CheckCtx) -> Result<(), String> {
+        in_range("constant", self.0 as usize, ctx.proto.constants.len())
+    }
 }
 impl Operand for Glob {
     fn show(&self, ctx: &ShowCtx) -> String {
@@ -108,6 +137,9 @@ impl Operand for Glob {
             Some(name) => format!("g{}({})", self.0, name),
             None => format!("g{}", self.0),
         }
+    }
+    fn check(&self, ctx: &CheckCtx) -> Result<(), String> {
+        in_range("global", self.0 as usize, ctx.n_globals)
     }
 }
 impl Operand for Upv {
@@ -117,10 +149,20 @@ impl Operand for Upv {
             None => format!("u{}", self.0),
         }
     }
+    fn check(&self, ctx: &CheckCtx) -> Result<(), String> {
+        in_range("upvalue", self.0 as usize, ctx.proto.upvalues.len())
+    }
 }
 impl Operand for Jump {
     fn show(&self, ctx: &ShowCtx) -> String {
         format!("->{}", ctx.pc as i64 + 1 + self.0 as i64)
+    }
+    fn check(&self, ctx: &CheckCtx) -> Result<(), String> {
+        in_range(
+            "jump target",
+            (ctx.pc as i64 + 1 + self.0 as i64).max(-1) as usize,
+            ctx.proto.code.len(),
+        )
     }
 }
 impl Operand for Count {
@@ -131,10 +173,16 @@ impl Operand for Count {
             self.0.to_string()
         }
     }
+    fn check(&self, _: &CheckCtx) -> Result<(), String> {
+        Ok(())
+    }
 }
 impl Operand for Imm {
     fn show(&self, _: &ShowCtx) -> String {
         self.0.to_string()
+    }
+    fn check(&self, _: &CheckCtx) -> Result<(), String> {
+        Ok(())
     }
 }
 impl Operand for ProtoIdx {
@@ -143,6 +191,9 @@ impl Operand for ProtoIdx {
             Some(p) => format!("p{}({})", self.0, p.name),
             None => format!("p{}", self.0),
         }
+    }
+    fn check(&self, ctx: &CheckCtx) -> Result<(), String> {
+        in_range("prototype", self.0 as usize, ctx.proto.protos.len())
     }
 }
 impl Operand for BuiltinIdx {
@@ -153,10 +204,16 @@ impl Operand for BuiltinIdx {
             .unwrap_or("?")
             .to_string()
     }
+    fn check(&self, _: &CheckCtx) -> Result<(), String> {
+        in_range("builtin", self.0 as usize, BUILTINS.len())
+    }
 }
 impl Operand for ImportIdx {
     fn show(&self, _: &ShowCtx) -> String {
         format!("i{}", self.0)
+    }
+    fn check(&self, ctx: &CheckCtx) -> Result<(), String> {
+        in_range("import", self.0 as usize, ctx.n_imports)
     }
 }
 impl Operand for TypeIdx {
@@ -166,15 +223,28 @@ impl Operand for TypeIdx {
             None => format!("t{}", self.0),
         }
     }
+    fn check(&self, ctx: &CheckCtx) -> Result<(), String> {
+        in_range("type descriptor", self.0 as usize, ctx.proto.types.len())
+    }
 }
 impl Operand for SelectIdx {
     fn show(&self, _: &ShowCtx) -> String {
         format!("s{}", self.0)
     }
+    fn check(&self, ctx: &CheckCtx) -> Result<(), String> {
+        in_range(
+            "select descriptor",
+            self.0 as usize,
+            ctx.proto.selects.len(),
+        )
+    }
 }
 impl Operand for Flag {
     fn show(&self, _: &ShowCtx) -> String {
         (self.0 as u8).to_string()
+    }
+    fn check(&self, _: &CheckCtx) -> Result<(), String> {
+        Ok(())
     }
 }
 
@@ -295,6 +365,13 @@ macro_rules! define_ops {
             pub fn show_operands(&self, ctx: &ShowCtx) -> Vec<String> {
                 match self {
                     $( #[allow(unused_variables)] Op::$name { $($field),* } => vec![$( $field.show(ctx) ),*], )*
+                }
+            }
+
+            /// Checks each operand against its function's tables.
+            pub fn check_operands(&self, ctx: &CheckCtx) -> Result<(), String> {
+                match self {
+                    $( #[allow(unused_variables)] Op::$name { $($field),* } => { $( $field.check(ctx)?; )* Ok(()) } )*
                 }
             }
 

@@ -208,7 +208,9 @@ impl<'a> Compiler<'a> {
     }
 
     fn pop_fn(&mut self) -> Proto {
-        let f = self.fns.pop().expect("function stack underflow");
+        let mut f = self.fns.pop().expect("function stack underflow");
+        // Every frame has at least one register: `Return r0 0` names it.
+        f.proto.max_registers = f.proto.max_registers.max(1);
         f.proto
     }
 

@@ -8,6 +8,8 @@
 //! - [`compile`]: the AST to register bytecode ([`bytecode`]), one `Proto` per
 //!   function, every heap store a barriered instruction.
 //! - [`program`]: loads an entry file and its file-module imports.
+//! - [`verify`]: proves compiled code stays inside its tables (the
+//!   interpreter relies on it to skip bounds checks).
 //! - [`disasm`]: the listing `weft disasm` prints.
 //! - [`diag`]: diagnostics and their rendering with ariadne.
 //!
@@ -27,6 +29,7 @@ pub mod parser;
 pub mod program;
 pub mod resolve;
 pub mod span;
+pub mod verify;
 
 pub use diag::FileDiagnostics;
 pub use program::{compile_program_source, load_program, Program};

@@ -245,6 +245,16 @@ impl Loader {
                 return None;
             }
         };
+        if let Err(e) = crate::verify::verify_module(&compiled) {
+            // A compiler bug, reported rather than handed to the interpreter.
+            let d = Diagnostic::error(Span::default(), format!("internal compiler error: {e}"));
+            self.errors.push(FileDiagnostics {
+                path: display.to_string(),
+                source,
+                diagnostics: vec![d],
+            });
+            return None;
+        }
         let imports = compiled
             .imports
             .iter()

@@ -148,15 +148,28 @@ fn front_end_survives(bytes: &[u8]) -> Result<(), String> {
     let start = Instant::now();
     let outcome = std::panic::catch_unwind(|| {
         let result = weft_lang::compile_program_source("fuzz.weft", &text);
-        if let Err(errors) = &result {
-            // Rendering must not panic either.
-            for f in errors {
-                let _ = f.render(false);
+        match &result {
+            Err(errors) => {
+                // Rendering must not panic either; a verifier failure is a compiler bug.
+                for f in errors {
+                    let _ = f.render(false);
+                }
+                errors
+                    .iter()
+                    .flat_map(|f| f.diagnostics.iter())
+                    .all(|d| !d.message.starts_with("internal compiler error"))
             }
+            Ok(_) => true,
         }
     });
-    if outcome.is_err() {
-        return Err(format!("panic on input {text:?}"));
+    match outcome {
+        Err(_) => return Err(format!("panic on input {text:?}")),
+        Ok(false) => {
+            return Err(format!(
+                "the compiler emitted unverifiable bytecode for {text:?}"
+            ))
+        }
+        Ok(true) => {}
     }
     if start.elapsed() > Duration::from_secs(5) {
         return Err(format!("took {:?} on input {text:?}", start.elapsed()));

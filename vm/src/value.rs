@@ -89,7 +89,10 @@ impl Value {
     /// A pointer to a heap object. The address must fit in 48 bits and be non-null.
     #[inline(always)]
     pub fn object(addr: usize) -> Value {
-        debug_assert!(addr != 0 && (addr as u64) <= PAYLOAD_MASK, "object address {addr:#x} does not fit");
+        debug_assert!(
+            addr != 0 && (addr as u64) <= PAYLOAD_MASK,
+            "object address {addr:#x} does not fit"
+        );
         Value((TAG_PTR << TAG_SHIFT) | addr as u64)
     }
 
@@ -192,7 +195,16 @@ mod tests {
 
     #[test]
     fn floats_round_trip_and_nan_is_canonical() {
-        for x in [0.0, -0.0, 1.5, -1e308, f64::INFINITY, f64::NEG_INFINITY, f64::MIN_POSITIVE, 5e-324] {
+        for x in [
+            0.0,
+            -0.0,
+            1.5,
+            -1e308,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+            5e-324,
+        ] {
             let v = Value::float(x);
             assert!(v.is_float());
             assert_eq!(v.as_float().unwrap().to_bits(), x.to_bits());
