@@ -1670,39 +1670,7 @@ impl<'a> Compiler<'a> {
                 let ra = self.expr_any(a);
                 let rb = self.expr_any(b);
                 self.cur_line = self.line_of(a.span.to(b.span));
-                let ins = match op {
-                    BinOp::Eq => Op::Eq {
-                        a: dst,
-                        b: ra,
-                        c: rb,
-                    },
-                    BinOp::Ne => Op::Ne {
-                        a: dst,
-                        b: ra,
-                        c: rb,
-                    },
-                    BinOp::Lt => Op::Lt {
-                        a: dst,
-                        b: ra,
-                        c: rb,
-                    },
-                    BinOp::Le => Op::Le {
-                        a: dst,
-                        b: ra,
-                        c: rb,
-                    },
-                    BinOp::Gt => Op::Lt {
-                        a: dst,
-                        b: rb,
-                        c: ra,
-                    },
-                    _ => Op::Le {
-                        a: dst,
-                        b: rb,
-                        c: ra,
-                    },
-                };
-                self.emit(ins);
+                self.arith(op, dst, ra, rb);
             }
             _ => {
                 let ra = self.expr_any(a);
