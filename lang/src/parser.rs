@@ -450,3 +450,32 @@ fn pretty_terminal(t: &str) -> String {
         other => format!("`{other}`"),
     }
 }
+
+/// Whether `src` is an unfinished program that more lines could complete (an
+/// open brace, bracket or string at the end): the REPL then asks for another
+/// line instead of reporting an error.
+pub fn needs_more_input(src: &str) -> bool {
+    let (_, diags) = parse_file(src);
+    let eof = src.len() as u32;
+    diags.iter().any(|d| {
+        d.span.start >= eof.saturating_sub(1)
+            && d.message
+                .starts_with("syntax error: unexpected end of file")
+            || d.message == "raw string literal not terminated"
+            || d.message == "comment not terminated"
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unfinished_input_is_detected() {
+        assert!(needs_more_input("func main() {\n"));
+        assert!(needs_more_input("x := [1,\n"));
+        assert!(needs_more_input("s := `raw\n"));
+        assert!(!needs_more_input("x := 1\n"));
+        assert!(!needs_more_input("x := )\n"));
+    }
+}
