@@ -1655,16 +1655,25 @@ impl<'a> Compiler<'a> {
     fn binary_into(&mut self, op: BinOp, a: &Expr, b: &Expr, dst: Reg) {
         match op {
             BinOp::AndAnd | BinOp::OrOr => {
-                self.multi_step(dst, |c, d| {
-                    c.expr_into(a, d);
-                    let skip = if op == BinOp::AndAnd {
-                        c.emit(Op::JmpIfNot { a: d, off: Jump(0) })
-                    } else {
-                        c.emit(Op::JmpIf { a: d, off: Jump(0) })
-                    };
-                    c.expr_into(b, d);
-                    c.patch_here(vec![skip]);
+                // Through conditional jumps, so that both operands are checked to be
+                // bools (Go's rule) and the result is always a bool.
+                let e = Expr::new(
+                    ExprKind::Binary(op, Box::new(a.clone()), Box::new(b.clone())),
+                    a.span.to(b.span),
+                    a.depth.max(b.depth) + 1,
+                );
+                let false_jumps = self.cond_jump(&e, false);
+                self.emit(Op::LoadBool {
+                    a: dst,
+                    v: Flag(true),
                 });
+                let end = self.emit(Op::Jmp { off: Jump(0) });
+                self.patch_here(false_jumps);
+                self.emit(Op::LoadBool {
+                    a: dst,
+                    v: Flag(false),
+                });
+                self.patch_here(vec![end]);
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 let ra = self.expr_any(a);

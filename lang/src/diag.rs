@@ -67,8 +67,19 @@ impl FileDiagnostics {
     fn snippet(&self, d: &Diagnostic, color: bool) -> String {
         use ariadne::{Config, IndexType, Label, Report, ReportKind, Source};
         let len = self.source.len();
+        // ariadne slices the source by these offsets: keep them inside it and
+        // on character boundaries (start rounds down, end rounds up).
+        let src = self.source.as_str();
         let clamp = |s: Span| {
-            (s.start as usize).min(len)..(s.end as usize).min(len).max((s.start as usize).min(len))
+            let mut start = (s.start as usize).min(len);
+            while !src.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = (s.end as usize).clamp(start, len);
+            while !src.is_char_boundary(end) {
+                end += 1;
+            }
+            start..end
         };
         let id = self.path.as_str();
         let mut report = Report::build(ReportKind::Error, (id, clamp(d.span)))
@@ -88,5 +99,25 @@ impl FileDiagnostics {
             return String::new();
         }
         String::from_utf8_lossy(&buf).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rendering_survives_spans_inside_characters_and_past_the_end() {
+        let file = FileDiagnostics {
+            path: "t.weft".into(),
+            source: "x := \"日本\"\n".into(),
+            diagnostics: vec![
+                Diagnostic::error(Span::new(7, 8), "inside a character"),
+                Diagnostic::error(Span::new(500, 900), "past the end"),
+            ],
+        };
+        let text = file.render(false);
+        assert!(text.starts_with("t.weft:1:8: inside a character"));
+        assert!(text.contains("past the end"));
     }
 }

@@ -94,7 +94,28 @@ pub fn load_program(path: &str) -> Result<Program, Vec<FileDiagnostics>> {
             }])
         }
     };
-    compile_program_source(path, &String::from_utf8_lossy(&source))
+    match decode_source(path, &source) {
+        Ok(text) => compile_program_source(path, &text),
+        Err(d) => Err(vec![d]),
+    }
+}
+
+/// Source files must be UTF-8 (Go's rule); the first invalid byte is reported.
+fn decode_source(display: &str, bytes: &[u8]) -> Result<String, FileDiagnostics> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_string()),
+        Err(e) => {
+            let at = e.valid_up_to();
+            Err(FileDiagnostics {
+                path: display.to_string(),
+                source: String::from_utf8_lossy(bytes).into_owned(),
+                diagnostics: vec![Diagnostic::error(
+                    Span::new(at, at + 1),
+                    "invalid UTF-8 encoding",
+                )],
+            })
+        }
+    }
 }
 
 /// Compiles a program whose entry file's text is given (imports are read from disk).
@@ -185,15 +206,16 @@ impl Loader {
                 let index = match self.by_path.get(&child_canon) {
                     Some(&i) => Some(i),
                     None => match std::fs::read(&child_canon) {
-                        Ok(bytes) => {
-                            let name = crate::resolve::import_binding_name(p);
-                            self.load(
-                                &child_display,
-                                child_canon.clone(),
-                                String::from_utf8_lossy(&bytes).into_owned(),
-                                &name,
-                            )
-                        }
+                        Ok(bytes) => match decode_source(&child_display, &bytes) {
+                            Ok(text) => {
+                                let name = crate::resolve::import_binding_name(p);
+                                self.load(&child_display, child_canon.clone(), text, &name)
+                            }
+                            Err(d) => {
+                                self.errors.push(d);
+                                None
+                            }
+                        },
                         Err(e) => {
                             diags.push(Diagnostic::error(
                                 spec.span,

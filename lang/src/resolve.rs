@@ -128,6 +128,8 @@ struct FnCtx {
     is_module_init: bool,
     /// Iota of the const spec being resolved.
     iota: Option<i64>,
+    /// Labels declared in this function (Go: unique per function).
+    labels: HashMap<Rc<str>, Span>,
 }
 
 pub struct Resolver<'a> {
@@ -141,6 +143,8 @@ pub struct Resolver<'a> {
     /// Receiver type name -> method names, to catch duplicates.
     methods: HashMap<Rc<str>, HashMap<Rc<str>, Span>>,
     type_fields: HashMap<Rc<str>, Vec<Rc<str>>>,
+    /// Set by a lookup that needed a 256th upvalue; reported at the name.
+    capture_overflow: bool,
 }
 
 /// Resolves a whole file. `interfaces` maps each import path to what is known of it.
@@ -157,6 +161,7 @@ pub fn resolve_file(
         interfaces,
         methods: HashMap::new(),
         type_fields: HashMap::new(),
+        capture_overflow: false,
     };
     r.file(file);
     r.diags.sort_by_key(|d| d.span.start);
@@ -310,6 +315,7 @@ impl<'a> Resolver<'a> {
             breakables: Vec::new(),
             is_module_init,
             iota: None,
+            labels: HashMap::new(),
         });
     }
 
@@ -323,6 +329,14 @@ impl<'a> Resolver<'a> {
         self.push_fn(decl.func.span.start, false);
         if let Some((recv, _)) = &decl.receiver {
             self.declare_local(recv, BindingKind::Param);
+            if let Some(p) = decl
+                .func
+                .params
+                .iter()
+                .find(|p| p.name == recv.name && &*p.name != "_")
+            {
+                self.error(p.span, format!("duplicate argument {}", p.name));
+            }
         }
         self.params_and_body(&decl.func);
         self.pop_fn();
@@ -466,14 +480,30 @@ impl<'a> Resolver<'a> {
         };
         let f = &mut self.fns[level];
         if f.upvalues.len() >= 255 {
-            return None;
+            self.capture_overflow = true;
+            return Some(Res::Upvalue(0));
         }
         f.upvalues.push((capture, name.clone()));
         Some(Res::Upvalue((f.upvalues.len() - 1) as u8))
     }
 
+    /// Looks a name up and reports a capture beyond the upvalue limit at it.
+    fn lookup_at(&mut self, id: &Ident) -> Option<Res> {
+        let res = self.lookup(&id.name);
+        if std::mem::take(&mut self.capture_overflow) {
+            self.error(
+                id.span,
+                format!(
+                    "function captures too many variables (more than 255): {}",
+                    id.name
+                ),
+            );
+        }
+        res
+    }
+
     fn use_name(&mut self, id: &Ident) -> Option<Res> {
-        match self.lookup(&id.name) {
+        match self.lookup_at(id) {
             Some(Res::Blank) => {
                 self.error(id.span, "cannot use _ as value");
                 None
@@ -596,13 +626,18 @@ impl<'a> Resolver<'a> {
             StmtKind::Select { cases } => self.select_stmt(cases, None),
             StmtKind::Labeled { label, stmt: inner } => {
                 let name = Some(label.name.clone());
-                let duplicate = self.fns.last().is_some_and(|f| {
-                    f.breakables
-                        .iter()
-                        .any(|(_, l)| l.as_ref() == Some(&label.name))
-                });
-                if duplicate {
-                    self.error(label.span, format!("label {} already defined", label.name));
+                let previous = self
+                    .fns
+                    .last_mut()
+                    .and_then(|f| f.labels.insert(label.name.clone(), label.span));
+                if let Some(prev) = previous {
+                    self.diags.push(
+                        Diagnostic::error(
+                            label.span,
+                            format!("label {} already defined", label.name),
+                        )
+                        .with_note(prev, "previous definition"),
+                    );
                 }
                 match &inner.kind {
                     StmtKind::For { kind, body } => self.for_stmt(kind, body, name),
@@ -921,7 +956,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn assign_name(&mut self, id: &Ident) {
-        match self.lookup(&id.name) {
+        match self.lookup_at(id) {
             None => self.error(id.span, format!("undefined: {}", id.name)),
             Some(Res::Blank) => {
                 self.res.uses.insert(id.span.start, Res::Blank);

@@ -147,7 +147,14 @@ fn front_end_survives(bytes: &[u8]) -> Result<(), String> {
     let text = String::from_utf8_lossy(bytes).into_owned();
     let start = Instant::now();
     let outcome = std::panic::catch_unwind(|| {
-        let result = weft_lang::compile_program_source("fuzz.weft", &text);
+        // Invalid UTF-8 goes through the file loader, which must report it.
+        let result = if std::str::from_utf8(bytes).is_err() {
+            let path = std::env::temp_dir().join(format!("weft-fuzz-{}.weft", std::process::id()));
+            std::fs::write(&path, bytes).expect("temp file");
+            weft_lang::load_program(&path.to_string_lossy())
+        } else {
+            weft_lang::compile_program_source("fuzz.weft", &text)
+        };
         match &result {
             Err(errors) => {
                 // Rendering must not panic either; a verifier failure is a compiler bug.
