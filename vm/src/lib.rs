@@ -2,9 +2,12 @@
 //! goroutine scheduler (see docs/ARCHITECTURE.md).
 //!
 //! - [`value`]: the 64-bit value word (NaN-boxing).
+//! - [`arith`]: number semantics (Go int64 wrapping, float promotion, exact
+//!   int/float comparison), the one definition the interpreter calls.
 //!
 //! Being built by the interpreter issue: objects on the `gc` heap, goroutines,
 //! the interpreter loop, the native-function interface.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod arith;
 pub mod value;
