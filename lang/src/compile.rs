@@ -101,6 +101,10 @@ pub struct Compiler<'a> {
     cur_line: u32,
     iota: Option<i64>,
     global_names: Rc<[Rc<str>]>,
+    /// Constants whose value folded at compile time, by global slot and by
+    /// local binding: their uses compile to the value itself.
+    global_consts: HashMap<u16, Folded>,
+    local_consts: HashMap<BindingId, Folded>,
     /// Stops cascades of "too many registers" reports.
     reported_register_overflow: bool,
 }
@@ -123,9 +127,12 @@ pub fn compile_module(
         iota: None,
         global_names: global_names.clone(),
         reported_register_overflow: false,
+        global_consts: HashMap::new(),
+        local_consts: HashMap::new(),
     };
     let init_name: Rc<str> = Rc::from(format!("{module_name}.init").as_str());
     c.push_fn(init_name, 1);
+    c.fold_top_level_consts(file);
     c.module_prologue(file);
     for stmt in &file.stmts {
         match &stmt.kind {
@@ -624,6 +631,7 @@ impl<'a> Compiler<'a> {
             StmtKind::Const(specs) => {
                 for spec in specs {
                     self.iota = Some(spec.iota);
+                    self.record_local_consts(spec);
                     self.value_spec(spec, stmt.span);
                     self.iota = None;
                 }
@@ -677,6 +685,42 @@ impl<'a> Compiler<'a> {
             }
             _ => {
                 self.expr_any(e);
+            }
+        }
+    }
+
+    /// Folds the module's top-level constants in order (before any function is
+    /// compiled, since functions may use them). The slots are still assigned at
+    /// run time, for other modules and for printing.
+    fn fold_top_level_consts(&mut self, file: &File) {
+        for stmt in &file.stmts {
+            let StmtKind::Const(specs) = &stmt.kind else {
+                continue;
+            };
+            for spec in specs {
+                if spec.names.len() != spec.values.len() {
+                    continue;
+                }
+                self.iota = Some(spec.iota);
+                for (id, value) in spec.names.iter().zip(&spec.values) {
+                    if let (Some(Res::Global(g)), Some(v)) =
+                        (self.res.uses.get(&id.span.start).copied(), self.fold(value))
+                    {
+                        self.global_consts.insert(g, v);
+                    }
+                }
+                self.iota = None;
+            }
+        }
+    }
+
+    fn record_local_consts(&mut self, spec: &ValueSpec) {
+        if spec.names.len() != spec.values.len() {
+            return;
+        }
+        for (id, value) in spec.names.iter().zip(&spec.values) {
+            if let (Some(&b), Some(v)) = (self.res.decls.get(&id.span.start), self.fold(value)) {
+                self.local_consts.insert(b, v);
             }
         }
     }
@@ -1973,6 +2017,8 @@ impl<'a> Compiler<'a> {
             ExprKind::Str(s) => Some(Folded::Str(s.clone())),
             ExprKind::Name(id) => match self.res.uses.get(&id.span.start) {
                 Some(Res::Iota) => self.iota.map(Folded::Int),
+                Some(Res::Global(g)) => self.global_consts.get(g).cloned(),
+                Some(Res::Local(b)) => self.local_consts.get(b).cloned(),
                 _ => None,
             },
             ExprKind::Unary(op, x) => {
