@@ -1,0 +1,322 @@
+//! The cycle (Go's mgc.go): the coordinator thread that runs
+//! off → sweep termination (STW) → concurrent mark → mark termination (STW,
+//! with helpers) → concurrent sweep, plus gctrace and checkmark.
+//!
+//! Only the coordinator changes the phase and the barrier flags, and only with
+//! the world stopped. Mark completion: when no grey work is published and no
+//! marker is busy, the world stops and every P's write-barrier buffer and
+//! local work are flushed; if that turned up grey objects, the world restarts
+//! and concurrent mark continues (Go issue 27993), up to `MAX_MARK_RESTARTS`
+//! times; otherwise helpers drain what is left and the cycle ends.
+
+use std::sync::atomic::Ordering::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::gcwork::GcWork;
+use crate::heap::{current_m, Heap, AF_MARK, PHASE_MARK, PHASE_MARK_TERM, PHASE_OFF, WB_SHADE};
+use crate::object::{Tracer, TracerMode};
+use crate::p::P;
+
+/// Restarts of concurrent mark before mark termination drains regardless.
+pub const MAX_MARK_RESTARTS: u32 = 8;
+
+struct CycleTimes {
+    start: Instant,
+    stw1: Duration,
+    concurrent: Duration,
+    stw2: Duration,
+    heap_before: usize,
+    restarts: u32,
+}
+
+impl Heap {
+    /// The coordinator: waits for a request, runs a cycle, repeats.
+    pub(crate) fn coordinator_loop(self: Arc<Heap>) {
+        loop {
+            {
+                let mut ctl = self.ctl.lock().expect("ctl lock");
+                while !ctl.requested && !ctl.shutdown {
+                    ctl = self.ctl_cv.wait(ctl).expect("ctl lock");
+                }
+                if ctl.shutdown {
+                    return;
+                }
+                ctl.requested = false;
+            }
+            self.run_cycle();
+        }
+    }
+
+    /// Runs one full cycle. Called only by the coordinator (or a test that
+    /// has no coordinator).
+    pub fn run_cycle(self: &Arc<Heap>) {
+        // Finish the previous cycle's sweep concurrently, before stopping.
+        self.finish_sweep();
+        self.pages
+            .lock()
+            .expect("pages lock")
+            .scavenge(&self.page_stats);
+
+        let t0 = Instant::now();
+        let heap_before = self.page_stats.in_use_bytes.load(Relaxed);
+        self.stop_the_world();
+        self.sweep_termination();
+        let stw1 = t0.elapsed();
+        self.start_the_world();
+        self.wake_markers();
+
+        let tmark = Instant::now();
+        let mut restarts = 0;
+        let mut stw2_start;
+        loop {
+            self.wait_mark_drained();
+            stw2_start = Instant::now();
+            self.stop_the_world();
+            if self.flush_all_ps_found_work() && restarts < MAX_MARK_RESTARTS {
+                restarts += 1;
+                self.start_the_world();
+                self.wake_markers();
+                continue;
+            }
+            break;
+        }
+        let concurrent = stw2_start - tmark;
+        self.mark_termination();
+        let mut stw2 = stw2_start.elapsed();
+        if self.config.debug.checkmark {
+            // Checkmark time is excluded from the pause figures (debug mode).
+            let tc = Instant::now();
+            let missed = self.checkmark();
+            if missed > 0 {
+                if self.config.checkmark_nonfatal {
+                    self.stats.lock().expect("stats lock").checkmark_missed += missed;
+                } else {
+                    crate::debug::fatal(format_args!(
+                        "gccheckmark: {missed} reachable objects were not marked"
+                    ));
+                }
+            }
+            stw2 = stw2.saturating_sub(tc.elapsed());
+        }
+        self.sweep_setup();
+        self.start_the_world();
+        self.wake_assists();
+        self.finish_cycle(CycleTimes {
+            start: t0,
+            stw1,
+            concurrent,
+            stw2,
+            heap_before,
+            restarts,
+        });
+        // Background sweep right away (allocation also sweeps lazily).
+        while self.sweep_one(None).is_some() {
+            if self.ctl.lock().expect("ctl lock").requested {
+                break;
+            }
+        }
+    }
+
+    /// Sweep termination, world stopped: finish sweeping, turn the barrier on,
+    /// scan roots.
+    fn sweep_termination(&self) {
+        self.finish_sweep();
+        {
+            let mut ctl = self.ctl.lock().expect("ctl lock");
+            ctl.started += 1;
+            self.mark_epoch.store(ctl.started, Relaxed);
+        }
+        self.marked_bytes.store(0, Relaxed);
+        self.bg_credit.store(0, Relaxed);
+        let marked_last = self.heap_marked.load(Relaxed) as u64;
+        let goal = self.config.pacer.goal(self.heap_marked.load(Relaxed));
+        let live = self.heap_live.load(Relaxed);
+        let runway = goal.saturating_sub(live) as u64;
+        let ratio = crate::pacer::PacerConfig::assist_ratio(marked_last, runway);
+        self.assist_ratio_fp.store((ratio * 1024.0) as u64, Relaxed);
+        self.phase.store(PHASE_MARK, Relaxed);
+        self.barrier_flags.fetch_or(WB_SHADE, Relaxed);
+        self.alloc_flags.fetch_or(AF_MARK, Relaxed);
+        let mut gcw = GcWork::default();
+        self.scan_roots(
+            None,
+            &mut Tracer {
+                heap: self,
+                mode: TracerMode::Mark(&mut gcw),
+            },
+        );
+        self.flush_counters(&mut gcw);
+        self.work.publish(&mut gcw, true);
+    }
+
+    /// Waits until no grey work is published and no marker is busy (or a
+    /// while passes without that, so marking ends even with no workers).
+    fn wait_mark_drained(&self) {
+        let deadline = Instant::now() + Duration::from_millis(50);
+        let mut g = self.mark_lock.lock().expect("mark lock");
+        while !self.mark_work_drained() && Instant::now() < deadline && !self.is_shutdown() {
+            g = self
+                .mark_cv
+                .wait_timeout(g, Duration::from_micros(500))
+                .expect("mark lock")
+                .0;
+        }
+    }
+
+    /// World stopped: shades every P's write-barrier buffer and publishes its
+    /// local work. True if any grey work exists afterwards.
+    fn flush_all_ps_found_work(&self) -> bool {
+        let mut gcw = GcWork::default();
+        for slot in self.ps.iter() {
+            // SAFETY: the world is stopped: every P's holder is parked at a
+            // safepoint or blocked outside the heap, so the coordinator has
+            // exclusive access to every P's state.
+            let st = unsafe { &mut *slot.state.get() };
+            for addr in st.wbbuf.take() {
+                self.shade(addr, &mut gcw);
+            }
+            gcw.local.append(&mut st.gcw.local);
+            self.marked_bytes
+                .fetch_add(std::mem::take(&mut st.gcw.marked_bytes) as usize, Relaxed);
+        }
+        self.flush_counters(&mut gcw);
+        let found = !gcw.local.is_empty();
+        self.work.publish(&mut gcw, true);
+        found || !self.mark_work_drained()
+    }
+
+    /// Mark termination, world stopped: helpers holding Ps drain whatever is
+    /// left, then the barrier goes off.
+    fn mark_termination(self: &Arc<Heap>) {
+        self.phase.store(PHASE_MARK_TERM, Relaxed);
+        loop {
+            self.run_helpers();
+            if self.mark_work_drained() {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        self.barrier_flags.fetch_and(!WB_SHADE, Relaxed);
+        self.alloc_flags.fetch_and(!AF_MARK, Relaxed);
+    }
+
+    /// Mark-termination helpers (the seed "allow write barriers in
+    /// gchelper"): with the world stopped, the coordinator lends Ps to helper
+    /// threads, which drain the remaining grey work in parallel. Each helper
+    /// HOLDS the P it was lent — the P's owner is set to the helper's M — so
+    /// write barriers it executes (through `helper_hook`, or any barriered
+    /// store in the drain path) are legal and pass the ownership check. The
+    /// P's real holder is stopped and gets it back, owner restored, before the
+    /// world restarts.
+    fn run_helpers(self: &Arc<Heap>) {
+        let nhelpers = self
+            .ps
+            .len()
+            .min(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1),
+            )
+            .max(1);
+        let nps = self.ps.len();
+        std::thread::scope(|s| {
+            for h in 0..nhelpers {
+                let heap = Arc::clone(self);
+                s.spawn(move || {
+                    let mut id = h;
+                    while id < nps {
+                        heap.help_with_p(id);
+                        id += nhelpers;
+                    }
+                });
+            }
+        });
+    }
+
+    fn help_with_p(self: &Arc<Heap>, id: usize) {
+        let slot = &self.ps[id];
+        let saved_owner = slot.owner.swap(current_m(), Relaxed);
+        let mut p = P::lend(Arc::clone(self), id);
+        if let Some(hook) = self.config.helper_hook {
+            hook(&mut p);
+        }
+        p.flush_wbbuf();
+        let mut gcw = std::mem::take(&mut p.st().gcw);
+        self.drain(&mut gcw, u64::MAX);
+        p.st().gcw = gcw;
+        if slot.owner.load(Relaxed) == current_m() {
+            self.stats.lock().expect("stats lock").helper_runs_with_p += 1;
+        }
+        drop(p);
+        slot.owner.store(saved_owner, Relaxed);
+    }
+
+    /// World stopped, mark done: empty the P caches, queue every span for
+    /// sweeping, set the next trigger.
+    fn sweep_setup(&self) {
+        for slot in self.ps.iter() {
+            // SAFETY: world stopped; see `flush_all_ps_found_work`.
+            unsafe { &mut *slot.state.get() }.mcache.reset();
+        }
+        for c in self.central.iter() {
+            c.lock().expect("central lock").clear();
+        }
+        let spans = std::mem::take(&mut *self.in_use.lock().expect("in_use lock"));
+        *self.sweep_queue.lock().expect("sweep lock") = spans;
+        self.pages.lock().expect("pages lock").cycle += 1;
+        let marked = self.marked_bytes.load(Relaxed);
+        self.heap_marked.store(marked, Relaxed);
+        self.heap_live.store(marked, Relaxed);
+        self.trigger
+            .store(self.config.pacer.trigger(marked), Relaxed);
+        self.phase.store(PHASE_OFF, Relaxed);
+    }
+
+    fn finish_cycle(&self, t: CycleTimes) {
+        let cycle = {
+            let mut s = self.stats.lock().expect("stats lock");
+            s.cycles += 1;
+            s.total_pause += t.stw1 + t.stw2;
+            s.max_pause = s.max_pause.max(t.stw1).max(t.stw2);
+            s.mark_restarts += t.restarts as u64;
+            s.cycles
+        };
+        {
+            let mut ctl = self.ctl.lock().expect("ctl lock");
+            ctl.completed += 1;
+            self.ctl_cv.notify_all();
+        }
+        if self.config.debug.gctrace {
+            let mb = |b: usize| b as f64 / (1 << 20) as f64;
+            let marked = self.heap_marked.load(Relaxed);
+            eprintln!(
+                "gc {cycle} @{:.3}s: {:.3}+{:.3}+{:.3} ms clock, {:.1}->{:.1} MB marked {:.1} MB, {:.1} MB goal, {} P, {} restarts, assist {:.3} ms total, mark cpu {:.3} ms total",
+                (t.start - self.start).as_secs_f64(),
+                t.stw1.as_secs_f64() * 1e3,
+                t.concurrent.as_secs_f64() * 1e3,
+                t.stw2.as_secs_f64() * 1e3,
+                mb(t.heap_before),
+                mb(self.page_stats.in_use_bytes.load(Relaxed)),
+                mb(marked),
+                mb(self.config.pacer.goal(marked).min(1 << 50)),
+                self.ps.len(),
+                t.restarts,
+                self.assist_nanos.load(Relaxed) as f64 / 1e6,
+                self.mark_nanos.load(Relaxed) as f64 / 1e6,
+            );
+        }
+    }
+}
+
+impl P {
+    /// A P lent to a mark-termination helper (world stopped).
+    pub(crate) fn lend(heap: Arc<Heap>, id: usize) -> P {
+        P {
+            heap,
+            id,
+            lent: true,
+            _not_sync: std::marker::PhantomData,
+        }
+    }
+}

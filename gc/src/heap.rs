@@ -1,0 +1,485 @@
+//! The heap object: configuration, shared state of the allocator and the
+//! collector, statistics, and the stop-the-world mechanism.
+//!
+//! Lock order (lower rank taken first; never the reverse):
+//! 1. `ctl` — cycle requests and completions (coordinator state).
+//! 2. `world` — P statuses and the stop-the-world handshake.
+//! 3. `sweep_queue`, `in_use` — span lists (never held together).
+//! 4. `central[c]` — per-class lists of swept spans with free slots.
+//! 5. `pages` — the page heap.
+//! 6. `work` — the global grey list (leaf).
+//! 7. `assist` — the assist park queue (leaf).
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering::*};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::debug::DebugFlags;
+use crate::gcwork::{GcWork, WorkList};
+use crate::mcache::MCache;
+use crate::object::{Tracer, TypeInfo, TypeTable};
+use crate::pacer::PacerConfig;
+use crate::pageheap::{ArenaMap, PageHeap, PageStats};
+use crate::sizeclass::num_classes;
+use crate::span::SpanPtr;
+use crate::wbbuf::{WbBuf, WBBUF_DEFAULT};
+
+/// Collector phase (`Heap::phase`): written only with the world stopped (or by
+/// the coordinator when no mark is running), read Relaxed anywhere; the world
+/// restart publishes it.
+pub const PHASE_OFF: u8 = 0;
+/// Concurrent mark: barrier on, allocate black, assists.
+pub const PHASE_MARK: u8 = 1;
+/// Mark termination (world stopped).
+pub const PHASE_MARK_TERM: u8 = 2;
+
+/// `barrier_flags` bit: the write barrier must shade.
+pub(crate) const WB_SHADE: u8 = 1;
+/// `barrier_flags` bit: check P ownership on every barriered store.
+pub(crate) const WB_CHECK: u8 = 2;
+/// `alloc_flags` bit: marking (allocate black, charge assists).
+pub(crate) const AF_MARK: u8 = 1;
+/// `alloc_flags` bit: gcstress or gcpoison bookkeeping.
+pub(crate) const AF_DEBUG: u8 = 2;
+
+/// How a heap is built.
+#[derive(Clone, Debug)]
+pub struct HeapConfig {
+    /// Number of Ps (WEFTMAXPROCS in the VM).
+    pub nprocs: usize,
+    /// Background mark workers; `None` = 25% of the Ps, at least one.
+    pub mark_workers: Option<usize>,
+    /// Decodes a value word into an object address (0 = not a pointer).
+    pub decode_ptr: fn(u64) -> usize,
+    /// Pacer settings (default: from WEFTGC / WEFTMEMLIMIT).
+    pub pacer: PacerConfig,
+    /// Debug switches (default: from WEFTDEBUG).
+    pub debug: DebugFlags,
+    /// If true, checkmark misses are counted in stats instead of being fatal
+    /// (the torture example reports them itself).
+    pub checkmark_nonfatal: bool,
+    /// Test hook run by each mark-termination helper while it holds a P.
+    pub helper_hook: Option<fn(&mut crate::P)>,
+    /// Start the coordinator thread (cycles start by themselves). Tests that
+    /// step phases by hand set this to false.
+    pub background: bool,
+}
+
+fn identity_decode(w: u64) -> usize {
+    w as usize
+}
+
+impl Default for HeapConfig {
+    fn default() -> HeapConfig {
+        HeapConfig {
+            nprocs: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            mark_workers: None,
+            decode_ptr: identity_decode,
+            pacer: PacerConfig::from_env(),
+            debug: DebugFlags::from_env(),
+            checkmark_nonfatal: false,
+            helper_hook: None,
+            background: true,
+        }
+    }
+}
+
+/// Collector statistics (a snapshot).
+#[derive(Clone, Debug, Default)]
+pub struct GcStats {
+    /// Completed cycles.
+    pub cycles: u64,
+    /// Bytes marked live by the last cycle.
+    pub heap_marked: usize,
+    /// Bytes allocated (counted per span refill) since the last mark.
+    pub heap_live: usize,
+    /// Bytes in in-use spans.
+    pub heap_in_use: usize,
+    /// Bytes mapped from the OS.
+    pub heap_mapped: usize,
+    /// Bytes returned to the OS.
+    pub heap_released: usize,
+    /// Sum of all stop-the-world pauses.
+    pub total_pause: Duration,
+    /// Longest stop-the-world pause.
+    pub max_pause: Duration,
+    /// Time mutators spent in assists.
+    pub assist_time: Duration,
+    /// CPU time spent by background mark workers.
+    pub mark_cpu: Duration,
+    /// Objects the checkmark found unmarked (only non-zero with
+    /// `checkmark_nonfatal`).
+    pub checkmark_missed: u64,
+    /// Objects allocated.
+    pub objects_allocated: u64,
+    /// Times concurrent mark was restarted because mark termination found work.
+    pub mark_restarts: u64,
+    /// Mark-termination helper runs that held their P (owner = helper thread).
+    pub helper_runs_with_p: u64,
+}
+
+/// P status in `PSlot::status`: nobody holds the P.
+pub(crate) const P_IDLE: u8 = 0;
+/// Held and running mutator code.
+pub(crate) const P_RUNNING: u8 = 1;
+/// Held, but its holder is stopped at a safepoint or blocked outside the heap
+/// (counts as stopped for stop-the-world).
+pub(crate) const P_STOPPED: u8 = 2;
+
+/// One P's shared record.
+pub(crate) struct PSlot {
+    /// `P_*`; written under the `world` lock, read under it (and Relaxed for
+    /// diagnostics).
+    pub(crate) status: AtomicU8,
+    /// Thread id of the M that owns the P (0 = none). Written by acquire/
+    /// release/handoff and by the coordinator lending the P to a helper (world
+    /// stopped); read by the ownership check (Relaxed: the check runs on the
+    /// owner thread, which wrote it).
+    pub(crate) owner: AtomicU64,
+    /// The P's private state: accessed only by its owner, or with the world
+    /// stopped by the coordinator or the helper it lent the P to.
+    pub(crate) state: UnsafeCell<PState>,
+    /// Objects allocated with this P: written by the owner only (load+store,
+    /// Relaxed), read by statistics.
+    pub(crate) allocs: AtomicU64,
+}
+
+// SAFETY: `state` is accessed under the ownership discipline documented on the
+// field; everything else is atomic.
+unsafe impl Sync for PSlot {}
+
+/// What a P owns: its allocation cache, barrier buffer and grey work.
+pub(crate) struct PState {
+    pub(crate) mcache: MCache,
+    pub(crate) wbbuf: WbBuf,
+    pub(crate) gcw: GcWork,
+}
+
+/// The stop-the-world handshake, under `Heap::world`.
+#[derive(Default)]
+pub(crate) struct World {
+    pub(crate) stop_requested: bool,
+}
+
+/// Coordinator requests, under `Heap::ctl`.
+#[derive(Default)]
+pub(crate) struct Ctl {
+    /// A cycle was requested (trigger reached, forced, stress).
+    pub(crate) requested: bool,
+    /// Cycles completed (mirrors `stats.cycles`, for waiters).
+    pub(crate) completed: u64,
+    /// Cycles started.
+    pub(crate) started: u64,
+    pub(crate) shutdown: bool,
+}
+
+/// The managed heap and its collector. Built with [`Heap::new`], shared as
+/// `Arc<Heap>`; mutators work through a [`crate::P`].
+pub struct Heap {
+    pub(crate) config: HeapConfig,
+    pub(crate) types: Vec<TypeInfo>,
+    pub(crate) checked: bool,
+    pub(crate) arenas: ArenaMap,
+    pub(crate) pages: Mutex<PageHeap>,
+    pub(crate) page_stats: PageStats,
+    /// Swept spans with free slots, per class.
+    pub(crate) central: Box<[Mutex<Vec<SpanPtr>>]>,
+    /// Spans still to sweep this cycle; filled at mark termination.
+    pub(crate) sweep_queue: Mutex<Vec<SpanPtr>>,
+    /// Sweepers currently sweeping a span taken off the queue.
+    pub(crate) active_sweepers: AtomicUsize,
+    /// Every swept in-use span (cached, central or full).
+    pub(crate) in_use: Mutex<Vec<SpanPtr>>,
+    pub(crate) ps: Box<[PSlot]>,
+    pub(crate) world: Mutex<World>,
+    pub(crate) world_cv: Condvar,
+    /// Mirrors `World::stop_requested` for the safepoint fast path (Relaxed).
+    pub(crate) stop_pending: AtomicBool,
+    /// True while the world is stopped (barrier-free store validation).
+    pub(crate) world_stopped: AtomicBool,
+    /// `WB_*` bits; one Relaxed load on the barrier fast path. Changed only
+    /// with the world stopped; the restart publishes it.
+    pub(crate) barrier_flags: AtomicU8,
+    /// `AF_*` bits for the allocation fast path; same discipline.
+    pub(crate) alloc_flags: AtomicU8,
+    pub(crate) phase: AtomicU8,
+    pub(crate) work: WorkList,
+    pub(crate) roots: RwLock<Vec<(RootKind, Arc<dyn RootProvider>)>>,
+    pub(crate) ctl: Mutex<Ctl>,
+    pub(crate) ctl_cv: Condvar,
+    /// Wakes background mark workers and the coordinator waiting for mark
+    /// completion; paired with `mark_lock`.
+    pub(crate) mark_lock: Mutex<()>,
+    pub(crate) mark_cv: Condvar,
+    /// Parked assists; paired with `assist_cv`.
+    pub(crate) assist: Mutex<usize>,
+    pub(crate) assist_cv: Condvar,
+    /// Background scan credit (bytes of scan work) that assists may steal.
+    pub(crate) bg_credit: AtomicI64,
+    /// Scan bytes owed per allocated byte during this mark, ×1024 (fixed point).
+    pub(crate) assist_ratio_fp: AtomicU64,
+    /// Number of the current (or last) mark; written in sweep termination
+    /// (world stopped), read Relaxed by assists to reset stale debt.
+    pub(crate) mark_epoch: AtomicU64,
+    /// Bytes allocated since the last mark termination (Relaxed counter).
+    pub(crate) heap_live: AtomicUsize,
+    /// Bytes greyed in the current mark (flushed from GcWork counters).
+    pub(crate) marked_bytes: AtomicUsize,
+    pub(crate) heap_marked: AtomicUsize,
+    pub(crate) trigger: AtomicUsize,
+    pub(crate) stats: Mutex<GcStats>,
+    pub(crate) assist_nanos: AtomicU64,
+    pub(crate) mark_nanos: AtomicU64,
+    pub(crate) start: Instant,
+    pub(crate) threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// What a root provider's roots are, for barrier-free store validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootKind {
+    /// The runtime's own tables (allgs, allms, allps, timers).
+    Runtime,
+    /// Module globals, goroutine stacks, host handles.
+    Other,
+}
+
+/// A source of roots (module globals, goroutine stacks, runtime tables, host
+/// handles). Scanned in the sweep-termination stop-the-world, when every
+/// mutator is stopped at a safepoint, and by the checkmark and the
+/// barrier-free store validation.
+pub trait RootProvider: Send + Sync {
+    /// Reports every root pointer to `tracer`.
+    fn scan_roots(&self, tracer: &mut Tracer<'_>);
+}
+
+/// Allocation failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllocError {
+    /// The memory limit is exceeded even after a full collection, or the OS
+    /// refused memory.
+    OutOfMemory {
+        /// Bytes requested.
+        requested: usize,
+    },
+}
+
+impl std::fmt::Display for AllocError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AllocError::OutOfMemory { requested } => {
+                write!(f, "out of memory allocating {requested} bytes")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AllocError {}
+
+impl Heap {
+    /// Builds a heap with the given types and starts its coordinator and
+    /// background mark workers (unless `config.background` is false).
+    pub fn new(config: HeapConfig, types: TypeTable) -> Arc<Heap> {
+        let nprocs = config.nprocs.max(1);
+        let checked = cfg!(debug_assertions) || config.debug.wbcheck;
+        let wbcap = if config.debug.wbbuf > 0 {
+            config.debug.wbbuf
+        } else {
+            WBBUF_DEFAULT
+        };
+        let ps = (0..nprocs)
+            .map(|_| PSlot {
+                status: AtomicU8::new(P_IDLE),
+                owner: AtomicU64::new(0),
+                state: UnsafeCell::new(PState {
+                    mcache: MCache::new(),
+                    wbbuf: WbBuf::new(wbcap),
+                    gcw: GcWork::default(),
+                }),
+                allocs: AtomicU64::new(0),
+            })
+            .collect();
+        let trigger = config.pacer.trigger(0);
+        let mut alloc_flags = 0;
+        if config.debug.gcstress > 0 || config.debug.poison {
+            alloc_flags |= AF_DEBUG;
+        }
+        let heap = Arc::new(Heap {
+            types: types.types,
+            checked,
+            arenas: ArenaMap::new(),
+            pages: Mutex::new(PageHeap::new()),
+            page_stats: PageStats::default(),
+            central: (0..num_classes()).map(|_| Mutex::new(Vec::new())).collect(),
+            sweep_queue: Mutex::new(Vec::new()),
+            active_sweepers: AtomicUsize::new(0),
+            in_use: Mutex::new(Vec::new()),
+            ps,
+            world: Mutex::new(World::default()),
+            world_cv: Condvar::new(),
+            stop_pending: AtomicBool::new(false),
+            world_stopped: AtomicBool::new(false),
+            barrier_flags: AtomicU8::new(if checked { WB_CHECK } else { 0 }),
+            alloc_flags: AtomicU8::new(alloc_flags),
+            phase: AtomicU8::new(PHASE_OFF),
+            work: WorkList::default(),
+            roots: RwLock::new(Vec::new()),
+            ctl: Mutex::new(Ctl::default()),
+            ctl_cv: Condvar::new(),
+            mark_lock: Mutex::new(()),
+            mark_cv: Condvar::new(),
+            assist: Mutex::new(0),
+            assist_cv: Condvar::new(),
+            bg_credit: AtomicI64::new(0),
+            assist_ratio_fp: AtomicU64::new(1024),
+            mark_epoch: AtomicU64::new(0),
+            heap_live: AtomicUsize::new(0),
+            marked_bytes: AtomicUsize::new(0),
+            heap_marked: AtomicUsize::new(0),
+            trigger: AtomicUsize::new(trigger),
+            stats: Mutex::new(GcStats::default()),
+            assist_nanos: AtomicU64::new(0),
+            mark_nanos: AtomicU64::new(0),
+            start: Instant::now(),
+            threads: Mutex::new(Vec::new()),
+            config,
+        });
+        if heap.config.background {
+            heap.start_threads();
+        }
+        heap
+    }
+
+    fn start_threads(self: &Arc<Heap>) {
+        let mut threads = self.threads.lock().expect("threads lock");
+        let h = Arc::clone(self);
+        threads.push(
+            std::thread::Builder::new()
+                .name("weft-gc-coordinator".into())
+                .spawn(move || h.coordinator_loop())
+                .expect("spawn"),
+        );
+        let nworkers = self
+            .config
+            .mark_workers
+            .unwrap_or((self.ps.len() / 4).max(1));
+        for i in 0..nworkers {
+            let h = Arc::clone(self);
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("weft-gc-mark-{i}"))
+                    .spawn(move || h.mark_worker_loop())
+                    .expect("spawn"),
+            );
+        }
+    }
+
+    /// Stops the coordinator and workers (call before dropping the last Arc;
+    /// they hold references to the heap).
+    pub fn shutdown(&self) {
+        self.ctl.lock().expect("ctl lock").shutdown = true;
+        self.ctl_cv.notify_all();
+        {
+            let _g = self.mark_lock.lock().expect("mark lock");
+            self.mark_cv.notify_all();
+        }
+        let threads = std::mem::take(&mut *self.threads.lock().expect("threads lock"));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.ctl.lock().expect("ctl lock").shutdown
+    }
+
+    /// Registers a root provider.
+    pub fn add_roots(&self, kind: RootKind, provider: Arc<dyn RootProvider>) {
+        self.roots
+            .write()
+            .expect("roots lock")
+            .push((kind, provider));
+    }
+
+    /// Number of Ps.
+    pub fn nprocs(&self) -> usize {
+        self.ps.len()
+    }
+
+    /// Current phase (`PHASE_*`).
+    pub fn phase(&self) -> u8 {
+        self.phase.load(Relaxed)
+    }
+
+    /// True if checked-build validation (P ownership, barrier-free stores) is on.
+    pub fn is_checked(&self) -> bool {
+        self.checked
+    }
+
+    /// A snapshot of the statistics.
+    pub fn stats(&self) -> GcStats {
+        let mut s = self.stats.lock().expect("stats lock").clone();
+        s.heap_live = self.heap_live.load(Relaxed);
+        s.heap_marked = self.heap_marked.load(Relaxed);
+        s.heap_in_use = self.page_stats.in_use_bytes.load(Relaxed);
+        s.heap_mapped = self.page_stats.mapped_bytes.load(Relaxed);
+        s.heap_released = self.page_stats.released_bytes.load(Relaxed);
+        s.assist_time = Duration::from_nanos(self.assist_nanos.load(Relaxed));
+        s.mark_cpu = Duration::from_nanos(self.mark_nanos.load(Relaxed));
+        s.objects_allocated = self.ps.iter().map(|p| p.allocs.load(Relaxed)).sum();
+        s
+    }
+
+    /// Asks the coordinator for a cycle without waiting.
+    pub fn request_cycle(&self) {
+        let mut ctl = self.ctl.lock().expect("ctl lock");
+        if !ctl.requested {
+            ctl.requested = true;
+            self.ctl_cv.notify_all();
+        }
+    }
+
+    // ---- stop the world ----
+
+    /// Stops every P at a safepoint (or finds it idle or blocked). Returns
+    /// when no P is running. Only the coordinator calls this.
+    pub(crate) fn stop_the_world(&self) {
+        let mut w = self.world.lock().expect("world lock");
+        w.stop_requested = true;
+        self.stop_pending.store(true, Relaxed);
+        while self.ps.iter().any(|p| p.status.load(Relaxed) == P_RUNNING) {
+            w = self.world_cv.wait(w).expect("world lock");
+        }
+        self.world_stopped.store(true, Release);
+    }
+
+    /// Restarts the world stopped by [`Heap::stop_the_world`].
+    pub(crate) fn start_the_world(&self) {
+        let mut w = self.world.lock().expect("world lock");
+        self.world_stopped.store(false, Release);
+        w.stop_requested = false;
+        self.stop_pending.store(false, Relaxed);
+        self.world_cv.notify_all();
+    }
+}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        self.pages.get_mut().expect("pages lock").unmap_all();
+    }
+}
+
+thread_local! {
+    static THREAD_ID: u64 = {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        NEXT.fetch_add(1, Relaxed)
+    };
+}
+
+/// A small non-zero id of the calling thread (the "M").
+pub(crate) fn current_m() -> u64 {
+    THREAD_ID.with(|t| *t)
+}

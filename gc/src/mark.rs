@@ -1,0 +1,237 @@
+//! Marking (Go's mgcmark.go): shading, scanning objects with the embedder's
+//! trace functions, draining grey work, background mark workers, and the
+//! reachability walks used by checkmark and barrier-free store validation.
+//!
+//! Colours: white = mark bit clear; grey = mark bit set and the object sits in
+//! some work queue; black = mark bit set and scanned. A marker never scans an
+//! object it did not grey itself (the `fetch_or` in `Span::try_mark` decides).
+
+use std::collections::HashSet;
+use std::marker::PhantomData;
+use std::sync::atomic::Ordering::*;
+use std::time::{Duration, Instant};
+
+use crate::gcwork::GcWork;
+use crate::heap::{Heap, RootKind, PHASE_MARK};
+use crate::object::{ObjRef, ObjView, Tracer, TracerMode};
+
+impl Heap {
+    /// Greys the object containing `addr` if it is white.
+    #[inline]
+    pub(crate) fn shade(&self, addr: usize, gcw: &mut GcWork) {
+        let Some(sp) = self.arenas.span_of(addr) else {
+            return;
+        };
+        let span = sp.get();
+        let idx = span.obj_index(addr);
+        if span.try_mark(idx) {
+            gcw.local.push(span.base() + idx * span.elem_size());
+            gcw.marked_bytes += span.elem_size() as u64;
+        }
+    }
+
+    /// Scans one grey object, greying what it points to.
+    pub(crate) fn scan_object(&self, addr: usize, gcw: &mut GcWork) {
+        let obj = ObjRef::from_addr(addr).expect("grey objects are non-null");
+        let header = obj.header().load(Acquire);
+        gcw.scan_work += 8 + (header >> 32) * 8;
+        let Some(ty) = obj.type_id() else { return };
+        let Some(info) = self.types.get(ty.0 as usize) else {
+            return;
+        };
+        if let Some(trace) = info.trace {
+            let mut tracer = Tracer {
+                heap: self,
+                mode: TracerMode::Mark(gcw),
+            };
+            trace(
+                ObjView {
+                    obj,
+                    _life: PhantomData,
+                },
+                &mut tracer,
+            );
+        }
+    }
+
+    /// Drains grey work until `budget` scan bytes are done or no work is left
+    /// anywhere. Returns scan bytes done. Registers as busy while it holds work.
+    pub(crate) fn drain(&self, gcw: &mut GcWork, budget: u64) -> u64 {
+        let start = gcw.scan_work;
+        self.work.busy.fetch_add(1, SeqCst);
+        loop {
+            if gcw.scan_work - start >= budget {
+                break;
+            }
+            let addr = match gcw.local.pop() {
+                Some(a) => a,
+                None => match self.work.pop_batch() {
+                    Some(b) => {
+                        gcw.local = b;
+                        continue;
+                    }
+                    None => break,
+                },
+            };
+            self.scan_object(addr, gcw);
+            if gcw.local.len() >= 2 * crate::gcwork::BATCH
+                || (self.work.is_empty() && gcw.local.len() > 16)
+            {
+                self.work.publish(gcw, false);
+                if self.work.is_empty() && gcw.local.len() > 16 {
+                    let half = gcw.local.split_off(gcw.local.len() / 2);
+                    self.work.push_batch(half);
+                }
+            }
+        }
+        self.work.publish(gcw, true);
+        self.flush_counters(gcw);
+        self.work.busy.fetch_sub(1, SeqCst);
+        gcw.scan_work - start
+    }
+
+    /// Adds a GcWork's marked-byte counter to the heap's.
+    pub(crate) fn flush_counters(&self, gcw: &mut GcWork) {
+        if gcw.marked_bytes > 0 {
+            self.marked_bytes
+                .fetch_add(gcw.marked_bytes as usize, Relaxed);
+            gcw.marked_bytes = 0;
+        }
+    }
+
+    /// Wakes idle background workers (new grey work was published).
+    pub(crate) fn wake_markers(&self) {
+        self.mark_cv.notify_all();
+    }
+
+    /// True when no grey work is published and no marker holds any.
+    pub(crate) fn mark_work_drained(&self) -> bool {
+        self.work.is_empty() && self.work.busy.load(SeqCst) == 0 && self.work.is_empty()
+    }
+
+    /// A background mark worker (Go's gcBgMarkWorker). It holds no P: it never
+    /// executes barriered stores, only scans, and it earns scan credit that
+    /// parked assists can steal.
+    pub(crate) fn mark_worker_loop(&self) {
+        let mut gcw = GcWork::default();
+        loop {
+            {
+                let g = self.mark_lock.lock().expect("mark lock");
+                if self.is_shutdown() {
+                    return;
+                }
+                if self.phase() != PHASE_MARK || self.work.is_empty() {
+                    let _ = self
+                        .mark_cv
+                        .wait_timeout(g, Duration::from_millis(5))
+                        .expect("mark lock");
+                    continue;
+                }
+            }
+            let t = Instant::now();
+            let before = gcw.scan_work;
+            self.drain(&mut gcw, u64::MAX);
+            let done = gcw.scan_work - before;
+            self.bg_credit.fetch_add(done as i64, Relaxed);
+            self.mark_nanos
+                .fetch_add(t.elapsed().as_nanos() as u64, Relaxed);
+            self.wake_assists();
+            self.mark_cv.notify_all();
+        }
+    }
+
+    /// Scans every root provider (or only those of `kind`) into `tracer`.
+    pub(crate) fn scan_roots(&self, kind: Option<RootKind>, tracer: &mut Tracer<'_>) {
+        for (k, provider) in self.roots.read().expect("roots lock").iter() {
+            if kind.is_none_or(|want| want == *k) {
+                provider.scan_roots(tracer);
+            }
+        }
+    }
+
+    /// Walks the object graph from roots (of `kind`, or all), calling `visit`
+    /// on each reachable object's base address once. Reads the heap with
+    /// atomics only; without the world stopped the answer is best effort.
+    pub(crate) fn walk_reachable(
+        &self,
+        kind: Option<RootKind>,
+        mut visit: impl FnMut(usize) -> bool,
+    ) {
+        let mut pending = Vec::new();
+        self.scan_roots(
+            kind,
+            &mut Tracer {
+                heap: self,
+                mode: TracerMode::Visit(&mut pending),
+            },
+        );
+        let mut seen = HashSet::new();
+        while let Some(addr) = pending.pop() {
+            let Some(sp) = self.arenas.span_of(addr) else {
+                continue;
+            };
+            let span = sp.get();
+            let base = span.base() + span.obj_index(addr) * span.elem_size();
+            if !seen.insert(base) {
+                continue;
+            }
+            if !visit(base) {
+                return;
+            }
+            let obj = ObjRef::from_addr(base).expect("non-null");
+            let Some(info) = obj.type_id().and_then(|t| self.types.get(t.0 as usize)) else {
+                continue;
+            };
+            if let Some(trace) = info.trace {
+                let mut tracer = Tracer {
+                    heap: self,
+                    mode: TracerMode::Visit(&mut pending),
+                };
+                trace(
+                    ObjView {
+                        obj,
+                        _life: PhantomData,
+                    },
+                    &mut tracer,
+                );
+            }
+        }
+    }
+
+    /// Whether the object at `addr` is reachable from roots of `kind`.
+    pub(crate) fn reachable_from(&self, kind: RootKind, addr: usize) -> bool {
+        let Some(sp) = self.arenas.span_of(addr) else {
+            return false;
+        };
+        let span = sp.get();
+        let target = span.base() + span.obj_index(addr) * span.elem_size();
+        let mut found = false;
+        self.walk_reachable(Some(kind), |b| {
+            found = b == target;
+            !found
+        });
+        found
+    }
+
+    /// Checkmark (world stopped, after mark): every object reachable from the
+    /// roots must be marked. Returns the number of missed objects.
+    pub(crate) fn checkmark(&self) -> u64 {
+        let mut missed = 0u64;
+        self.walk_reachable(None, |base| {
+            let sp = self
+                .arenas
+                .span_of(base)
+                .expect("reachable objects are in spans");
+            let span = sp.get();
+            if !span.is_marked(span.obj_index(base)) {
+                missed += 1;
+                let ty = ObjRef::from_addr(base).and_then(|o| o.type_id());
+                eprintln!(
+                    "weft-gc checkmark: reachable object {base:#x} (type {ty:?}) was not marked"
+                );
+            }
+            true
+        });
+        missed
+    }
+}

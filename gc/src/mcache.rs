@@ -1,0 +1,179 @@
+//! Per-P span cache (Go's mcache) and the per-class central lists (mcentral):
+//! the lock-free allocation fast path and the refill that feeds it.
+//!
+//! An `MCache` belongs to one P and is touched only by its owner (or by the
+//! coordinator with the world stopped, when mark termination empties every
+//! cache before sweeping). A span is cached by at most one P; only swept spans
+//! are ever cached. Refill order: the class's central list, then sweeping a
+//! few spans (lazy sweep paid by allocation), then fresh pages.
+
+use std::sync::atomic::Ordering::*;
+
+use crate::heap::{AllocError, Heap};
+use crate::sizeclass::{class, num_classes, PAGE_SIZE};
+use crate::span::{SpanPtr, LARGE_CLASS};
+use crate::sweep::{Swept, POISON};
+
+/// One class's cached span and allocation cursor.
+#[derive(Clone, Copy)]
+struct CacheEntry {
+    span: Option<SpanPtr>,
+    base: usize,
+    elem: usize,
+    nelems: usize,
+    /// Index of the bitmap word `bits` came from.
+    word: usize,
+    /// Free slots of word `word` not yet handed out (1 = free).
+    bits: u64,
+}
+
+const EMPTY: CacheEntry = CacheEntry {
+    span: None,
+    base: 0,
+    elem: 0,
+    nelems: 0,
+    word: 0,
+    bits: 0,
+};
+
+pub(crate) struct MCache {
+    entries: Vec<CacheEntry>,
+}
+
+impl MCache {
+    pub(crate) fn new() -> MCache {
+        MCache {
+            entries: vec![EMPTY; num_classes()],
+        }
+    }
+
+    /// The fast path: the next free slot of the cached span of `class`.
+    #[inline]
+    pub(crate) fn next_free(&mut self, class: usize) -> Option<usize> {
+        let e = &mut self.entries[class];
+        loop {
+            if e.bits != 0 {
+                let tz = e.bits.trailing_zeros() as usize;
+                e.bits &= e.bits - 1;
+                let idx = e.word * 64 + tz;
+                if idx < e.nelems {
+                    return Some(e.base + idx * e.elem);
+                }
+                e.bits = 0;
+                return None;
+            }
+            let span = e.span?;
+            e.word += 1;
+            if e.word * 64 >= e.nelems {
+                return None;
+            }
+            e.bits = !span.get().alloc_bits[e.word].load(Relaxed);
+        }
+    }
+
+    /// Caches `sp` (swept, owned by nobody else) for its class.
+    pub(crate) fn install(&mut self, sp: SpanPtr) {
+        let span = sp.get();
+        self.entries[span.class()] = CacheEntry {
+            span: Some(sp),
+            base: span.base(),
+            elem: span.elem_size(),
+            nelems: span.nelems(),
+            word: 0,
+            bits: !span.alloc_bits[0].load(Relaxed),
+        };
+    }
+
+    /// Drops every cached span (they stay in `Heap::in_use`). World stopped.
+    pub(crate) fn reset(&mut self) {
+        self.entries.fill(EMPTY);
+    }
+}
+
+impl Heap {
+    /// Gets a swept span with free slots for `class`, for a P cache.
+    pub(crate) fn cache_span(&self, class_idx: usize) -> Result<SpanPtr, AllocError> {
+        let sp = match self.central[class_idx].lock().expect("central lock").pop() {
+            Some(sp) => sp,
+            None => match self.sweep_for_class(class_idx) {
+                Some(sp) => sp,
+                None => {
+                    let c = class(class_idx);
+                    let sp = self.alloc_span_checked(c.npages, class_idx, c.size)?;
+                    if self.config.debug.poison {
+                        let base = sp.get().base();
+                        // SAFETY: the span is fresh and not yet visible to anyone.
+                        unsafe {
+                            std::ptr::write_bytes(base as *mut u8, POISON, c.npages * PAGE_SIZE)
+                        };
+                    }
+                    self.in_use.lock().expect("in_use lock").push(sp);
+                    sp
+                }
+            },
+        };
+        let span = sp.get();
+        let nfree = span.nelems()
+            - span
+                .alloc_bits
+                .iter()
+                .map(|w| w.load(Relaxed).count_ones() as usize)
+                .sum::<usize>();
+        self.note_alloc_bytes(nfree * span.elem_size());
+        Ok(sp)
+    }
+
+    /// Lazy sweep paid by allocation: sweeps up to 16 spans, keeping the first
+    /// of `class_idx` that has free slots.
+    fn sweep_for_class(&self, class_idx: usize) -> Option<SpanPtr> {
+        for _ in 0..16 {
+            match self.sweep_one(Some(class_idx))? {
+                Swept::Kept(sp) => return Some(sp),
+                Swept::Other => {}
+            }
+        }
+        None
+    }
+
+    /// Allocates one large object's span.
+    pub(crate) fn alloc_large(&self, size: usize) -> Result<SpanPtr, AllocError> {
+        let npages = size.div_ceil(PAGE_SIZE);
+        // Sweeping first may return pages to the page heap.
+        for _ in 0..4 {
+            if self.sweep_one(None).is_none() {
+                break;
+            }
+        }
+        let sp = self.alloc_span_checked(npages, LARGE_CLASS, npages * PAGE_SIZE)?;
+        self.in_use.lock().expect("in_use lock").push(sp);
+        self.note_alloc_bytes(npages * PAGE_SIZE);
+        Ok(sp)
+    }
+
+    fn alloc_span_checked(
+        &self,
+        npages: usize,
+        class_idx: usize,
+        elem: usize,
+    ) -> Result<SpanPtr, AllocError> {
+        let bytes = npages * PAGE_SIZE;
+        if let Some(limit) = self.config.pacer.mem_limit {
+            if self.page_stats.in_use_bytes.load(Relaxed) + bytes > limit {
+                return Err(AllocError::OutOfMemory { requested: bytes });
+            }
+        }
+        self.pages
+            .lock()
+            .expect("pages lock")
+            .alloc_span(&self.arenas, &self.page_stats, npages, class_idx, elem)
+            .map_err(|_| AllocError::OutOfMemory { requested: bytes })
+    }
+
+    /// Counts newly cached bytes and asks for a cycle at the trigger.
+    fn note_alloc_bytes(&self, bytes: usize) {
+        let live = self.heap_live.fetch_add(bytes, Relaxed) + bytes;
+        if live >= self.trigger.load(Relaxed) && self.phase() == crate::heap::PHASE_OFF {
+            self.request_cycle();
+        }
+    }
+}

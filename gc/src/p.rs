@@ -1,0 +1,352 @@
+//! P: the processor token. A mutator thread (an M) may allocate and execute
+//! barriered stores only while it holds a P; the type system enforces it,
+//! because those operations are methods of `&mut P` and a `P` is obtained only
+//! from [`Heap::acquire_p`]. Also here: safepoints, blocking regions, the
+//! mutator record ([`Mutator`]) and allocation.
+//!
+//! A `P` is `Send` (the scheduler hands Ps between Ms), but moving one without
+//! [`P::handoff`]/[`PHandoff::resume`] leaves the ownership record naming the
+//! old M, which checked builds report as a fatal error at the next barrier.
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering::*};
+use std::sync::Arc;
+
+use crate::heap::{
+    current_m, AllocError, Heap, PSlot, PState, AF_DEBUG, AF_MARK, P_IDLE, P_RUNNING, P_STOPPED,
+};
+use crate::object::{ObjRef, TypeId, HEADER_BYTES};
+use crate::sizeclass::class_of;
+use crate::sweep::POISON;
+
+/// A held P. Only its holder can allocate or run barriered stores with it.
+///
+/// ```compile_fail
+/// // Barriered stores need a P: there is no way to call one without it.
+/// use std::sync::atomic::AtomicU64;
+/// let slot = AtomicU64::new(0);
+/// weft_gc::P::write_slot(&slot, 1);
+/// ```
+///
+/// ```compile_fail
+/// // A P cannot be forged: its fields are private.
+/// let p = weft_gc::P { id: 0 };
+/// ```
+pub struct P {
+    pub(crate) heap: Arc<Heap>,
+    pub(crate) id: usize,
+    /// True for a P lent to a mark-termination helper: dropping it does not
+    /// release the P (its real holder is stopped and gets it back).
+    pub(crate) lent: bool,
+    pub(crate) _not_sync: PhantomData<Cell<()>>,
+}
+
+/// A P in transit between Ms (see [`P::handoff`]).
+pub struct PHandoff(P);
+
+/// The collector's record of one mutator (a goroutine in the VM): its assist
+/// credit or debt, and whether its last assist completed the mark phase.
+/// Owned by the mutator; the collector reads and writes it only inside
+/// allocation calls made by that mutator, never through its stack.
+#[derive(Debug, Default)]
+pub struct Mutator {
+    /// Allocation bytes pre-paid (> 0) or owed (< 0) in the current cycle.
+    pub(crate) assist_bytes: i64,
+    /// Mark epoch `assist_bytes` belongs to.
+    pub(crate) epoch: u64,
+    /// Set when an assist of this mutator found no work left anywhere, i.e.
+    /// it completed the mark phase (Go's seed: reported through the G).
+    pub(crate) assist_completed_mark: bool,
+}
+
+impl Mutator {
+    /// A fresh record.
+    pub fn new() -> Mutator {
+        Mutator::default()
+    }
+    /// Whether an assist by this mutator completed the mark phase; clears it.
+    pub fn take_assist_completed_mark(&mut self) -> bool {
+        std::mem::take(&mut self.assist_completed_mark)
+    }
+    /// Current credit (> 0) or debt (< 0) in bytes.
+    pub fn assist_bytes(&self) -> i64 {
+        self.assist_bytes
+    }
+}
+
+impl Heap {
+    /// Takes an idle P for the calling thread, waiting for one if all are held
+    /// (and while the world is stopped).
+    pub fn acquire_p(self: &Arc<Heap>) -> P {
+        let mut w = self.world.lock().expect("world lock");
+        loop {
+            if !w.stop_requested {
+                if let Some(id) = self
+                    .ps
+                    .iter()
+                    .position(|p| p.status.load(Relaxed) == P_IDLE)
+                {
+                    let slot = &self.ps[id];
+                    slot.status.store(P_RUNNING, Relaxed);
+                    slot.owner.store(current_m(), Relaxed);
+                    return P {
+                        heap: Arc::clone(self),
+                        id,
+                        lent: false,
+                        _not_sync: PhantomData,
+                    };
+                }
+            }
+            w = self.world_cv.wait(w).expect("world lock");
+        }
+    }
+}
+
+impl P {
+    /// The P's index.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// The heap.
+    pub fn heap(&self) -> &Arc<Heap> {
+        &self.heap
+    }
+
+    pub(crate) fn slot(&self) -> &PSlot {
+        &self.heap.ps[self.id]
+    }
+
+    /// The P's private state.
+    #[inline]
+    pub(crate) fn st(&mut self) -> &mut PState {
+        // SAFETY: a `P` value exists only for its holder (acquire) or for a
+        // helper it is lent to while the holder is stopped and not touching the
+        // state; `&mut self` makes this the only borrow on this thread.
+        unsafe { &mut *self.slot().state.get() }
+    }
+
+    /// A safepoint: if the collector wants the world stopped, stop here until
+    /// it restarts. Roots the mutator holds must be reachable from a root
+    /// provider at every safepoint (allocation is one).
+    #[inline]
+    pub fn safepoint(&mut self) {
+        if self.heap.stop_pending.load(Relaxed) {
+            self.safepoint_slow();
+        }
+    }
+
+    #[cold]
+    fn safepoint_slow(&mut self) {
+        if self.lent {
+            return;
+        }
+        let mut w = self.heap.world.lock().expect("world lock");
+        if w.stop_requested {
+            self.slot().status.store(P_STOPPED, Relaxed);
+            self.heap.world_cv.notify_all();
+            while w.stop_requested {
+                w = self.heap.world_cv.wait(w).expect("world lock");
+            }
+            self.slot().status.store(P_RUNNING, Relaxed);
+        }
+    }
+
+    /// Runs `f` as a blocking region (Go's entersyscall/exitsyscall): the P
+    /// counts as stopped meanwhile, so `f` must not touch the heap or hold
+    /// object references it will use afterwards without a root.
+    pub fn blocking<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        self.enter_blocking();
+        let r = f();
+        self.exit_blocking();
+        r
+    }
+
+    pub(crate) fn enter_blocking(&mut self) {
+        let _w = self.heap.world.lock().expect("world lock");
+        self.slot().status.store(P_STOPPED, Relaxed);
+        self.heap.world_cv.notify_all();
+    }
+
+    pub(crate) fn exit_blocking(&mut self) {
+        let mut w = self.heap.world.lock().expect("world lock");
+        while w.stop_requested {
+            w = self.heap.world_cv.wait(w).expect("world lock");
+        }
+        self.slot().status.store(P_RUNNING, Relaxed);
+    }
+
+    /// Detaches the P from this M so another M can [`PHandoff::resume`] it.
+    pub fn handoff(mut self) -> PHandoff {
+        self.slot().owner.store(0, Relaxed);
+        self.enter_blocking();
+        PHandoff(self)
+    }
+
+    /// Runs a full collection cycle (Go's `runtime.GC()`), waiting for it.
+    pub fn gc(&mut self) {
+        let heap = Arc::clone(&self.heap);
+        let target = {
+            let mut ctl = heap.ctl.lock().expect("ctl lock");
+            // A cycle already under way may have scanned roots before now: wait
+            // for the next one to complete as well.
+            let t = ctl.started + 1;
+            ctl.requested = true;
+            heap.ctl_cv.notify_all();
+            t
+        };
+        self.blocking(|| {
+            let mut ctl = heap.ctl.lock().expect("ctl lock");
+            while ctl.completed < target && !ctl.shutdown {
+                if !ctl.requested && ctl.started < target {
+                    ctl.requested = true;
+                    heap.ctl_cv.notify_all();
+                }
+                ctl = heap.ctl_cv.wait(ctl).expect("ctl lock");
+            }
+        });
+    }
+
+    /// Allocates an object of type `ty` with `payload_bytes` of zeroed payload
+    /// (rounded up to words). A safepoint. During mark, charges `g`'s assist
+    /// debt and may run an assist or park.
+    #[inline]
+    pub fn alloc(
+        &mut self,
+        g: &mut Mutator,
+        ty: TypeId,
+        payload_bytes: usize,
+    ) -> Result<ObjRef, AllocError> {
+        self.safepoint();
+        let words = payload_bytes.div_ceil(8);
+        let size = HEADER_BYTES + words * 8;
+        if self.heap.alloc_flags.load(Relaxed) == 0 {
+            if let Some(c) = class_of(size) {
+                if let Some(addr) = self.st().mcache.next_free(c) {
+                    return Ok(self.init_object(addr, ty, words));
+                }
+            }
+        }
+        self.alloc_slow(g, ty, words, size)
+    }
+
+    #[inline]
+    fn init_object(&mut self, addr: usize, ty: TypeId, words: usize) -> ObjRef {
+        let a = &self.slot().allocs;
+        a.store(a.load(Relaxed) + 1, Relaxed);
+        // SAFETY: `addr` is a free slot of at least `HEADER_BYTES + words*8`
+        // bytes just handed out by this P's cache or a fresh span; nobody else
+        // references it, and heap memory is 8-aligned.
+        let payload =
+            unsafe { std::slice::from_raw_parts((addr as *const AtomicU64).add(1), words) };
+        for w in payload {
+            w.store(0, Relaxed);
+        }
+        // SAFETY: as above; the header is the slot's first word.
+        let header = unsafe { &*(addr as *const AtomicU64) };
+        header.store(((words as u64) << 32) | (ty.0 as u64 + 1), Release);
+        ObjRef::from_addr(addr).expect("heap address is non-null")
+    }
+
+    #[cold]
+    fn alloc_slow(
+        &mut self,
+        g: &mut Mutator,
+        ty: TypeId,
+        words: usize,
+        size: usize,
+    ) -> Result<ObjRef, AllocError> {
+        let heap = Arc::clone(&self.heap);
+        if heap.config.debug.gcstress > 0 {
+            let n = self.slot().allocs.load(Relaxed);
+            if n % heap.config.debug.gcstress == 0 {
+                heap.request_cycle();
+            }
+        }
+        if heap.alloc_flags.load(Relaxed) & AF_MARK != 0 {
+            self.charge_assist(g, size);
+        }
+        let mut retried = false;
+        let addr = loop {
+            let r = match class_of(size) {
+                Some(c) => self.alloc_small(c),
+                None => heap.alloc_large(size).map(|sp| sp.get().base()),
+            };
+            match r {
+                Ok(a) => break a,
+                Err(e) if retried => return Err(e),
+                Err(_) => {
+                    // Over the limit: collect everything we can, then retry once.
+                    retried = true;
+                    self.gc();
+                    heap.finish_sweep();
+                }
+            }
+        };
+        let flags = heap.alloc_flags.load(Relaxed);
+        if flags & AF_DEBUG != 0 && heap.config.debug.poison && class_of(size).is_some() {
+            self.check_poison(addr, size);
+        }
+        if flags & AF_MARK != 0 {
+            // Allocate black: the object survives this cycle.
+            if let Some(sp) = heap.arenas.span_of(addr) {
+                let span = sp.get();
+                span.try_mark(span.obj_index(addr));
+            }
+        }
+        Ok(self.init_object(addr, ty, words))
+    }
+
+    fn alloc_small(&mut self, c: usize) -> Result<usize, AllocError> {
+        if let Some(a) = self.st().mcache.next_free(c) {
+            return Ok(a);
+        }
+        let sp = self.heap.cache_span(c)?;
+        let st = self.st();
+        st.mcache.install(sp);
+        Ok(st
+            .mcache
+            .next_free(c)
+            .expect("a cached span has a free slot"))
+    }
+
+    fn check_poison(&self, addr: usize, size: usize) {
+        // SAFETY: `addr` is a free slot of at least `size` bytes just handed to
+        // this P; nobody else references it.
+        let bytes = unsafe { std::slice::from_raw_parts(addr as *const u8, size) };
+        if let Some(off) = bytes.iter().position(|&b| b != POISON) {
+            crate::debug::fatal(format_args!(
+                "gcpoison: free object at {addr:#x} was written after being freed (byte {off} is {:#x})",
+                bytes[off]
+            ));
+        }
+    }
+}
+
+impl Drop for P {
+    fn drop(&mut self) {
+        if self.lent {
+            return;
+        }
+        let heap = Arc::clone(&self.heap);
+        self.flush_wbbuf();
+        let st = self.st();
+        heap.work.publish(&mut st.gcw, true);
+        let _w = heap.world.lock().expect("world lock");
+        let slot = &heap.ps[self.id];
+        slot.owner.store(0, Relaxed);
+        slot.status.store(P_IDLE, Relaxed);
+        heap.world_cv.notify_all();
+    }
+}
+
+impl PHandoff {
+    /// Takes the P on the calling M.
+    pub fn resume(self) -> P {
+        let mut p = self.0;
+        p.slot().owner.store(current_m(), Relaxed);
+        p.exit_blocking();
+        p
+    }
+}

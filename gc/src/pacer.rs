@@ -1,0 +1,133 @@
+//! The pacer (Go's gcControllerState): when the next cycle starts, how much
+//! scan work an allocated byte owes during mark, and the soft memory limit.
+//!
+//! Inputs come from `WEFTGC` (percent, or `off`) and `WEFTMEMLIMIT` (bytes,
+//! with optional KiB/MiB/GiB suffix). The trigger is written by the
+//! coordinator at the end of mark termination (world stopped) and read Relaxed
+//! by allocation slow paths.
+
+/// Smallest heap goal, so tiny heaps do not collect constantly.
+pub const MIN_HEAP_GOAL: usize = 4 << 20;
+
+/// Pacer settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacerConfig {
+    /// GOGC percent; `None` = off (only the memory limit or forced cycles).
+    pub gogc: Option<u32>,
+    /// Soft memory limit in bytes, also the hard allocation limit once a
+    /// forced collection cannot get below it.
+    pub mem_limit: Option<usize>,
+}
+
+impl Default for PacerConfig {
+    fn default() -> PacerConfig {
+        PacerConfig {
+            gogc: Some(100),
+            mem_limit: None,
+        }
+    }
+}
+
+impl PacerConfig {
+    /// Reads `WEFTGC` and `WEFTMEMLIMIT`.
+    pub fn from_env() -> PacerConfig {
+        let mut c = PacerConfig::default();
+        if let Ok(v) = std::env::var("WEFTGC") {
+            c.gogc = parse_gogc(&v);
+        }
+        if let Ok(v) = std::env::var("WEFTMEMLIMIT") {
+            c.mem_limit = parse_bytes(&v);
+        }
+        c
+    }
+
+    /// Heap goal after a cycle that marked `marked` bytes.
+    pub fn goal(&self, marked: usize) -> usize {
+        let by_gogc = match self.gogc {
+            Some(p) => (marked + marked / 100 * p as usize).max(MIN_HEAP_GOAL),
+            None => usize::MAX,
+        };
+        match self.mem_limit {
+            Some(l) => by_gogc.min(l - l / 20),
+            None => by_gogc,
+        }
+    }
+
+    /// Heap size at which the next cycle starts: 70% of the way from the
+    /// marked heap to the goal, leaving 30% runway for allocation during mark.
+    pub fn trigger(&self, marked: usize) -> usize {
+        let goal = self.goal(marked);
+        if goal == usize::MAX {
+            return usize::MAX;
+        }
+        if goal <= marked {
+            return marked;
+        }
+        marked + (goal - marked) / 10 * 7
+    }
+
+    /// Scan bytes each allocated byte owes during mark, given the expected
+    /// scan work left and the heap runway left.
+    pub fn assist_ratio(scan_remaining: u64, heap_remaining: u64) -> f64 {
+        (scan_remaining.max(1 << 16) as f64 / heap_remaining.max(1 << 16) as f64).clamp(0.05, 64.0)
+    }
+}
+
+/// Parses `WEFTGC`: a percent, or `off`.
+pub fn parse_gogc(s: &str) -> Option<u32> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("off") {
+        return None;
+    }
+    Some(s.parse().unwrap_or(100))
+}
+
+/// Parses a byte count with optional suffix (B, KiB, MiB, GiB).
+pub fn parse_bytes(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let (num, mul) = [
+        ("GiB", 1usize << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+        ("B", 1),
+    ]
+    .iter()
+    .find_map(|(suf, m)| s.strip_suffix(suf).map(|n| (n, *m)))
+    .unwrap_or((s, 1));
+    num.trim().parse::<usize>().ok().map(|n| n * mul)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trigger_leaves_runway_below_goal() {
+        let c = PacerConfig {
+            gogc: Some(100),
+            mem_limit: None,
+        };
+        let marked = 100 << 20;
+        assert_eq!(c.goal(marked), 200 << 20);
+        let t = c.trigger(marked);
+        assert!(t > marked && t < 200 << 20);
+        let off = PacerConfig {
+            gogc: None,
+            mem_limit: None,
+        };
+        assert_eq!(off.trigger(marked), usize::MAX);
+        let limited = PacerConfig {
+            gogc: Some(100),
+            mem_limit: Some(120 << 20),
+        };
+        assert!(limited.goal(marked) < 120 << 20);
+    }
+
+    #[test]
+    fn parses_env_values() {
+        assert_eq!(parse_gogc("off"), None);
+        assert_eq!(parse_gogc("50"), Some(50));
+        assert_eq!(parse_bytes("64MiB"), Some(64 << 20));
+        assert_eq!(parse_bytes("1000"), Some(1000));
+    }
+}

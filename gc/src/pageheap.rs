@@ -1,0 +1,358 @@
+//! The page heap (Go's mheap): arenas of OS memory, the address → span map,
+//! free page runs, large-object spans and lazy return of memory to the OS.
+//!
+//! Everything mutable here sits behind one lock, `Heap::pages` (rank 3: taken
+//! after the sweep-queue lock and a central-list lock, never before them; no
+//! other lock is taken while it is held). The address → span map is read
+//! without the lock by markers (`span_of`).
+
+use std::collections::BTreeMap;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::*};
+
+use crate::sizeclass::PAGE_SIZE;
+use crate::span::{Span, SpanPtr, SPAN_FREE, SPAN_IN_USE};
+
+/// Bytes per arena unit (64 MiB); arenas are mapped aligned to this.
+pub const ARENA_BYTES: usize = 64 << 20;
+const ARENA_PAGES: usize = ARENA_BYTES / PAGE_SIZE;
+const ADDR_BITS: usize = 48;
+const ARENA_SHIFT: usize = 26;
+const L2_BITS: usize = 11;
+const L1_BITS: usize = ADDR_BITS - ARENA_SHIFT - L2_BITS;
+
+/// Per arena unit: which span owns each page (null for free pages).
+/// Entries are written under the page-heap lock with Release and read by
+/// anyone with Acquire.
+struct ArenaInfo {
+    spans: Box<[AtomicPtr<Span>]>,
+}
+
+type L2 = [AtomicPtr<ArenaInfo>; 1 << L2_BITS];
+
+/// Two-level radix map from address to arena info. Entries are only ever set
+/// (never cleared) while the heap lives, so a loaded pointer stays valid.
+pub(crate) struct ArenaMap {
+    l1: Box<[AtomicPtr<L2>]>,
+}
+
+impl ArenaMap {
+    pub(crate) fn new() -> ArenaMap {
+        ArenaMap {
+            l1: (0..1 << L1_BITS)
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .collect(),
+        }
+    }
+
+    fn arena(&self, addr: usize) -> Option<&ArenaInfo> {
+        if addr >> ADDR_BITS != 0 {
+            return None;
+        }
+        let idx = addr >> ARENA_SHIFT;
+        let l2 = self.l1[idx >> L2_BITS].load(Acquire);
+        if l2.is_null() {
+            return None;
+        }
+        // SAFETY: non-null L2 tables are leaked boxes freed only in Drop.
+        let l2 = unsafe { &*l2 };
+        let info = l2[idx & ((1 << L2_BITS) - 1)].load(Acquire);
+        // SAFETY: non-null arena infos are leaked boxes freed only in Drop.
+        (!info.is_null()).then(|| unsafe { &*info })
+    }
+
+    /// The in-use span containing `addr`, if any.
+    #[inline]
+    pub(crate) fn span_of(&self, addr: usize) -> Option<SpanPtr> {
+        let arena = self.arena(addr)?;
+        let page = (addr % ARENA_BYTES) / PAGE_SIZE;
+        let s = NonNull::new(arena.spans[page].load(Acquire))?;
+        let sp = SpanPtr(s);
+        let span = sp.get();
+        if span.state.load(Acquire) != SPAN_IN_USE {
+            return None;
+        }
+        let base = span.base();
+        (addr >= base && addr < base + span.npages() * PAGE_SIZE).then_some(sp)
+    }
+
+    fn register(&self, unit_base: usize) {
+        let idx = unit_base >> ARENA_SHIFT;
+        let slot = &self.l1[idx >> L2_BITS];
+        let mut l2 = slot.load(Acquire);
+        if l2.is_null() {
+            let fresh: Box<L2> =
+                Box::new(std::array::from_fn(
+                    |_| AtomicPtr::new(std::ptr::null_mut()),
+                ));
+            l2 = Box::into_raw(fresh);
+            slot.store(l2, Release);
+        }
+        let info = Box::new(ArenaInfo {
+            spans: (0..ARENA_PAGES)
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .collect(),
+        });
+        // SAFETY: l2 was just loaded or created and is never freed before Drop.
+        let l2 = unsafe { &*l2 };
+        l2[idx & ((1 << L2_BITS) - 1)].store(Box::into_raw(info), Release);
+    }
+
+    fn set_pages(&self, base: usize, npages: usize, span: *mut Span) {
+        for i in 0..npages {
+            let addr = base + i * PAGE_SIZE;
+            let arena = self.arena(addr).expect("page of a mapped arena");
+            arena.spans[(addr % ARENA_BYTES) / PAGE_SIZE].store(span, Release);
+        }
+    }
+}
+
+impl Drop for ArenaMap {
+    fn drop(&mut self) {
+        for slot in self.l1.iter() {
+            let l2 = slot.load(Relaxed);
+            if l2.is_null() {
+                continue;
+            }
+            // SAFETY: created by Box::into_raw in `register`; dropped once here.
+            let l2 = unsafe { Box::from_raw(l2) };
+            for a in l2.iter() {
+                let info = a.load(Relaxed);
+                if !info.is_null() {
+                    // SAFETY: created by Box::into_raw in `register`.
+                    drop(unsafe { Box::from_raw(info) });
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct FreeRun {
+    npages: usize,
+    /// Pages already returned to the OS (they read as zero when reused).
+    scavenged: bool,
+    /// Collector cycle when the run was freed; scavenged only a cycle later.
+    freed_cycle: u64,
+}
+
+/// Free runs, mappings and span descriptors; guarded by `Heap::pages`.
+pub(crate) struct PageHeap {
+    free: BTreeMap<usize, FreeRun>,
+    mappings: Vec<(usize, usize)>,
+    span_pool: Vec<SpanPtr>,
+    all_descriptors: Vec<SpanPtr>,
+    pub(crate) cycle: u64,
+}
+
+/// Why memory could not be obtained.
+#[derive(Debug)]
+pub(crate) struct OsOutOfMemory;
+
+impl PageHeap {
+    pub(crate) fn new() -> PageHeap {
+        PageHeap {
+            free: BTreeMap::new(),
+            mappings: Vec::new(),
+            span_pool: Vec::new(),
+            all_descriptors: Vec::new(),
+            cycle: 0,
+        }
+    }
+
+    /// Allocates a span of `npages` for `class`, mapping more memory if needed.
+    pub(crate) fn alloc_span(
+        &mut self,
+        map: &ArenaMap,
+        stats: &PageStats,
+        npages: usize,
+        class: usize,
+        elem_size: usize,
+    ) -> Result<SpanPtr, OsOutOfMemory> {
+        let base = match self.take_run(npages) {
+            Some(b) => b,
+            None => {
+                self.grow(map, stats, npages)?;
+                self.take_run(npages).ok_or(OsOutOfMemory)?
+            }
+        };
+        let sp = self.span_pool.pop().unwrap_or_else(|| {
+            let p = SpanPtr(NonNull::from(Box::leak(Box::new(Span::new_free()))));
+            self.all_descriptors.push(p);
+            p
+        });
+        sp.get().init(base, npages, class, elem_size);
+        map.set_pages(base, npages, sp.0.as_ptr());
+        stats.in_use_bytes.fetch_add(npages * PAGE_SIZE, Relaxed);
+        Ok(sp)
+    }
+
+    /// Returns the pages of `sp` to the free runs and recycles the descriptor.
+    pub(crate) fn free_span(&mut self, map: &ArenaMap, stats: &PageStats, sp: SpanPtr) {
+        let span = sp.get();
+        let (base, npages) = (span.base(), span.npages());
+        span.state.store(SPAN_FREE, Release);
+        map.set_pages(base, npages, std::ptr::null_mut());
+        stats.in_use_bytes.fetch_sub(npages * PAGE_SIZE, Relaxed);
+        self.span_pool.push(sp);
+        self.insert_run(
+            base,
+            FreeRun {
+                npages,
+                scavenged: false,
+                freed_cycle: self.cycle,
+            },
+        );
+    }
+
+    fn take_run(&mut self, npages: usize) -> Option<usize> {
+        let (&base, &run) = self.free.iter().find(|(_, r)| r.npages >= npages)?;
+        self.free.remove(&base);
+        if run.npages > npages {
+            self.free.insert(
+                base + npages * PAGE_SIZE,
+                FreeRun {
+                    npages: run.npages - npages,
+                    ..run
+                },
+            );
+        }
+        if !run.scavenged {
+            // Reused memory is not zero; allocation zeroes objects, so nothing
+            // to do here. Scavenged pages read as zero.
+        }
+        Some(base)
+    }
+
+    fn insert_run(&mut self, mut base: usize, mut run: FreeRun) {
+        if let Some((&pb, &prev)) = self.free.range(..base).next_back() {
+            if pb + prev.npages * PAGE_SIZE == base {
+                self.free.remove(&pb);
+                base = pb;
+                run = FreeRun {
+                    npages: prev.npages + run.npages,
+                    scavenged: prev.scavenged && run.scavenged,
+                    freed_cycle: prev.freed_cycle.max(run.freed_cycle),
+                };
+            }
+        }
+        let end = base + run.npages * PAGE_SIZE;
+        if let Some(next) = self.free.get(&end).copied() {
+            self.free.remove(&end);
+            run = FreeRun {
+                npages: run.npages + next.npages,
+                scavenged: run.scavenged && next.scavenged,
+                freed_cycle: run.freed_cycle.max(next.freed_cycle),
+            };
+        }
+        self.free.insert(base, run);
+    }
+
+    fn grow(
+        &mut self,
+        map: &ArenaMap,
+        stats: &PageStats,
+        npages: usize,
+    ) -> Result<(), OsOutOfMemory> {
+        let units = (npages * PAGE_SIZE).div_ceil(ARENA_BYTES);
+        let bytes = units * ARENA_BYTES;
+        let base = os::map_aligned(bytes, ARENA_BYTES).ok_or(OsOutOfMemory)?;
+        for u in 0..units {
+            map.register(base + u * ARENA_BYTES);
+        }
+        self.mappings.push((base, bytes));
+        stats.mapped_bytes.fetch_add(bytes, Relaxed);
+        self.insert_run(
+            base,
+            FreeRun {
+                npages: bytes / PAGE_SIZE,
+                scavenged: true,
+                freed_cycle: 0,
+            },
+        );
+        Ok(())
+    }
+
+    /// Returns to the OS free runs of at least 64 KiB that have stayed free for
+    /// a whole cycle (lazy: memory freed now is reused first). Returns bytes
+    /// released.
+    pub(crate) fn scavenge(&mut self, stats: &PageStats) -> usize {
+        let mut released = 0;
+        for (&base, run) in self.free.iter_mut() {
+            if !run.scavenged && run.npages >= 8 && run.freed_cycle + 1 < self.cycle {
+                os::release(base, run.npages * PAGE_SIZE);
+                run.scavenged = true;
+                released += run.npages * PAGE_SIZE;
+            }
+        }
+        stats.released_bytes.fetch_add(released, Relaxed);
+        released
+    }
+
+    /// Unmaps everything (heap drop).
+    pub(crate) fn unmap_all(&mut self) {
+        for &(base, bytes) in &self.mappings {
+            os::unmap(base, bytes);
+        }
+        self.mappings.clear();
+        for sp in self.all_descriptors.drain(..) {
+            // SAFETY: descriptors were leaked boxes; the heap is being dropped,
+            // so no SpanPtr is used after this.
+            drop(unsafe { Box::from_raw(sp.0.as_ptr()) });
+        }
+    }
+}
+
+/// Page-level byte counters, written under the page-heap lock, read anywhere
+/// (Relaxed: statistics and pacing only).
+#[derive(Default)]
+pub(crate) struct PageStats {
+    pub(crate) in_use_bytes: AtomicUsize,
+    pub(crate) mapped_bytes: AtomicUsize,
+    pub(crate) released_bytes: AtomicUsize,
+}
+
+/// Thin wrapper over mmap/munmap/madvise.
+mod os {
+    /// Maps `bytes` of zeroed memory aligned to `align` (a power of two).
+    pub(super) fn map_aligned(bytes: usize, align: usize) -> Option<usize> {
+        let len = bytes + align;
+        // SAFETY: an anonymous private mapping with no address hint has no
+        // preconditions; the result is checked against MAP_FAILED.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return None;
+        }
+        let start = p as usize;
+        let aligned = (start + align - 1) & !(align - 1);
+        if aligned > start {
+            unmap(start, aligned - start);
+        }
+        let end = start + len;
+        if end > aligned + bytes {
+            unmap(aligned + bytes, end - (aligned + bytes));
+        }
+        Some(aligned)
+    }
+
+    pub(super) fn unmap(base: usize, bytes: usize) {
+        // SAFETY: callers pass ranges this module mapped and nobody uses again.
+        unsafe { libc::munmap(base as *mut libc::c_void, bytes) };
+    }
+
+    /// Returns pages to the OS; they stay mapped and read as zero afterwards.
+    pub(super) fn release(base: usize, bytes: usize) {
+        // SAFETY: the range is a free page run of a live mapping: no object
+        // lives there, so discarding its contents is unobservable.
+        unsafe { libc::madvise(base as *mut libc::c_void, bytes, libc::MADV_DONTNEED) };
+    }
+}
