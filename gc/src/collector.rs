@@ -83,7 +83,7 @@ impl Heap {
         }
         let concurrent = stw2_start - tmark;
         self.mark_termination();
-        let mut stw2 = stw2_start.elapsed();
+        let mut checkmark_time = Duration::ZERO;
         if self.config.debug.checkmark {
             // Checkmark time is excluded from the pause figures (debug mode).
             let tc = Instant::now();
@@ -97,9 +97,10 @@ impl Heap {
                     ));
                 }
             }
-            stw2 = stw2.saturating_sub(tc.elapsed());
+            checkmark_time = tc.elapsed();
         }
         self.sweep_setup();
+        let stw2 = stw2_start.elapsed().saturating_sub(checkmark_time);
         self.start_the_world();
         self.wake_assists();
         self.finish_cycle(CycleTimes {
