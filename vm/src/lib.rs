@@ -4,10 +4,15 @@
 //! - [`value`]: the 64-bit value word (NaN-boxing).
 //! - [`arith`]: number semantics (Go int64 wrapping, float promotion, exact
 //!   int/float comparison), the one definition the interpreter calls.
+//! - [`heap`]: the object kinds registered with the `gc` heap, their trace
+//!   functions and the NaN-box pointer decoder.
+//! - [`object`]: strings, boxed ints, cells and lists on that heap.
 //!
-//! Being built by the interpreter issue: objects on the `gc` heap, goroutines,
+//! Being built by the interpreter issue: the other object kinds, goroutines,
 //! the interpreter loop, the native-function interface.
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod arith;
+pub mod heap;
+pub mod object;
 pub mod value;

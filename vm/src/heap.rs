@@ -1,0 +1,111 @@
+//! The VM's side of the `gc` heap: the object kinds it registers, how a value
+//! word is decoded into an object address, and the trace function of each kind.
+//!
+//! Every VM object is a `gc` object: a one-word header (type id, payload
+//! length) followed by payload words, each an `AtomicU64` accessed Relaxed.
+//! Which payload words hold values (and so are traced) is fixed per kind and
+//! documented on [`Kind`]. Words that hold raw data (lengths, hashes, string
+//! bytes) are never traced; they can never be mistaken for pointers because
+//! the trace functions do not look at them.
+//!
+//! Invariant: type ids are registered in the order of [`Kind`], so
+//! `TypeId(kind as u32)` names a kind without a lookup; [`type_table`] checks it.
+
+use crate::value::Value;
+use weft_gc::{HeapConfig, ObjView, Tracer, TypeId, TypeInfo, TypeTable};
+
+/// The object kinds, in registration order. The payload layout of each:
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Kind {
+    /// `[len][hash or 0][bytes packed little-endian...]`; no pointers.
+    Str = 0,
+    /// `[i64]`: an int outside the inline 48-bit range; no pointers.
+    BoxedInt = 1,
+    /// `[value]`: a captured local (upvalue cell).
+    Cell = 2,
+    /// `[value...]`: a list's backing array (its capacity is the payload length).
+    Array = 3,
+    /// `[len][array value]`: a list; `len` is raw, the array is traced.
+    List = 4,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Str,
+        Kind::BoxedInt,
+        Kind::Cell,
+        Kind::Array,
+        Kind::List,
+    ];
+
+    pub fn type_id(self) -> TypeId {
+        TypeId(self as u32)
+    }
+
+    pub fn from_type_id(id: TypeId) -> Option<Kind> {
+        Kind::ALL.get(id.0 as usize).copied()
+    }
+
+    fn info(self) -> TypeInfo {
+        match self {
+            Kind::Str => TypeInfo {
+                name: "string",
+                trace: None,
+            },
+            Kind::BoxedInt => TypeInfo {
+                name: "boxed int",
+                trace: None,
+            },
+            Kind::Cell => TypeInfo {
+                name: "cell",
+                trace: Some(trace_all),
+            },
+            Kind::Array => TypeInfo {
+                name: "array",
+                trace: Some(trace_all),
+            },
+            Kind::List => TypeInfo {
+                name: "list",
+                trace: Some(trace_from_1),
+            },
+        }
+    }
+}
+
+/// Every payload word is a value.
+fn trace_all(obj: ObjView<'_>, t: &mut Tracer<'_>) {
+    t.mark_slots(obj.slots());
+}
+
+/// Word 0 is raw data, the rest are values.
+fn trace_from_1(obj: ObjView<'_>, t: &mut Tracer<'_>) {
+    if let Some(rest) = obj.slots().get(1..) {
+        t.mark_slots(rest);
+    }
+}
+
+/// The value word's object address, or 0 (the collector's `decode_ptr`).
+pub fn decode_value_ptr(word: u64) -> usize {
+    Value::pointer_in_word(word).unwrap_or(0)
+}
+
+/// The type table with every VM kind registered, in [`Kind`] order.
+pub fn type_table() -> TypeTable {
+    let mut table = TypeTable::new();
+    for kind in Kind::ALL {
+        let id = table.register(kind.info());
+        assert_eq!(id, kind.type_id(), "kinds must be registered in order");
+    }
+    table
+}
+
+/// A heap configuration for the VM: `nprocs` Ps, values decoded by NaN-boxing,
+/// everything else from the environment (`WEFTGC`, `WEFTMEMLIMIT`, `WEFTDEBUG`).
+pub fn heap_config(nprocs: usize) -> HeapConfig {
+    HeapConfig {
+        nprocs,
+        decode_ptr: decode_value_ptr,
+        ..HeapConfig::default()
+    }
+}

@@ -1,0 +1,334 @@
+//! Object operations on the `gc` heap: strings, boxed ints, cells and lists.
+//!
+//! Every function that allocates or stores takes the current P (`&mut P`) and
+//! the running goroutine's collector record (`&mut Mutator`): allocation and
+//! barriered stores are impossible without them (the P-ownership rule, by
+//! type). Every store of a value into an object goes through
+//! [`P::write_slot`], the write barrier, including the initialisation of fresh
+//! objects (the compiler marks those instructions `wb`; see `lang::bytecode`).
+//!
+//! Racing goroutines may interleave these operations arbitrarily; each one
+//! reads every word once, atomically, and checks indices against what it read,
+//! so a race can lose an update but never read outside an object. A list read
+//! checks the index against both the list's length and its array's capacity,
+//! because a racing append may publish a new length before a new array.
+//!
+//! Objects are addressed by [`ObjRef`]; a function taking one requires that
+//! the object is live (reachable from a root or allocated since the caller's
+//! last safepoint) and of the kind named by the function.
+
+use crate::heap::Kind;
+use crate::value::Value;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use weft_gc::{AllocError, Mutator, ObjRef, P};
+
+/// The payload words of a live object.
+fn slots(obj: ObjRef) -> &'static [AtomicU64] {
+    // SAFETY: callers pass live objects (module doc); heap memory stays mapped
+    // for the heap's lifetime and the VM never drops the heap while running.
+    unsafe { obj.slots() }
+}
+
+/// The object a value points to, if any.
+pub fn obj_of(v: Value) -> Option<ObjRef> {
+    v.as_object().and_then(ObjRef::from_addr)
+}
+
+/// The kind of the object a value points to.
+pub fn kind_of(v: Value) -> Option<Kind> {
+    obj_of(v)
+        .and_then(|o| o.type_id())
+        .and_then(Kind::from_type_id)
+}
+
+fn alloc(
+    p: &mut P,
+    g: &mut Mutator,
+    kind: Kind,
+    payload_words: usize,
+) -> Result<ObjRef, AllocError> {
+    p.alloc(g, kind.type_id(), payload_words * 8)
+}
+
+// ---------------------------------------------------------------- strings
+
+const STR_LEN: usize = 0;
+const STR_HASH: usize = 1;
+const STR_BYTES: usize = 2;
+
+/// A new string holding `bytes`.
+pub fn new_string(p: &mut P, g: &mut Mutator, bytes: &[u8]) -> Result<Value, AllocError> {
+    let words = bytes.len().div_ceil(8);
+    let obj = alloc(p, g, Kind::Str, STR_BYTES + words)?;
+    let s = slots(obj);
+    // Raw data, not values: no barrier is needed (no pointer is stored).
+    s[STR_LEN].store(bytes.len() as u64, Relaxed);
+    for (i, chunk) in bytes.chunks(8).enumerate() {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        s[STR_BYTES + i].store(u64::from_le_bytes(word), Relaxed);
+    }
+    Ok(Value::object(obj.addr()))
+}
+
+/// Length in bytes of a string object.
+pub fn string_len(obj: ObjRef) -> usize {
+    let s = slots(obj);
+    // Bounded by the payload, whatever a corrupted length word says.
+    (s[STR_LEN].load(Relaxed) as usize).min((s.len() - STR_BYTES) * 8)
+}
+
+/// The bytes of a string object (copied out with word-sized atomic loads).
+pub fn string_bytes(obj: ObjRef) -> Vec<u8> {
+    let s = slots(obj);
+    let len = string_len(obj);
+    let mut out = Vec::with_capacity(len.next_multiple_of(8));
+    for w in &s[STR_BYTES..STR_BYTES + len.div_ceil(8)] {
+        out.extend_from_slice(&w.load(Relaxed).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// The string's hash (FNV-1a), computed once and cached in the object.
+pub fn string_hash(obj: ObjRef) -> u64 {
+    let s = slots(obj);
+    let cached = s[STR_HASH].load(Relaxed);
+    if cached != 0 {
+        return cached;
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in string_bytes(obj) {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    let h = h.max(1);
+    // Idempotent: racing writers store the same value.
+    s[STR_HASH].store(h, Relaxed);
+    h
+}
+
+/// Whether two string objects hold the same bytes.
+pub fn string_eq(a: ObjRef, b: ObjRef) -> bool {
+    a == b
+        || (string_len(a) == string_len(b)
+            && string_hash(a) == string_hash(b)
+            && string_bytes(a) == string_bytes(b))
+}
+
+// ---------------------------------------------------------------- ints
+
+/// An int value: inline when it fits 48 bits, boxed otherwise.
+pub fn new_int(p: &mut P, g: &mut Mutator, i: i64) -> Result<Value, AllocError> {
+    if let Some(v) = Value::int_inline(i) {
+        return Ok(v);
+    }
+    let obj = alloc(p, g, Kind::BoxedInt, 1)?;
+    slots(obj)[0].store(i as u64, Relaxed);
+    Ok(Value::object(obj.addr()))
+}
+
+/// The int a value holds, inline or boxed.
+pub fn int_of(v: Value) -> Option<i64> {
+    if let Some(i) = v.as_inline_int() {
+        return Some(i);
+    }
+    let obj = obj_of(v)?;
+    (Kind::from_type_id(obj.type_id()?)? == Kind::BoxedInt)
+        .then(|| slots(obj)[0].load(Relaxed) as i64)
+}
+
+// ---------------------------------------------------------------- cells
+
+/// A new upvalue cell holding `v`.
+pub fn new_cell(p: &mut P, g: &mut Mutator, v: Value) -> Result<Value, AllocError> {
+    let obj = alloc(p, g, Kind::Cell, 1)?;
+    p.write_slot(&slots(obj)[0], v.bits());
+    Ok(Value::object(obj.addr()))
+}
+
+pub fn cell_get(cell: ObjRef) -> Value {
+    Value::from_bits(slots(cell)[0].load(Relaxed))
+}
+
+pub fn cell_set(p: &mut P, cell: ObjRef, v: Value) {
+    p.write_slot(&slots(cell)[0], v.bits());
+}
+
+// ---------------------------------------------------------------- lists
+
+const LIST_LEN: usize = 0;
+const LIST_ARRAY: usize = 1;
+
+/// A new list holding `items`, with room to grow.
+pub fn new_list(p: &mut P, g: &mut Mutator, items: &[Value]) -> Result<Value, AllocError> {
+    let array = alloc(p, g, Kind::Array, items.len().max(4))?;
+    let a = slots(array);
+    for (slot, v) in a.iter().zip(items) {
+        p.write_slot(slot, v.bits());
+    }
+    let list = alloc(p, g, Kind::List, 2)?;
+    let l = slots(list);
+    l[LIST_LEN].store(items.len() as u64, Relaxed);
+    p.write_slot(&l[LIST_ARRAY], Value::object(array.addr()).bits());
+    Ok(Value::object(list.addr()))
+}
+
+fn list_array(list: ObjRef) -> &'static [AtomicU64] {
+    match obj_of(Value::from_bits(slots(list)[LIST_ARRAY].load(Relaxed))) {
+        Some(array) => slots(array),
+        None => &[],
+    }
+}
+
+/// The list's length (never more than its array's capacity).
+pub fn list_len(list: ObjRef) -> usize {
+    (slots(list)[LIST_LEN].load(Relaxed) as usize).min(list_array(list).len())
+}
+
+/// Element `i`, or `None` when out of range.
+pub fn list_get(list: ObjRef, i: usize) -> Option<Value> {
+    let len = slots(list)[LIST_LEN].load(Relaxed) as usize;
+    let array = list_array(list);
+    (i < len)
+        .then(|| array.get(i))
+        .flatten()
+        .map(|w| Value::from_bits(w.load(Relaxed)))
+}
+
+/// Sets element `i`; `false` when out of range.
+pub fn list_set(p: &mut P, list: ObjRef, i: usize, v: Value) -> bool {
+    let len = slots(list)[LIST_LEN].load(Relaxed) as usize;
+    match list_array(list).get(i).filter(|_| i < len) {
+        Some(slot) => {
+            p.write_slot(slot, v.bits());
+            true
+        }
+        None => false,
+    }
+}
+
+/// Appends `items` in place, growing the backing array (doubling) when full.
+/// `list` and `items` must be rooted by the caller (growth allocates).
+pub fn list_append(
+    p: &mut P,
+    g: &mut Mutator,
+    list: ObjRef,
+    items: &[Value],
+) -> Result<(), AllocError> {
+    let l = slots(list);
+    let len = list_len(list);
+    let needed = len + items.len();
+    let mut array = list_array(list);
+    if needed > array.len() {
+        // Allocation is a safepoint: `list` must be rooted by the caller, and
+        // the old array stays reachable through it until the swap below.
+        let fresh = alloc(p, g, Kind::Array, needed.max(array.len() * 2).max(4))?;
+        array = list_array(list);
+        let f = slots(fresh);
+        for (dst, src) in f.iter().zip(array.iter().take(len)) {
+            p.write_slot(dst, src.load(Relaxed));
+        }
+        p.write_slot(&l[LIST_ARRAY], Value::object(fresh.addr()).bits());
+        array = f;
+    }
+    for (slot, v) in array[len..].iter().zip(items) {
+        p.write_slot(slot, v.bits());
+    }
+    l[LIST_LEN].store(needed as u64, Relaxed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap::{heap_config, type_table};
+    use std::sync::{Arc, Mutex};
+    use weft_gc::{Heap, RootKind, RootProvider, Tracer};
+
+    #[derive(Default)]
+    struct Roots(Mutex<Vec<u64>>);
+
+    impl RootProvider for Roots {
+        fn scan_roots(&self, tracer: &mut Tracer<'_>) {
+            for &w in self.0.lock().unwrap().iter() {
+                tracer.mark_word(w);
+            }
+        }
+    }
+
+    fn heap() -> (Arc<Heap>, Arc<Roots>) {
+        let heap = Heap::new(heap_config(1), type_table());
+        let roots = Arc::new(Roots::default());
+        heap.add_roots(RootKind::Other, roots.clone());
+        (heap, roots)
+    }
+
+    #[test]
+    fn strings_hold_bytes_and_compare_by_content() {
+        let (heap, _roots) = heap();
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        let a = new_string(&mut p, &mut g, b"hello, \xffworld").unwrap();
+        let b = new_string(&mut p, &mut g, b"hello, \xffworld").unwrap();
+        let c = new_string(&mut p, &mut g, b"").unwrap();
+        let (a, b, c) = (obj_of(a).unwrap(), obj_of(b).unwrap(), obj_of(c).unwrap());
+        assert_eq!(string_bytes(a), b"hello, \xffworld");
+        assert_eq!(string_len(c), 0);
+        assert!(string_eq(a, b));
+        assert!(!string_eq(a, c));
+        assert_eq!(string_hash(a), string_hash(b));
+        assert_eq!(kind_of(Value::object(a.addr())), Some(Kind::Str));
+    }
+
+    #[test]
+    fn ints_box_outside_48_bits() {
+        let (heap, _roots) = heap();
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        for i in [0, -5, 1 << 47, i64::MIN, i64::MAX] {
+            let v = new_int(&mut p, &mut g, i).unwrap();
+            assert_eq!(int_of(v), Some(i));
+        }
+        assert!(new_int(&mut p, &mut g, i64::MAX).unwrap().is_object());
+        assert_eq!(int_of(Value::float(1.0)), None);
+    }
+
+    #[test]
+    fn lists_grow_and_survive_collections() {
+        let (heap, roots) = heap();
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        let list = new_list(&mut p, &mut g, &[Value::int_inline(1).unwrap()]).unwrap();
+        roots.0.lock().unwrap().push(list.bits());
+        let l = obj_of(list).unwrap();
+        for i in 2..=1000 {
+            let s = new_string(&mut p, &mut g, format!("item {i}").as_bytes()).unwrap();
+            // Values must be rooted across the allocation in list_append (a safepoint).
+            roots.0.lock().unwrap().push(s.bits());
+            list_append(&mut p, &mut g, l, &[s]).unwrap();
+            roots.0.lock().unwrap().pop();
+            if i % 250 == 0 {
+                p.gc();
+            }
+        }
+        assert_eq!(list_len(l), 1000);
+        assert_eq!(int_of(list_get(l, 0).unwrap()), Some(1));
+        let last = obj_of(list_get(l, 999).unwrap()).unwrap();
+        assert_eq!(string_bytes(last), b"item 1000");
+        assert!(list_get(l, 1000).is_none());
+        assert!(list_set(&mut p, l, 0, Value::NIL));
+        assert!(!list_set(&mut p, l, 5000, Value::NIL));
+        assert!(heap.stats().cycles >= 4);
+    }
+
+    #[test]
+    fn cells_hold_values() {
+        let (heap, _roots) = heap();
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        let c = obj_of(new_cell(&mut p, &mut g, Value::TRUE).unwrap()).unwrap();
+        assert_eq!(cell_get(c), Value::TRUE);
+        cell_set(&mut p, c, Value::NIL);
+        assert!(cell_get(c).is_nil());
+    }
+}
