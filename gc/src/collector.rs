@@ -313,11 +313,6 @@ impl Heap {
 impl P {
     /// A P lent to a mark-termination helper (world stopped).
     pub(crate) fn lend(heap: Arc<Heap>, id: usize) -> P {
-        P {
-            heap,
-            id,
-            lent: true,
-            _not_sync: std::marker::PhantomData,
-        }
+        P::new(heap, id, true)
     }
 }

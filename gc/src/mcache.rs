@@ -177,3 +177,35 @@ impl Heap {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Heap, HeapConfig, Mutator, TypeInfo, TypeTable};
+    use std::collections::HashSet;
+
+    #[test]
+    fn fast_path_hands_out_distinct_aligned_slots_across_spans() {
+        let mut types = TypeTable::new();
+        let ty = types.register(TypeInfo {
+            name: "leaf",
+            trace: None,
+        });
+        let heap = Heap::new(
+            HeapConfig {
+                nprocs: 1,
+                background: false,
+                ..HeapConfig::default()
+            },
+            types,
+        );
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        let mut seen = HashSet::new();
+        for i in 0..5000 {
+            let o = p.alloc(&mut g, ty, 8 + (i % 5) * 16).unwrap();
+            assert_eq!(o.addr() % 16, 0);
+            assert!(seen.insert(o.addr()), "slot handed out twice");
+            assert_eq!(o.type_id(), Some(ty));
+        }
+    }
+}

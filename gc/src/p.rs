@@ -36,11 +36,19 @@ use crate::sweep::POISON;
 pub struct P {
     pub(crate) heap: Arc<Heap>,
     pub(crate) id: usize,
+    /// `&heap.ps[id]`, cached for the fast paths; valid while `heap` is.
+    pub(crate) slot: std::ptr::NonNull<PSlot>,
     /// True for a P lent to a mark-termination helper: dropping it does not
     /// release the P (its real holder is stopped and gets it back).
     pub(crate) lent: bool,
-    pub(crate) _not_sync: PhantomData<Cell<()>>,
+    _not_sync: PhantomData<Cell<()>>,
 }
+
+// SAFETY: `slot` points into the heap that `heap` keeps alive, and all access
+// to the P's state goes through `&mut P`; moving the token to another M is
+// allowed (the scheduler hands Ps over) and checked builds verify at each
+// barrier that the M using it owns it.
+unsafe impl Send for P {}
 
 /// A P in transit between Ms (see [`P::handoff`]).
 pub struct PHandoff(P);
@@ -90,12 +98,7 @@ impl Heap {
                     let slot = &self.ps[id];
                     slot.status.store(P_RUNNING, Relaxed);
                     slot.owner.store(current_m(), Relaxed);
-                    return P {
-                        heap: Arc::clone(self),
-                        id,
-                        lent: false,
-                        _not_sync: PhantomData,
-                    };
+                    return P::new(Arc::clone(self), id, false);
                 }
             }
             w = self.world_cv.wait(w).expect("world lock");
@@ -114,17 +117,32 @@ impl P {
         &self.heap
     }
 
+    pub(crate) fn new(heap: Arc<Heap>, id: usize, lent: bool) -> P {
+        let slot = std::ptr::NonNull::from(&heap.ps[id]);
+        P {
+            heap,
+            id,
+            slot,
+            lent,
+            _not_sync: PhantomData,
+        }
+    }
+
+    #[inline]
     pub(crate) fn slot(&self) -> &PSlot {
-        &self.heap.ps[self.id]
+        // SAFETY: `slot` points into `self.heap.ps`, a boxed slice that lives
+        // as long as the heap, which `self.heap` keeps alive.
+        unsafe { self.slot.as_ref() }
     }
 
     /// The P's private state.
     #[inline]
     pub(crate) fn st(&mut self) -> &mut PState {
+        let state = self.slot().state.get();
         // SAFETY: a `P` value exists only for its holder (acquire) or for a
         // helper it is lent to while the holder is stopped and not touching the
         // state; `&mut self` makes this the only borrow on this thread.
-        unsafe { &mut *self.slot().state.get() }
+        unsafe { &mut *state }
     }
 
     /// A safepoint: if the collector wants the world stopped, stop here until
