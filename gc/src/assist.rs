@@ -39,9 +39,12 @@ impl P {
                 break;
             }
             let mut gcw = std::mem::take(&mut self.st().gcw);
-            let done = heap.drain(&mut gcw, (want - stolen) as u64) as i64;
+            let done = heap.drain(&mut gcw, (want - stolen) as u64, true) as i64;
             self.st().gcw = gcw;
             g.assist_bytes += (done as f64 / ratio) as i64 + 1;
+            // Allocation is a safepoint, so an assist may stop here; the P's
+            // grey work is back in its state for the collector to see.
+            self.safepoint();
             if g.assist_bytes >= 0 || done > 0 {
                 continue;
             }

@@ -26,6 +26,8 @@ struct CycleTimes {
     stw1: Duration,
     concurrent: Duration,
     stw2: Duration,
+    /// Pauses of mark-termination probes that restarted concurrent mark.
+    probe_total: Duration,
     heap_before: usize,
     restarts: u32,
 }
@@ -69,12 +71,17 @@ impl Heap {
         let tmark = Instant::now();
         let mut restarts = 0;
         let mut stw2_start;
+        let mut probe_pauses = Duration::ZERO;
+        let mut probe_total = Duration::ZERO;
         loop {
             self.wait_mark_drained();
             stw2_start = Instant::now();
             self.stop_the_world();
             if self.flush_all_ps_found_work() && restarts < MAX_MARK_RESTARTS {
                 restarts += 1;
+                // The probe was a pause of its own.
+                probe_pauses = probe_pauses.max(stw2_start.elapsed());
+                probe_total += stw2_start.elapsed();
                 self.start_the_world();
                 self.wake_markers();
                 continue;
@@ -100,7 +107,10 @@ impl Heap {
             checkmark_time = tc.elapsed();
         }
         self.sweep_setup();
-        let stw2 = stw2_start.elapsed().saturating_sub(checkmark_time);
+        let stw2 = stw2_start
+            .elapsed()
+            .saturating_sub(checkmark_time)
+            .max(probe_pauses);
         self.start_the_world();
         self.wake_assists();
         self.finish_cycle(CycleTimes {
@@ -108,6 +118,7 @@ impl Heap {
             stw1,
             concurrent,
             stw2,
+            probe_total,
             heap_before,
             restarts,
         });
@@ -211,6 +222,15 @@ impl Heap {
     /// P's real holder is stopped and gets it back, owner restored, before the
     /// world restarts.
     fn run_helpers(self: &Arc<Heap>) {
+        if self.work.is_empty() {
+            // Little left (only what the Ps' buffers hold): the coordinator's
+            // own thread is the one helper M, lent each P in turn. Spawning
+            // threads would cost more than the work.
+            for id in 0..self.ps.len() {
+                self.help_with_p(id);
+            }
+            return;
+        }
         let nhelpers = self
             .ps
             .len()
@@ -244,7 +264,7 @@ impl Heap {
         }
         p.flush_wbbuf();
         let mut gcw = std::mem::take(&mut p.st().gcw);
-        self.drain(&mut gcw, u64::MAX);
+        self.drain(&mut gcw, u64::MAX, false);
         p.st().gcw = gcw;
         if slot.owner.load(Relaxed) == current_m() {
             self.stats.lock().expect("stats lock").helper_runs_with_p += 1;
@@ -278,7 +298,7 @@ impl Heap {
         let cycle = {
             let mut s = self.stats.lock().expect("stats lock");
             s.cycles += 1;
-            s.total_pause += t.stw1 + t.stw2;
+            s.total_pause += t.stw1 + t.stw2 + t.probe_total;
             s.max_pause = s.max_pause.max(t.stw1).max(t.stw2);
             s.mark_restarts += t.restarts as u64;
             s.cycles

@@ -56,11 +56,15 @@ impl Heap {
 
     /// Drains grey work until `budget` scan bytes are done or no work is left
     /// anywhere. Returns scan bytes done. Registers as busy while it holds work.
-    pub(crate) fn drain(&self, gcw: &mut GcWork, budget: u64) -> u64 {
+    /// `preemptible` drains (assists, which run on a mutator's P) also stop
+    /// when the world is stopping, so the mutator reaches its safepoint.
+    pub(crate) fn drain(&self, gcw: &mut GcWork, budget: u64, preemptible: bool) -> u64 {
         let start = gcw.scan_work;
         self.work.busy.fetch_add(1, SeqCst);
         loop {
-            if gcw.scan_work - start >= budget {
+            // Stop early when the budget is spent or the world is stopping
+            // (an assist must reach its safepoint promptly).
+            if gcw.scan_work - start >= budget || (preemptible && self.stop_pending.load(Relaxed)) {
                 break;
             }
             let addr = match gcw.local.pop() {
@@ -130,7 +134,7 @@ impl Heap {
             }
             let t = Instant::now();
             let before = gcw.scan_work;
-            self.drain(&mut gcw, u64::MAX);
+            self.drain(&mut gcw, u64::MAX, false);
             let done = gcw.scan_work - before;
             self.bg_credit.fetch_add(done as i64, Relaxed);
             self.mark_nanos
