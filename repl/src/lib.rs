@@ -101,18 +101,34 @@ pub fn disasm(file: &str) -> ExitCode {
     }
 }
 
-/// `weft run FILE`: compiles the program; executing it needs the interpreter
-/// (crate `weft-vm`), which is not built yet. Compile errors are reported as
-/// they will be when it is.
+/// `weft run FILE`: compiles and runs the program. Exit status: 0, 1 for a
+/// compile error, 2 for an unrecovered panic or fatal error.
+///
+/// The interpreter is being built (crate `weft-vm`): an instruction or library
+/// function it does not have yet stops the program with a runtime error that
+/// says so.
 pub fn run(file: &str, _args: &[String]) -> ExitCode {
-    match weft_lang::load_program(file) {
-        Ok(_) => {
-            eprintln!("weft: {file} compiles, but this build has no interpreter yet (crate weft-vm); use `weft check` or `weft disasm`");
-            ExitCode::from(2)
-        }
+    let program = match weft_lang::load_program(file) {
+        Ok(p) => p,
         Err(errors) => {
             report(&errors);
-            ExitCode::from(1)
+            return ExitCode::from(1);
+        }
+    };
+    let (mut vm, mut p, mut g) = match weft_vm::interp::Vm::load(&program) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("fatal error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match vm.run_program(&mut p, &mut g) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(weft_vm::interp::Stop::Exit(code)) => ExitCode::from(code as u8),
+        Err(weft_vm::interp::Stop::Panic(panic)) => {
+            let _ = std::io::stdout().flush();
+            eprint!("{}", panic.report());
+            ExitCode::from(2)
         }
     }
 }

@@ -28,15 +28,22 @@ pub enum Kind {
     Array = 3,
     /// `[len][array value]`: a list; `len` is raw, the array is traced.
     List = 4,
+    /// `[proto index][module index][upvalue cells...]`: a closure; the two
+    /// indices are raw (into the VM's tables), the cells are traced.
+    Closure = 5,
+    /// `[builtin index]`: a builtin function value; no pointers.
+    Builtin = 6,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Str,
         Kind::BoxedInt,
         Kind::Cell,
         Kind::Array,
         Kind::List,
+        Kind::Closure,
+        Kind::Builtin,
     ];
 
     pub fn type_id(self) -> TypeId {
@@ -69,6 +76,14 @@ impl Kind {
                 name: "list",
                 trace: Some(trace_from_1),
             },
+            Kind::Closure => TypeInfo {
+                name: "closure",
+                trace: Some(trace_from_2),
+            },
+            Kind::Builtin => TypeInfo {
+                name: "builtin",
+                trace: None,
+            },
         }
     }
 }
@@ -81,6 +96,13 @@ fn trace_all(obj: ObjView<'_>, t: &mut Tracer<'_>) {
 /// Word 0 is raw data, the rest are values.
 fn trace_from_1(obj: ObjView<'_>, t: &mut Tracer<'_>) {
     if let Some(rest) = obj.slots().get(1..) {
+        t.mark_slots(rest);
+    }
+}
+
+/// Words 0 and 1 are raw data, the rest are values.
+fn trace_from_2(obj: ObjView<'_>, t: &mut Tracer<'_>) {
+    if let Some(rest) = obj.slots().get(2..) {
         t.mark_slots(rest);
     }
 }

@@ -14,5 +14,6 @@
 
 pub mod arith;
 pub mod heap;
+pub mod interp;
 pub mod object;
 pub mod value;

@@ -1,0 +1,1181 @@
+//! The interpreter: loads a compiled [`Program`] into the heap and runs
+//! goroutine 1 to completion.
+//!
+//! State of this module (the interpreter issue is in progress): one goroutine
+//! on one P; the instructions for values, arithmetic, comparisons, jumps,
+//! locals, cells, upvalues, globals, closures, calls and returns (fixed,
+//! variadic and `MULTI` counts), lists, `len`, `append`, and the builtins
+//! `print`/`println`/`len`/`append`/`str`/`typeof`; the standard module
+//! functions `fmt.Println`/`fmt.Print`. Any other instruction stops the program
+//! with a clear "not implemented yet" runtime error, never a Rust panic.
+//!
+//! Registers: a goroutine's registers are one array of atomic words
+//! ([`RegFile`]), registered with the collector as a root; a frame is a window
+//! `base..base + max_registers` of it. The array only grows, at calls, with no
+//! safepoint between the copy and the swap. The verifier (`lang::verify`)
+//! guarantees every register an instruction names lies inside its frame; the
+//! call sequence guarantees every frame lies inside the array.
+//!
+//! Safepoints: allocation (every allocating instruction) and the P's explicit
+//! `safepoint()` at calls and backward jumps.
+
+use crate::arith::{self, ArithOp, Num};
+use crate::heap::{heap_config, type_table, Kind};
+use crate::object::{self, obj_of};
+use crate::value::Value;
+use std::cmp::Ordering;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use weft_gc::{AllocError, Heap, Mutator, RootKind, RootProvider, Tracer, P};
+use weft_lang::bytecode::{Constant, Op, BUILTINS, MULTI};
+use weft_lang::program::{ImportTarget, Program};
+
+/// A function ready to run: the compiled `Proto` with its constants on the heap.
+#[derive(Debug)]
+pub struct FnProto {
+    pub name: Arc<str>,
+    pub file: Arc<str>,
+    pub code: Box<[Op]>,
+    pub lines: Box<[u32]>,
+    pub n_params: usize,
+    pub variadic: bool,
+    pub max_registers: usize,
+    /// Constants as values (strings are heap objects rooted by the VM).
+    pub consts: Box<[Value]>,
+    /// Nested functions, as indices into [`Vm::protos`].
+    pub protos: Box<[u32]>,
+    /// (from parent local?, index) for each upvalue.
+    pub upvalues: Box<[(bool, u8)]>,
+    /// Index into [`Vm::modules`].
+    pub module: u32,
+}
+
+/// A loaded module: its globals live in a heap array.
+#[derive(Debug)]
+pub struct ModuleRt {
+    pub name: Arc<str>,
+    pub globals: Value,
+    pub init: u32,
+    pub main: Option<u16>,
+    pub imports: Vec<ImportTarget>,
+    pub import_paths: Vec<Arc<str>>,
+}
+
+/// Words the runtime keeps alive: constants, module globals, builtins.
+#[derive(Default)]
+struct RuntimeRoots(Mutex<Vec<u64>>);
+
+impl RootProvider for RuntimeRoots {
+    fn scan_roots(&self, tracer: &mut Tracer<'_>) {
+        for &w in self.0.lock().expect("runtime roots").iter() {
+            tracer.mark_word(w);
+        }
+    }
+}
+
+/// A goroutine's registers.
+pub struct RegFile {
+    regs: Mutex<Arc<[AtomicU64]>>,
+}
+
+impl RootProvider for RegFile {
+    fn scan_roots(&self, tracer: &mut Tracer<'_>) {
+        // Called with the goroutine stopped at a safepoint (or by checkmark/validation).
+        let regs = self.regs.lock().expect("register file").clone();
+        tracer.mark_slots(&regs);
+    }
+}
+
+/// A Go-style runtime failure on its way to the top level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panic {
+    /// The text after `panic: ` (runtime errors include `runtime error: `).
+    pub message: String,
+    /// Innermost first: function name, file, line.
+    pub traceback: Vec<(Arc<str>, Arc<str>, u32)>,
+    /// A fatal error (`fatal error: ...`) rather than a panic.
+    pub fatal: bool,
+}
+
+impl Panic {
+    /// What the program prints on stderr, in Go's shape.
+    pub fn report(&self) -> String {
+        let mut out = if self.fatal {
+            format!("fatal error: {}\n\ngoroutine 1 [running]:\n", self.message)
+        } else {
+            format!("panic: {}\n\ngoroutine 1 [running]:\n", self.message)
+        };
+        for (func, file, line) in &self.traceback {
+            out.push_str(&format!("{func}(...)\n\t{file}:{line}\n"));
+        }
+        out
+    }
+}
+
+/// Why running stopped early.
+#[derive(Debug)]
+pub enum Stop {
+    Panic(Panic),
+    /// `os.Exit(n)`.
+    Exit(i32),
+}
+
+type Res<T> = Result<T, String>;
+
+fn rt_err<T>(message: impl Into<String>) -> Res<T> {
+    Err(format!("runtime error: {}", message.into()))
+}
+
+/// Frames deeper than this are a `fatal error: stack overflow`.
+pub const MAX_FRAMES: usize = 1_000_000;
+
+struct Frame {
+    proto: u32,
+    closure: Value,
+    base: usize,
+    pc: usize,
+    /// Absolute register of the caller where results go.
+    ret: usize,
+    nres: u8,
+}
+
+/// A loaded program and its heap.
+pub struct Vm {
+    pub heap: Arc<Heap>,
+    pub protos: Vec<Arc<FnProto>>,
+    pub modules: Vec<ModuleRt>,
+    roots: Arc<RuntimeRoots>,
+    builtins: Vec<Value>,
+    out: std::io::BufWriter<std::io::Stdout>,
+}
+
+impl Vm {
+    /// Builds the heap and loads `program` into it.
+    pub fn load(program: &Program) -> Result<(Vm, P, Mutator), AllocError> {
+        let heap = Heap::new(heap_config(1), type_table());
+        let roots = Arc::new(RuntimeRoots::default());
+        heap.add_roots(RootKind::Runtime, roots.clone());
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        let mut vm = Vm {
+            heap,
+            protos: Vec::new(),
+            modules: Vec::new(),
+            roots,
+            builtins: Vec::new(),
+            out: std::io::BufWriter::new(std::io::stdout()),
+        };
+        for i in 0..BUILTINS.len() {
+            let obj = p.alloc(&mut g, Kind::Builtin.type_id(), 8)?;
+            // SAFETY: just allocated, and kept alive by the runtime roots below.
+            let slots = unsafe { obj.slots() };
+            slots[0].store(i as u64, Relaxed);
+            let v = Value::object(obj.addr());
+            vm.root(v);
+            vm.builtins.push(v);
+        }
+        for (mi, m) in program.modules.iter().enumerate() {
+            let file: Arc<str> = Arc::from(m.display_path.as_str());
+            let init = vm.load_proto(&mut p, &mut g, &m.compiled.init, mi as u32, &file)?;
+            let globals =
+                object::new_list(&mut p, &mut g, &vec![Value::NIL; m.compiled.globals.len()])?;
+            vm.root(globals);
+            vm.modules.push(ModuleRt {
+                name: Arc::from(&*m.compiled.name),
+                globals,
+                init,
+                main: m.compiled.main,
+                imports: m.imports.clone(),
+                import_paths: m.compiled.imports.iter().map(|p| Arc::from(&**p)).collect(),
+            });
+        }
+        Ok((vm, p, g))
+    }
+
+    fn root(&self, v: Value) {
+        if v.is_object() {
+            self.roots.0.lock().expect("runtime roots").push(v.bits());
+        }
+    }
+
+    fn load_proto(
+        &mut self,
+        p: &mut P,
+        g: &mut Mutator,
+        proto: &weft_lang::bytecode::Proto,
+        module: u32,
+        file: &Arc<str>,
+    ) -> Result<u32, AllocError> {
+        let mut consts = Vec::with_capacity(proto.constants.len());
+        for k in &proto.constants {
+            let v = match k {
+                Constant::Int(i) => object::new_int(p, g, *i)?,
+                Constant::Float(f) => Value::float(*f),
+                Constant::Str(s) => object::new_string(p, g, s)?,
+            };
+            self.root(v);
+            consts.push(v);
+        }
+        let mut nested = Vec::with_capacity(proto.protos.len());
+        for child in &proto.protos {
+            nested.push(self.load_proto(p, g, child, module, file)?);
+        }
+        let fp = FnProto {
+            name: Arc::from(&*proto.name),
+            file: file.clone(),
+            code: proto.code.clone().into_boxed_slice(),
+            lines: proto.lines.clone().into_boxed_slice(),
+            n_params: proto.n_params as usize,
+            variadic: proto.variadic,
+            max_registers: proto.max_registers as usize,
+            consts: consts.into_boxed_slice(),
+            protos: nested.into_boxed_slice(),
+            upvalues: proto
+                .upvalues
+                .iter()
+                .map(|u| (u.from_parent_local, u.index))
+                .collect(),
+            module,
+        };
+        self.protos.push(Arc::new(fp));
+        Ok(self.protos.len() as u32 - 1)
+    }
+
+    /// Runs every module's top-level code in order, then the entry module's `main`.
+    pub fn run_program(&mut self, p: &mut P, g: &mut Mutator) -> Result<(), Stop> {
+        let regs = Arc::new(RegFile {
+            regs: Mutex::new(new_regs(1024)),
+        });
+        self.heap.add_roots(RootKind::Other, regs.clone());
+        let mut exec = Exec {
+            vm: self,
+            regs,
+            frames: Vec::new(),
+            top: 0,
+        };
+        let result = exec.run_all(p, g);
+        let _ = self.out.flush();
+        result
+    }
+}
+
+fn new_regs(n: usize) -> Arc<[AtomicU64]> {
+    (0..n).map(|_| AtomicU64::new(Value::NIL.bits())).collect()
+}
+
+struct Exec<'vm> {
+    vm: &'vm mut Vm,
+    regs: Arc<RegFile>,
+    frames: Vec<Frame>,
+    /// One past the last value of the latest `MULTI` call or return (absolute).
+    top: usize,
+}
+
+impl Exec<'_> {
+    fn run_all(&mut self, p: &mut P, g: &mut Mutator) -> Result<(), Stop> {
+        for mi in 0..self.vm.modules.len() {
+            let init = self.vm.modules[mi].init;
+            self.call_proto(p, g, init, Value::NIL, 0, &[])?;
+        }
+        let entry = self.vm.modules.len() - 1;
+        if let Some(slot) = self.vm.modules[entry].main {
+            let globals = obj_of(self.vm.modules[entry].globals).expect("globals list");
+            let main = object::list_get(globals, slot as usize).unwrap_or(Value::NIL);
+            let Some(proto) = closure_proto(main) else {
+                return Err(self.panic("main is not a function".into(), false));
+            };
+            self.call_proto(p, g, proto, main, 0, &[])?;
+        }
+        Ok(())
+    }
+
+    fn panic(&self, message: String, fatal: bool) -> Stop {
+        let traceback = self
+            .frames
+            .iter()
+            .rev()
+            .map(|f| {
+                let proto = &self.vm.protos[f.proto as usize];
+                let line = proto
+                    .lines
+                    .get(f.pc.saturating_sub(1))
+                    .copied()
+                    .unwrap_or(0);
+                (proto.name.clone(), proto.file.clone(), line)
+            })
+            .collect();
+        Stop::Panic(Panic {
+            message,
+            traceback,
+            fatal,
+        })
+    }
+
+    /// Runs a function to completion from the Rust side (module init, main).
+    fn call_proto(
+        &mut self,
+        p: &mut P,
+        g: &mut Mutator,
+        proto: u32,
+        closure: Value,
+        base: usize,
+        args: &[Value],
+    ) -> Result<(), Stop> {
+        let regs =
+            self.ensure_regs(base + 1 + args.len() + self.vm.protos[proto as usize].max_registers);
+        regs[base].store(closure.bits(), Relaxed);
+        for (i, a) in args.iter().enumerate() {
+            regs[base + 1 + i].store(a.bits(), Relaxed);
+        }
+        let depth = self.frames.len();
+        self.push_frame(p, g, proto, closure, base + 1, base, 0, args.len())
+            .map_err(|m| self.panic(m, false))?;
+        match self.execute(p, g, depth) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The register array, grown to at least `n` words.
+    fn ensure_regs(&mut self, n: usize) -> Arc<[AtomicU64]> {
+        let mut cur = self.regs.regs.lock().expect("register file");
+        if cur.len() < n {
+            let grown = new_regs(n.next_power_of_two());
+            for (dst, src) in grown.iter().zip(cur.iter()) {
+                dst.store(src.load(Relaxed), Relaxed);
+            }
+            *cur = grown;
+        }
+        cur.clone()
+    }
+
+    /// Pushes a frame for `proto` whose arguments are at `base..base + nargs`.
+    /// Pushes a frame for `proto` whose `nargs` arguments are at `base..`.
+    /// Missing arguments are nil; extra ones are collected into the variadic
+    /// parameter's list, or dropped.
+    #[allow(clippy::too_many_arguments)]
+    fn push_frame(
+        &mut self,
+        p: &mut P,
+        g: &mut Mutator,
+        proto: u32,
+        closure: Value,
+        base: usize,
+        ret: usize,
+        nres: u8,
+        nargs: usize,
+    ) -> Res<()> {
+        if self.frames.len() >= MAX_FRAMES {
+            return Err("stack overflow".into());
+        }
+        let fp = self.vm.protos[proto as usize].clone();
+        let regs = self.ensure_regs(base + fp.max_registers.max(nargs) + 1);
+        let rest = if fp.variadic {
+            let fixed = fp.n_params - 1;
+            let extras: Vec<Value> = (fixed..nargs.max(fixed))
+                .map(|i| Value::from_bits(regs[base + i].load(Relaxed)))
+                .collect();
+            // The extras stay in registers (rooted) while the list is allocated.
+            Some((fixed, object::new_list(p, g, &extras).map_err(oom)?))
+        } else {
+            None
+        };
+        for r in &regs[base + nargs.min(fp.n_params)..base + fp.max_registers] {
+            r.store(Value::NIL.bits(), Relaxed);
+        }
+        if let Some((slot, list)) = rest {
+            regs[base + slot].store(list.bits(), Relaxed);
+        }
+        self.frames.push(Frame {
+            proto,
+            closure,
+            base,
+            pc: 0,
+            ret,
+            nres,
+        });
+        Ok(())
+    }
+
+    fn execute(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Result<(), Stop> {
+        loop {
+            match self.step(p, g, stop_depth) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(message) => {
+                    let fatal = message == "stack overflow";
+                    return Err(self.panic(message, fatal));
+                }
+            }
+        }
+    }
+
+    /// Runs instructions until the frame at `stop_depth` returns (true) or
+    /// something needs the outer loop (false). Errors are panic messages.
+    fn step(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Res<bool> {
+        let regs = self.regs.regs.lock().expect("register file").clone();
+        let f = self.frames.last_mut().expect("a frame is running");
+        let proto = self.vm.protos[f.proto as usize].clone();
+        let code = &proto.code;
+        let base = f.base;
+        let mut pc = f.pc;
+        let r = |i: u8| &regs[base + i as usize];
+        let get = |i: u8| Value::from_bits(regs[base + i as usize].load(Relaxed));
+        macro_rules! set {
+            ($i:expr, $v:expr) => {
+                regs[base + $i as usize].store(($v).bits(), Relaxed)
+            };
+        }
+        macro_rules! save_pc {
+            () => {
+                self.frames.last_mut().expect("frame").pc = pc
+            };
+        }
+        loop {
+            let op = code[pc];
+            pc += 1;
+            match op {
+                Op::Nop {} => {}
+                Op::Move { a, b } => set!(a.0, get(b.0)),
+                Op::LoadK { a, k } => set!(a.0, proto.consts[k.0 as usize]),
+                Op::LoadInt { a, v } => {
+                    set!(a.0, Value::int_inline(v.0 as i64).expect("i32 fits inline"))
+                }
+                Op::LoadNil { a, n } => {
+                    for i in 0..=n.0 as usize {
+                        regs[base + a.0 as usize + i].store(Value::NIL.bits(), Relaxed);
+                    }
+                }
+                Op::LoadBool { a, v } => set!(a.0, Value::bool(v.0)),
+                Op::GetGlobal { a, g: gi } => {
+                    let globals =
+                        obj_of(self.vm.modules[proto.module as usize].globals).expect("globals");
+                    set!(
+                        a.0,
+                        object::list_get(globals, gi.0 as usize).unwrap_or(Value::NIL)
+                    );
+                }
+                Op::SetGlobal { g: gi, b } => {
+                    let globals =
+                        obj_of(self.vm.modules[proto.module as usize].globals).expect("globals");
+                    object::list_set(p, globals, gi.0 as usize, get(b.0));
+                }
+                Op::GetUpval { a, u } => {
+                    let cell = upvalue_cell(self.frames.last().expect("frame").closure, u.0);
+                    set!(a.0, cell.map_or(Value::NIL, object::cell_get));
+                }
+                Op::SetUpval { u, b } => {
+                    if let Some(cell) =
+                        upvalue_cell(self.frames.last().expect("frame").closure, u.0)
+                    {
+                        object::cell_set(p, cell, get(b.0));
+                    }
+                }
+                Op::NewCell { a, b } => {
+                    save_pc!();
+                    let v = object::new_cell(p, g, get(b.0)).map_err(oom)?;
+                    set!(a.0, v);
+                }
+                Op::NewCellNil { a } => {
+                    save_pc!();
+                    let v = object::new_cell(p, g, Value::NIL).map_err(oom)?;
+                    set!(a.0, v);
+                }
+                Op::GetCell { a, b } => {
+                    set!(a.0, obj_of(get(b.0)).map_or(Value::NIL, object::cell_get))
+                }
+                Op::SetCell { a, b } => {
+                    if let Some(cell) = obj_of(get(a.0)) {
+                        object::cell_set(p, cell, get(b.0));
+                    }
+                }
+                Op::Closure { a, p: pi } => {
+                    save_pc!();
+                    let child = proto.protos[pi.0 as usize];
+                    let cp = self.vm.protos[child as usize].clone();
+                    let parent_closure = self.frames.last().expect("frame").closure;
+                    let obj = p
+                        .alloc(g, Kind::Closure.type_id(), (2 + cp.upvalues.len()) * 8)
+                        .map_err(oom)?;
+                    // SAFETY: just allocated and reachable from the register it is stored in below.
+                    let s = unsafe { obj.slots() };
+                    s[0].store(child as u64, Relaxed);
+                    s[1].store(proto.module as u64, Relaxed);
+                    for (i, &(from_local, idx)) in cp.upvalues.iter().enumerate() {
+                        let cell = if from_local {
+                            get(idx)
+                        } else {
+                            upvalue_cell(parent_closure, idx)
+                                .map_or(Value::NIL, |c| Value::object(c.addr()))
+                        };
+                        p.write_slot(&s[2 + i], cell.bits());
+                    }
+                    set!(a.0, Value::object(obj.addr()));
+                }
+                Op::GetBuiltin { a, f: fi } => set!(a.0, self.vm.builtins[fi.0 as usize]),
+                Op::Import { a, i } => {
+                    let m = &self.vm.modules[proto.module as usize];
+                    match &m.imports[i.0 as usize] {
+                        ImportTarget::File(idx) => set!(a.0, self.vm.modules[*idx].globals),
+                        ImportTarget::Std(_) => {
+                            let s =
+                                object::new_string(p, g, m.import_paths[i.0 as usize].as_bytes())
+                                    .map_err(oom)?;
+                            set!(a.0, s);
+                        }
+                    }
+                }
+                Op::NewList { a, b, n } => {
+                    save_pc!();
+                    let items: Vec<Value> = (0..n.0 as usize).map(|i| get(b.0 + i as u8)).collect();
+                    let v = object::new_list(p, g, &items).map_err(oom)?;
+                    set!(a.0, v);
+                }
+                Op::GetIndex { a, b, c } => {
+                    let v = index(get(b.0), get(c.0))?;
+                    set!(a.0, v);
+                }
+                Op::SetIndex { a, b, c } => {
+                    let list = get(a.0);
+                    let i = get(b.0);
+                    match (object::kind_of(list), object::int_of(i)) {
+                        (Some(Kind::List), Some(i)) => {
+                            let l = obj_of(list).expect("list");
+                            if i < 0 || !object::list_set(p, l, i as usize, get(c.0)) {
+                                return rt_err(index_message(i, object::list_len(l)));
+                            }
+                        }
+                        _ => return rt_err(format!("cannot index {}", type_name(list))),
+                    }
+                }
+                Op::Append { a, b, n } => {
+                    save_pc!();
+                    let items: Vec<Value> =
+                        (1..=n.0 as usize).map(|i| get(b.0 + i as u8)).collect();
+                    let v = append(p, g, get(b.0), &items)?;
+                    set!(a.0, v);
+                }
+                Op::Len { a, b } => {
+                    let n = length(get(b.0))?;
+                    set!(
+                        a.0,
+                        Value::int_inline(n as i64).expect("lengths fit inline")
+                    );
+                }
+                Op::Add { a, b, c } => {
+                    let (x, y) = (get(b.0), get(c.0));
+                    if let (Some(i), Some(j)) = (x.as_inline_int(), y.as_inline_int()) {
+                        let v = object::new_int(p, g, i.wrapping_add(j)).map_err(oom)?;
+                        set!(a.0, v);
+                    } else {
+                        save_pc!();
+                        let v = add_slow(p, g, x, y)?;
+                        set!(a.0, v);
+                    }
+                }
+                Op::AddInt { a, b, v } => {
+                    let x = get(b.0);
+                    match x
+                        .as_inline_int()
+                        .and_then(|i| Value::int_inline(i + v.0 as i64))
+                    {
+                        Some(r) => set!(a.0, r),
+                        None => {
+                            save_pc!();
+                            let r = arith_values(
+                                p,
+                                g,
+                                ArithOp::Add,
+                                x,
+                                Value::int_inline(v.0 as i64).expect("fits"),
+                            )?;
+                            set!(a.0, r);
+                        }
+                    }
+                }
+                Op::Sub { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::Sub)?,
+                Op::Mul { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::Mul)?,
+                Op::Div { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::Div)?,
+                Op::Mod { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::Mod)?,
+                Op::BitAnd { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::BitAnd)?,
+                Op::BitOr { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::BitOr)?,
+                Op::BitXor { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::BitXor)?,
+                Op::AndNot { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::AndNot)?,
+                Op::Shl { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::Shl)?,
+                Op::Shr { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::Shr)?,
+                Op::Neg { a, b } => {
+                    let v = match num(get(b.0)) {
+                        Some(Num::Int(i)) => {
+                            object::new_int(p, g, i.wrapping_neg()).map_err(oom)?
+                        }
+                        Some(Num::Float(f)) => Value::float(-f),
+                        None => {
+                            return rt_err(format!("invalid operation: -{}", type_name(get(b.0))))
+                        }
+                    };
+                    set!(a.0, v);
+                }
+                Op::Not { a, b } => match get(b.0).as_bool() {
+                    Some(x) => set!(a.0, Value::bool(!x)),
+                    None => {
+                        return rt_err(format!("invalid operation: ! of {}", type_name(get(b.0))))
+                    }
+                },
+                Op::Eq { a, b, c } => set!(a.0, Value::bool(values_equal(get(b.0), get(c.0)))),
+                Op::Ne { a, b, c } => set!(a.0, Value::bool(!values_equal(get(b.0), get(c.0)))),
+                Op::Lt { a, b, c } => set!(
+                    a.0,
+                    Value::bool(compare(get(b.0), get(c.0))? == Some(Ordering::Less))
+                ),
+                Op::Le { a, b, c } => {
+                    let o = compare(get(b.0), get(c.0))?;
+                    set!(
+                        a.0,
+                        Value::bool(matches!(o, Some(Ordering::Less | Ordering::Equal)))
+                    )
+                }
+                Op::Jmp { off } => {
+                    if off.0 < 0 {
+                        p.safepoint();
+                    }
+                    pc = (pc as i64 + off.0 as i64) as usize;
+                }
+                Op::JmpIf { a, off } | Op::JmpIfNot { a, off } => {
+                    let want = matches!(op, Op::JmpIf { .. });
+                    match get(a.0).as_bool() {
+                        Some(x) if x == want => pc = (pc as i64 + off.0 as i64) as usize,
+                        Some(_) => {}
+                        None => {
+                            return Err(format!(
+                                "non-bool {} (type {}) used as condition",
+                                show(get(a.0)),
+                                type_name(get(a.0))
+                            ))
+                        }
+                    }
+                }
+                Op::JmpLt { a, b, off }
+                | Op::JmpNotLt { a, b, off }
+                | Op::JmpLe { a, b, off }
+                | Op::JmpNotLe { a, b, off } => {
+                    let (x, y) = (get(a.0), get(b.0));
+                    let holds = match (x.as_inline_int(), y.as_inline_int()) {
+                        (Some(i), Some(j)) => match op {
+                            Op::JmpLt { .. } | Op::JmpNotLt { .. } => i < j,
+                            _ => i <= j,
+                        },
+                        _ => {
+                            let o = compare(x, y)?;
+                            match op {
+                                Op::JmpLt { .. } | Op::JmpNotLt { .. } => o == Some(Ordering::Less),
+                                _ => matches!(o, Some(Ordering::Less | Ordering::Equal)),
+                            }
+                        }
+                    };
+                    let jump_when = matches!(op, Op::JmpLt { .. } | Op::JmpLe { .. });
+                    if holds == jump_when {
+                        if off.0 < 0 {
+                            p.safepoint();
+                        }
+                        pc = (pc as i64 + off.0 as i64) as usize;
+                    }
+                }
+                Op::JmpEq { a, b, off } | Op::JmpNe { a, b, off } => {
+                    let eq = values_equal(get(a.0), get(b.0));
+                    if eq == matches!(op, Op::JmpEq { .. }) {
+                        pc = (pc as i64 + off.0 as i64) as usize;
+                    }
+                }
+                Op::Call { a, nargs, nres } => {
+                    save_pc!();
+                    p.safepoint();
+                    let callee = get(a.0);
+                    let abs = base + a.0 as usize;
+                    let nargs = if nargs == MULTI {
+                        self.top.saturating_sub(abs + 1)
+                    } else {
+                        nargs.0 as usize
+                    };
+                    if let Some(child) = closure_proto(callee) {
+                        self.push_frame(p, g, child, callee, abs + 1, abs, nres.0, nargs)?;
+                        return Ok(false);
+                    }
+                    let args: Vec<Value> = (0..nargs)
+                        .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
+                        .collect();
+                    let results = self.call_native(p, g, callee, &args)?;
+                    self.store_results(abs, nres.0, &results);
+                    return Ok(false);
+                }
+                Op::CallMethod { a, k, nargs, nres } => {
+                    save_pc!();
+                    let recv = get(a.0);
+                    let name = obj_of(proto.consts[k.0 as usize])
+                        .map(object::string_bytes)
+                        .unwrap_or_default();
+                    let abs = base + a.0 as usize;
+                    let nargs = if nargs == MULTI {
+                        self.top.saturating_sub(abs + 1)
+                    } else {
+                        nargs.0 as usize
+                    };
+                    let args: Vec<Value> = (0..nargs)
+                        .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
+                        .collect();
+                    let results = self.call_module_function(p, g, recv, &name, &args)?;
+                    self.store_results(abs, nres.0, &results);
+                    return Ok(false);
+                }
+                Op::Return { a, n } => {
+                    let frame = self.frames.pop().expect("frame");
+                    let first = base + a.0 as usize;
+                    let n = if n == MULTI {
+                        self.top.saturating_sub(first)
+                    } else {
+                        n.0 as usize
+                    };
+                    let results: Vec<Value> = (0..n)
+                        .map(|i| Value::from_bits(regs[first + i].load(Relaxed)))
+                        .collect();
+                    self.store_results(frame.ret, frame.nres, &results);
+                    return Ok(self.frames.len() == stop_depth);
+                }
+                other => {
+                    return Err(format!(
+                        "instruction {} is not implemented yet in this interpreter",
+                        other.name()
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Writes a call's results from absolute register `ret`: `nres` of them
+    /// (nil-filled), or all of them with `MULTI`, which also sets the top.
+    fn store_results(&mut self, ret: usize, nres: u8, results: &[Value]) {
+        let n = if nres == MULTI.0 {
+            results.len()
+        } else {
+            nres as usize
+        };
+        let regs = self.ensure_regs(ret + n + 1);
+        for i in 0..n {
+            regs[ret + i].store(
+                results.get(i).copied().unwrap_or(Value::NIL).bits(),
+                Relaxed,
+            );
+        }
+        self.top = ret + n;
+    }
+
+    /// Calls a builtin.
+    fn call_native(
+        &mut self,
+        p: &mut P,
+        g: &mut Mutator,
+        callee: Value,
+        args: &[Value],
+    ) -> Res<Vec<Value>> {
+        let Some(obj) = obj_of(callee).filter(|_| object::kind_of(callee) == Some(Kind::Builtin))
+        else {
+            return rt_err(format!("call of non-function {}", show(callee)));
+        };
+        // SAFETY: a live builtin object (in a register).
+        let index = unsafe { obj.slots() }[0].load(Relaxed) as usize;
+        match BUILTINS.get(index).copied() {
+            Some("println") => {
+                let line = args.iter().map(|v| show(*v)).collect::<Vec<_>>().join(" ");
+                let _ = writeln!(self.vm.out, "{line}");
+                Ok(vec![])
+            }
+            Some("print") => {
+                let line = args.iter().map(|v| show(*v)).collect::<Vec<_>>().join(" ");
+                let _ = write!(self.vm.out, "{line}");
+                Ok(vec![])
+            }
+            Some("len") if args.len() == 1 => Ok(vec![
+                Value::int_inline(length(args[0])? as i64).expect("fits")
+            ]),
+            Some("str") if args.len() == 1 => {
+                Ok(vec![
+                    object::new_string(p, g, show(args[0]).as_bytes()).map_err(oom)?
+                ])
+            }
+            Some("typeof") if args.len() == 1 => Ok(vec![object::new_string(
+                p,
+                g,
+                type_name(args[0]).as_bytes(),
+            )
+            .map_err(oom)?]),
+            Some(name) => Err(format!(
+                "builtin {name} is not implemented yet in this interpreter"
+            )),
+            None => rt_err("call of non-function"),
+        }
+    }
+
+    /// `module.Name(args)` for the standard modules available so far.
+    fn call_module_function(
+        &mut self,
+        _p: &mut P,
+        _g: &mut Mutator,
+        module: Value,
+        name: &[u8],
+        args: &[Value],
+    ) -> Res<Vec<Value>> {
+        let module_name = match object::kind_of(module) {
+            Some(Kind::Str) => obj_of(module).map(object::string_bytes).unwrap_or_default(),
+            _ => {
+                return Err(format!(
+                    "method {} is not implemented yet in this interpreter",
+                    String::from_utf8_lossy(name)
+                ))
+            }
+        };
+        match (module_name.as_slice(), name) {
+            (b"fmt", b"Println") => {
+                let line = args.iter().map(|v| show(*v)).collect::<Vec<_>>().join(" ");
+                let _ = writeln!(self.vm.out, "{line}");
+                Ok(vec![])
+            }
+            (b"fmt", b"Print") => {
+                let mut out = String::new();
+                for (i, v) in args.iter().enumerate() {
+                    let is_str = |v: &Value| object::kind_of(*v) == Some(Kind::Str);
+                    if i > 0 && !is_str(v) && !is_str(&args[i - 1]) {
+                        out.push(' ');
+                    }
+                    out.push_str(&show(*v));
+                }
+                let _ = write!(self.vm.out, "{out}");
+                Ok(vec![])
+            }
+            _ => Err(format!(
+                "{}.{} is not implemented yet in this interpreter",
+                String::from_utf8_lossy(&module_name),
+                String::from_utf8_lossy(name)
+            )),
+        }
+    }
+}
+
+fn oom(e: AllocError) -> String {
+    format!("runtime: {e}")
+}
+
+fn closure_proto(v: Value) -> Option<u32> {
+    let obj = obj_of(v)?;
+    (object::kind_of(v)? == Kind::Closure).then(|| {
+        // SAFETY: a live closure object (in a register or a global).
+        let slots = unsafe { obj.slots() };
+        slots[0].load(Relaxed) as u32
+    })
+}
+
+fn upvalue_cell(closure: Value, u: u8) -> Option<weft_gc::ObjRef> {
+    let obj = obj_of(closure)?;
+    // SAFETY: a live closure object (the running frame's).
+    let s = unsafe { obj.slots() };
+    obj_of(Value::from_bits(s.get(2 + u as usize)?.load(Relaxed)))
+}
+
+fn num(v: Value) -> Option<Num> {
+    if let Some(f) = v.as_float() {
+        return Some(Num::Float(f));
+    }
+    object::int_of(v).map(Num::Int)
+}
+
+fn num_value(p: &mut P, g: &mut Mutator, n: Num) -> Res<Value> {
+    match n {
+        Num::Int(i) => object::new_int(p, g, i).map_err(oom),
+        Num::Float(f) => Ok(Value::float(f)),
+    }
+}
+
+fn arith_values(p: &mut P, g: &mut Mutator, op: ArithOp, x: Value, y: Value) -> Res<Value> {
+    match (num(x), num(y)) {
+        (Some(a), Some(b)) => match arith::num_op(op, a, b) {
+            Ok(n) => num_value(p, g, n),
+            Err(e @ (arith::ArithError::DivideByZero | arith::ArithError::NegativeShift)) => {
+                rt_err(e.message())
+            }
+            Err(arith::ArithError::IntOnly) => Err(format!(
+                "invalid operation: operator not defined on {}",
+                show(x)
+            )),
+        },
+        _ => Err(format!(
+            "invalid operation: mismatched types {} and {}",
+            type_name(x),
+            type_name(y)
+        )),
+    }
+}
+
+fn binop(p: &mut P, g: &mut Mutator, dst: &AtomicU64, x: Value, y: Value, op: ArithOp) -> Res<()> {
+    if let (Some(i), Some(j)) = (x.as_inline_int(), y.as_inline_int()) {
+        if let Ok(r) = arith::int_op(op, i, j) {
+            if let Some(v) = Value::int_inline(r) {
+                dst.store(v.bits(), Relaxed);
+                return Ok(());
+            }
+        }
+    }
+    let v = arith_values(p, g, op, x, y)?;
+    dst.store(v.bits(), Relaxed);
+    Ok(())
+}
+
+fn add_slow(p: &mut P, g: &mut Mutator, x: Value, y: Value) -> Res<Value> {
+    if let (Some(Kind::Str), Some(Kind::Str)) = (object::kind_of(x), object::kind_of(y)) {
+        let mut bytes = obj_of(x).map(object::string_bytes).unwrap_or_default();
+        bytes.extend(obj_of(y).map(object::string_bytes).unwrap_or_default());
+        return object::new_string(p, g, &bytes).map_err(oom);
+    }
+    arith_values(p, g, ArithOp::Add, x, y)
+}
+
+fn values_equal(x: Value, y: Value) -> bool {
+    if x == y {
+        return x.as_float().is_none_or(|f| !f.is_nan());
+    }
+    if let (Some(a), Some(b)) = (num(x), num(y)) {
+        return arith::num_eq(a, b);
+    }
+    match (object::kind_of(x), object::kind_of(y)) {
+        (Some(Kind::Str), Some(Kind::Str)) => {
+            object::string_eq(obj_of(x).expect("str"), obj_of(y).expect("str"))
+        }
+        _ => false,
+    }
+}
+
+fn compare(x: Value, y: Value) -> Res<Option<Ordering>> {
+    if let (Some(a), Some(b)) = (num(x), num(y)) {
+        return Ok(arith::num_cmp(a, b));
+    }
+    if let (Some(Kind::Str), Some(Kind::Str)) = (object::kind_of(x), object::kind_of(y)) {
+        let a = object::string_bytes(obj_of(x).expect("str"));
+        let b = object::string_bytes(obj_of(y).expect("str"));
+        return Ok(Some(a.cmp(&b)));
+    }
+    Err(format!(
+        "invalid operation: cannot compare {} and {}",
+        type_name(x),
+        type_name(y)
+    ))
+}
+
+fn index_message(i: i64, len: usize) -> String {
+    if i < 0 {
+        format!("index out of range [{i}]")
+    } else {
+        format!("index out of range [{i}] with length {len}")
+    }
+}
+
+fn index(container: Value, i: Value) -> Res<Value> {
+    let Some(i) = object::int_of(i) else {
+        return Err(format!(
+            "invalid index {} of type {}",
+            show(i),
+            type_name(i)
+        ));
+    };
+    match object::kind_of(container) {
+        Some(Kind::List) => {
+            let l = obj_of(container).expect("list");
+            if i < 0 {
+                return rt_err(index_message(i, object::list_len(l)));
+            }
+            object::list_get(l, i as usize)
+                .map_or_else(|| rt_err(index_message(i, object::list_len(l))), Ok)
+        }
+        Some(Kind::Str) => {
+            let bytes = object::string_bytes(obj_of(container).expect("str"));
+            match usize::try_from(i).ok().and_then(|i| bytes.get(i)) {
+                Some(b) => Ok(Value::int_inline(*b as i64).expect("byte")),
+                None => rt_err(index_message(i, bytes.len())),
+            }
+        }
+        _ => Err(format!(
+            "invalid operation: cannot index {}",
+            type_name(container)
+        )),
+    }
+}
+
+fn length(v: Value) -> Res<usize> {
+    match object::kind_of(v) {
+        Some(Kind::List) => Ok(object::list_len(obj_of(v).expect("list"))),
+        Some(Kind::Str) => Ok(object::string_len(obj_of(v).expect("str"))),
+        _ if v.is_nil() => Ok(0),
+        _ => Err(format!(
+            "invalid argument: {} (type {}) for built-in len",
+            show(v),
+            type_name(v)
+        )),
+    }
+}
+
+fn append(p: &mut P, g: &mut Mutator, list: Value, items: &[Value]) -> Res<Value> {
+    if list.is_nil() {
+        return object::new_list(p, g, items).map_err(oom);
+    }
+    match object::kind_of(list) {
+        Some(Kind::List) => {
+            object::list_append(p, g, obj_of(list).expect("list"), items).map_err(oom)?;
+            Ok(list)
+        }
+        _ => Err(format!(
+            "invalid argument: {} (type {}) for built-in append",
+            show(list),
+            type_name(list)
+        )),
+    }
+}
+
+/// The type name `typeof` reports.
+pub fn type_name(v: Value) -> &'static str {
+    if v.is_nil() {
+        "nil"
+    } else if v.as_bool().is_some() {
+        "bool"
+    } else if v.is_float() {
+        "float"
+    } else if v.is_inline_int() {
+        "int"
+    } else {
+        match object::kind_of(v) {
+            Some(Kind::BoxedInt) => "int",
+            Some(Kind::Str) => "string",
+            Some(Kind::List) => "list",
+            Some(Kind::Closure | Kind::Builtin) => "func",
+            _ => "object",
+        }
+    }
+}
+
+/// The `%v` text of a value (the kinds available so far).
+pub fn show(v: Value) -> String {
+    if v.is_nil() {
+        return "<nil>".into();
+    }
+    if let Some(b) = v.as_bool() {
+        return b.to_string();
+    }
+    if let Some(f) = v.as_float() {
+        return format_float_v(f);
+    }
+    if let Some(i) = object::int_of(v) {
+        return i.to_string();
+    }
+    match object::kind_of(v) {
+        Some(Kind::Str) => {
+            String::from_utf8_lossy(&object::string_bytes(obj_of(v).expect("str"))).into_owned()
+        }
+        Some(Kind::List) => {
+            let l = obj_of(v).expect("list");
+            let items: Vec<String> = (0..object::list_len(l))
+                .filter_map(|i| object::list_get(l, i))
+                .map(show)
+                .collect();
+            format!("[{}]", items.join(" "))
+        }
+        Some(Kind::Closure | Kind::Builtin) => format!("{:#x}", v.as_object().unwrap_or(0)),
+        _ => "?".into(),
+    }
+}
+
+/// Go's `%v` for a float64 (`strconv.FormatFloat(f, 'g', -1, 64)`): shortest
+/// digits, exponent form when the decimal exponent is below -4 or at least 6
+/// (the precision Go uses for this decision with shortest formatting).
+pub fn format_float_v(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exp.abs());
+    }
+    // Decimal form from the shortest digits.
+    let negative = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let point = exp + 1;
+    let mut out = String::new();
+    if negative {
+        out.push('-');
+    }
+    if point <= 0 {
+        out.push_str("0.");
+        out.push_str(&"0".repeat((-point) as usize));
+        out.push_str(&digits);
+    } else if point as usize >= digits.len() {
+        out.push_str(&digits);
+        out.push_str(&"0".repeat(point as usize - digits.len()));
+    } else {
+        out.push_str(&digits[..point as usize]);
+        out.push('.');
+        out.push_str(&digits[point as usize..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_as_go_v() {
+        for (f, s) in [
+            (3.0, "3"),
+            (1e6, "1e+06"),
+            (0.1, "0.1"),
+            (1e21, "1e+21"),
+            (1e20, "1e+20"),
+            (100000.0, "100000"),
+            (1234567.0, "1.234567e+06"),
+            (123456.7, "123456.7"),
+            (5e-324, "5e-324"),
+            (123456789.0, "1.23456789e+08"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (-2.5, "-2.5"),
+            (-0.0, "-0"),
+        ] {
+            assert_eq!(format_float_v(f), s, "{f}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod load_tests {
+    use super::*;
+
+    #[test]
+    fn builtins_are_builtin_objects() {
+        let program = weft_lang::compile_program_source("t.weft", "println(1)\n").unwrap();
+        let (vm, _p, _g) = Vm::load(&program).unwrap();
+        let b = vm.builtins[9];
+        assert_eq!(object::kind_of(b), Some(Kind::Builtin));
+    }
+}
