@@ -248,11 +248,13 @@ impl Vm {
             regs: Mutex::new(new_regs(1024)),
         });
         self.heap.add_roots(RootKind::Other, regs.clone());
+        let cached_regs = regs.regs.lock().expect("register file").clone();
         let mut exec = Exec {
             vm: self,
             regs,
             frames: Vec::new(),
             top: 0,
+            cached_regs,
         };
         let result = exec.run_all(p, g);
         let _ = self.out.flush();
@@ -270,6 +272,8 @@ struct Exec<'vm> {
     frames: Vec<Frame>,
     /// One past the last value of the latest `MULTI` call or return (absolute).
     top: usize,
+    /// The register array, as `regs` holds it (only `ensure_regs` replaces it).
+    cached_regs: Arc<[AtomicU64]>,
 }
 
 impl Exec<'_> {
@@ -339,18 +343,20 @@ impl Exec<'_> {
 
     /// The register array, grown to at least `n` words.
     fn ensure_regs(&mut self, n: usize) -> Arc<[AtomicU64]> {
-        let mut cur = self.regs.regs.lock().expect("register file");
-        if cur.len() < n {
+        if self.cached_regs.len() < n {
+            // No safepoint between the copy and the swap: the collector cannot
+            // scan the old array after the last store into it.
+            let mut cur = self.regs.regs.lock().expect("register file");
             let grown = new_regs(n.next_power_of_two());
             for (dst, src) in grown.iter().zip(cur.iter()) {
                 dst.store(src.load(Relaxed), Relaxed);
             }
-            *cur = grown;
+            *cur = grown.clone();
+            self.cached_regs = grown;
         }
-        cur.clone()
+        self.cached_regs.clone()
     }
 
-    /// Pushes a frame for `proto` whose arguments are at `base..base + nargs`.
     /// Pushes a frame for `proto` whose `nargs` arguments are at `base..`.
     /// Missing arguments are nil; extra ones are collected into the variadic
     /// parameter's list, or dropped.
@@ -414,7 +420,7 @@ impl Exec<'_> {
     /// Runs instructions until the frame at `stop_depth` returns (true) or
     /// something needs the outer loop (false). Errors are panic messages.
     fn step(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Res<bool> {
-        let regs = self.regs.regs.lock().expect("register file").clone();
+        let regs = self.cached_regs.clone();
         let f = self.frames.last_mut().expect("a frame is running");
         let proto = self.vm.protos[f.proto as usize].clone();
         let code = &proto.code;
@@ -735,10 +741,22 @@ impl Exec<'_> {
                     } else {
                         n.0 as usize
                     };
-                    let results: Vec<Value> = (0..n)
-                        .map(|i| Value::from_bits(regs[first + i].load(Relaxed)))
-                        .collect();
-                    self.store_results(frame.ret, frame.nres, &results);
+                    if frame.nres != MULTI.0 {
+                        // In place: the results window lies below the callee's registers.
+                        for i in 0..frame.nres as usize {
+                            let v = if i < n {
+                                regs[first + i].load(Relaxed)
+                            } else {
+                                Value::NIL.bits()
+                            };
+                            regs[frame.ret + i].store(v, Relaxed);
+                        }
+                    } else {
+                        let results: Vec<Value> = (0..n)
+                            .map(|i| Value::from_bits(regs[first + i].load(Relaxed)))
+                            .collect();
+                        self.store_results(frame.ret, frame.nres, &results);
+                    }
                     return Ok(self.frames.len() == stop_depth);
                 }
                 other => {
