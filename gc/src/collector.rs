@@ -30,6 +30,8 @@ struct CycleTimes {
     probe_total: Duration,
     heap_before: usize,
     restarts: u32,
+    /// Time to safepoint: how long stopping the world took, per STW.
+    ttsp: [Duration; 2],
 }
 
 impl Heap {
@@ -62,7 +64,7 @@ impl Heap {
 
         let t0 = Instant::now();
         let heap_before = self.page_stats.in_use_bytes.load(Relaxed);
-        self.stop_the_world();
+        let ttsp1 = self.stop_the_world();
         self.sweep_termination();
         let stw1 = t0.elapsed();
         self.start_the_world();
@@ -72,11 +74,12 @@ impl Heap {
         let mut restarts = 0;
         let mut stw2_start;
         let mut probe_pauses = Duration::ZERO;
+        let mut ttsp2;
         let mut probe_total = Duration::ZERO;
         loop {
             self.wait_mark_drained();
             stw2_start = Instant::now();
-            self.stop_the_world();
+            ttsp2 = self.stop_the_world();
             if self.flush_all_ps_found_work() && restarts < MAX_MARK_RESTARTS {
                 restarts += 1;
                 // The probe was a pause of its own.
@@ -119,6 +122,7 @@ impl Heap {
             concurrent,
             stw2,
             probe_total,
+            ttsp: [ttsp1, ttsp2],
             heap_before,
             restarts,
         });
@@ -301,6 +305,11 @@ impl Heap {
             s.total_pause += t.stw1 + t.stw2 + t.probe_total;
             s.max_pause = s.max_pause.max(t.stw1).max(t.stw2);
             s.mark_restarts += t.restarts as u64;
+            s.pauses += 2 + t.restarts as u64;
+            s.pauses_over_1ms += [t.stw1, t.stw2]
+                .iter()
+                .filter(|d| d.as_micros() > 1000)
+                .count() as u64;
             s.cycles
         };
         {
@@ -312,7 +321,7 @@ impl Heap {
             let mb = |b: usize| b as f64 / (1 << 20) as f64;
             let marked = self.heap_marked.load(Relaxed);
             eprintln!(
-                "gc {cycle} @{:.3}s: {:.3}+{:.3}+{:.3} ms clock, {:.1}->{:.1} MB marked {:.1} MB, {:.1} MB goal, {} P, {} restarts, assist {:.3} ms total, mark cpu {:.3} ms total",
+                "gc {cycle} @{:.3}s: {:.3}+{:.3}+{:.3} ms clock, {:.1}->{:.1} MB marked {:.1} MB, {:.1} MB goal, {} P, {} restarts, ttsp {:.3}+{:.3} ms, assist {:.3} ms total, mark cpu {:.3} ms total",
                 (t.start - self.start).as_secs_f64(),
                 t.stw1.as_secs_f64() * 1e3,
                 t.concurrent.as_secs_f64() * 1e3,
@@ -323,6 +332,8 @@ impl Heap {
                 mb(self.config.pacer.goal(marked).min(1 << 50)),
                 self.ps.len(),
                 t.restarts,
+                t.ttsp[0].as_secs_f64() * 1e3,
+                t.ttsp[1].as_secs_f64() * 1e3,
                 self.assist_nanos.load(Relaxed) as f64 / 1e6,
                 self.mark_nanos.load(Relaxed) as f64 / 1e6,
             );

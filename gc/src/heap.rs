@@ -107,6 +107,10 @@ pub struct GcStats {
     pub total_pause: Duration,
     /// Longest stop-the-world pause.
     pub max_pause: Duration,
+    /// Stop-the-world pauses longer than 1 ms.
+    pub pauses_over_1ms: u64,
+    /// Stop-the-world pauses in all.
+    pub pauses: u64,
     /// Time mutators spent in assists.
     pub assist_time: Duration,
     /// CPU time spent by background mark workers.
@@ -446,7 +450,8 @@ impl Heap {
 
     /// Stops every P at a safepoint (or finds it idle or blocked). Returns
     /// when no P is running. Only the coordinator calls this.
-    pub(crate) fn stop_the_world(&self) {
+    pub(crate) fn stop_the_world(&self) -> Duration {
+        let t = Instant::now();
         let mut w = self.world.lock().expect("world lock");
         w.stop_requested = true;
         self.stop_pending.store(true, Relaxed);
@@ -454,6 +459,7 @@ impl Heap {
             w = self.world_cv.wait(w).expect("world lock");
         }
         self.world_stopped.store(true, Release);
+        t.elapsed()
     }
 
     /// Restarts the world stopped by [`Heap::stop_the_world`].

@@ -59,10 +59,12 @@ fn main() {
     }
     let s = model::run(&cfg);
     println!(
-        "live nodes: {}, max pause: {:.3} ms, total pause: {:.3} ms, mark restarts: {}",
+        "live nodes: {}, max pause: {:.3} ms, total pause: {:.3} ms, pauses: {} ({} over 1 ms), mark restarts: {}",
         s.live_nodes,
         s.max_pause.as_secs_f64() * 1e3,
         s.total_pause.as_secs_f64() * 1e3,
+        s.pauses,
+        s.pauses_over_1ms,
         s.restarts
     );
     println!(

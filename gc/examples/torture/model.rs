@@ -45,6 +45,8 @@ pub struct Summary {
     pub total_pause: Duration,
     pub live_nodes: usize,
     pub restarts: u64,
+    pub pauses: u64,
+    pub pauses_over_1ms: u64,
 }
 
 fn checksum(id: u64) -> u64 {
@@ -247,7 +249,15 @@ impl Worker {
             .map(|r| self.reg(r))
             .filter(|&a| a != 0)
             .collect();
+        let mut visited = 0u32;
         while let Some(a) = stack.pop() {
+            // A safepoint now and then: everything on `stack` stays reachable
+            // from the registers (nothing is mutated during the walk), so a
+            // cycle running meanwhile cannot free it.
+            visited += 1;
+            if visited % 256 == 0 {
+                self.p.safepoint();
+            }
             let id = self.check(a);
             if seen.insert(id, ()).is_some() {
                 continue;
@@ -285,6 +295,9 @@ impl Worker {
         let mut a = self.reg(0);
         let mut last_id = u64::MAX;
         while a != 0 {
+            if n % 256 == 0 {
+                self.p.safepoint();
+            }
             let s = slots(a);
             let id = s[0].load(Relaxed);
             if s[1].load(Relaxed) != checksum(id) || id >= last_id {
@@ -390,5 +403,7 @@ pub fn run(cfg: &Config) -> Summary {
         total_pause: s.total_pause,
         live_nodes: cfg.threads * cfg.live_per_thread,
         restarts: s.mark_restarts,
+        pauses: s.pauses,
+        pauses_over_1ms: s.pauses_over_1ms,
     }
 }
