@@ -562,6 +562,38 @@ impl Exec<'_> {
                     let v = append(p, g, get(b.0), &items)?;
                     set!(a.0, v);
                 }
+                Op::RangePrep { a } => {
+                    let c = get(a.0);
+                    let iterable = c.is_nil()
+                        || object::int_of(c).is_some()
+                        || matches!(object::kind_of(c), Some(Kind::List | Kind::Str));
+                    if !iterable {
+                        return Err(format!(
+                            "cannot range over {} (type {})",
+                            show(c),
+                            type_name(c)
+                        ));
+                    }
+                    set!(a.0 + 1, Value::int_inline(0).expect("zero"));
+                }
+                Op::RangeNext { a, off } => {
+                    let c = get(a.0);
+                    let state = get(a.0 + 1).as_inline_int().unwrap_or(0);
+                    let next = range_next(c, state);
+                    match next {
+                        Some((key, value, new_state)) => {
+                            set!(a.0 + 1, Value::int_inline(new_state).expect("index fits"));
+                            set!(a.0 + 2, key);
+                            set!(a.0 + 3, value);
+                        }
+                        None => pc = (pc as i64 + off.0 as i64) as usize,
+                    }
+                }
+                Op::Slice { a, b, c } => {
+                    save_pc!();
+                    let v = slice(p, g, get(b.0), get(c.0), get(c.0 + 1))?;
+                    set!(a.0, v);
+                }
                 Op::Len { a, b } => {
                     let n = length(get(b.0))?;
                     set!(
@@ -1022,6 +1054,84 @@ fn index(container: Value, i: Value) -> Res<Value> {
             "invalid operation: cannot index {}",
             type_name(container)
         )),
+    }
+}
+
+/// The next (key, value, state) of a range loop, or `None` when done.
+/// Lists and ints count indices; strings step by UTF-8 code point.
+fn range_next(c: Value, state: i64) -> Option<(Value, Value, i64)> {
+    let i = usize::try_from(state).ok()?;
+    let int = |n: i64| Value::int_inline(n).expect("index fits inline");
+    if let Some(n) = object::int_of(c) {
+        return (state < n).then(|| (int(state), Value::NIL, state + 1));
+    }
+    match object::kind_of(c) {
+        Some(Kind::List) => {
+            let v = object::list_get(obj_of(c)?, i)?;
+            Some((int(state), v, state + 1))
+        }
+        Some(Kind::Str) => {
+            let bytes = object::string_bytes(obj_of(c)?);
+            let rest = bytes.get(i..).filter(|r| !r.is_empty())?;
+            let (rune, width) = decode_rune(rest);
+            Some((int(state), int(rune as i64), state + width as i64))
+        }
+        _ => None,
+    }
+}
+
+/// Decodes the first UTF-8 code point of `bytes`: (rune, width); an invalid
+/// sequence is U+FFFD with width 1, as Go's range does.
+pub fn decode_rune(bytes: &[u8]) -> (u32, usize) {
+    let len = match bytes.first() {
+        Some(b) if *b < 0x80 => return (*b as u32, 1),
+        Some(b) if b >> 5 == 0b110 => 2,
+        Some(b) if b >> 4 == 0b1110 => 3,
+        Some(b) if b >> 3 == 0b11110 => 4,
+        _ => return (0xFFFD, 1),
+    };
+    match bytes
+        .get(..len)
+        .and_then(|s| std::str::from_utf8(s).ok())
+        .and_then(|s| s.chars().next())
+    {
+        Some(c) => (c as u32, len),
+        None => (0xFFFD, 1),
+    }
+}
+
+/// `x[lo:hi]`: a substring, or a new list (slicing copies, Weft's rule).
+fn slice(p: &mut P, g: &mut Mutator, x: Value, lo: Value, hi: Value) -> Res<Value> {
+    let (len, is_str) = match object::kind_of(x) {
+        Some(Kind::Str) => (object::string_len(obj_of(x).expect("str")), true),
+        Some(Kind::List) => (object::list_len(obj_of(x).expect("list")), false),
+        _ => return Err(format!("cannot slice {} (type {})", show(x), type_name(x))),
+    };
+    let bound = |v: Value, default: usize| -> Res<i64> {
+        if v.is_nil() {
+            return Ok(default as i64);
+        }
+        object::int_of(v)
+            .ok_or_else(|| format!("invalid slice index {} (type {})", show(v), type_name(v)))
+    };
+    let (l, h) = (bound(lo, 0)?, bound(hi, len)?);
+    let what = if is_str { "length" } else { "capacity" };
+    if h < 0 || h as usize > len {
+        return rt_err(format!(
+            "slice bounds out of range [:{h}] with {what} {len}"
+        ));
+    }
+    if l < 0 || l > h {
+        return rt_err(format!("slice bounds out of range [{l}:{h}]"));
+    }
+    let (l, h) = (l as usize, h as usize);
+    if is_str {
+        let bytes = object::string_bytes(obj_of(x).expect("str"));
+        object::new_string(p, g, &bytes[l..h]).map_err(oom)
+    } else {
+        let list = obj_of(x).expect("list");
+        let items: Vec<Value> = (l..h).filter_map(|i| object::list_get(list, i)).collect();
+        object::new_list(p, g, &items).map_err(oom)
     }
 }
 
