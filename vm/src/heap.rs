@@ -33,10 +33,16 @@ pub enum Kind {
     Closure = 5,
     /// `[builtin index]`: a builtin function value; no pointers.
     Builtin = 6,
+    /// `[name string][field names list][methods list: name, func, name, func...]`.
+    StructType = 7,
+    /// `[struct type][field values...]`: an instance of a struct type.
+    Instance = 8,
+    /// `[receiver][method]`: a method value bound to its receiver.
+    BoundMethod = 9,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Str,
         Kind::BoxedInt,
         Kind::Cell,
@@ -44,6 +50,9 @@ impl Kind {
         Kind::List,
         Kind::Closure,
         Kind::Builtin,
+        Kind::StructType,
+        Kind::Instance,
+        Kind::BoundMethod,
     ];
 
     pub fn type_id(self) -> TypeId {
@@ -83,6 +92,18 @@ impl Kind {
             Kind::Builtin => TypeInfo {
                 name: "builtin",
                 trace: None,
+            },
+            Kind::StructType => TypeInfo {
+                name: "struct type",
+                trace: Some(trace_all),
+            },
+            Kind::Instance => TypeInfo {
+                name: "instance",
+                trace: Some(trace_all),
+            },
+            Kind::BoundMethod => TypeInfo {
+                name: "bound method",
+                trace: Some(trace_all),
             },
         }
     }

@@ -31,6 +31,9 @@ use weft_gc::{AllocError, Heap, Mutator, RootKind, RootProvider, Tracer, P};
 use weft_lang::bytecode::{Constant, Op, BUILTINS, MULTI};
 use weft_lang::program::{ImportTarget, Program};
 
+/// A struct type declaration: its name and field names.
+pub type TypeDesc = (Arc<str>, Box<[Arc<str>]>);
+
 /// A function ready to run: the compiled `Proto` with its constants on the heap.
 #[derive(Debug)]
 pub struct FnProto {
@@ -47,6 +50,8 @@ pub struct FnProto {
     pub protos: Box<[u32]>,
     /// (from parent local?, index) for each upvalue.
     pub upvalues: Box<[(bool, u8)]>,
+    /// Struct types declared in this function: name and field names.
+    pub types: Box<[TypeDesc]>,
     /// Index into [`Vm::modules`].
     pub module: u32,
 }
@@ -60,6 +65,8 @@ pub struct ModuleRt {
     pub main: Option<u16>,
     pub imports: Vec<ImportTarget>,
     pub import_paths: Vec<Arc<str>>,
+    /// Global names by slot, and whether each is exported.
+    pub global_names: Vec<(Arc<str>, bool)>,
 }
 
 /// Words the runtime keeps alive: constants, module globals, builtins.
@@ -188,6 +195,12 @@ impl Vm {
                 main: m.compiled.main,
                 imports: m.imports.clone(),
                 import_paths: m.compiled.imports.iter().map(|p| Arc::from(&**p)).collect(),
+                global_names: m
+                    .compiled
+                    .globals
+                    .iter()
+                    .map(|g| (Arc::from(&*g.name), g.exported))
+                    .collect(),
             });
         }
         Ok((vm, p, g))
@@ -231,6 +244,16 @@ impl Vm {
             max_registers: proto.max_registers as usize,
             consts: consts.into_boxed_slice(),
             protos: nested.into_boxed_slice(),
+            types: proto
+                .types
+                .iter()
+                .map(|t| {
+                    (
+                        Arc::from(&*t.name),
+                        t.fields.iter().map(|f| Arc::from(&**f)).collect(),
+                    )
+                })
+                .collect(),
             upvalues: proto
                 .upvalues
                 .iter()
@@ -735,15 +758,7 @@ impl Exec<'_> {
                     } else {
                         nargs.0 as usize
                     };
-                    if let Some(child) = closure_proto(callee) {
-                        self.push_frame(p, g, child, callee, abs + 1, abs, nres.0, nargs)?;
-                        return Ok(false);
-                    }
-                    let args: Vec<Value> = (0..nargs)
-                        .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
-                        .collect();
-                    let results = self.call_native(p, g, callee, &args)?;
-                    self.store_results(abs, nres.0, &results);
+                    self.call_value(p, g, abs, callee, None, nargs, nres.0)?;
                     return Ok(false);
                 }
                 Op::CallMethod { a, k, nargs, nres } => {
@@ -758,12 +773,129 @@ impl Exec<'_> {
                     } else {
                         nargs.0 as usize
                     };
-                    let args: Vec<Value> = (0..nargs)
-                        .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
-                        .collect();
-                    let results = self.call_module_function(p, g, recv, &name, &args)?;
-                    self.store_results(abs, nres.0, &results);
+                    match object::kind_of(recv) {
+                        Some(Kind::Instance) => {
+                            let inst = obj_of(recv).expect("instance");
+                            let ty = instance_type(inst);
+                            if let Some(i) = ty.and_then(|t| field_index(t, &name)) {
+                                let f = instance_field(inst, i);
+                                self.call_value(p, g, abs, f, None, nargs, nres.0)?;
+                            } else if let Some(m) = ty.and_then(|t| find_method(t, &name)) {
+                                self.call_value(p, g, abs, m, Some(recv), nargs, nres.0)?;
+                            } else {
+                                return Err(no_field(recv, &name));
+                            }
+                        }
+                        Some(Kind::List) if self.module_of_globals(recv).is_some() => {
+                            let f = self.module_member(recv, &name)?;
+                            self.call_value(p, g, abs, f, None, nargs, nres.0)?;
+                        }
+                        _ => {
+                            let args: Vec<Value> = (0..nargs)
+                                .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
+                                .collect();
+                            let results = self.call_module_function(p, g, recv, &name, &args)?;
+                            self.store_results(abs, nres.0, &results);
+                        }
+                    }
                     return Ok(false);
+                }
+                Op::NewType { a, t } => {
+                    save_pc!();
+                    let (name, fields) = proto.types[t.0 as usize].clone();
+                    let v = new_struct_type(p, g, &name, &fields, &regs[base + a.0 as usize])?;
+                    set!(a.0, v);
+                }
+                Op::SetMethod { a, k, b } => {
+                    save_pc!();
+                    let Some(ty) = obj_of(get(a.0))
+                        .filter(|_| object::kind_of(get(a.0)) == Some(Kind::StructType))
+                    else {
+                        return Err("method on a non-type".into());
+                    };
+                    // SAFETY: a live struct type (in a register).
+                    let methods = unsafe { ty.slots() }[2].load(Relaxed);
+                    let list = obj_of(Value::from_bits(methods)).expect("methods list");
+                    object::list_append(p, g, list, &[proto.consts[k.0 as usize], get(b.0)])
+                        .map_err(oom)?;
+                }
+                Op::NewStruct { a, b } => {
+                    save_pc!();
+                    let ty = get(b.0);
+                    let Some(t) =
+                        obj_of(ty).filter(|_| object::kind_of(ty) == Some(Kind::StructType))
+                    else {
+                        return Err(format!("{} is not a type", show(ty)));
+                    };
+                    let n = type_field_names(t).len();
+                    let inst = p
+                        .alloc(g, Kind::Instance.type_id(), (1 + n) * 8)
+                        .map_err(oom)?;
+                    // SAFETY: just allocated; stored into a register right below.
+                    let slots = unsafe { inst.slots() };
+                    p.write_slot(&slots[0], ty.bits());
+                    // Fresh memory is zero, which is the float 0.0: missing fields are nil.
+                    for slot in &slots[1..] {
+                        slot.store(Value::NIL.bits(), Relaxed);
+                    }
+                    set!(a.0, Value::object(inst.addr()));
+                }
+                Op::InitField { a, i, b } => {
+                    let inst = obj_of(get(a.0)).expect("fresh instance");
+                    // SAFETY: a live instance (in a register).
+                    let slots = unsafe { inst.slots() };
+                    match slots.get(1 + i.0 as usize) {
+                        Some(slot) => p.write_slot(slot, get(b.0).bits()),
+                        None => return Err("too many values in struct literal".into()),
+                    }
+                }
+                Op::SetField { a, k, b } => {
+                    let target = get(a.0);
+                    let name = obj_of(proto.consts[k.0 as usize])
+                        .map(object::string_bytes)
+                        .unwrap_or_default();
+                    let inst =
+                        obj_of(target).filter(|_| object::kind_of(target) == Some(Kind::Instance));
+                    let Some(inst) = inst else {
+                        return Err(field_of_non_struct(target, &name));
+                    };
+                    let Some(i) = instance_type(inst).and_then(|t| field_index(t, &name)) else {
+                        return Err(no_field(target, &name));
+                    };
+                    // SAFETY: a live instance (in a register).
+                    let slots = unsafe { inst.slots() };
+                    p.write_slot(&slots[1 + i], get(b.0).bits());
+                }
+                Op::GetField { a, b, k } => {
+                    save_pc!();
+                    let target = get(b.0);
+                    let name = obj_of(proto.consts[k.0 as usize])
+                        .map(object::string_bytes)
+                        .unwrap_or_default();
+                    let v = match object::kind_of(target) {
+                        Some(Kind::Instance) => {
+                            let inst = obj_of(target).expect("instance");
+                            let ty = instance_type(inst);
+                            if let Some(i) = ty.and_then(|t| field_index(t, &name)) {
+                                instance_field(inst, i)
+                            } else if let Some(m) = ty.and_then(|t| find_method(t, &name)) {
+                                let bm =
+                                    p.alloc(g, Kind::BoundMethod.type_id(), 16).map_err(oom)?;
+                                // SAFETY: just allocated; stored into a register right below.
+                                let slots = unsafe { bm.slots() };
+                                p.write_slot(&slots[0], target.bits());
+                                p.write_slot(&slots[1], m.bits());
+                                Value::object(bm.addr())
+                            } else {
+                                return Err(no_field(target, &name));
+                            }
+                        }
+                        Some(Kind::List) if self.module_of_globals(target).is_some() => {
+                            self.module_member(target, &name)?
+                        }
+                        _ => return Err(field_of_non_struct(target, &name)),
+                    };
+                    set!(a.0, v);
                 }
                 Op::Return { a, n } => {
                     let frame = self.frames.pop().expect("frame");
@@ -798,6 +930,80 @@ impl Exec<'_> {
                     ))
                 }
             }
+        }
+    }
+
+    /// Calls `callee` whose arguments are at `abs + 1 ..= abs + nargs`, results
+    /// to `abs..`. With a receiver (a method), the arguments move up one
+    /// register and the receiver becomes the first: `R[abs]` then holds the
+    /// method, so the running closure stays rooted by the register file.
+    #[allow(clippy::too_many_arguments)]
+    fn call_value(
+        &mut self,
+        p: &mut P,
+        g: &mut Mutator,
+        abs: usize,
+        callee: Value,
+        receiver: Option<Value>,
+        nargs: usize,
+        nres: u8,
+    ) -> Res<()> {
+        let (callee, receiver) = match (object::kind_of(callee), receiver) {
+            (Some(Kind::BoundMethod), None) => {
+                let bm = obj_of(callee).expect("bound method");
+                // SAFETY: a live bound method (in a register).
+                let slots = unsafe { bm.slots() };
+                (
+                    Value::from_bits(slots[1].load(Relaxed)),
+                    Some(Value::from_bits(slots[0].load(Relaxed))),
+                )
+            }
+            other => (callee, other.1),
+        };
+        let regs = self.ensure_regs(abs + nargs + 3);
+        let nargs = match receiver {
+            Some(r) => {
+                for i in (1..=nargs).rev() {
+                    regs[abs + 1 + i].store(regs[abs + i].load(Relaxed), Relaxed);
+                }
+                regs[abs + 1].store(r.bits(), Relaxed);
+                nargs + 1
+            }
+            None => nargs,
+        };
+        regs[abs].store(callee.bits(), Relaxed);
+        if let Some(child) = closure_proto(callee) {
+            return self.push_frame(p, g, child, callee, abs + 1, abs, nres, nargs);
+        }
+        let args: Vec<Value> = (0..nargs)
+            .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
+            .collect();
+        let results = self.call_native(p, g, callee, &args)?;
+        self.store_results(abs, nres, &results);
+        Ok(())
+    }
+
+    /// The module whose globals list `v` is (file modules are represented by it).
+    fn module_of_globals(&self, v: Value) -> Option<usize> {
+        self.vm.modules.iter().position(|m| m.globals == v)
+    }
+
+    fn module_member(&self, module: Value, name: &[u8]) -> Res<Value> {
+        let m = self.module_of_globals(module).ok_or("not a module")?;
+        let rt = &self.vm.modules[m];
+        let slot = rt
+            .global_names
+            .iter()
+            .position(|(n, exported)| *exported && n.as_bytes() == name);
+        match slot {
+            Some(s) => {
+                Ok(object::list_get(obj_of(module).expect("globals"), s).unwrap_or(Value::NIL))
+            }
+            None => Err(format!(
+                "undefined: {}.{}",
+                rt.name,
+                String::from_utf8_lossy(name)
+            )),
         }
     }
 
@@ -852,12 +1058,15 @@ impl Exec<'_> {
                     object::new_string(p, g, show(args[0]).as_bytes()).map_err(oom)?
                 ])
             }
-            Some("typeof") if args.len() == 1 => Ok(vec![object::new_string(
-                p,
-                g,
-                type_name(args[0]).as_bytes(),
-            )
-            .map_err(oom)?]),
+            Some("typeof") if args.len() == 1 => {
+                let name = match obj_of(args[0])
+                    .filter(|_| object::kind_of(args[0]) == Some(Kind::Instance))
+                {
+                    Some(inst) => instance_type(inst).map(type_name_of).unwrap_or_default(),
+                    None => type_name(args[0]).to_string(),
+                };
+                Ok(vec![object::new_string(p, g, name.as_bytes()).map_err(oom)?])
+            }
             Some(name) => Err(format!(
                 "builtin {name} is not implemented yet in this interpreter"
             )),
@@ -908,6 +1117,113 @@ impl Exec<'_> {
             )),
         }
     }
+}
+
+fn new_struct_type(
+    p: &mut P,
+    g: &mut Mutator,
+    name: &str,
+    fields: &[Arc<str>],
+    scratch: &AtomicU64,
+) -> Res<Value> {
+    // Each new object is parked in `scratch` (a register) before the next allocation.
+    let name_v = object::new_string(p, g, name.as_bytes()).map_err(oom)?;
+    scratch.store(name_v.bits(), Relaxed);
+    let list = object::new_list(p, g, &[]).map_err(oom)?;
+    let ty = p.alloc(g, Kind::StructType.type_id(), 24).map_err(oom)?;
+    // SAFETY: just allocated; published through `scratch` below.
+    let slots = unsafe { ty.slots() };
+    p.write_slot(&slots[0], name_v.bits());
+    p.write_slot(&slots[1], list.bits());
+    let ty_v = Value::object(ty.addr());
+    scratch.store(ty_v.bits(), Relaxed);
+    for f in fields {
+        let fv = object::new_string(p, g, f.as_bytes()).map_err(oom)?;
+        // SAFETY: `ty` is rooted by `scratch`; its field list by `ty`.
+        let list =
+            obj_of(Value::from_bits(unsafe { ty.slots() }[1].load(Relaxed))).expect("field list");
+        object::list_append(p, g, list, &[fv]).map_err(oom)?;
+    }
+    let methods = object::new_list(p, g, &[]).map_err(oom)?;
+    // SAFETY: as above.
+    p.write_slot(&unsafe { ty.slots() }[2], methods.bits());
+    Ok(ty_v)
+}
+
+fn type_slots(ty: weft_gc::ObjRef) -> &'static [AtomicU64] {
+    // SAFETY: callers pass live struct types (reachable from an instance or a register).
+    unsafe { ty.slots() }
+}
+
+fn type_name_of(ty: weft_gc::ObjRef) -> String {
+    obj_of(Value::from_bits(type_slots(ty)[0].load(Relaxed)))
+        .map(|s| String::from_utf8_lossy(&object::string_bytes(s)).into_owned())
+        .unwrap_or_default()
+}
+
+fn type_field_names(ty: weft_gc::ObjRef) -> Vec<Vec<u8>> {
+    let Some(list) = obj_of(Value::from_bits(type_slots(ty)[1].load(Relaxed))) else {
+        return Vec::new();
+    };
+    (0..object::list_len(list))
+        .filter_map(|i| object::list_get(list, i))
+        .filter_map(obj_of)
+        .map(object::string_bytes)
+        .collect()
+}
+
+fn field_index(ty: weft_gc::ObjRef, name: &[u8]) -> Option<usize> {
+    type_field_names(ty).iter().position(|f| f == name)
+}
+
+fn find_method(ty: weft_gc::ObjRef, name: &[u8]) -> Option<Value> {
+    let list = obj_of(Value::from_bits(type_slots(ty)[2].load(Relaxed)))?;
+    let n = object::list_len(list);
+    (0..n / 2).find_map(|i| {
+        let key = object::list_get(list, 2 * i).and_then(obj_of)?;
+        (object::string_bytes(key) == name)
+            .then(|| object::list_get(list, 2 * i + 1))
+            .flatten()
+    })
+}
+
+fn instance_type(inst: weft_gc::ObjRef) -> Option<weft_gc::ObjRef> {
+    // SAFETY: callers pass live instances.
+    let slots = unsafe { inst.slots() };
+    obj_of(Value::from_bits(slots[0].load(Relaxed)))
+}
+
+fn instance_field(inst: weft_gc::ObjRef, i: usize) -> Value {
+    // SAFETY: callers pass live instances.
+    let slots = unsafe { inst.slots() };
+    slots
+        .get(1 + i)
+        .map_or(Value::NIL, |w| Value::from_bits(w.load(Relaxed)))
+}
+
+fn no_field(v: Value, name: &[u8]) -> String {
+    let ty = obj_of(v)
+        .and_then(instance_type)
+        .map(type_name_of)
+        .unwrap_or_default();
+    format!(
+        "{ty}.{} undefined (type {ty} has no field or method {})",
+        String::from_utf8_lossy(name),
+        String::from_utf8_lossy(name)
+    )
+}
+
+fn field_of_non_struct(v: Value, name: &[u8]) -> String {
+    if v.is_nil() {
+        return "runtime error: invalid memory address or nil pointer dereference".into();
+    }
+    format!(
+        "{}.{} undefined (type {} has no field or method {})",
+        show(v),
+        String::from_utf8_lossy(name),
+        type_name(v),
+        String::from_utf8_lossy(name)
+    )
 }
 
 fn oom(e: AllocError) -> String {
@@ -1180,7 +1496,7 @@ pub fn type_name(v: Value) -> &'static str {
             Some(Kind::BoxedInt) => "int",
             Some(Kind::Str) => "string",
             Some(Kind::List) => "list",
-            Some(Kind::Closure | Kind::Builtin) => "func",
+            Some(Kind::Closure | Kind::Builtin | Kind::BoundMethod) => "func",
             _ => "object",
         }
     }
@@ -1212,7 +1528,16 @@ pub fn show(v: Value) -> String {
                 .collect();
             format!("[{}]", items.join(" "))
         }
-        Some(Kind::Closure | Kind::Builtin) => format!("{:#x}", v.as_object().unwrap_or(0)),
+        Some(Kind::Closure | Kind::Builtin | Kind::BoundMethod) => {
+            format!("{:#x}", v.as_object().unwrap_or(0))
+        }
+        Some(Kind::Instance) => {
+            let inst = obj_of(v).expect("instance");
+            let n = instance_type(inst).map_or(0, |t| type_field_names(t).len());
+            let fields: Vec<String> = (0..n).map(|i| show(instance_field(inst, i))).collect();
+            format!("{{{}}}", fields.join(" "))
+        }
+        Some(Kind::StructType) => obj_of(v).map(type_name_of).unwrap_or_default(),
         _ => "?".into(),
     }
 }

@@ -163,6 +163,10 @@ const LIST_ARRAY: usize = 1;
 pub fn new_list(p: &mut P, g: &mut Mutator, items: &[Value]) -> Result<Value, AllocError> {
     let array = alloc(p, g, Kind::Array, items.len().max(4))?;
     let a = slots(array);
+    // Fresh memory is zero, which is the float 0.0; unused capacity holds nil.
+    for slot in a.iter().skip(items.len()) {
+        slot.store(Value::NIL.bits(), Relaxed);
+    }
     for (slot, v) in a.iter().zip(items) {
         p.write_slot(slot, v.bits());
     }
@@ -225,6 +229,9 @@ pub fn list_append(
         let fresh = alloc(p, g, Kind::Array, needed.max(array.len() * 2).max(4))?;
         array = list_array(list);
         let f = slots(fresh);
+        for slot in f.iter().skip(len) {
+            slot.store(Value::NIL.bits(), Relaxed);
+        }
         for (dst, src) in f.iter().zip(array.iter().take(len)) {
             p.write_slot(dst, src.load(Relaxed));
         }
