@@ -147,8 +147,8 @@ pub(crate) struct PSlot {
     /// The P's private state: accessed only by its owner, or with the world
     /// stopped by the coordinator or the helper it lent the P to.
     pub(crate) state: UnsafeCell<PState>,
-    /// Objects allocated with this P: written by the owner only (load+store,
-    /// Relaxed), read by statistics.
+    /// Objects allocated with this P, published from `MCache::allocs` by the
+    /// owner at each refill and release (Relaxed), read by statistics.
     pub(crate) allocs: AtomicU64,
 }
 

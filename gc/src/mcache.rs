@@ -38,12 +38,27 @@ const EMPTY: CacheEntry = CacheEntry {
 
 pub(crate) struct MCache {
     entries: Vec<CacheEntry>,
+    /// The size → class table for sizes up to 1024 (no lazy-init check).
+    small: &'static [u8],
+    /// Objects allocated through this cache (published to `PSlot::allocs`).
+    pub(crate) allocs: u64,
 }
 
 impl MCache {
     pub(crate) fn new() -> MCache {
         MCache {
             entries: vec![EMPTY; num_classes()],
+            small: crate::sizeclass::small_table(),
+            allocs: 0,
+        }
+    }
+
+    /// `sizeclass::class_of`, with the small-size table at hand.
+    #[inline]
+    pub(crate) fn class_of(&self, size: usize) -> Option<usize> {
+        match self.small.get(size.div_ceil(16)) {
+            Some(&c) => Some(c as usize),
+            None => crate::sizeclass::class_of(size),
         }
     }
 

@@ -240,8 +240,9 @@ impl P {
         let words = payload_bytes.div_ceil(8);
         let size = HEADER_BYTES + words * 8;
         if self.heap.alloc_flags.load(Relaxed) == 0 {
-            if let Some(c) = class_of(size) {
-                if let Some(addr) = self.st().mcache.next_free(c) {
+            let mcache = &mut self.st().mcache;
+            if let Some(c) = mcache.class_of(size) {
+                if let Some(addr) = mcache.next_free(c) {
                     return Ok(self.init_object(addr, ty, words));
                 }
             }
@@ -251,8 +252,7 @@ impl P {
 
     #[inline]
     fn init_object(&mut self, addr: usize, ty: TypeId, words: usize) -> ObjRef {
-        let a = &self.slot().allocs;
-        a.store(a.load(Relaxed) + 1, Relaxed);
+        self.st().mcache.allocs += 1;
         // SAFETY: `addr` is a free slot of at least `HEADER_BYTES + words*8`
         // bytes just handed out by this P's cache or a fresh span; nobody else
         // references it, and heap memory is 8-aligned.
@@ -277,7 +277,7 @@ impl P {
     ) -> Result<ObjRef, AllocError> {
         let heap = Arc::clone(&self.heap);
         if heap.config.debug.gcstress > 0 {
-            let n = self.slot().allocs.load(Relaxed);
+            let n = self.st().mcache.allocs;
             if n % heap.config.debug.gcstress == 0 {
                 heap.request_cycle();
             }
@@ -321,6 +321,8 @@ impl P {
             return Ok(a);
         }
         let sp = self.heap.cache_span(c)?;
+        let allocs = self.st().mcache.allocs;
+        self.slot().allocs.store(allocs, Relaxed);
         let st = self.st();
         st.mcache.install(sp);
         Ok(st
@@ -349,6 +351,8 @@ impl Drop for P {
         }
         let heap = Arc::clone(&self.heap);
         self.flush_wbbuf();
+        let allocs = self.st().mcache.allocs;
+        self.slot().allocs.store(allocs, Relaxed);
         let st = self.st();
         heap.work.publish(&mut st.gcw, true);
         let _w = heap.world.lock().expect("world lock");

@@ -78,6 +78,11 @@ fn table() -> &'static Table {
     })
 }
 
+/// The class of each size up to 1024, indexed by `size.div_ceil(16)`.
+pub(crate) fn small_table() -> &'static [u8] {
+    &table().small
+}
+
 /// Number of size classes.
 pub fn num_classes() -> usize {
     table().classes.len()
