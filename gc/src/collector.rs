@@ -52,9 +52,9 @@ impl Heap {
         }
     }
 
-    /// Runs one full cycle. Called only by the coordinator (or a test that
-    /// has no coordinator).
-    pub fn run_cycle(self: &Arc<Heap>) {
+    /// Runs one full cycle. Called only by the coordinator thread (a caller
+    /// holding a P would wait for itself in stop-the-world).
+    pub(crate) fn run_cycle(self: &Arc<Heap>) {
         // Finish the previous cycle's sweep concurrently, before stopping.
         self.finish_sweep();
         self.pages

@@ -94,8 +94,10 @@ impl Heap {
         Swept::Other
     }
 
-    /// Sweeps everything left and waits for other sweepers to finish.
-    pub(crate) fn finish_sweep(&self) {
+    /// Sweeps everything left and waits for other sweepers to finish (after
+    /// it returns, every span's free slots are known and, under gcpoison,
+    /// filled with the pattern). Safe to call from any thread.
+    pub fn finish_sweep(&self) {
         while self.sweep_one(None).is_some() {}
         while self.active_sweepers.load(SeqCst) != 0 {
             std::thread::yield_now();

@@ -283,3 +283,42 @@ fn out_of_memory_is_an_error_not_an_abort() {
     drop(p);
     heap.shutdown();
 }
+
+#[test]
+fn gcpoison_detects_a_write_to_freed_memory_on_reuse() {
+    let mut c = HeapConfig {
+        nprocs: 1,
+        ..HeapConfig::default()
+    };
+    c.debug.poison = true;
+    let (heap, ty) = heap_with(c);
+    let roots = Arc::new(Roots::default());
+    heap.add_roots(RootKind::Other, roots.clone());
+    let mut p = heap.acquire_p();
+    let mut g = Mutator::new();
+    // A live neighbour keeps the span in use, so the freed slot stays a slot.
+    let keep = p.alloc(&mut g, ty, 24).unwrap();
+    roots.0.lock().unwrap().push(keep.addr() as u64);
+    let dangling = p.alloc(&mut g, ty, 24).unwrap();
+    p.gc();
+    heap.finish_sweep();
+    // A use-after-free write (the memory stays mapped; it holds the pattern).
+    assert_eq!(
+        slots(dangling)[0].load(Relaxed),
+        u64::from_ne_bytes([weft_gc::POISON; 8])
+    );
+    slots(dangling)[0].store(42, Relaxed);
+    let err = catch_unwind(AssertUnwindSafe(|| {
+        for _ in 0..100_000 {
+            let _ = p.alloc(&mut g, ty, 24).unwrap();
+        }
+    }))
+    .expect_err("reusing the corrupted slot must be fatal");
+    let msg = panic_message(err);
+    assert!(
+        msg.contains("gcpoison") && msg.contains(&format!("{:#x}", dangling.addr())),
+        "{msg}"
+    );
+    std::mem::forget(p);
+    heap.shutdown();
+}
