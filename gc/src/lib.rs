@@ -51,7 +51,7 @@ pub use heap::{
     PHASE_OFF,
 };
 pub use object::{ObjRef, ObjView, TraceFn, Tracer, TypeId, TypeInfo, TypeTable, HEADER_BYTES};
-pub use p::{Mutator, PHandoff, P};
+pub use p::{Mutator, PHandoff, MAX_PAYLOAD_BYTES, P};
 pub use pacer::PacerConfig;
 pub use sweep::POISON;
 pub use wbbuf::WBBUF_DEFAULT;

@@ -20,6 +20,10 @@ use crate::object::{ObjRef, TypeId, HEADER_BYTES};
 use crate::sizeclass::class_of;
 use crate::sweep::POISON;
 
+/// Largest payload one object may have (the header stores the length in
+/// words in 32 bits); bigger requests fail with `OutOfMemory`.
+pub const MAX_PAYLOAD_BYTES: usize = (u32::MAX as usize) * 8 - 4096;
+
 /// A held P. Only its holder can allocate or run barriered stores with it.
 ///
 /// ```compile_fail
@@ -237,6 +241,11 @@ impl P {
         payload_bytes: usize,
     ) -> Result<ObjRef, AllocError> {
         self.safepoint();
+        if payload_bytes > MAX_PAYLOAD_BYTES {
+            return Err(AllocError::OutOfMemory {
+                requested: payload_bytes,
+            });
+        }
         let words = payload_bytes.div_ceil(8);
         let size = HEADER_BYTES + words * 8;
         if self.heap.alloc_flags.load(Relaxed) == 0 {
