@@ -39,10 +39,17 @@ pub enum Kind {
     Instance = 8,
     /// `[receiver][method]`: a method value bound to its receiver.
     BoundMethod = 9,
+    /// `[len][used][entries array][index words]`: a map. `len` (live entries)
+    /// and `used` (entry slots used, deleted ones included) are raw; the
+    /// entries array holds key, value pairs in insertion order; the index is a
+    /// `Words` object. See `object::map_*`.
+    Map = 10,
+    /// `[raw words...]`: no pointers (a map's hash index).
+    Words = 11,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Str,
         Kind::BoxedInt,
         Kind::Cell,
@@ -53,6 +60,8 @@ impl Kind {
         Kind::StructType,
         Kind::Instance,
         Kind::BoundMethod,
+        Kind::Map,
+        Kind::Words,
     ];
 
     pub fn type_id(self) -> TypeId {
@@ -104,6 +113,14 @@ impl Kind {
             Kind::BoundMethod => TypeInfo {
                 name: "bound method",
                 trace: Some(trace_all),
+            },
+            Kind::Map => TypeInfo {
+                name: "map",
+                trace: Some(trace_from_2),
+            },
+            Kind::Words => TypeInfo {
+                name: "words",
+                trace: None,
             },
         }
     }

@@ -70,14 +70,16 @@ pub struct ModuleRt {
 }
 
 /// Words the runtime keeps alive: constants, module globals, builtins.
+/// The second field is a scratch slot for multi-allocation constructors at load time.
 #[derive(Default)]
-struct RuntimeRoots(Mutex<Vec<u64>>);
+struct RuntimeRoots(Mutex<Vec<u64>>, AtomicU64);
 
 impl RootProvider for RuntimeRoots {
     fn scan_roots(&self, tracer: &mut Tracer<'_>) {
         for &w in self.0.lock().expect("runtime roots").iter() {
             tracer.mark_word(w);
         }
+        tracer.mark_word(self.1.load(Relaxed));
     }
 }
 
@@ -185,8 +187,12 @@ impl Vm {
         for (mi, m) in program.modules.iter().enumerate() {
             let file: Arc<str> = Arc::from(m.display_path.as_str());
             let init = vm.load_proto(&mut p, &mut g, &m.compiled.init, mi as u32, &file)?;
-            let globals =
-                object::new_list(&mut p, &mut g, &vec![Value::NIL; m.compiled.globals.len()])?;
+            let globals = object::new_list(
+                &mut p,
+                &mut g,
+                &vec![Value::NIL; m.compiled.globals.len()],
+                &vm.roots.1,
+            )?;
             vm.root(globals);
             vm.modules.push(ModuleRt {
                 name: Arc::from(&*m.compiled.name),
@@ -406,7 +412,10 @@ impl Exec<'_> {
                 .map(|i| Value::from_bits(regs[base + i].load(Relaxed)))
                 .collect();
             // The extras stay in registers (rooted) while the list is allocated.
-            Some((fixed, object::new_list(p, g, &extras).map_err(oom)?))
+            Some((
+                fixed,
+                object::new_list(p, g, &extras, &regs[base + fixed]).map_err(oom)?,
+            ))
         } else {
             None
         };
@@ -558,16 +567,63 @@ impl Exec<'_> {
                 Op::NewList { a, b, n } => {
                     save_pc!();
                     let items: Vec<Value> = (0..n.0 as usize).map(|i| get(b.0 + i as u8)).collect();
-                    let v = object::new_list(p, g, &items).map_err(oom)?;
+                    let v =
+                        object::new_list(p, g, &items, &regs[base + a.0 as usize]).map_err(oom)?;
                     set!(a.0, v);
                 }
                 Op::GetIndex { a, b, c } => {
                     let v = index(get(b.0), get(c.0))?;
                     set!(a.0, v);
                 }
+                Op::GetIndexOk { a, b, c } => {
+                    let m = get(b.0);
+                    let (v, ok) = match object::kind_of(m) {
+                        Some(Kind::Map) => match object::map_get(obj_of(m).expect("map"), get(c.0))
+                        {
+                            Ok(found) => (found.unwrap_or(Value::NIL), found.is_some()),
+                            Err(e) => return rt_err(format!("hash of unhashable type {}", e.0)),
+                        },
+                        _ if m.is_nil() => (Value::NIL, false),
+                        _ => (index(m, get(c.0))?, true),
+                    };
+                    set!(a.0, v);
+                    set!(a.0 + 1, Value::bool(ok));
+                }
+                Op::GetIndexZero { a, b, c, d } => {
+                    let m = get(b.0);
+                    let v = match object::kind_of(m) {
+                        Some(Kind::Map) => match object::map_get(obj_of(m).expect("map"), get(c.0))
+                        {
+                            Ok(Some(v)) => v,
+                            // Go's counting idiom: a missing key starts from the zero value
+                            // of the right operand's type.
+                            Ok(None) => zero_like(p, g, get(d.0), &regs[base + a.0 as usize])?,
+                            Err(e) => return rt_err(format!("hash of unhashable type {}", e.0)),
+                        },
+                        _ => index(m, get(c.0))?,
+                    };
+                    set!(a.0, v);
+                }
+                Op::NewMap { a, n } => {
+                    save_pc!();
+                    let v = object::new_map(p, g, n.0 as usize, &regs[base + a.0 as usize])
+                        .map_err(oom)?;
+                    set!(a.0, v);
+                }
                 Op::SetIndex { a, b, c } => {
                     let list = get(a.0);
                     let i = get(b.0);
+                    if object::kind_of(list) == Some(Kind::Map) {
+                        save_pc!();
+                        let m = obj_of(list).expect("map");
+                        if let Err(e) = object::map_set(p, g, m, i, get(c.0)).map_err(oom)? {
+                            return rt_err(format!("hash of unhashable type {}", e.0));
+                        }
+                        continue;
+                    }
+                    if list.is_nil() {
+                        return Err("assignment to entry in nil map".into());
+                    }
                     match (object::kind_of(list), object::int_of(i)) {
                         (Some(Kind::List), Some(i)) => {
                             let l = obj_of(list).expect("list");
@@ -582,14 +638,14 @@ impl Exec<'_> {
                     save_pc!();
                     let items: Vec<Value> =
                         (1..=n.0 as usize).map(|i| get(b.0 + i as u8)).collect();
-                    let v = append(p, g, get(b.0), &items)?;
+                    let v = append(p, g, get(b.0), &items, &regs[base + a.0 as usize])?;
                     set!(a.0, v);
                 }
                 Op::RangePrep { a } => {
                     let c = get(a.0);
                     let iterable = c.is_nil()
                         || object::int_of(c).is_some()
-                        || matches!(object::kind_of(c), Some(Kind::List | Kind::Str));
+                        || matches!(object::kind_of(c), Some(Kind::List | Kind::Str | Kind::Map));
                     if !iterable {
                         return Err(format!(
                             "cannot range over {} (type {})",
@@ -614,7 +670,14 @@ impl Exec<'_> {
                 }
                 Op::Slice { a, b, c } => {
                     save_pc!();
-                    let v = slice(p, g, get(b.0), get(c.0), get(c.0 + 1))?;
+                    let v = slice(
+                        p,
+                        g,
+                        get(b.0),
+                        get(c.0),
+                        get(c.0 + 1),
+                        &regs[base + a.0 as usize],
+                    )?;
                     set!(a.0, v);
                 }
                 Op::Len { a, b } => {
@@ -803,7 +866,9 @@ impl Exec<'_> {
                 Op::NewType { a, t } => {
                     save_pc!();
                     let (name, fields) = proto.types[t.0 as usize].clone();
-                    let v = new_struct_type(p, g, &name, &fields, &regs[base + a.0 as usize])?;
+                    let spare = &regs[base + proto.max_registers];
+                    let v =
+                        new_struct_type(p, g, &name, &fields, &regs[base + a.0 as usize], spare)?;
                     set!(a.0, v);
                 }
                 Op::SetMethod { a, k, b } => {
@@ -1050,6 +1115,16 @@ impl Exec<'_> {
                 let _ = write!(self.vm.out, "{line}");
                 Ok(vec![])
             }
+            Some("delete") if args.len() == 2 => {
+                if let Some(m) =
+                    obj_of(args[0]).filter(|_| object::kind_of(args[0]) == Some(Kind::Map))
+                {
+                    if let Err(e) = object::map_delete(p, m, args[1]) {
+                        return rt_err(format!("hash of unhashable type {}", e.0));
+                    }
+                }
+                Ok(vec![])
+            }
             Some("len") if args.len() == 1 => Ok(vec![
                 Value::int_inline(length(args[0])? as i64).expect("fits")
             ]),
@@ -1119,34 +1194,34 @@ impl Exec<'_> {
     }
 }
 
+/// Builds a struct type. Allocation is a safepoint, so every object is linked
+/// into a rooted one before the next allocation: the type is parked in `dst`
+/// (the destination register), its lists pass through `spare` (a register
+/// above the frame, scanned with the register file).
 fn new_struct_type(
     p: &mut P,
     g: &mut Mutator,
     name: &str,
     fields: &[Arc<str>],
-    scratch: &AtomicU64,
+    dst: &AtomicU64,
+    spare: &AtomicU64,
 ) -> Res<Value> {
-    // Each new object is parked in `scratch` (a register) before the next allocation.
-    let name_v = object::new_string(p, g, name.as_bytes()).map_err(oom)?;
-    scratch.store(name_v.bits(), Relaxed);
-    let list = object::new_list(p, g, &[]).map_err(oom)?;
     let ty = p.alloc(g, Kind::StructType.type_id(), 24).map_err(oom)?;
-    // SAFETY: just allocated; published through `scratch` below.
-    let slots = unsafe { ty.slots() };
-    p.write_slot(&slots[0], name_v.bits());
-    p.write_slot(&slots[1], list.bits());
     let ty_v = Value::object(ty.addr());
-    scratch.store(ty_v.bits(), Relaxed);
-    for f in fields {
+    dst.store(ty_v.bits(), Relaxed);
+    let slots = type_slots(ty);
+    let name_v = object::new_string(p, g, name.as_bytes()).map_err(oom)?;
+    p.write_slot(&slots[0], name_v.bits());
+    let names = object::new_list(p, g, &vec![Value::NIL; fields.len()], spare).map_err(oom)?;
+    p.write_slot(&slots[1], names.bits());
+    let names = obj_of(names).expect("field list");
+    for (i, f) in fields.iter().enumerate() {
         let fv = object::new_string(p, g, f.as_bytes()).map_err(oom)?;
-        // SAFETY: `ty` is rooted by `scratch`; its field list by `ty`.
-        let list =
-            obj_of(Value::from_bits(unsafe { ty.slots() }[1].load(Relaxed))).expect("field list");
-        object::list_append(p, g, list, &[fv]).map_err(oom)?;
+        object::list_set(p, names, i, fv);
     }
-    let methods = object::new_list(p, g, &[]).map_err(oom)?;
-    // SAFETY: as above.
-    p.write_slot(&unsafe { ty.slots() }[2], methods.bits());
+    let methods = object::new_list(p, g, &[], spare).map_err(oom)?;
+    p.write_slot(&slots[2], methods.bits());
+    spare.store(Value::NIL.bits(), Relaxed);
     Ok(ty_v)
 }
 
@@ -1342,7 +1417,29 @@ fn index_message(i: i64, len: usize) -> String {
     }
 }
 
+/// The zero value of `like`'s type: 0, 0.0 or "" (nil for other types).
+fn zero_like(p: &mut P, g: &mut Mutator, like: Value, root: &AtomicU64) -> Res<Value> {
+    if like.is_float() {
+        return Ok(Value::float(0.0));
+    }
+    if object::int_of(like).is_some() {
+        return Ok(Value::int_inline(0).expect("zero"));
+    }
+    if object::kind_of(like) == Some(Kind::Str) {
+        let v = object::new_string(p, g, b"").map_err(oom)?;
+        root.store(v.bits(), Relaxed);
+        return Ok(v);
+    }
+    Ok(Value::NIL)
+}
+
 fn index(container: Value, i: Value) -> Res<Value> {
+    if let Some(m) = obj_of(container).filter(|_| object::kind_of(container) == Some(Kind::Map)) {
+        return match object::map_get(m, i) {
+            Ok(v) => Ok(v.unwrap_or(Value::NIL)),
+            Err(e) => rt_err(format!("hash of unhashable type {}", e.0)),
+        };
+    }
     let Some(i) = object::int_of(i) else {
         return Err(format!(
             "invalid index {} of type {}",
@@ -1386,6 +1483,10 @@ fn range_next(c: Value, state: i64) -> Option<(Value, Value, i64)> {
             let v = object::list_get(obj_of(c)?, i)?;
             Some((int(state), v, state + 1))
         }
+        Some(Kind::Map) => {
+            let (k, v, next) = object::map_next(obj_of(c)?, i)?;
+            Some((k, v, next as i64))
+        }
         Some(Kind::Str) => {
             let bytes = object::string_bytes(obj_of(c)?);
             let rest = bytes.get(i..).filter(|r| !r.is_empty())?;
@@ -1417,7 +1518,14 @@ pub fn decode_rune(bytes: &[u8]) -> (u32, usize) {
 }
 
 /// `x[lo:hi]`: a substring, or a new list (slicing copies, Weft's rule).
-fn slice(p: &mut P, g: &mut Mutator, x: Value, lo: Value, hi: Value) -> Res<Value> {
+fn slice(
+    p: &mut P,
+    g: &mut Mutator,
+    x: Value,
+    lo: Value,
+    hi: Value,
+    root: &AtomicU64,
+) -> Res<Value> {
     let (len, is_str) = match object::kind_of(x) {
         Some(Kind::Str) => (object::string_len(obj_of(x).expect("str")), true),
         Some(Kind::List) => (object::list_len(obj_of(x).expect("list")), false),
@@ -1447,7 +1555,7 @@ fn slice(p: &mut P, g: &mut Mutator, x: Value, lo: Value, hi: Value) -> Res<Valu
     } else {
         let list = obj_of(x).expect("list");
         let items: Vec<Value> = (l..h).filter_map(|i| object::list_get(list, i)).collect();
-        object::new_list(p, g, &items).map_err(oom)
+        object::new_list(p, g, &items, root).map_err(oom)
     }
 }
 
@@ -1455,6 +1563,7 @@ fn length(v: Value) -> Res<usize> {
     match object::kind_of(v) {
         Some(Kind::List) => Ok(object::list_len(obj_of(v).expect("list"))),
         Some(Kind::Str) => Ok(object::string_len(obj_of(v).expect("str"))),
+        Some(Kind::Map) => Ok(object::map_len(obj_of(v).expect("map"))),
         _ if v.is_nil() => Ok(0),
         _ => Err(format!(
             "invalid argument: {} (type {}) for built-in len",
@@ -1464,9 +1573,15 @@ fn length(v: Value) -> Res<usize> {
     }
 }
 
-fn append(p: &mut P, g: &mut Mutator, list: Value, items: &[Value]) -> Res<Value> {
+fn append(
+    p: &mut P,
+    g: &mut Mutator,
+    list: Value,
+    items: &[Value],
+    root: &AtomicU64,
+) -> Res<Value> {
     if list.is_nil() {
-        return object::new_list(p, g, items).map_err(oom);
+        return object::new_list(p, g, items, root).map_err(oom);
     }
     match object::kind_of(list) {
         Some(Kind::List) => {
@@ -1496,9 +1611,39 @@ pub fn type_name(v: Value) -> &'static str {
             Some(Kind::BoxedInt) => "int",
             Some(Kind::Str) => "string",
             Some(Kind::List) => "list",
+            Some(Kind::Map) => "map",
             Some(Kind::Closure | Kind::Builtin | Kind::BoundMethod) => "func",
             _ => "object",
         }
+    }
+}
+
+/// The order in which printing sorts map keys (Go's fmt sorts keys): nil,
+/// bools (false first), numbers by value, strings by bytes, then the rest by address.
+pub fn key_order(a: Value, b: Value) -> Ordering {
+    let rank = |v: Value| {
+        if v.is_nil() {
+            0
+        } else if v.as_bool().is_some() {
+            1
+        } else if num(v).is_some() {
+            2
+        } else if object::kind_of(v) == Some(Kind::Str) {
+            3
+        } else {
+            4
+        }
+    };
+    match (rank(a), rank(b)) {
+        (1, 1) => a.as_bool().cmp(&b.as_bool()),
+        (2, 2) => num(a)
+            .zip(num(b))
+            .and_then(|(x, y)| arith::num_cmp(x, y))
+            .unwrap_or(Ordering::Equal),
+        (3, 3) => object::string_bytes(obj_of(a).expect("str"))
+            .cmp(&object::string_bytes(obj_of(b).expect("str"))),
+        (4, 4) => a.bits().cmp(&b.bits()),
+        (x, y) => x.cmp(&y),
     }
 }
 
@@ -1538,6 +1683,15 @@ pub fn show(v: Value) -> String {
             format!("{{{}}}", fields.join(" "))
         }
         Some(Kind::StructType) => obj_of(v).map(type_name_of).unwrap_or_default(),
+        Some(Kind::Map) => {
+            let mut entries = object::map_entries(obj_of(v).expect("map"));
+            entries.sort_by(|a, b| key_order(a.0, b.0));
+            let items: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}:{}", show(*k), show(*v)))
+                .collect();
+            format!("map[{}]", items.join(" "))
+        }
         _ => "?".into(),
     }
 }

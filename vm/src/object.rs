@@ -159,8 +159,16 @@ pub fn cell_set(p: &mut P, cell: ObjRef, v: Value) {
 const LIST_LEN: usize = 0;
 const LIST_ARRAY: usize = 1;
 
-/// A new list holding `items`, with room to grow.
-pub fn new_list(p: &mut P, g: &mut Mutator, items: &[Value]) -> Result<Value, AllocError> {
+/// A new list holding `items`, with room to grow. `root` must be a slot the
+/// collector scans (the destination register): the backing array is parked
+/// there across the second allocation, and the list ends up there. `items`
+/// must be rooted by the caller.
+pub fn new_list(
+    p: &mut P,
+    g: &mut Mutator,
+    items: &[Value],
+    root: &AtomicU64,
+) -> Result<Value, AllocError> {
     let array = alloc(p, g, Kind::Array, items.len().max(4))?;
     let a = slots(array);
     // Fresh memory is zero, which is the float 0.0; unused capacity holds nil.
@@ -170,11 +178,14 @@ pub fn new_list(p: &mut P, g: &mut Mutator, items: &[Value]) -> Result<Value, Al
     for (slot, v) in a.iter().zip(items) {
         p.write_slot(slot, v.bits());
     }
+    root.store(Value::object(array.addr()).bits(), Relaxed);
     let list = alloc(p, g, Kind::List, 2)?;
     let l = slots(list);
     l[LIST_LEN].store(items.len() as u64, Relaxed);
     p.write_slot(&l[LIST_ARRAY], Value::object(array.addr()).bits());
-    Ok(Value::object(list.addr()))
+    let v = Value::object(list.addr());
+    root.store(v.bits(), Relaxed);
+    Ok(v)
 }
 
 fn list_array(list: ObjRef) -> &'static [AtomicU64] {
@@ -245,6 +256,261 @@ pub fn list_append(
     Ok(())
 }
 
+// ---------------------------------------------------------------- maps
+//
+// A map keeps its entries in insertion order in an array of key, value pairs;
+// a deleted entry's key becomes `Value::TOMBSTONE` and stays in place until the
+// array is compacted on growth, so iteration by position skips deleted entries
+// and updating a key keeps its place (the brief's rules). The index is an
+// open-addressing table of entry positions + 1 (0 = empty), at most half full.
+//
+// Maps are not yet guarded by their lock: with one P only one goroutine runs
+// at a time. The per-map lock arrives with the scheduler; until then a race on
+// a map from several Ps could lose entries but, as everywhere, every word is
+// read atomically and every index is checked, so it cannot touch memory
+// outside the map's objects.
+
+const MAP_LEN: usize = 0;
+const MAP_USED: usize = 1;
+const MAP_ENTRIES: usize = 2;
+const MAP_INDEX: usize = 3;
+
+/// Why a value cannot be a map key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unhashable(pub &'static str);
+
+/// The hash of a key: numbers that are `==` hash alike (`1` and `1.0`).
+pub fn key_hash(k: Value) -> Result<u64, Unhashable> {
+    let mix = |x: u64| {
+        let x = (x ^ (x >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        (x ^ (x >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53) ^ (x >> 29)
+    };
+    if k.is_nil() || k.as_bool().is_some() {
+        return Ok(mix(k.bits()));
+    }
+    if let Some(f) = k.as_float() {
+        if let Some(i) = crate::arith::float_to_int(f).filter(|i| *i as f64 == f) {
+            return Ok(mix(i as u64));
+        }
+        return Ok(mix(f.to_bits()));
+    }
+    if let Some(i) = int_of(k) {
+        return Ok(mix(i as u64));
+    }
+    match kind_of(k) {
+        Some(Kind::Str) => Ok(string_hash(obj_of(k).expect("string"))),
+        Some(Kind::List) => Err(Unhashable("list")),
+        Some(Kind::Map) => Err(Unhashable("map")),
+        _ => Ok(mix(k.bits())),
+    }
+}
+
+/// Key equality: numbers by value, strings by content, the rest by identity.
+pub fn keys_equal(a: Value, b: Value) -> bool {
+    if a == b {
+        return a.as_float().is_none_or(|f| !f.is_nan());
+    }
+    let num = |v: Value| {
+        v.as_float()
+            .map(crate::arith::Num::Float)
+            .or_else(|| int_of(v).map(crate::arith::Num::Int))
+    };
+    if let (Some(x), Some(y)) = (num(a), num(b)) {
+        return crate::arith::num_eq(x, y);
+    }
+    match (kind_of(a), kind_of(b)) {
+        (Some(Kind::Str), Some(Kind::Str)) => {
+            string_eq(obj_of(a).expect("string"), obj_of(b).expect("string"))
+        }
+        _ => false,
+    }
+}
+
+fn words(v: Value) -> &'static [AtomicU64] {
+    obj_of(v).map_or(&[], slots)
+}
+
+/// A new empty map with room for `hint` entries. `root` must be a slot the
+/// collector scans (the destination register): the map is parked there while
+/// its arrays are allocated.
+pub fn new_map(
+    p: &mut P,
+    g: &mut Mutator,
+    hint: usize,
+    root: &AtomicU64,
+) -> Result<Value, AllocError> {
+    let map = alloc(p, g, Kind::Map, 4)?;
+    let v = Value::object(map.addr());
+    root.store(v.bits(), Relaxed);
+    let cap = hint.max(4).next_power_of_two();
+    map_install(p, g, map, cap, &[])?;
+    Ok(v)
+}
+
+/// Replaces the map's arrays with fresh ones of `cap` entries holding `live`.
+fn map_install(
+    p: &mut P,
+    g: &mut Mutator,
+    map: ObjRef,
+    cap: usize,
+    live: &[(Value, Value)],
+) -> Result<(), AllocError> {
+    let entries = alloc(p, g, Kind::Array, 2 * cap)?;
+    let e = slots(entries);
+    for slot in e {
+        slot.store(Value::NIL.bits(), Relaxed);
+    }
+    for (i, (k, v)) in live.iter().enumerate() {
+        p.write_slot(&e[2 * i], k.bits());
+        p.write_slot(&e[2 * i + 1], v.bits());
+    }
+    let m = slots(map);
+    p.write_slot(&m[MAP_ENTRIES], Value::object(entries.addr()).bits());
+    let index = alloc(p, g, Kind::Words, 2 * cap)?;
+    let idx = slots(index);
+    for (pos, (k, _)) in live.iter().enumerate() {
+        if let Ok(h) = key_hash(*k) {
+            let mask = idx.len() - 1;
+            let mut at = h as usize & mask;
+            while idx[at].load(Relaxed) != 0 {
+                at = (at + 1) & mask;
+            }
+            idx[at].store(pos as u64 + 1, Relaxed);
+        }
+    }
+    p.write_slot(&m[MAP_INDEX], Value::object(index.addr()).bits());
+    m[MAP_LEN].store(live.len() as u64, Relaxed);
+    m[MAP_USED].store(live.len() as u64, Relaxed);
+    Ok(())
+}
+
+/// Finds `key`: (index slot, entry position) of the entry, or the empty index slot.
+fn map_find(map: ObjRef, key: Value, hash: u64) -> (Option<usize>, Option<usize>) {
+    let m = slots(map);
+    let entries = words(Value::from_bits(m[MAP_ENTRIES].load(Relaxed)));
+    let idx = words(Value::from_bits(m[MAP_INDEX].load(Relaxed)));
+    if idx.is_empty() || !idx.len().is_power_of_two() {
+        return (None, None);
+    }
+    let mask = idx.len() - 1;
+    let mut at = hash as usize & mask;
+    for _ in 0..idx.len() {
+        let w = idx[at].load(Relaxed) as usize;
+        if w == 0 {
+            return (Some(at), None);
+        }
+        let pos = w - 1;
+        if let Some(k) = entries.get(2 * pos) {
+            if keys_equal(Value::from_bits(k.load(Relaxed)), key) {
+                return (Some(at), Some(pos));
+            }
+        }
+        at = (at + 1) & mask;
+    }
+    (None, None)
+}
+
+/// The value for `key`, if present.
+pub fn map_get(map: ObjRef, key: Value) -> Result<Option<Value>, Unhashable> {
+    let h = key_hash(key)?;
+    let entries = words(Value::from_bits(slots(map)[MAP_ENTRIES].load(Relaxed)));
+    Ok(map_find(map, key, h)
+        .1
+        .and_then(|pos| entries.get(2 * pos + 1))
+        .map(|w| Value::from_bits(w.load(Relaxed))))
+}
+
+/// Number of live entries.
+pub fn map_len(map: ObjRef) -> usize {
+    slots(map)[MAP_LEN].load(Relaxed) as usize
+}
+
+/// Sets `key` to `value` (a new key goes last; an existing one keeps its place).
+/// `map`, `key` and `value` must be rooted by the caller (growth allocates).
+pub fn map_set(
+    p: &mut P,
+    g: &mut Mutator,
+    map: ObjRef,
+    key: Value,
+    value: Value,
+) -> Result<Result<(), Unhashable>, AllocError> {
+    let h = match key_hash(key) {
+        Ok(h) => h,
+        Err(e) => return Ok(Err(e)),
+    };
+    let m = slots(map);
+    if let (_, Some(pos)) = map_find(map, key, h) {
+        let entries = words(Value::from_bits(m[MAP_ENTRIES].load(Relaxed)));
+        if let Some(slot) = entries.get(2 * pos + 1) {
+            p.write_slot(slot, value.bits());
+        }
+        return Ok(Ok(()));
+    }
+    let used = m[MAP_USED].load(Relaxed) as usize;
+    let cap = words(Value::from_bits(m[MAP_ENTRIES].load(Relaxed))).len() / 2;
+    if used >= cap {
+        let live = map_entries(map);
+        let new_cap = (live.len() * 2).max(4).next_power_of_two();
+        map_install(p, g, map, new_cap, &live)?;
+    }
+    let used = m[MAP_USED].load(Relaxed) as usize;
+    let entries = words(Value::from_bits(m[MAP_ENTRIES].load(Relaxed)));
+    let (Some(at), None) = map_find(map, key, h) else {
+        return Ok(Ok(()));
+    };
+    if 2 * used + 1 >= entries.len() {
+        return Ok(Ok(()));
+    }
+    p.write_slot(&entries[2 * used], key.bits());
+    p.write_slot(&entries[2 * used + 1], value.bits());
+    words(Value::from_bits(m[MAP_INDEX].load(Relaxed)))[at].store(used as u64 + 1, Relaxed);
+    m[MAP_USED].store(used as u64 + 1, Relaxed);
+    m[MAP_LEN].store(m[MAP_LEN].load(Relaxed) + 1, Relaxed);
+    Ok(Ok(()))
+}
+
+/// Deletes `key` if present.
+pub fn map_delete(p: &mut P, map: ObjRef, key: Value) -> Result<(), Unhashable> {
+    let h = key_hash(key)?;
+    let m = slots(map);
+    if let (_, Some(pos)) = map_find(map, key, h) {
+        let entries = words(Value::from_bits(m[MAP_ENTRIES].load(Relaxed)));
+        if let (Some(k), Some(v)) = (entries.get(2 * pos), entries.get(2 * pos + 1)) {
+            p.write_slot(k, Value::TOMBSTONE.bits());
+            p.write_slot(v, Value::NIL.bits());
+            m[MAP_LEN].store(m[MAP_LEN].load(Relaxed).saturating_sub(1), Relaxed);
+        }
+    }
+    Ok(())
+}
+
+/// The live entry at position `pos` or after: (key, value, next position).
+pub fn map_next(map: ObjRef, mut pos: usize) -> Option<(Value, Value, usize)> {
+    let m = slots(map);
+    let used = m[MAP_USED].load(Relaxed) as usize;
+    let entries = words(Value::from_bits(m[MAP_ENTRIES].load(Relaxed)));
+    while pos < used {
+        let k = Value::from_bits(entries.get(2 * pos)?.load(Relaxed));
+        if k != Value::TOMBSTONE {
+            let v = Value::from_bits(entries.get(2 * pos + 1)?.load(Relaxed));
+            return Some((k, v, pos + 1));
+        }
+        pos += 1;
+    }
+    None
+}
+
+/// The live entries in insertion order.
+pub fn map_entries(map: ObjRef) -> Vec<(Value, Value)> {
+    let mut out = Vec::with_capacity(map_len(map));
+    let mut pos = 0;
+    while let Some((k, v, next)) = map_next(map, pos) {
+        out.push((k, v));
+        pos = next;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,14 +518,16 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use weft_gc::{Heap, RootKind, RootProvider, Tracer};
 
+    /// A list of root words, and a scratch slot for constructors.
     #[derive(Default)]
-    struct Roots(Mutex<Vec<u64>>);
+    struct Roots(Mutex<Vec<u64>>, AtomicU64);
 
     impl RootProvider for Roots {
         fn scan_roots(&self, tracer: &mut Tracer<'_>) {
             for &w in self.0.lock().unwrap().iter() {
                 tracer.mark_word(w);
             }
+            tracer.mark_word(self.1.load(Relaxed));
         }
     }
 
@@ -305,7 +573,7 @@ mod tests {
         let (heap, roots) = heap();
         let mut p = heap.acquire_p();
         let mut g = Mutator::new();
-        let list = new_list(&mut p, &mut g, &[Value::int_inline(1).unwrap()]).unwrap();
+        let list = new_list(&mut p, &mut g, &[Value::int_inline(1).unwrap()], &roots.1).unwrap();
         roots.0.lock().unwrap().push(list.bits());
         let l = obj_of(list).unwrap();
         for i in 2..=1000 {

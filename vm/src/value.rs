@@ -40,6 +40,9 @@ impl Value {
     pub const NIL: Value = Value(TAG_IMMEDIATE << TAG_SHIFT);
     pub const FALSE: Value = Value((TAG_IMMEDIATE << TAG_SHIFT) | 2);
     pub const TRUE: Value = Value((TAG_IMMEDIATE << TAG_SHIFT) | 3);
+    /// Marks a deleted map entry. Internal to the map implementation: it is
+    /// never stored in a register or returned to a script.
+    pub const TOMBSTONE: Value = Value((TAG_IMMEDIATE << TAG_SHIFT) | 7);
 
     /// The raw word (what heap slots store).
     #[inline(always)]
