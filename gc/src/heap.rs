@@ -363,7 +363,7 @@ impl Heap {
         threads.push(
             std::thread::Builder::new()
                 .name("weft-gc-coordinator".into())
-                .spawn(move || h.coordinator_loop())
+                .spawn(move || abort_on_panic(|| h.coordinator_loop()))
                 .expect("spawn"),
         );
         let nworkers = self
@@ -375,7 +375,7 @@ impl Heap {
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("weft-gc-mark-{i}"))
-                    .spawn(move || h.mark_worker_loop())
+                    .spawn(move || abort_on_panic(|| h.mark_worker_loop()))
                     .expect("spawn"),
             );
         }
@@ -475,6 +475,16 @@ impl Heap {
 impl Drop for Heap {
     fn drop(&mut self) {
         self.pages.get_mut().expect("pages lock").unmap_all();
+    }
+}
+
+/// Runs a collector thread's body; a panic there (a fatal error such as a
+/// checkmark failure, or a bug) cannot be recovered from — mutators would wait
+/// for cycles forever — so the process aborts after printing it.
+fn abort_on_panic(body: impl FnOnce()) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).is_err() {
+        eprintln!("weft-gc: collector thread panicked; aborting");
+        std::process::abort();
     }
 }
 

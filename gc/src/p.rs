@@ -359,6 +359,11 @@ impl Drop for P {
             return;
         }
         let heap = Arc::clone(&self.heap);
+        if self.slot().status.load(Relaxed) == P_STOPPED {
+            // Dropped while blocking (e.g. an unresumed handoff): the world may
+            // be stopped and the P lent to a helper. Wait to run again first.
+            self.exit_blocking();
+        }
         self.flush_wbbuf();
         let allocs = self.st().mcache.allocs;
         self.slot().allocs.store(allocs, Relaxed);
