@@ -14,7 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::gcwork::GcWork;
-use crate::heap::{current_m, Heap, AF_MARK, PHASE_MARK, PHASE_MARK_TERM, PHASE_OFF, WB_SHADE};
+use crate::heap::{
+    current_m, Heap, RootKind, AF_MARK, PHASE_MARK, PHASE_MARK_TERM, PHASE_OFF, WB_SHADE,
+};
 use crate::object::{Tracer, TracerMode};
 use crate::p::P;
 
@@ -69,6 +71,7 @@ impl Heap {
         let stw1 = t0.elapsed();
         self.start_the_world();
         self.wake_markers();
+        self.scan_barriered_roots();
 
         let tmark = Instant::now();
         let mut restarts = 0;
@@ -156,7 +159,7 @@ impl Heap {
         self.alloc_flags.fetch_or(AF_MARK, Relaxed);
         let mut gcw = GcWork::default();
         self.scan_roots(
-            None,
+            |k| k != RootKind::Barriered,
             &mut Tracer {
                 heap: self,
                 mode: TracerMode::Mark(&mut gcw),
@@ -164,6 +167,21 @@ impl Heap {
         );
         self.flush_counters(&mut gcw);
         self.work.publish(&mut gcw, true);
+    }
+
+    /// Scans `RootKind::Barriered` roots during concurrent mark.
+    fn scan_barriered_roots(&self) {
+        let mut gcw = GcWork::default();
+        self.scan_roots(
+            |k| k == RootKind::Barriered,
+            &mut Tracer {
+                heap: self,
+                mode: TracerMode::Mark(&mut gcw),
+            },
+        );
+        self.flush_counters(&mut gcw);
+        self.work.publish(&mut gcw, true);
+        self.wake_markers();
     }
 
     /// Waits until no grey work is published and no marker is busy (or a

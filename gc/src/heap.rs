@@ -247,13 +247,21 @@ pub struct Heap {
 pub enum RootKind {
     /// The runtime's own tables (allgs, allms, allps, timers).
     Runtime,
-    /// Module globals, goroutine stacks, host handles.
+    /// Goroutine stacks, host handles: anything written without barriers.
+    /// Scanned with the world stopped.
     Other,
+    /// Roots whose slots are only ever written with barriered stores
+    /// (`P::write_slot`), such as module globals: scanned concurrently, after
+    /// the world restarts, off the pause. The hybrid barrier's deletion half
+    /// keeps this correct: a value removed from such a slot before the scan
+    /// reaches it is shaded by the store that removed it.
+    Barriered,
 }
 
 /// A source of roots (module globals, goroutine stacks, runtime tables, host
 /// handles). Scanned in the sweep-termination stop-the-world, when every
-/// mutator is stopped at a safepoint, and by the checkmark and the
+/// mutator is stopped at a safepoint (`RootKind::Barriered` ones right after
+/// it, concurrently), and by the checkmark and the
 /// barrier-free store validation.
 pub trait RootProvider: Send + Sync {
     /// Reports every root pointer to `tracer`.

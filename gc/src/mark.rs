@@ -145,9 +145,9 @@ impl Heap {
     }
 
     /// Scans every root provider (or only those of `kind`) into `tracer`.
-    pub(crate) fn scan_roots(&self, kind: Option<RootKind>, tracer: &mut Tracer<'_>) {
+    pub(crate) fn scan_roots(&self, want: impl Fn(RootKind) -> bool, tracer: &mut Tracer<'_>) {
         for (k, provider) in self.roots.read().expect("roots lock").iter() {
-            if kind.is_none_or(|want| want == *k) {
+            if want(*k) {
                 provider.scan_roots(tracer);
             }
         }
@@ -163,7 +163,7 @@ impl Heap {
     ) {
         let mut pending = Vec::new();
         self.scan_roots(
-            kind,
+            |k| kind.is_none_or(|want| want == k),
             &mut Tracer {
                 heap: self,
                 mode: TracerMode::Visit(&mut pending),
