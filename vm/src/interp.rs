@@ -143,10 +143,40 @@ struct Frame {
     proto: u32,
     closure: Value,
     base: usize,
+    /// The next instruction, or [`RETURN_NIL`] while the frame is returning
+    /// nil results after a recovered panic.
     pc: usize,
     /// Absolute register of the caller where results go.
     ret: usize,
     nres: u8,
+    /// Length of the goroutine's defer list when this frame started: records
+    /// above it are this frame's.
+    defer_mark: usize,
+    /// This frame is a deferred call run by the defer machinery.
+    deferred: bool,
+}
+
+/// `Frame::pc` of a frame that must return nil results (it recovered a panic).
+const RETURN_NIL: usize = usize::MAX;
+
+/// Register 0 of every goroutine holds its defer list (records, oldest
+/// first); register 1 the value of the panic in flight. Frames start above.
+const DEFER_REG: usize = 0;
+const PANIC_REG: usize = 1;
+const FIRST_FRAME_REG: usize = 2;
+
+/// Message of the `Err` that means "the panic value is in `PANIC_REG`".
+const PANIC_VALUE: &str = "\u{0}panic value";
+/// Message of the `Err` that means "a deferred call returned while panicking:
+/// go on unwinding".
+const CONTINUE_UNWINDING: &str = "\u{0}continue unwinding";
+
+/// A panic in flight.
+struct Panicking {
+    /// The report's text (`%v` of the value), fixed when the panic started.
+    message: String,
+    traceback: Vec<(Arc<str>, Arc<str>, u32)>,
+    recovered: bool,
 }
 
 /// A loaded program and its heap.
@@ -284,6 +314,7 @@ impl Vm {
             frames: Vec::new(),
             top: 0,
             cached_regs,
+            panicking: None,
         };
         let result = exec.run_all(p, g);
         let _ = self.out.flush();
@@ -303,13 +334,16 @@ struct Exec<'vm> {
     top: usize,
     /// The register array, as `regs` holds it (only `ensure_regs` replaces it).
     cached_regs: Arc<[AtomicU64]>,
+    panicking: Option<Panicking>,
 }
 
 impl Exec<'_> {
     fn run_all(&mut self, p: &mut P, g: &mut Mutator) -> Result<(), Stop> {
+        let regs = self.ensure_regs(FIRST_FRAME_REG + 1);
+        object::new_list(p, g, &[], &regs[DEFER_REG]).map_err(|e| self.panic(oom(e), true))?;
         for mi in 0..self.vm.modules.len() {
             let init = self.vm.modules[mi].init;
-            self.call_proto(p, g, init, Value::NIL, 0, &[])?;
+            self.call_proto(p, g, init, Value::NIL, FIRST_FRAME_REG, &[])?;
         }
         let entry = self.vm.modules.len() - 1;
         if let Some(slot) = self.vm.modules[entry].main {
@@ -318,7 +352,7 @@ impl Exec<'_> {
             let Some(proto) = closure_proto(main) else {
                 return Err(self.panic("main is not a function".into(), false));
             };
-            self.call_proto(p, g, proto, main, 0, &[])?;
+            self.call_proto(p, g, proto, main, FIRST_FRAME_REG, &[])?;
         }
         Ok(())
     }
@@ -425,6 +459,7 @@ impl Exec<'_> {
         if let Some((slot, list)) = rest {
             regs[base + slot].store(list.bits(), Relaxed);
         }
+        let defer_mark = self.defer_len();
         self.frames.push(Frame {
             proto,
             closure,
@@ -432,20 +467,193 @@ impl Exec<'_> {
             pc: 0,
             ret,
             nres,
+            defer_mark,
+            deferred: false,
         });
         Ok(())
     }
 
     fn execute(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Result<(), Stop> {
         loop {
-            match self.step(p, g, stop_depth) {
+            let result = if self.frames.last().is_some_and(|f| f.pc == RETURN_NIL) {
+                self.do_return(p, g, None, stop_depth)
+            } else {
+                self.step(p, g, stop_depth)
+            };
+            match result {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}
+                Err(message) if message == "stack overflow" => {
+                    return Err(self.panic(message, true))
+                }
                 Err(message) => {
-                    let fatal = message == "stack overflow";
-                    return Err(self.panic(message, fatal));
+                    if self.unwind(p, g, message, stop_depth)? {
+                        return Ok(());
+                    }
                 }
             }
+        }
+    }
+
+    fn defer_list(&self) -> Option<weft_gc::ObjRef> {
+        obj_of(Value::from_bits(self.cached_regs[DEFER_REG].load(Relaxed)))
+    }
+
+    fn defer_len(&self) -> usize {
+        self.defer_list().map_or(0, object::list_len)
+    }
+
+    /// Pops the newest defer record (a list: callee, has receiver, receiver, args...).
+    fn pop_defer(&mut self, p: &mut P) -> Option<Vec<Value>> {
+        let list = self.defer_list()?;
+        let n = object::list_len(list);
+        let record = obj_of(object::list_get(list, n.checked_sub(1)?)?)?;
+        let items = (0..object::list_len(record))
+            .filter_map(|i| object::list_get(record, i))
+            .collect();
+        // The record stays rooted by the list until it is truncated; its values
+        // go to registers before any allocation.
+        object::list_truncate(p, list, n - 1);
+        Some(items)
+    }
+
+    /// Runs the newest defer record of the top frame as a deferred call.
+    /// Returns whether a frame was pushed (a native call runs to completion).
+    fn run_defer(&mut self, p: &mut P, g: &mut Mutator, record: Vec<Value>) -> Res<bool> {
+        let frame = self.frames.last().expect("a frame");
+        let fp = self.vm.protos[frame.proto as usize].clone();
+        // Above the frame and its spare register.
+        let abs = frame.base + fp.max_registers + 2;
+        let (callee, receiver, args) = match record.as_slice() {
+            [callee, flag, recv, args @ ..] => (
+                *callee,
+                (flag.as_bool() == Some(true)).then_some(*recv),
+                args.to_vec(),
+            ),
+            _ => return Ok(false),
+        };
+        let regs = self.ensure_regs(abs + args.len() + 3);
+        for (i, a) in args.iter().enumerate() {
+            regs[abs + 1 + i].store(a.bits(), Relaxed);
+        }
+        let depth = self.frames.len();
+        self.call_value(p, g, abs, callee, receiver, args.len(), 0)?;
+        if self.frames.len() > depth {
+            self.frames.last_mut().expect("deferred frame").deferred = true;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Returns from the top frame: first its deferred calls, newest first (the
+    /// frame's `pc` is left to retry the return), then the results (nil with
+    /// `None`). Returns whether the frame at `stop_depth` has returned.
+    fn do_return(
+        &mut self,
+        p: &mut P,
+        g: &mut Mutator,
+        results: Option<(usize, usize)>,
+        stop_depth: usize,
+    ) -> Res<bool> {
+        let frame = self.frames.last().expect("a frame");
+        if self.defer_len() > frame.defer_mark {
+            if let Some(record) = self.pop_defer(p) {
+                self.run_defer(p, g, record)?;
+                return Ok(false);
+            }
+        }
+        let frame = self.frames.pop().expect("a frame");
+        let regs = self.cached_regs.clone();
+        // After a recovered panic the results are nil: one nil where the caller
+        // takes them all (`f(g())`), as `x := g()` would see.
+        let (first, n) = results.unwrap_or((PANIC_REG, 0));
+        let n = if results.is_none() && frame.nres == MULTI.0 {
+            1
+        } else {
+            n
+        };
+        if frame.nres != MULTI.0 {
+            // In place: the results window lies below the callee's registers.
+            for i in 0..frame.nres as usize {
+                let v = if i < n {
+                    regs[first + i].load(Relaxed)
+                } else {
+                    Value::NIL.bits()
+                };
+                regs[frame.ret + i].store(v, Relaxed);
+            }
+        } else {
+            let results: Vec<Value> = (0..n)
+                .map(|i| Value::from_bits(regs[first + i].load(Relaxed)))
+                .collect();
+            self.store_results(frame.ret, frame.nres, &results);
+        }
+        if frame.deferred && self.panicking.is_some() {
+            return Err(CONTINUE_UNWINDING.into());
+        }
+        Ok(self.frames.len() == stop_depth)
+    }
+
+    /// Handles a panic (or resumes one after a deferred call returned): runs
+    /// deferred calls frame by frame from the top; a `recover` in one of them
+    /// stops the panic and its frame returns nil results. Returns `Ok(true)`
+    /// when the frame at `stop_depth` has returned.
+    fn unwind(
+        &mut self,
+        p: &mut P,
+        g: &mut Mutator,
+        message: String,
+        stop_depth: usize,
+    ) -> Result<bool, Stop> {
+        if message != CONTINUE_UNWINDING {
+            let regs = self.cached_regs.clone();
+            let text = if message == PANIC_VALUE {
+                show(Value::from_bits(regs[PANIC_REG].load(Relaxed)))
+            } else {
+                let v = object::new_string(p, g, message.as_bytes())
+                    .map_err(|e| self.panic(oom(e), true))?;
+                regs[PANIC_REG].store(v.bits(), Relaxed);
+                message
+            };
+            let traceback = match self.panic(String::new(), false) {
+                Stop::Panic(info) => info.traceback,
+                Stop::Exit(_) => Vec::new(),
+            };
+            self.panicking = Some(Panicking {
+                message: text,
+                traceback,
+                recovered: false,
+            });
+        }
+        loop {
+            if self.panicking.as_ref().is_some_and(|s| s.recovered) {
+                self.panicking = None;
+                self.cached_regs[PANIC_REG].store(Value::NIL.bits(), Relaxed);
+                // The frame that deferred the recovering call returns nil results.
+                if let Some(f) = self.frames.last_mut() {
+                    f.pc = RETURN_NIL;
+                }
+                return Ok(false);
+            }
+            if self.frames.len() <= stop_depth {
+                let state = self.panicking.take().expect("a panic in flight");
+                return Err(Stop::Panic(Panic {
+                    message: state.message,
+                    traceback: state.traceback,
+                    fatal: false,
+                }));
+            }
+            let frame = self.frames.last().expect("a frame");
+            if self.defer_len() > frame.defer_mark {
+                let record = self.pop_defer(p).expect("a defer record");
+                match self.run_defer(p, g, record) {
+                    Ok(true) => return Ok(false),
+                    Ok(false) => continue,
+                    Err(m) if m == CONTINUE_UNWINDING => continue,
+                    Err(m) => return self.unwind(p, g, m, stop_depth),
+                }
+            }
+            self.frames.pop();
         }
     }
 
@@ -963,30 +1171,73 @@ impl Exec<'_> {
                     set!(a.0, v);
                 }
                 Op::Return { a, n } => {
-                    let frame = self.frames.pop().expect("frame");
                     let first = base + a.0 as usize;
                     let n = if n == MULTI {
                         self.top.saturating_sub(first)
                     } else {
                         n.0 as usize
                     };
-                    if frame.nres != MULTI.0 {
-                        // In place: the results window lies below the callee's registers.
-                        for i in 0..frame.nres as usize {
-                            let v = if i < n {
-                                regs[first + i].load(Relaxed)
-                            } else {
-                                Value::NIL.bits()
-                            };
-                            regs[frame.ret + i].store(v, Relaxed);
-                        }
-                    } else {
-                        let results: Vec<Value> = (0..n)
-                            .map(|i| Value::from_bits(regs[first + i].load(Relaxed)))
-                            .collect();
-                        self.store_results(frame.ret, frame.nres, &results);
+                    // If deferred calls run first, this instruction runs again after them.
+                    self.frames.last_mut().expect("frame").pc = pc - 1;
+                    return self.do_return(p, g, Some((first, n)), stop_depth);
+                }
+                Op::Defer { a, nargs, spread }
+                | Op::DeferMethod {
+                    a, nargs, spread, ..
+                } => {
+                    save_pc!();
+                    if spread.0 {
+                        return Err("defer with a spread argument is not implemented yet in this interpreter".into());
                     }
-                    return Ok(self.frames.len() == stop_depth);
+                    let abs = base + a.0 as usize;
+                    let nargs = if nargs == MULTI {
+                        self.top.saturating_sub(abs + 1)
+                    } else {
+                        nargs.0 as usize
+                    };
+                    let target = get(a.0);
+                    let (callee, receiver) = match op {
+                        Op::DeferMethod { k, .. } => {
+                            let name = obj_of(proto.consts[k.0 as usize])
+                                .map(object::string_bytes)
+                                .unwrap_or_default();
+                            self.resolve_method(
+                                p,
+                                g,
+                                target,
+                                &name,
+                                proto.consts[k.0 as usize],
+                                &regs[base + proto.max_registers],
+                            )?
+                        }
+                        _ => (target, None),
+                    };
+                    // Record: callee, has receiver, receiver, arguments (all rooted in registers).
+                    let mut items = vec![
+                        callee,
+                        Value::bool(receiver.is_some()),
+                        receiver.unwrap_or(Value::NIL),
+                    ];
+                    items.extend(
+                        (0..nargs).map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed))),
+                    );
+                    let scratch = &regs[base + proto.max_registers + 1];
+                    let record = object::new_list(p, g, &items, scratch).map_err(oom)?;
+                    let list = self.defer_list().expect("defer list");
+                    object::list_append(p, g, list, &[record]).map_err(oom)?;
+                    return Ok(false);
+                }
+                Op::Recover { a } => {
+                    // Only a deferred call run by a panic recovers it (Go's rule).
+                    let frame = self.frames.last().expect("frame");
+                    let value = match &mut self.panicking {
+                        Some(state) if frame.deferred && !state.recovered => {
+                            state.recovered = true;
+                            Value::from_bits(regs[PANIC_REG].load(Relaxed))
+                        }
+                        _ => Value::NIL,
+                    };
+                    set!(a.0, value);
                 }
                 other => {
                     return Err(format!(
@@ -1040,12 +1291,64 @@ impl Exec<'_> {
         if let Some(child) = closure_proto(callee) {
             return self.push_frame(p, g, child, callee, abs + 1, abs, nres, nargs);
         }
+        if let (Some(module), Some(Kind::Str)) = (receiver, object::kind_of(callee)) {
+            // A standard module's function bound by `defer fmt.Println(...)`.
+            let name = obj_of(callee).map(object::string_bytes).unwrap_or_default();
+            let args: Vec<Value> = (1..nargs)
+                .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
+                .collect();
+            let results = self.call_module_function(p, g, module, &name, &args)?;
+            self.store_results(abs, nres, &results);
+            return Ok(());
+        }
         let args: Vec<Value> = (0..nargs)
             .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
             .collect();
         let results = self.call_native(p, g, callee, &args)?;
         self.store_results(abs, nres, &results);
         Ok(())
+    }
+
+    /// The callee and receiver `target.name` denotes, for `defer target.name(...)`:
+    /// a method (with its receiver), a field holding a function, a file
+    /// module's function, or a standard module's function (a bound method of
+    /// the module and the name, allocated into `scratch`).
+    fn resolve_method(
+        &mut self,
+        p: &mut P,
+        g: &mut Mutator,
+        target: Value,
+        name: &[u8],
+        name_value: Value,
+        scratch: &AtomicU64,
+    ) -> Res<(Value, Option<Value>)> {
+        match object::kind_of(target) {
+            Some(Kind::Instance) => {
+                let inst = obj_of(target).expect("instance");
+                let ty = instance_type(inst);
+                if let Some(i) = ty.and_then(|t| field_index(t, name)) {
+                    Ok((instance_field(inst, i), None))
+                } else if let Some(m) = ty.and_then(|t| find_method(t, name)) {
+                    Ok((m, Some(target)))
+                } else {
+                    Err(no_field(target, name))
+                }
+            }
+            Some(Kind::List) if self.module_of_globals(target).is_some() => {
+                Ok((self.module_member(target, name)?, None))
+            }
+            Some(Kind::Str) => {
+                let bm = p.alloc(g, Kind::BoundMethod.type_id(), 16).map_err(oom)?;
+                // SAFETY: just allocated; parked in `scratch` right below.
+                let slots = unsafe { bm.slots() };
+                p.write_slot(&slots[0], target.bits());
+                p.write_slot(&slots[1], name_value.bits());
+                let v = Value::object(bm.addr());
+                scratch.store(v.bits(), Relaxed);
+                Ok((v, None))
+            }
+            _ => Err(field_of_non_struct(target, name)),
+        }
     }
 
     /// The module whose globals list `v` is (file modules are represented by it).
@@ -1115,6 +1418,12 @@ impl Exec<'_> {
                 let _ = write!(self.vm.out, "{line}");
                 Ok(vec![])
             }
+            Some("panic") => {
+                self.cached_regs[PANIC_REG]
+                    .store(args.first().copied().unwrap_or(Value::NIL).bits(), Relaxed);
+                Err(PANIC_VALUE.into())
+            }
+            Some("recover") => Ok(vec![Value::NIL]),
             Some("delete") if args.len() == 2 => {
                 if let Some(m) =
                     obj_of(args[0]).filter(|_| object::kind_of(args[0]) == Some(Kind::Map))

@@ -222,6 +222,20 @@ pub fn list_set(p: &mut P, list: ObjRef, i: usize, v: Value) -> bool {
     }
 }
 
+/// Shortens the list to `len` (if longer), clearing the dropped slots with the
+/// barrier (its deletion half shades the dropped values, which the caller may
+/// still hold in registers already scanned this cycle).
+pub fn list_truncate(p: &mut P, list: ObjRef, len: usize) {
+    let old = list_len(list);
+    if len >= old {
+        return;
+    }
+    slots(list)[LIST_LEN].store(len as u64, Relaxed);
+    for slot in list_array(list).iter().take(old).skip(len) {
+        p.write_slot(slot, Value::NIL.bits());
+    }
+}
+
 /// Appends `items` in place, growing the backing array (doubling) when full.
 /// `list` and `items` must be rooted by the caller (growth allocates).
 pub fn list_append(
