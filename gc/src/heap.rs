@@ -200,7 +200,13 @@ pub struct Heap {
     pub(crate) in_use: Mutex<Vec<SpanPtr>>,
     pub(crate) ps: Box<[PSlot]>,
     pub(crate) world: Mutex<World>,
+    /// Waited on (with `world`) by Ms stopped at a safepoint, in
+    /// `exit_blocking` or in `acquire_p`: notified on restart and release.
     pub(crate) world_cv: Condvar,
+    /// Waited on (with `world`) only by the coordinator in stop_the_world:
+    /// notified when a P stops or goes idle (a separate condvar, so stopping
+    /// Ms do not wake each other).
+    pub(crate) stopped_cv: Condvar,
     /// Mirrors `World::stop_requested` for the safepoint fast path (Relaxed).
     pub(crate) stop_pending: AtomicBool,
     /// True while the world is stopped (barrier-free store validation).
@@ -332,6 +338,7 @@ impl Heap {
             ps,
             world: Mutex::new(World::default()),
             world_cv: Condvar::new(),
+            stopped_cv: Condvar::new(),
             stop_pending: AtomicBool::new(false),
             world_stopped: AtomicBool::new(false),
             barrier_flags: AtomicU8::new(if checked { WB_CHECK } else { 0 }),
@@ -464,7 +471,7 @@ impl Heap {
         w.stop_requested = true;
         self.stop_pending.store(true, Relaxed);
         while self.ps.iter().any(|p| p.status.load(Relaxed) == P_RUNNING) {
-            w = self.world_cv.wait(w).expect("world lock");
+            w = self.stopped_cv.wait(w).expect("world lock");
         }
         self.world_stopped.store(true, Release);
         t.elapsed()

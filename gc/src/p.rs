@@ -167,7 +167,7 @@ impl P {
         let mut w = self.heap.world.lock().expect("world lock");
         if w.stop_requested {
             self.slot().status.store(P_STOPPED, Relaxed);
-            self.heap.world_cv.notify_all();
+            self.heap.stopped_cv.notify_one();
             while w.stop_requested {
                 w = self.heap.world_cv.wait(w).expect("world lock");
             }
@@ -188,7 +188,7 @@ impl P {
     pub(crate) fn enter_blocking(&mut self) {
         let _w = self.heap.world.lock().expect("world lock");
         self.slot().status.store(P_STOPPED, Relaxed);
-        self.heap.world_cv.notify_all();
+        self.heap.stopped_cv.notify_one();
     }
 
     pub(crate) fn exit_blocking(&mut self) {
@@ -373,7 +373,9 @@ impl Drop for P {
         let slot = &heap.ps[self.id];
         slot.owner.store(0, Relaxed);
         slot.status.store(P_IDLE, Relaxed);
+        // Wake a thread waiting in acquire_p, and the coordinator.
         heap.world_cv.notify_all();
+        heap.stopped_cv.notify_one();
     }
 }
 
