@@ -2,6 +2,8 @@
 //! collector, statistics, and the stop-the-world mechanism.
 //!
 //! Lock order (lower rank taken first; never the reverse):
+//! 0. `mark_lock` — only pairs with `mark_cv` for idle waits; `ctl` may be
+//!    taken under it (shutdown check), nothing else.
 //! 1. `ctl` — cycle requests and completions (coordinator state).
 //! 2. `world` — P statuses and the stop-the-world handshake.
 //! 3. `sweep_queue`, `in_use` — span lists (never held together).
@@ -9,6 +11,11 @@
 //! 5. `pages` — the page heap.
 //! 6. `work` — the global grey list (leaf).
 //! 7. `assist` — the assist park queue (leaf).
+//!
+//! Leaves taken alone: `stats`, `threads`. `roots` (RwLock) is read while a
+//! provider runs, so providers may take their own (embedder) locks but must
+//! not call back into the heap. No heap lock is ever held across a safepoint
+//! or a stop-the-world wait.
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering::*};

@@ -108,7 +108,11 @@ impl MCache {
 impl Heap {
     /// Gets a swept span with free slots for `class`, for a P cache.
     pub(crate) fn cache_span(&self, class_idx: usize) -> Result<SpanPtr, AllocError> {
-        let sp = match self.central[class_idx].lock().expect("central lock").pop() {
+        // Pop in its own statement: the central lock must be released before
+        // sweeping or taking the page-heap lock (a match scrutinee's guard
+        // would live through the whole match).
+        let popped = self.central[class_idx].lock().expect("central lock").pop();
+        let sp = match popped {
             Some(sp) => sp,
             None => match self.sweep_for_class(class_idx) {
                 Some(sp) => sp,
