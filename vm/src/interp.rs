@@ -948,6 +948,61 @@ impl Exec<'_> {
                     };
                     set!(a.0, v);
                 }
+                Op::BitNot { a, b } => match object::int_of(get(b.0)) {
+                    Some(i) => {
+                        let v = object::new_int(p, g, !i).map_err(oom)?;
+                        set!(a.0, v);
+                    }
+                    None => {
+                        return Err(format!(
+                            "invalid operation: ^{} (type {})",
+                            show(get(b.0)),
+                            type_name(get(b.0))
+                        ))
+                    }
+                },
+                Op::Plus { a, b } => match num(get(b.0)) {
+                    Some(_) => set!(a.0, get(b.0)),
+                    None => {
+                        return Err(format!(
+                            "invalid operation: +{} (type {})",
+                            show(get(b.0)),
+                            type_name(get(b.0))
+                        ))
+                    }
+                },
+                Op::AppendSpread { a, b } => {
+                    save_pc!();
+                    let extra = get(b.0 + 1);
+                    let items = match object::kind_of(extra) {
+                        Some(Kind::List) => {
+                            let l = obj_of(extra).expect("list");
+                            (0..object::list_len(l))
+                                .filter_map(|i| object::list_get(l, i))
+                                .collect()
+                        }
+                        _ if extra.is_nil() => Vec::new(),
+                        _ => {
+                            return Err(format!(
+                                "cannot use {} (type {}) as list in append",
+                                show(extra),
+                                type_name(extra)
+                            ))
+                        }
+                    };
+                    // The items stay rooted through the list in R[b+1].
+                    let v = append(p, g, get(b.0), &items, &regs[base + a.0 as usize])?;
+                    set!(a.0, v);
+                }
+                Op::CallSpread { a, nargs, nres } => {
+                    save_pc!();
+                    p.safepoint();
+                    let abs = base + a.0 as usize;
+                    let nargs = self.spread_args(abs, nargs)?;
+                    let callee = get(a.0);
+                    self.call_value(p, g, abs, callee, None, nargs, nres.0)?;
+                    return Ok(false);
+                }
                 Op::Not { a, b } => match get(b.0).as_bool() {
                     Some(x) => set!(a.0, Value::bool(!x)),
                     None => {
@@ -1351,6 +1406,43 @@ impl Exec<'_> {
         }
     }
 
+    /// Expands `f(a, b, xs...)`: the list in the last argument register is
+    /// replaced by its elements. Returns the new argument count.
+    fn spread_args(&mut self, abs: usize, nargs: weft_lang::bytecode::Count) -> Res<usize> {
+        let n = if nargs == MULTI {
+            self.top.saturating_sub(abs + 1)
+        } else {
+            nargs.0 as usize
+        };
+        if n == 0 {
+            return Ok(0);
+        }
+        let last = Value::from_bits(self.cached_regs[abs + n].load(Relaxed));
+        let items: Vec<Value> = match object::kind_of(last) {
+            Some(Kind::List) => {
+                let l = obj_of(last).expect("list");
+                (0..object::list_len(l))
+                    .filter_map(|i| object::list_get(l, i))
+                    .collect()
+            }
+            _ if last.is_nil() => Vec::new(),
+            _ => {
+                return Err(format!(
+                    "cannot use {} (type {}) as list in argument spread",
+                    show(last),
+                    type_name(last)
+                ))
+            }
+        };
+        // Keep the list rooted above the arguments while they move into place.
+        let regs = self.ensure_regs(abs + n + items.len() + 3);
+        regs[abs + n + items.len() + 1].store(last.bits(), Relaxed);
+        for (i, v) in items.iter().enumerate() {
+            regs[abs + n + i].store(v.bits(), Relaxed);
+        }
+        Ok(n - 1 + items.len())
+    }
+
     /// The module whose globals list `v` is (file modules are represented by it).
     fn module_of_globals(&self, v: Value) -> Option<usize> {
         self.vm.modules.iter().position(|m| m.globals == v)
@@ -1433,6 +1525,87 @@ impl Exec<'_> {
                     }
                 }
                 Ok(vec![])
+            }
+            Some("int") if args.len() == 1 => {
+                let v = args[0];
+                let i = if let Some(i) = object::int_of(v) {
+                    i
+                } else if let Some(f) = v.as_float() {
+                    arith::float_to_int(f).ok_or_else(|| {
+                        format!("runtime error: cannot convert {} to int", show(v))
+                    })?
+                } else if object::kind_of(v) == Some(Kind::Str) {
+                    let text = show(v);
+                    text.trim()
+                        .parse::<i64>()
+                        .map_err(|_| format!("cannot convert {text:?} (type string) to int"))?
+                } else {
+                    return Err(format!(
+                        "cannot convert {} (type {}) to int",
+                        show(v),
+                        type_name(v)
+                    ));
+                };
+                Ok(vec![object::new_int(p, g, i).map_err(oom)?])
+            }
+            Some("float") if args.len() == 1 => {
+                let v = args[0];
+                let f = match num(v) {
+                    Some(Num::Int(i)) => i as f64,
+                    Some(Num::Float(f)) => f,
+                    None if object::kind_of(v) == Some(Kind::Str) => {
+                        let text = show(v);
+                        text.trim().parse::<f64>().map_err(|_| {
+                            format!("cannot convert {text:?} (type string) to float")
+                        })?
+                    }
+                    None => {
+                        return Err(format!(
+                            "cannot convert {} (type {}) to float",
+                            show(v),
+                            type_name(v)
+                        ))
+                    }
+                };
+                Ok(vec![Value::float(f)])
+            }
+            Some(which @ ("min" | "max")) if !args.is_empty() => {
+                let mut best = args[0];
+                for &v in &args[1..] {
+                    let o = compare(v, best)?;
+                    let better = if which == "min" {
+                        o == Some(Ordering::Less)
+                    } else {
+                        o == Some(Ordering::Greater)
+                    };
+                    // NaN wins, as in Go.
+                    if better || v.as_float().is_some_and(f64::is_nan) {
+                        best = v;
+                    }
+                }
+                Ok(vec![best])
+            }
+            Some("cap") if args.len() == 1 => Ok(vec![
+                Value::int_inline(length(args[0])? as i64).expect("fits")
+            ]),
+            Some("copy") if args.len() == 2 => {
+                let (dst, src) = (args[0], args[1]);
+                let (Some(d), Some(s)) = (obj_of(dst), obj_of(src)) else {
+                    return Ok(vec![Value::int_inline(0).expect("zero")]);
+                };
+                if object::kind_of(dst) != Some(Kind::List)
+                    || object::kind_of(src) != Some(Kind::List)
+                {
+                    return Err("copy expects two lists".into());
+                }
+                let items: Vec<Value> = (0..object::list_len(s))
+                    .filter_map(|i| object::list_get(s, i))
+                    .collect();
+                let n = items.len().min(object::list_len(d));
+                for (i, v) in items.iter().take(n).enumerate() {
+                    object::list_set(p, d, i, *v);
+                }
+                Ok(vec![Value::int_inline(n as i64).expect("fits")])
             }
             Some("len") if args.len() == 1 => Ok(vec![
                 Value::int_inline(length(args[0])? as i64).expect("fits")
