@@ -56,8 +56,9 @@ impl Heap {
 
     /// Drains grey work until `budget` scan bytes are done or no work is left
     /// anywhere. Returns scan bytes done. Registers as busy while it holds work.
-    /// `preemptible` drains (assists, which run on a mutator's P) also stop
-    /// when the world is stopping, so the mutator reaches its safepoint.
+    /// `preemptible` drains (assists, which run on a mutator's P, and
+    /// background workers) also stop when the world is stopping, so mutators
+    /// reach their safepoints sooner; helpers' drains are not preemptible.
     pub(crate) fn drain(&self, gcw: &mut GcWork, budget: u64, preemptible: bool) -> u64 {
         let start = gcw.scan_work;
         self.work.busy.fetch_add(1, SeqCst);
@@ -124,7 +125,13 @@ impl Heap {
                 if self.is_shutdown() {
                     return;
                 }
-                if self.phase() != PHASE_MARK || self.work.is_empty() {
+                // While the world is stopping or stopped, stay off the CPU so
+                // the mutators reach their safepoints sooner (mark-termination
+                // helpers drain whatever is left).
+                if self.phase() != PHASE_MARK
+                    || self.work.is_empty()
+                    || self.stop_pending.load(Relaxed)
+                {
                     let _ = self
                         .mark_cv
                         .wait_timeout(g, Duration::from_millis(5))
@@ -134,7 +141,7 @@ impl Heap {
             }
             let t = Instant::now();
             let before = gcw.scan_work;
-            self.drain(&mut gcw, u64::MAX, false);
+            self.drain(&mut gcw, u64::MAX, true);
             let done = gcw.scan_work - before;
             self.bg_credit.fetch_add(done as i64, Relaxed);
             self.mark_nanos
