@@ -97,6 +97,17 @@ impl Heap {
         let concurrent = stw2_start - tmark;
         self.mark_termination();
         let mut checkmark_time = Duration::ZERO;
+        if self.config.debug.gcverify {
+            // Verification time is excluded from the pause figures.
+            let tc = Instant::now();
+            let bad = self.verify_no_black_to_white();
+            if bad > 0 {
+                crate::debug::fatal(format_args!(
+                    "gcverify: {bad} pointers from marked objects to unmarked ones after mark"
+                ));
+            }
+            checkmark_time += tc.elapsed();
+        }
         if self.config.debug.checkmark {
             // Checkmark time is excluded from the pause figures (debug mode).
             let tc = Instant::now();
@@ -110,7 +121,7 @@ impl Heap {
                     ));
                 }
             }
-            checkmark_time = tc.elapsed();
+            checkmark_time += tc.elapsed();
         }
         self.sweep_setup();
         let stw2 = stw2_start

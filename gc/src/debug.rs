@@ -9,6 +9,9 @@ pub struct DebugFlags {
     /// `gccheckmark=1`: stop-the-world remark after each mark; missed objects
     /// are fatal.
     pub checkmark: bool,
+    /// `gcverify=1`: after each mark, verify that no marked object points to
+    /// an unmarked one (the tri-colour invariant); violations are fatal.
+    pub gcverify: bool,
     /// `gcstress=N`: a cycle every N allocations (0 = off).
     pub gcstress: u64,
     /// `gcpoison=1`: fill freed small objects with a pattern, check on reuse.
@@ -31,6 +34,7 @@ impl DebugFlags {
                 "gctrace" => f.gctrace = n != 0,
                 "gccheckmark" => f.checkmark = n != 0,
                 "gcstress" => f.gcstress = n,
+                "gcverify" => f.gcverify = n != 0,
                 "gcpoison" => f.poison = n != 0,
                 "wbbuf" => f.wbbuf = n as usize,
                 "wbcheck" => f.wbcheck = n != 0,

@@ -14,6 +14,7 @@ fn torture_short_with_checkmark_and_tiny_wbbuf() {
         gcstress: 2_000,
         wbbuf: 2,
         poison: true,
+        gcverify: true,
     });
     eprintln!("{s:?}");
     assert!(s.cycles >= 3, "too few cycles: {s:?}");

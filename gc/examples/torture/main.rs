@@ -3,7 +3,7 @@
 //!
 //! Flags: `--threads N`, `--seconds S`, `--checkmark`, `--live N` (nodes kept
 //! alive per thread, default 262144 so 4 threads hold over 1M), `--gctrace`,
-//! `--gcstress N`, `--wbbuf N`, `--poison`. Exits non-zero on any miss.
+//! `--gcstress N`, `--wbbuf N`, `--poison`, `--gcverify`. Exits non-zero on any miss.
 
 mod model;
 
@@ -17,6 +17,7 @@ fn main() {
         gcstress: 0,
         wbbuf: 0,
         poison: false,
+        gcverify: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -42,6 +43,11 @@ fn main() {
             }
             "--gctrace" => {
                 cfg.gctrace = true;
+                i += 1;
+                continue;
+            }
+            "--gcverify" => {
+                cfg.gcverify = true;
                 i += 1;
                 continue;
             }

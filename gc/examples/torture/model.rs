@@ -32,6 +32,8 @@ pub struct Config {
     pub gcstress: u64,
     pub wbbuf: usize,
     pub poison: bool,
+    /// Run the black → white heap verifier after every mark.
+    pub gcverify: bool,
 }
 
 #[derive(Debug)]
@@ -325,6 +327,7 @@ pub fn run(cfg: &Config) -> Summary {
         ..HeapConfig::default()
     };
     hc.debug.checkmark |= cfg.checkmark;
+    hc.debug.gcverify |= cfg.gcverify;
     hc.debug.gctrace |= cfg.gctrace;
     hc.debug.poison |= cfg.poison;
     if cfg.gcstress > 0 {
