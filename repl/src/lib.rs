@@ -115,13 +115,14 @@ pub fn run(file: &str, _args: &[String]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let (mut vm, mut p, mut g) = match weft_vm::interp::Vm::load(&program) {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            eprintln!("fatal error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let (mut vm, mut p, mut g) =
+        match weft_vm::interp::Vm::load(&program, weft_stdlib::natives::natives()) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                eprintln!("fatal error: {e}");
+                return ExitCode::from(2);
+            }
+        };
     match vm.run_program(&mut p, &mut g) {
         Ok(()) => ExitCode::SUCCESS,
         Err(weft_vm::interp::Stop::Exit(code)) => ExitCode::from(code as u8),

@@ -46,10 +46,14 @@ pub enum Kind {
     Map = 10,
     /// `[raw words...]`: no pointers (a map's hash index).
     Words = 11,
+    /// `[message string][wrapped error or nil]`: an error value.
+    Error = 12,
+    /// `[import path string]`: a standard (native) module.
+    StdModule = 13,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Str,
         Kind::BoxedInt,
         Kind::Cell,
@@ -62,6 +66,8 @@ impl Kind {
         Kind::BoundMethod,
         Kind::Map,
         Kind::Words,
+        Kind::Error,
+        Kind::StdModule,
     ];
 
     pub fn type_id(self) -> TypeId {
@@ -121,6 +127,14 @@ impl Kind {
             Kind::Words => TypeInfo {
                 name: "words",
                 trace: None,
+            },
+            Kind::Error => TypeInfo {
+                name: "error",
+                trace: Some(trace_all),
+            },
+            Kind::StdModule => TypeInfo {
+                name: "module",
+                trace: Some(trace_all),
             },
         }
     }

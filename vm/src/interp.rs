@@ -21,9 +21,11 @@
 
 use crate::arith::{self, ArithOp, Num};
 use crate::heap::{heap_config, type_table, Kind};
+use crate::native::{NativeConst, NativeCtx, Natives};
 use crate::object::{self, obj_of};
 use crate::value::Value;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -165,6 +167,10 @@ const DEFER_REG: usize = 0;
 const PANIC_REG: usize = 1;
 const FIRST_FRAME_REG: usize = 2;
 
+/// Prefix of the `Err` a native returns to end the program (`os.Exit`): the
+/// exit status follows.
+pub const EXIT_PREFIX: &str = "\u{0}exit:";
+
 /// Message of the `Err` that means "the panic value is in `PANIC_REG`".
 const PANIC_VALUE: &str = "\u{0}panic value";
 /// Message of the `Err` that means "a deferred call returned while panicking:
@@ -181,6 +187,9 @@ struct Panicking {
 
 /// A loaded program and its heap.
 pub struct Vm {
+    pub natives: Natives,
+    /// One module object per native module, by import path.
+    std_modules: HashMap<&'static str, Value>,
     pub heap: Arc<Heap>,
     pub protos: Vec<Arc<FnProto>>,
     pub modules: Vec<ModuleRt>,
@@ -191,7 +200,7 @@ pub struct Vm {
 
 impl Vm {
     /// Builds the heap and loads `program` into it.
-    pub fn load(program: &Program) -> Result<(Vm, P, Mutator), AllocError> {
+    pub fn load(program: &Program, natives: Natives) -> Result<(Vm, P, Mutator), AllocError> {
         let heap = Heap::new(heap_config(1), type_table());
         let roots = Arc::new(RuntimeRoots::default());
         heap.add_roots(RootKind::Runtime, roots.clone());
@@ -204,7 +213,22 @@ impl Vm {
             roots,
             builtins: Vec::new(),
             out: std::io::BufWriter::new(std::io::stdout()),
+            natives,
+            std_modules: HashMap::new(),
         };
+        let paths: Vec<&'static str> = vm.natives.modules.keys().copied().collect();
+        for path in paths {
+            // The name string is parked in the scratch root while the module object is made.
+            let name = object::new_string(&mut p, &mut g, path.as_bytes())?;
+            vm.roots.1.store(name.bits(), Relaxed);
+            let obj = p.alloc(&mut g, Kind::StdModule.type_id(), 8)?;
+            // SAFETY: just allocated; rooted right below.
+            let slots = unsafe { obj.slots() };
+            p.write_slot(&slots[0], name.bits());
+            let v = Value::object(obj.addr());
+            vm.root(v);
+            vm.std_modules.insert(path, v);
+        }
         for i in 0..BUILTINS.len() {
             let obj = p.alloc(&mut g, Kind::Builtin.type_id(), 8)?;
             // SAFETY: just allocated, and kept alive by the runtime roots below.
@@ -486,6 +510,11 @@ impl Exec<'_> {
                 Err(message) if message == "stack overflow" => {
                     return Err(self.panic(message, true))
                 }
+                Err(message) if message.starts_with(EXIT_PREFIX) => {
+                    return Err(Stop::Exit(
+                        message[EXIT_PREFIX.len()..].parse().unwrap_or(1),
+                    ));
+                }
                 Err(message) => {
                     if self.unwind(p, g, message, stop_depth)? {
                         return Ok(());
@@ -764,12 +793,14 @@ impl Exec<'_> {
                     let m = &self.vm.modules[proto.module as usize];
                     match &m.imports[i.0 as usize] {
                         ImportTarget::File(idx) => set!(a.0, self.vm.modules[*idx].globals),
-                        ImportTarget::Std(_) => {
-                            let s =
-                                object::new_string(p, g, m.import_paths[i.0 as usize].as_bytes())
-                                    .map_err(oom)?;
-                            set!(a.0, s);
-                        }
+                        ImportTarget::Std(path) => match self.vm.std_modules.get(&**path) {
+                            Some(v) => set!(a.0, *v),
+                            None => {
+                                return Err(format!(
+                                    "package {path} is not implemented yet in this interpreter"
+                                ))
+                            }
+                        },
                     }
                 }
                 Op::NewList { a, b, n } => {
@@ -1221,6 +1252,34 @@ impl Exec<'_> {
                         Some(Kind::List) if self.module_of_globals(target).is_some() => {
                             self.module_member(target, &name)?
                         }
+                        Some(Kind::StdModule) => {
+                            let path = self.std_module_path(target);
+                            let def = self.vm.natives.modules.get(path.as_str());
+                            let key = std::str::from_utf8(&name).unwrap_or("");
+                            match def.and_then(|d| d.constants.get(key)).cloned() {
+                                Some(NativeConst::Int(i)) => {
+                                    object::new_int(p, g, i).map_err(oom)?
+                                }
+                                Some(NativeConst::Float(f)) => Value::float(f),
+                                Some(NativeConst::Str(text)) => {
+                                    object::new_string(p, g, text.as_bytes()).map_err(oom)?
+                                }
+                                None if def.is_some_and(|d| d.functions.contains_key(key)) => {
+                                    // A function value: the module bound to the name.
+                                    let scratch = &regs[base + proto.max_registers];
+                                    self.resolve_method(
+                                        p,
+                                        g,
+                                        target,
+                                        &name,
+                                        proto.consts[k.0 as usize],
+                                        scratch,
+                                    )?
+                                    .0
+                                }
+                                None => return Err(format!("undefined: {path}.{key}")),
+                            }
+                        }
                         _ => return Err(field_of_non_struct(target, &name)),
                     };
                     set!(a.0, v);
@@ -1392,7 +1451,7 @@ impl Exec<'_> {
             Some(Kind::List) if self.module_of_globals(target).is_some() => {
                 Ok((self.module_member(target, name)?, None))
             }
-            Some(Kind::Str) => {
+            Some(Kind::StdModule) => {
                 let bm = p.alloc(g, Kind::BoundMethod.type_id(), 16).map_err(oom)?;
                 // SAFETY: just allocated; parked in `scratch` right below.
                 let slots = unsafe { bm.slots() };
@@ -1631,48 +1690,82 @@ impl Exec<'_> {
         }
     }
 
-    /// `module.Name(args)` for the standard modules available so far.
+    /// `receiver.name(args)` on a value that is not a struct instance or a
+    /// file module: a native module's function, or a method of a built-in kind.
     fn call_module_function(
         &mut self,
-        _p: &mut P,
-        _g: &mut Mutator,
+        p: &mut P,
+        g: &mut Mutator,
         module: Value,
         name: &[u8],
         args: &[Value],
     ) -> Res<Vec<Value>> {
-        let module_name = match object::kind_of(module) {
-            Some(Kind::Str) => obj_of(module).map(object::string_bytes).unwrap_or_default(),
-            _ => {
-                return Err(format!(
-                    "method {} is not implemented yet in this interpreter",
-                    String::from_utf8_lossy(name)
-                ))
-            }
-        };
-        match (module_name.as_slice(), name) {
-            (b"fmt", b"Println") => {
-                let line = args.iter().map(|v| show(*v)).collect::<Vec<_>>().join(" ");
-                let _ = writeln!(self.vm.out, "{line}");
-                Ok(vec![])
-            }
-            (b"fmt", b"Print") => {
-                let mut out = String::new();
-                for (i, v) in args.iter().enumerate() {
-                    let is_str = |v: &Value| object::kind_of(*v) == Some(Kind::Str);
-                    if i > 0 && !is_str(v) && !is_str(&args[i - 1]) {
-                        out.push(' ');
-                    }
-                    out.push_str(&show(*v));
+        match object::kind_of(module) {
+            Some(Kind::StdModule) => {
+                let path = self.std_module_path(module);
+                let f = self
+                    .vm
+                    .natives
+                    .modules
+                    .get(path.as_str())
+                    .and_then(|m| m.functions.get(std::str::from_utf8(name).unwrap_or("")))
+                    .copied();
+                let Some(f) = f else {
+                    return Err(format!(
+                        "{path}.{} is not implemented yet in this interpreter",
+                        String::from_utf8_lossy(name)
+                    ));
+                };
+                // Scratch slots for the native: registers above everything in use.
+                let start = self.top_of_stack();
+                let regs = self.ensure_regs(start + 32);
+                let mut ctx = NativeCtx {
+                    p,
+                    g,
+                    out: &mut self.vm.out,
+                    keep: &regs[start..start + 32],
+                    kept: 0,
+                };
+                let result = f(&mut ctx, args);
+                for slot in &regs[start..start + 32] {
+                    slot.store(Value::NIL.bits(), Relaxed);
                 }
-                let _ = write!(self.vm.out, "{out}");
-                Ok(vec![])
+                result
+            }
+            Some(Kind::Error) if name == b"Error" => {
+                let (msg, _) = crate::native::error_parts(module).unwrap_or_default();
+                let v = object::new_string(p, g, &msg).map_err(oom)?;
+                Ok(vec![v])
             }
             _ => Err(format!(
-                "{}.{} is not implemented yet in this interpreter",
-                String::from_utf8_lossy(&module_name),
+                "{}.{} undefined (type {} has no field or method {})",
+                show(module),
+                String::from_utf8_lossy(name),
+                type_name(module),
                 String::from_utf8_lossy(name)
             )),
         }
+    }
+
+    fn std_module_path(&self, module: Value) -> String {
+        obj_of(module)
+            .map(|m| {
+                // SAFETY: a live module object (rooted by the runtime roots).
+                let slots = unsafe { m.slots() };
+                obj_of(Value::from_bits(slots[0].load(Relaxed)))
+                    .map(object::string_bytes)
+                    .unwrap_or_default()
+            })
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// One past the highest register any frame may be using.
+    fn top_of_stack(&self) -> usize {
+        let frame_top = self.frames.last().map_or(FIRST_FRAME_REG, |f| {
+            f.base + self.vm.protos[f.proto as usize].max_registers + 2
+        });
+        frame_top.max(self.top) + 64
     }
 }
 
@@ -2094,6 +2187,8 @@ pub fn type_name(v: Value) -> &'static str {
             Some(Kind::Str) => "string",
             Some(Kind::List) => "list",
             Some(Kind::Map) => "map",
+            Some(Kind::Error) => "error",
+            Some(Kind::StdModule) => "module",
             Some(Kind::Closure | Kind::Builtin | Kind::BoundMethod) => "func",
             _ => "object",
         }
@@ -2126,6 +2221,14 @@ pub fn key_order(a: Value, b: Value) -> Ordering {
             .cmp(&object::string_bytes(obj_of(b).expect("str"))),
         (4, 4) => a.bits().cmp(&b.bits()),
         (x, y) => x.cmp(&y),
+    }
+}
+
+/// The type name `typeof` reports, with struct instances named by their type.
+pub fn type_name_full(v: Value) -> String {
+    match obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Instance)) {
+        Some(inst) => instance_type(inst).map(type_name_of).unwrap_or_default(),
+        None => type_name(v).to_string(),
     }
 }
 
@@ -2165,6 +2268,11 @@ pub fn show(v: Value) -> String {
             format!("{{{}}}", fields.join(" "))
         }
         Some(Kind::StructType) => obj_of(v).map(type_name_of).unwrap_or_default(),
+        Some(Kind::Error) => {
+            String::from_utf8_lossy(&crate::native::error_parts(v).unwrap_or_default().0)
+                .into_owned()
+        }
+        Some(Kind::StdModule) => "module".into(),
         Some(Kind::Map) => {
             let mut entries = object::map_entries(obj_of(v).expect("map"));
             entries.sort_by(|a, b| key_order(a.0, b.0));
@@ -2263,7 +2371,7 @@ mod load_tests {
     #[test]
     fn builtins_are_builtin_objects() {
         let program = weft_lang::compile_program_source("t.weft", "println(1)\n").unwrap();
-        let (vm, _p, _g) = Vm::load(&program).unwrap();
+        let (vm, _p, _g) = Vm::load(&program, Natives::default()).unwrap();
         let b = vm.builtins[9];
         assert_eq!(object::kind_of(b), Some(Kind::Builtin));
     }

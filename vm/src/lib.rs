@@ -15,5 +15,6 @@
 pub mod arith;
 pub mod heap;
 pub mod interp;
+pub mod native;
 pub mod object;
 pub mod value;

@@ -165,6 +165,13 @@ impl Value {
     }
 }
 
+/// The default value is nil.
+impl Default for Value {
+    fn default() -> Value {
+        Value::NIL
+    }
+}
+
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(b) = self.as_bool() {

@@ -1,0 +1,135 @@
+//! `math`: the float functions and constants of Go's package.
+
+use super::float_arg;
+use weft_vm::native::{ModuleDef, NativeConst, NativeCtx};
+use weft_vm::value::Value;
+
+macro_rules! unary {
+    ($name:ident, $go:literal, $f:expr) => {
+        fn $name(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+            let x = float_arg(a, 0, $go)?;
+            let f: fn(f64) -> f64 = $f;
+            Ok(vec![Value::float(f(x))])
+        }
+    };
+}
+
+unary!(sqrt, "math.Sqrt", f64::sqrt);
+unary!(floor, "math.Floor", f64::floor);
+unary!(ceil, "math.Ceil", f64::ceil);
+unary!(abs, "math.Abs", f64::abs);
+unary!(sin, "math.Sin", f64::sin);
+unary!(cos, "math.Cos", f64::cos);
+unary!(tan, "math.Tan", f64::tan);
+unary!(exp, "math.Exp", f64::exp);
+unary!(log, "math.Log", f64::ln);
+unary!(log2, "math.Log2", f64::log2);
+unary!(log10, "math.Log10", f64::log10);
+unary!(trunc, "math.Trunc", f64::trunc);
+unary!(round, "math.Round", f64::round);
+
+pub(crate) fn module() -> ModuleDef {
+    ModuleDef::default()
+        .function("Sqrt", sqrt)
+        .function("Floor", floor)
+        .function("Ceil", ceil)
+        .function("Abs", abs)
+        .function("Sin", sin)
+        .function("Cos", cos)
+        .function("Tan", tan)
+        .function("Exp", exp)
+        .function("Log", log)
+        .function("Log2", log2)
+        .function("Log10", log10)
+        .function("Trunc", trunc)
+        .function("Round", round)
+        .function("Pow", pow)
+        .function("Mod", fmod)
+        .function("Max", fmax)
+        .function("Min", fmin)
+        .function("Inf", inf)
+        .function("NaN", nan)
+        .function("IsNaN", is_nan)
+        .function("IsInf", is_inf)
+        .constant("Pi", NativeConst::Float(std::f64::consts::PI))
+        .constant("E", NativeConst::Float(std::f64::consts::E))
+        .constant("Sqrt2", NativeConst::Float(std::f64::consts::SQRT_2))
+        .constant("MaxInt64", NativeConst::Int(i64::MAX))
+        .constant("MinInt64", NativeConst::Int(i64::MIN))
+        .constant("MaxInt", NativeConst::Int(i64::MAX))
+        .constant("MinInt", NativeConst::Int(i64::MIN))
+        .constant("MaxInt32", NativeConst::Int(i32::MAX as i64))
+        .constant("MinInt32", NativeConst::Int(i32::MIN as i64))
+        .constant("MaxFloat64", NativeConst::Float(f64::MAX))
+        .constant("SmallestNonzeroFloat64", NativeConst::Float(5e-324))
+}
+
+fn pow(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    Ok(vec![Value::float(
+        float_arg(a, 0, "math.Pow")?.powf(float_arg(a, 1, "math.Pow")?),
+    )])
+}
+
+fn fmod(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    Ok(vec![Value::float(
+        float_arg(a, 0, "math.Mod")? % float_arg(a, 1, "math.Mod")?,
+    )])
+}
+
+/// Go's math.Max: NaN if either is NaN; +0 beats -0.
+fn fmax(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let (x, y) = (float_arg(a, 0, "math.Max")?, float_arg(a, 1, "math.Max")?);
+    let r = if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else if x == 0.0 && y == 0.0 {
+        if x.is_sign_positive() {
+            x
+        } else {
+            y
+        }
+    } else {
+        x.max(y)
+    };
+    Ok(vec![Value::float(r)])
+}
+
+fn fmin(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let (x, y) = (float_arg(a, 0, "math.Min")?, float_arg(a, 1, "math.Min")?);
+    let r = if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else if x == 0.0 && y == 0.0 {
+        if x.is_sign_negative() {
+            x
+        } else {
+            y
+        }
+    } else {
+        x.min(y)
+    };
+    Ok(vec![Value::float(r)])
+}
+
+fn inf(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let sign = super::int_arg(a, 0, "math.Inf")?;
+    Ok(vec![Value::float(if sign >= 0 {
+        f64::INFINITY
+    } else {
+        f64::NEG_INFINITY
+    })])
+}
+
+fn nan(_: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+    Ok(vec![Value::float(f64::NAN)])
+}
+
+fn is_nan(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    Ok(vec![Value::bool(float_arg(a, 0, "math.IsNaN")?.is_nan())])
+}
+
+fn is_inf(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let x = float_arg(a, 0, "math.IsInf")?;
+    let sign = super::int_arg(a, 1, "math.IsInf")?;
+    Ok(vec![Value::bool(
+        x.is_infinite() && (sign == 0 || (sign > 0) == (x > 0.0)),
+    )])
+}

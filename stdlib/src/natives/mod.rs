@@ -1,0 +1,56 @@
+//! The standard modules as native functions over `weft_vm::native`: the
+//! registry [`natives`] that the command line hands to the VM.
+//!
+//! One file per module. Today: `fmt` (printing with `%v`; the verb engine
+//! plugs in next), `errors`, `strings`, `strconv`, `math`, `sort`, `os`.
+
+use weft_vm::native::Natives;
+
+mod errors;
+mod fmt;
+mod math;
+mod os;
+mod sort;
+mod strconv;
+mod strings;
+
+/// Every standard module implemented so far, by import path.
+pub fn natives() -> Natives {
+    Natives::default()
+        .module("fmt", fmt::module())
+        .module("errors", errors::module())
+        .module("strings", strings::module())
+        .module("strconv", strconv::module())
+        .module("math", math::module())
+        .module("sort", sort::module())
+        .module("os", os::module())
+}
+
+/// The argument at `i` as a string, or Go's style of complaint.
+pub(crate) fn str_arg(
+    args: &[weft_vm::value::Value],
+    i: usize,
+    func: &str,
+) -> Result<Vec<u8>, String> {
+    args.get(i)
+        .and_then(|v| weft_vm::native::string_arg(*v))
+        .ok_or_else(|| format!("{func}: argument {} must be a string", i + 1))
+}
+
+/// The argument at `i` as an int.
+pub(crate) fn int_arg(args: &[weft_vm::value::Value], i: usize, func: &str) -> Result<i64, String> {
+    args.get(i)
+        .and_then(|v| weft_vm::native::int_arg(*v))
+        .ok_or_else(|| format!("{func}: argument {} must be an int", i + 1))
+}
+
+/// The argument at `i` as a number (ints convert).
+pub(crate) fn float_arg(
+    args: &[weft_vm::value::Value],
+    i: usize,
+    func: &str,
+) -> Result<f64, String> {
+    args.get(i)
+        .and_then(|v| weft_vm::native::float_arg(*v))
+        .ok_or_else(|| format!("{func}: argument {} must be a number", i + 1))
+}

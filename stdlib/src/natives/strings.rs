@@ -1,0 +1,204 @@
+//! `strings`: the byte-string functions of Go's package (on Weft's byte strings).
+
+use super::{int_arg, str_arg};
+use weft_vm::native::{list_items, string_arg, ModuleDef, NativeCtx};
+use weft_vm::value::Value;
+
+pub(crate) fn module() -> ModuleDef {
+    ModuleDef::default()
+        .function("Contains", contains)
+        .function("Index", index)
+        .function("HasPrefix", has_prefix)
+        .function("HasSuffix", has_suffix)
+        .function("ToUpper", to_upper)
+        .function("ToLower", to_lower)
+        .function("TrimSpace", trim_space)
+        .function("Repeat", repeat)
+        .function("Replace", replace)
+        .function("ReplaceAll", replace_all)
+        .function("Split", split)
+        .function("Fields", fields)
+        .function("Join", join)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn contains(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    Ok(vec![Value::bool(
+        find(
+            &str_arg(a, 0, "strings.Contains")?,
+            &str_arg(a, 1, "strings.Contains")?,
+        )
+        .is_some(),
+    )])
+}
+
+fn index(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let i = find(
+        &str_arg(a, 0, "strings.Index")?,
+        &str_arg(a, 1, "strings.Index")?,
+    )
+    .map_or(-1, |i| i as i64);
+    Ok(vec![ctx.new_int(i)?])
+}
+
+fn has_prefix(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    Ok(vec![Value::bool(
+        str_arg(a, 0, "strings.HasPrefix")?.starts_with(&str_arg(a, 1, "strings.HasPrefix")?),
+    )])
+}
+
+fn has_suffix(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    Ok(vec![Value::bool(
+        str_arg(a, 0, "strings.HasSuffix")?.ends_with(&str_arg(a, 1, "strings.HasSuffix")?),
+    )])
+}
+
+fn map_utf8(s: &[u8], f: impl Fn(char) -> String) -> Vec<u8> {
+    match std::str::from_utf8(s) {
+        Ok(text) => text.chars().map(f).collect::<String>().into_bytes(),
+        Err(_) => s.to_vec(),
+    }
+}
+
+fn to_upper(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let s = map_utf8(&str_arg(a, 0, "strings.ToUpper")?, |c| {
+        c.to_uppercase().collect()
+    });
+    Ok(vec![ctx.new_string(&s)?])
+}
+
+fn to_lower(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let s = map_utf8(&str_arg(a, 0, "strings.ToLower")?, |c| {
+        c.to_lowercase().collect()
+    });
+    Ok(vec![ctx.new_string(&s)?])
+}
+
+fn trim_space(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let s = str_arg(a, 0, "strings.TrimSpace")?;
+    let text = String::from_utf8_lossy(&s);
+    Ok(vec![ctx.new_string(text.trim().as_bytes())?])
+}
+
+fn repeat(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let s = str_arg(a, 0, "strings.Repeat")?;
+    let n = int_arg(a, 1, "strings.Repeat")?;
+    if n < 0 {
+        return Err("strings: negative Repeat count".into());
+    }
+    if (s.len() as u128) * (n as u128) > (1 << 31) {
+        return Err("strings: Repeat output length overflow".into());
+    }
+    Ok(vec![ctx.new_string(&s.repeat(n as usize))?])
+}
+
+fn replace_n(s: &[u8], old: &[u8], new: &[u8], n: i64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let (mut i, mut done) = (0, 0i64);
+    while i <= s.len() && (n < 0 || done < n) {
+        if old.is_empty() {
+            // Go inserts `new` before every rune and at the end.
+            out.extend_from_slice(new);
+            done += 1;
+            if i == s.len() {
+                return out;
+            }
+            let width = std::str::from_utf8(&s[i..])
+                .ok()
+                .and_then(|t| t.chars().next())
+                .map_or(1, char::len_utf8);
+            out.extend_from_slice(&s[i..i + width]);
+            i += width;
+            continue;
+        }
+        match find(&s[i..], old) {
+            Some(at) => {
+                out.extend_from_slice(&s[i..i + at]);
+                out.extend_from_slice(new);
+                i += at + old.len();
+                done += 1;
+            }
+            None => break,
+        }
+    }
+    if i <= s.len() {
+        out.extend_from_slice(&s[i..]);
+    }
+    out
+}
+
+fn replace(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let f = "strings.Replace";
+    let s = replace_n(
+        &str_arg(a, 0, f)?,
+        &str_arg(a, 1, f)?,
+        &str_arg(a, 2, f)?,
+        int_arg(a, 3, f)?,
+    );
+    Ok(vec![ctx.new_string(&s)?])
+}
+
+fn replace_all(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let f = "strings.ReplaceAll";
+    let s = replace_n(
+        &str_arg(a, 0, f)?,
+        &str_arg(a, 1, f)?,
+        &str_arg(a, 2, f)?,
+        -1,
+    );
+    Ok(vec![ctx.new_string(&s)?])
+}
+
+fn split(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let (s, sep) = (
+        str_arg(a, 0, "strings.Split")?,
+        str_arg(a, 1, "strings.Split")?,
+    );
+    let parts: Vec<Vec<u8>> = if sep.is_empty() {
+        String::from_utf8_lossy(&s)
+            .chars()
+            .map(|c| c.to_string().into_bytes())
+            .collect()
+    } else {
+        let mut parts = Vec::new();
+        let mut rest = s.as_slice();
+        while let Some(at) = find(rest, &sep) {
+            parts.push(rest[..at].to_vec());
+            rest = &rest[at + sep.len()..];
+        }
+        parts.push(rest.to_vec());
+        parts
+    };
+    Ok(vec![ctx.strings_list(&parts)?])
+}
+
+fn fields(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let s = str_arg(a, 0, "strings.Fields")?;
+    let parts: Vec<Vec<u8>> = String::from_utf8_lossy(&s)
+        .split_whitespace()
+        .map(|w| w.as_bytes().to_vec())
+        .collect();
+    Ok(vec![ctx.strings_list(&parts)?])
+}
+
+fn join(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let items = a
+        .first()
+        .and_then(|v| list_items(*v))
+        .ok_or("strings.Join: argument 1 must be a list")?;
+    let sep = str_arg(a, 1, "strings.Join")?;
+    let mut out = Vec::new();
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(&sep);
+        }
+        out.extend(string_arg(*v).ok_or("strings.Join: elements must be strings")?);
+    }
+    Ok(vec![ctx.new_string(&out)?])
+}

@@ -1,0 +1,200 @@
+//! The native-function interface: how `stdlib` (and, later, embedders) add
+//! modules of Rust functions that scripts call as `module.Name(args)`.
+//!
+//! A [`ModuleDef`] names its functions and constants; a [`Natives`] registry
+//! of them is handed to [`crate::interp::Vm::load`]. A function receives a
+//! [`NativeCtx`] (the P, the goroutine's collector record, the output stream,
+//! and a few rooted scratch slots) and its arguments, and returns its results
+//! or a panic message (Go-style `value, err` results are just two results).
+//!
+//! Rooting: arguments are rooted by the caller's registers. Allocation is a
+//! safepoint, so a native that allocates more than once must keep every object
+//! it still needs reachable: [`NativeCtx::keep`] parks a value in a scanned
+//! slot; the builders ([`NativeCtx::new_list`], [`NativeCtx::strings_list`])
+//! do that themselves.
+
+use crate::heap::Kind;
+use crate::object;
+use crate::value::Value;
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use weft_gc::{Mutator, P};
+
+/// A native function.
+pub type NativeFn = fn(&mut NativeCtx<'_>, &[Value]) -> Result<Vec<Value>, String>;
+
+/// A constant of a native module.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NativeConst {
+    Int(i64),
+    Float(f64),
+    Str(&'static str),
+}
+
+/// A module of native functions and constants.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleDef {
+    pub functions: HashMap<&'static str, NativeFn>,
+    pub constants: HashMap<&'static str, NativeConst>,
+}
+
+impl ModuleDef {
+    pub fn function(mut self, name: &'static str, f: NativeFn) -> ModuleDef {
+        self.functions.insert(name, f);
+        self
+    }
+
+    pub fn constant(mut self, name: &'static str, c: NativeConst) -> ModuleDef {
+        self.constants.insert(name, c);
+        self
+    }
+}
+
+/// The native modules available to a program, by import path.
+#[derive(Clone, Debug, Default)]
+pub struct Natives {
+    pub modules: HashMap<&'static str, ModuleDef>,
+}
+
+impl Natives {
+    pub fn module(mut self, path: &'static str, def: ModuleDef) -> Natives {
+        self.modules.insert(path, def);
+        self
+    }
+}
+
+/// What a native function may use.
+pub struct NativeCtx<'a> {
+    pub p: &'a mut P,
+    pub g: &'a mut Mutator,
+    pub out: &'a mut dyn Write,
+    /// Scanned slots (registers above the call) for [`NativeCtx::keep`].
+    pub(crate) keep: &'a [AtomicU64],
+    pub(crate) kept: usize,
+}
+
+fn oom(e: weft_gc::AllocError) -> String {
+    format!("runtime: {e}")
+}
+
+impl NativeCtx<'_> {
+    /// Parks `v` in a scanned slot until the native returns.
+    pub fn keep(&mut self, v: Value) -> Result<(), String> {
+        let slot = self
+            .keep
+            .get(self.kept)
+            .ok_or("native function kept too many values")?;
+        slot.store(v.bits(), Relaxed);
+        self.kept += 1;
+        Ok(())
+    }
+
+    /// A new string (kept).
+    pub fn new_string(&mut self, bytes: &[u8]) -> Result<Value, String> {
+        let v = object::new_string(self.p, self.g, bytes).map_err(oom)?;
+        self.keep(v)?;
+        Ok(v)
+    }
+
+    /// A new list of rooted values (kept).
+    pub fn new_list(&mut self, items: &[Value]) -> Result<Value, String> {
+        let slot = self
+            .keep
+            .get(self.kept)
+            .ok_or("native function kept too many values")?;
+        self.kept += 1;
+        object::new_list(self.p, self.g, items, slot).map_err(oom)
+    }
+
+    /// A new list of new strings, each rooted as soon as it exists (kept).
+    pub fn strings_list(&mut self, parts: &[Vec<u8>]) -> Result<Value, String> {
+        let list = self.new_list(&vec![Value::NIL; parts.len()])?;
+        let l = object::obj_of(list).expect("list");
+        for (i, part) in parts.iter().enumerate() {
+            let s = object::new_string(self.p, self.g, part).map_err(oom)?;
+            object::list_set(self.p, l, i, s);
+        }
+        Ok(list)
+    }
+
+    /// A new int value (boxed if it does not fit inline; kept).
+    pub fn new_int(&mut self, i: i64) -> Result<Value, String> {
+        let v = object::new_int(self.p, self.g, i).map_err(oom)?;
+        self.keep(v)?;
+        Ok(v)
+    }
+
+    /// A new error value with `message` (kept).
+    pub fn new_error(&mut self, message: &[u8], wrapped: Value) -> Result<Value, String> {
+        let msg = self.new_string(message)?;
+        let err = self
+            .p
+            .alloc(self.g, Kind::Error.type_id(), 16)
+            .map_err(oom)?;
+        // SAFETY: just allocated; kept right below.
+        let slots = unsafe { err.slots() };
+        self.p.write_slot(&slots[0], msg.bits());
+        self.p.write_slot(&slots[1], wrapped.bits());
+        let v = Value::object(err.addr());
+        self.keep(v)?;
+        Ok(v)
+    }
+}
+
+/// The `%v` text of a value (what `fmt.Println` prints for it).
+pub fn show(v: Value) -> String {
+    crate::interp::show(v)
+}
+
+/// The bytes of a string value, if it is one.
+pub fn string_arg(v: Value) -> Option<Vec<u8>> {
+    (object::kind_of(v) == Some(Kind::Str))
+        .then(|| object::obj_of(v).map(object::string_bytes))
+        .flatten()
+}
+
+/// The int a value holds, if any.
+pub fn int_arg(v: Value) -> Option<i64> {
+    object::int_of(v)
+}
+
+/// The number a value holds, as a float.
+pub fn float_arg(v: Value) -> Option<f64> {
+    v.as_float().or_else(|| object::int_of(v).map(|i| i as f64))
+}
+
+/// The elements of a list value.
+pub fn list_items(v: Value) -> Option<Vec<Value>> {
+    let l = object::obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::List))?;
+    Some(
+        (0..object::list_len(l))
+            .filter_map(|i| object::list_get(l, i))
+            .collect(),
+    )
+}
+
+/// An error value's message and wrapped error.
+pub fn error_parts(v: Value) -> Option<(Vec<u8>, Value)> {
+    let e = object::obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Error))?;
+    // SAFETY: a live error object (an argument, rooted by a register).
+    let slots = unsafe { e.slots() };
+    let msg = object::obj_of(Value::from_bits(slots[0].load(Relaxed)))
+        .map(object::string_bytes)
+        .unwrap_or_default();
+    Some((msg, Value::from_bits(slots[1].load(Relaxed))))
+}
+
+/// The type name `typeof` and `%T` report.
+pub fn type_name(v: Value) -> String {
+    crate::interp::type_name_full(v)
+}
+
+/// Replaces the elements of a list value in place (same length).
+pub fn list_replace(p: &mut P, list: Value, items: &[Value]) {
+    if let Some(l) = object::obj_of(list).filter(|_| object::kind_of(list) == Some(Kind::List)) {
+        for (i, v) in items.iter().enumerate() {
+            object::list_set(p, l, i, *v);
+        }
+    }
+}
