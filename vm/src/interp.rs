@@ -1118,18 +1118,23 @@ impl Exec<'_> {
                     self.call_value(p, g, abs, callee, None, nargs, nres.0)?;
                     return Ok(false);
                 }
-                Op::CallMethod { a, k, nargs, nres } => {
+                Op::CallMethod { a, k, nargs, nres }
+                | Op::CallMethodSpread { a, k, nargs, nres } => {
                     save_pc!();
                     let recv = get(a.0);
                     let name = obj_of(proto.consts[k.0 as usize])
                         .map(object::string_bytes)
                         .unwrap_or_default();
                     let abs = base + a.0 as usize;
-                    let nargs = if nargs == MULTI {
+                    let nargs = if matches!(op, Op::CallMethodSpread { .. }) {
+                        self.spread_args(abs, nargs)?
+                    } else if nargs == MULTI {
                         self.top.saturating_sub(abs + 1)
                     } else {
                         nargs.0 as usize
                     };
+                    // The spread may have grown the register array.
+                    let regs = self.cached_regs.clone();
                     match object::kind_of(recv) {
                         Some(Kind::Instance) => {
                             let inst = obj_of(recv).expect("instance");
