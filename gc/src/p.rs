@@ -26,16 +26,39 @@ pub const MAX_PAYLOAD_BYTES: usize = (u32::MAX as usize) * 8 - 4096;
 
 /// A held P. Only its holder can allocate or run barriered stores with it.
 ///
-/// ```compile_fail
-/// // Barriered stores need a P: there is no way to call one without it.
+/// With a P, a barriered store compiles:
+///
+/// ```
 /// use std::sync::atomic::AtomicU64;
-/// let slot = AtomicU64::new(0);
-/// weft_gc::P::write_slot(&slot, 1);
+/// fn store(p: &mut weft_gc::P, slot: &AtomicU64) {
+///     p.write_slot(slot, 1);
+/// }
+/// ```
+///
+/// Code that has only the heap (scheduler internals, signal handlers, the
+/// collector's own threads) cannot express one: the heap has no barrier, and
+/// a shared `&P` is not enough either.
+///
+/// ```compile_fail
+/// use std::sync::atomic::AtomicU64;
+/// fn store(heap: &weft_gc::Heap, slot: &AtomicU64) {
+///     heap.write_slot(slot, 1);
+/// }
 /// ```
 ///
 /// ```compile_fail
-/// // A P cannot be forged: its fields are private.
-/// let p = weft_gc::P { id: 0 };
+/// use std::sync::atomic::AtomicU64;
+/// fn store(p: &weft_gc::P, slot: &AtomicU64) {
+///     p.write_slot(slot, 1);
+/// }
+/// ```
+///
+/// A P cannot be forged (its fields are private) nor cloned:
+///
+/// ```compile_fail
+/// fn forge(p: &weft_gc::P) -> weft_gc::P {
+///     p.clone()
+/// }
 /// ```
 pub struct P {
     pub(crate) heap: Arc<Heap>,
