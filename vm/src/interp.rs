@@ -338,6 +338,7 @@ impl Vm {
             frames: Vec::new(),
             top: 0,
             cached_regs,
+            retired_regs: Vec::new(),
             panicking: None,
         };
         let result = exec.run_all(p, g);
@@ -358,6 +359,8 @@ struct Exec<'vm> {
     top: usize,
     /// The register array, as `regs` holds it (only `ensure_regs` replaces it).
     cached_regs: Arc<[AtomicU64]>,
+    /// Register arrays replaced by growth, kept so that borrowed references stay valid.
+    retired_regs: Vec<Arc<[AtomicU64]>>,
     panicking: Option<Panicking>,
 }
 
@@ -439,9 +442,29 @@ impl Exec<'_> {
                 dst.store(src.load(Relaxed), Relaxed);
             }
             *cur = grown.clone();
-            self.cached_regs = grown;
+            // The old array is retired, not freed: `step` may still hold a
+            // reference to it (and stops using it before touching registers
+            // again; see `regs_ref`).
+            let old = std::mem::replace(&mut self.cached_regs, grown);
+            self.retired_regs.push(old);
         }
         self.cached_regs.clone()
+    }
+
+    /// The current register array, borrowed without counting a reference.
+    /// Valid for the life of the `Exec`: replaced arrays are retired, never freed.
+    fn regs_ref<'r>(&self) -> &'r [AtomicU64] {
+        // SAFETY: `cached_regs` and every array it held before live in
+        // `self.cached_regs`/`self.retired_regs` until the `Exec` is dropped,
+        // and the `Exec` outlives every `step` that uses the reference.
+        unsafe { &*Arc::as_ptr(&self.cached_regs) }
+    }
+
+    /// A loaded function, borrowed without counting a reference.
+    fn proto_ref<'r>(&self, proto: u32) -> &'r FnProto {
+        // SAFETY: `Vm::protos` only grows and its `Arc`s live as long as the
+        // `Vm`, which outlives the `Exec` borrowing it.
+        unsafe { &*Arc::as_ptr(&self.vm.protos[proto as usize]) }
     }
 
     /// Pushes a frame for `proto` whose `nargs` arguments are at `base..`.
@@ -462,7 +485,7 @@ impl Exec<'_> {
         if self.frames.len() >= MAX_FRAMES {
             return Err("stack overflow".into());
         }
-        let fp = self.vm.protos[proto as usize].clone();
+        let fp = self.proto_ref(proto);
         let regs = self.ensure_regs(base + fp.max_registers.max(nargs) + 1);
         let rest = if fp.variadic {
             let fixed = fp.n_params - 1;
@@ -550,7 +573,7 @@ impl Exec<'_> {
     /// Returns whether a frame was pushed (a native call runs to completion).
     fn run_defer(&mut self, p: &mut P, g: &mut Mutator, record: Vec<Value>) -> Res<bool> {
         let frame = self.frames.last().expect("a frame");
-        let fp = self.vm.protos[frame.proto as usize].clone();
+        let fp = self.proto_ref(frame.proto);
         // Above the frame and its spare register.
         let abs = frame.base + fp.max_registers + 2;
         let (callee, receiver, args) = match record.as_slice() {
@@ -689,9 +712,9 @@ impl Exec<'_> {
     /// Runs instructions until the frame at `stop_depth` returns (true) or
     /// something needs the outer loop (false). Errors are panic messages.
     fn step(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Res<bool> {
-        let regs = self.cached_regs.clone();
+        let regs = self.regs_ref();
+        let proto = self.proto_ref(self.frames.last().expect("a frame is running").proto);
         let f = self.frames.last_mut().expect("a frame is running");
-        let proto = self.vm.protos[f.proto as usize].clone();
         let code = &proto.code;
         let base = f.base;
         let mut pc = f.pc;
