@@ -1,20 +1,27 @@
 //! The interpreter: loads a compiled [`Program`] into the heap and runs
 //! goroutine 1 to completion.
 //!
-//! State of this module (the interpreter issue is in progress): one goroutine
-//! on one P; the instructions for values, arithmetic, comparisons, jumps,
-//! locals, cells, upvalues, globals, closures, calls and returns (fixed,
-//! variadic and `MULTI` counts), lists, `len`, `append`, and the builtins
-//! `print`/`println`/`len`/`append`/`str`/`typeof`; the standard module
-//! functions `fmt.Println`/`fmt.Print`. Any other instruction stops the program
-//! with a clear "not implemented yet" runtime error, never a Rust panic.
+//! State (the interpreter issue is in progress): one goroutine on one P. Values,
+//! arithmetic, comparisons, jumps, locals, cells, upvalues, globals, closures,
+//! calls and returns (fixed, variadic, spread and `MULTI` counts), lists, maps,
+//! strings, struct types and methods, range loops, defer/panic/recover, the
+//! builtins, and native modules through [`crate::native`]. Channels, `go`,
+//! `select` and the scheduler come with the scheduler issue; any instruction not
+//! built yet stops the program with a runtime error that says so, never a Rust
+//! panic.
 //!
 //! Registers: a goroutine's registers are one array of atomic words
 //! ([`RegFile`]), registered with the collector as a root; a frame is a window
-//! `base..base + max_registers` of it. The array only grows, at calls, with no
-//! safepoint between the copy and the swap. The verifier (`lang::verify`)
-//! guarantees every register an instruction names lies inside its frame; the
-//! call sequence guarantees every frame lies inside the array.
+//! `base..base + max_registers` of it (plus a spare register above it).
+//! Register 0 holds the goroutine's defer list, register 1 the panic in flight.
+//! The array only grows, at calls, with no safepoint between the copy and the
+//! swap; replaced arrays are retired, not freed, so borrowed references stay
+//! valid. The verifier (`lang::verify`) guarantees every register an
+//! instruction names lies inside its frame.
+//!
+//! Dispatch: [`Exec::step`] runs instructions in one loop; calls to closures
+//! and plain returns switch frames inside the loop; everything else (natives,
+//! defers, panics) goes through the outer loop in `execute`.
 //!
 //! Safepoints: allocation (every allocating instruction) and the P's explicit
 //! `safepoint()` at calls and backward jumps.
@@ -712,14 +719,33 @@ impl Exec<'_> {
     /// Runs instructions until the frame at `stop_depth` returns (true) or
     /// something needs the outer loop (false). Errors are panic messages.
     fn step(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Res<bool> {
-        let regs = self.regs_ref();
-        let proto = self.proto_ref(self.frames.last().expect("a frame is running").proto);
-        let f = self.frames.last_mut().expect("a frame is running");
-        let code = &proto.code;
-        let base = f.base;
+        let mut regs = self.regs_ref();
+        let f = self.frames.last().expect("a frame is running");
+        let mut proto = self.proto_ref(f.proto);
+        let mut code = &proto.code;
+        let mut base = f.base;
         let mut pc = f.pc;
-        let r = |i: u8| &regs[base + i as usize];
-        let get = |i: u8| Value::from_bits(regs[base + i as usize].load(Relaxed));
+        macro_rules! r {
+            ($i:expr) => {
+                &regs[base + $i as usize]
+            };
+        }
+        macro_rules! get {
+            ($i:expr) => {
+                Value::from_bits(regs[base + $i as usize].load(Relaxed))
+            };
+        }
+        // Switches to the frame now on top (after a call or a return).
+        macro_rules! reload {
+            () => {{
+                regs = self.regs_ref();
+                let f = self.frames.last().expect("a frame is running");
+                proto = self.proto_ref(f.proto);
+                code = &proto.code;
+                base = f.base;
+                pc = f.pc;
+            }};
+        }
         macro_rules! set {
             ($i:expr, $v:expr) => {
                 regs[base + $i as usize].store(($v).bits(), Relaxed)
@@ -735,7 +761,7 @@ impl Exec<'_> {
             pc += 1;
             match op {
                 Op::Nop {} => {}
-                Op::Move { a, b } => set!(a.0, get(b.0)),
+                Op::Move { a, b } => set!(a.0, get!(b.0)),
                 Op::LoadK { a, k } => set!(a.0, proto.consts[k.0 as usize]),
                 Op::LoadInt { a, v } => {
                     set!(a.0, Value::int_inline(v.0 as i64).expect("i32 fits inline"))
@@ -757,7 +783,7 @@ impl Exec<'_> {
                 Op::SetGlobal { g: gi, b } => {
                     let globals =
                         obj_of(self.vm.modules[proto.module as usize].globals).expect("globals");
-                    object::list_set(p, globals, gi.0 as usize, get(b.0));
+                    object::list_set(p, globals, gi.0 as usize, get!(b.0));
                 }
                 Op::GetUpval { a, u } => {
                     let cell = upvalue_cell(self.frames.last().expect("frame").closure, u.0);
@@ -767,12 +793,12 @@ impl Exec<'_> {
                     if let Some(cell) =
                         upvalue_cell(self.frames.last().expect("frame").closure, u.0)
                     {
-                        object::cell_set(p, cell, get(b.0));
+                        object::cell_set(p, cell, get!(b.0));
                     }
                 }
                 Op::NewCell { a, b } => {
                     save_pc!();
-                    let v = object::new_cell(p, g, get(b.0)).map_err(oom)?;
+                    let v = object::new_cell(p, g, get!(b.0)).map_err(oom)?;
                     set!(a.0, v);
                 }
                 Op::NewCellNil { a } => {
@@ -781,11 +807,11 @@ impl Exec<'_> {
                     set!(a.0, v);
                 }
                 Op::GetCell { a, b } => {
-                    set!(a.0, obj_of(get(b.0)).map_or(Value::NIL, object::cell_get))
+                    set!(a.0, obj_of(get!(b.0)).map_or(Value::NIL, object::cell_get))
                 }
                 Op::SetCell { a, b } => {
-                    if let Some(cell) = obj_of(get(a.0)) {
-                        object::cell_set(p, cell, get(b.0));
+                    if let Some(cell) = obj_of(get!(a.0)) {
+                        object::cell_set(p, cell, get!(b.0));
                     }
                 }
                 Op::Closure { a, p: pi } => {
@@ -802,7 +828,7 @@ impl Exec<'_> {
                     s[1].store(proto.module as u64, Relaxed);
                     for (i, &(from_local, idx)) in cp.upvalues.iter().enumerate() {
                         let cell = if from_local {
-                            get(idx)
+                            get!(idx)
                         } else {
                             upvalue_cell(parent_closure, idx)
                                 .map_or(Value::NIL, |c| Value::object(c.addr()))
@@ -828,41 +854,48 @@ impl Exec<'_> {
                 }
                 Op::NewList { a, b, n } => {
                     save_pc!();
-                    let items: Vec<Value> = (0..n.0 as usize).map(|i| get(b.0 + i as u8)).collect();
+                    let items: Vec<Value> =
+                        (0..n.0 as usize).map(|i| get!(b.0 + i as u8)).collect();
                     let v =
                         object::new_list(p, g, &items, &regs[base + a.0 as usize]).map_err(oom)?;
                     set!(a.0, v);
                 }
                 Op::GetIndex { a, b, c } => {
-                    let v = index(get(b.0), get(c.0))?;
+                    let v = index(get!(b.0), get!(c.0))?;
                     set!(a.0, v);
                 }
                 Op::GetIndexOk { a, b, c } => {
-                    let m = get(b.0);
+                    let m = get!(b.0);
                     let (v, ok) = match object::kind_of(m) {
-                        Some(Kind::Map) => match object::map_get(obj_of(m).expect("map"), get(c.0))
-                        {
-                            Ok(found) => (found.unwrap_or(Value::NIL), found.is_some()),
-                            Err(e) => return rt_err(format!("hash of unhashable type {}", e.0)),
-                        },
+                        Some(Kind::Map) => {
+                            match object::map_get(obj_of(m).expect("map"), get!(c.0)) {
+                                Ok(found) => (found.unwrap_or(Value::NIL), found.is_some()),
+                                Err(e) => {
+                                    return rt_err(format!("hash of unhashable type {}", e.0))
+                                }
+                            }
+                        }
                         _ if m.is_nil() => (Value::NIL, false),
-                        _ => (index(m, get(c.0))?, true),
+                        _ => (index(m, get!(c.0))?, true),
                     };
                     set!(a.0, v);
                     set!(a.0 + 1, Value::bool(ok));
                 }
                 Op::GetIndexZero { a, b, c, d } => {
-                    let m = get(b.0);
+                    let m = get!(b.0);
                     let v = match object::kind_of(m) {
-                        Some(Kind::Map) => match object::map_get(obj_of(m).expect("map"), get(c.0))
-                        {
-                            Ok(Some(v)) => v,
-                            // Go's counting idiom: a missing key starts from the zero value
-                            // of the right operand's type.
-                            Ok(None) => zero_like(p, g, get(d.0), &regs[base + a.0 as usize])?,
-                            Err(e) => return rt_err(format!("hash of unhashable type {}", e.0)),
-                        },
-                        _ => index(m, get(c.0))?,
+                        Some(Kind::Map) => {
+                            match object::map_get(obj_of(m).expect("map"), get!(c.0)) {
+                                Ok(Some(v)) => v,
+                                // Go's counting idiom: a missing key starts from the zero value
+                                // of the right operand's type.
+                                Ok(None) => zero_like(p, g, get!(d.0), &regs[base + a.0 as usize])?,
+                                Err(e) => {
+                                    return rt_err(format!("hash of unhashable type {}", e.0))
+                                }
+                            }
+                        }
+                        _ => index(m, get!(c.0))?,
                     };
                     set!(a.0, v);
                 }
@@ -873,12 +906,12 @@ impl Exec<'_> {
                     set!(a.0, v);
                 }
                 Op::SetIndex { a, b, c } => {
-                    let list = get(a.0);
-                    let i = get(b.0);
+                    let list = get!(a.0);
+                    let i = get!(b.0);
                     if object::kind_of(list) == Some(Kind::Map) {
                         save_pc!();
                         let m = obj_of(list).expect("map");
-                        if let Err(e) = object::map_set(p, g, m, i, get(c.0)).map_err(oom)? {
+                        if let Err(e) = object::map_set(p, g, m, i, get!(c.0)).map_err(oom)? {
                             return rt_err(format!("hash of unhashable type {}", e.0));
                         }
                         continue;
@@ -889,7 +922,7 @@ impl Exec<'_> {
                     match (object::kind_of(list), object::int_of(i)) {
                         (Some(Kind::List), Some(i)) => {
                             let l = obj_of(list).expect("list");
-                            if i < 0 || !object::list_set(p, l, i as usize, get(c.0)) {
+                            if i < 0 || !object::list_set(p, l, i as usize, get!(c.0)) {
                                 return rt_err(index_message(i, object::list_len(l)));
                             }
                         }
@@ -899,12 +932,12 @@ impl Exec<'_> {
                 Op::Append { a, b, n } => {
                     save_pc!();
                     let items: Vec<Value> =
-                        (1..=n.0 as usize).map(|i| get(b.0 + i as u8)).collect();
-                    let v = append(p, g, get(b.0), &items, &regs[base + a.0 as usize])?;
+                        (1..=n.0 as usize).map(|i| get!(b.0 + i as u8)).collect();
+                    let v = append(p, g, get!(b.0), &items, &regs[base + a.0 as usize])?;
                     set!(a.0, v);
                 }
                 Op::RangePrep { a } => {
-                    let c = get(a.0);
+                    let c = get!(a.0);
                     let iterable = c.is_nil()
                         || object::int_of(c).is_some()
                         || matches!(object::kind_of(c), Some(Kind::List | Kind::Str | Kind::Map));
@@ -918,8 +951,8 @@ impl Exec<'_> {
                     set!(a.0 + 1, Value::int_inline(0).expect("zero"));
                 }
                 Op::RangeNext { a, off } => {
-                    let c = get(a.0);
-                    let state = get(a.0 + 1).as_inline_int().unwrap_or(0);
+                    let c = get!(a.0);
+                    let state = get!(a.0 + 1).as_inline_int().unwrap_or(0);
                     let next = range_next(c, state);
                     match next {
                         Some((key, value, new_state)) => {
@@ -935,22 +968,22 @@ impl Exec<'_> {
                     let v = slice(
                         p,
                         g,
-                        get(b.0),
-                        get(c.0),
-                        get(c.0 + 1),
+                        get!(b.0),
+                        get!(c.0),
+                        get!(c.0 + 1),
                         &regs[base + a.0 as usize],
                     )?;
                     set!(a.0, v);
                 }
                 Op::Len { a, b } => {
-                    let n = length(get(b.0))?;
+                    let n = length(get!(b.0))?;
                     set!(
                         a.0,
                         Value::int_inline(n as i64).expect("lengths fit inline")
                     );
                 }
                 Op::Add { a, b, c } => {
-                    let (x, y) = (get(b.0), get(c.0));
+                    let (x, y) = (get!(b.0), get!(c.0));
                     if let (Some(i), Some(j)) = (x.as_inline_int(), y.as_inline_int()) {
                         let v = object::new_int(p, g, i.wrapping_add(j)).map_err(oom)?;
                         set!(a.0, v);
@@ -961,7 +994,7 @@ impl Exec<'_> {
                     }
                 }
                 Op::AddInt { a, b, v } => {
-                    let x = get(b.0);
+                    let x = get!(b.0);
                     match x
                         .as_inline_int()
                         .and_then(|i| Value::int_inline(i + v.0 as i64))
@@ -980,29 +1013,37 @@ impl Exec<'_> {
                         }
                     }
                 }
-                Op::Sub { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::Sub)?,
-                Op::Mul { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::Mul)?,
-                Op::Div { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::Div)?,
-                Op::Mod { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::Mod)?,
-                Op::BitAnd { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::BitAnd)?,
-                Op::BitOr { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::BitOr)?,
-                Op::BitXor { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::BitXor)?,
-                Op::AndNot { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::AndNot)?,
-                Op::Shl { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::Shl)?,
-                Op::Shr { a, b, c } => binop(p, g, r(a.0), get(b.0), get(c.0), ArithOp::Shr)?,
+                Op::Sub { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Sub)?,
+                Op::Mul { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Mul)?,
+                Op::Div { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Div)?,
+                Op::Mod { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Mod)?,
+                Op::BitAnd { a, b, c } => {
+                    binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::BitAnd)?
+                }
+                Op::BitOr { a, b, c } => {
+                    binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::BitOr)?
+                }
+                Op::BitXor { a, b, c } => {
+                    binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::BitXor)?
+                }
+                Op::AndNot { a, b, c } => {
+                    binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::AndNot)?
+                }
+                Op::Shl { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Shl)?,
+                Op::Shr { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Shr)?,
                 Op::Neg { a, b } => {
-                    let v = match num(get(b.0)) {
+                    let v = match num(get!(b.0)) {
                         Some(Num::Int(i)) => {
                             object::new_int(p, g, i.wrapping_neg()).map_err(oom)?
                         }
                         Some(Num::Float(f)) => Value::float(-f),
                         None => {
-                            return rt_err(format!("invalid operation: -{}", type_name(get(b.0))))
+                            return rt_err(format!("invalid operation: -{}", type_name(get!(b.0))))
                         }
                     };
                     set!(a.0, v);
                 }
-                Op::BitNot { a, b } => match object::int_of(get(b.0)) {
+                Op::BitNot { a, b } => match object::int_of(get!(b.0)) {
                     Some(i) => {
                         let v = object::new_int(p, g, !i).map_err(oom)?;
                         set!(a.0, v);
@@ -1010,24 +1051,24 @@ impl Exec<'_> {
                     None => {
                         return Err(format!(
                             "invalid operation: ^{} (type {})",
-                            show(get(b.0)),
-                            type_name(get(b.0))
+                            show(get!(b.0)),
+                            type_name(get!(b.0))
                         ))
                     }
                 },
-                Op::Plus { a, b } => match num(get(b.0)) {
-                    Some(_) => set!(a.0, get(b.0)),
+                Op::Plus { a, b } => match num(get!(b.0)) {
+                    Some(_) => set!(a.0, get!(b.0)),
                     None => {
                         return Err(format!(
                             "invalid operation: +{} (type {})",
-                            show(get(b.0)),
-                            type_name(get(b.0))
+                            show(get!(b.0)),
+                            type_name(get!(b.0))
                         ))
                     }
                 },
                 Op::AppendSpread { a, b } => {
                     save_pc!();
-                    let extra = get(b.0 + 1);
+                    let extra = get!(b.0 + 1);
                     let items = match object::kind_of(extra) {
                         Some(Kind::List) => {
                             let l = obj_of(extra).expect("list");
@@ -1045,7 +1086,7 @@ impl Exec<'_> {
                         }
                     };
                     // The items stay rooted through the list in R[b+1].
-                    let v = append(p, g, get(b.0), &items, &regs[base + a.0 as usize])?;
+                    let v = append(p, g, get!(b.0), &items, &regs[base + a.0 as usize])?;
                     set!(a.0, v);
                 }
                 Op::CallSpread { a, nargs, nres } => {
@@ -1053,24 +1094,24 @@ impl Exec<'_> {
                     p.safepoint();
                     let abs = base + a.0 as usize;
                     let nargs = self.spread_args(abs, nargs)?;
-                    let callee = get(a.0);
+                    let callee = get!(a.0);
                     self.call_value(p, g, abs, callee, None, nargs, nres.0)?;
                     return Ok(false);
                 }
-                Op::Not { a, b } => match get(b.0).as_bool() {
+                Op::Not { a, b } => match get!(b.0).as_bool() {
                     Some(x) => set!(a.0, Value::bool(!x)),
                     None => {
-                        return rt_err(format!("invalid operation: ! of {}", type_name(get(b.0))))
+                        return rt_err(format!("invalid operation: ! of {}", type_name(get!(b.0))))
                     }
                 },
-                Op::Eq { a, b, c } => set!(a.0, Value::bool(values_equal(get(b.0), get(c.0)))),
-                Op::Ne { a, b, c } => set!(a.0, Value::bool(!values_equal(get(b.0), get(c.0)))),
+                Op::Eq { a, b, c } => set!(a.0, Value::bool(values_equal(get!(b.0), get!(c.0)))),
+                Op::Ne { a, b, c } => set!(a.0, Value::bool(!values_equal(get!(b.0), get!(c.0)))),
                 Op::Lt { a, b, c } => set!(
                     a.0,
-                    Value::bool(compare(get(b.0), get(c.0))? == Some(Ordering::Less))
+                    Value::bool(compare(get!(b.0), get!(c.0))? == Some(Ordering::Less))
                 ),
                 Op::Le { a, b, c } => {
-                    let o = compare(get(b.0), get(c.0))?;
+                    let o = compare(get!(b.0), get!(c.0))?;
                     set!(
                         a.0,
                         Value::bool(matches!(o, Some(Ordering::Less | Ordering::Equal)))
@@ -1084,14 +1125,14 @@ impl Exec<'_> {
                 }
                 Op::JmpIf { a, off } | Op::JmpIfNot { a, off } => {
                     let want = matches!(op, Op::JmpIf { .. });
-                    match get(a.0).as_bool() {
+                    match get!(a.0).as_bool() {
                         Some(x) if x == want => pc = (pc as i64 + off.0 as i64) as usize,
                         Some(_) => {}
                         None => {
                             return Err(format!(
                                 "non-bool {} (type {}) used as condition",
-                                show(get(a.0)),
-                                type_name(get(a.0))
+                                show(get!(a.0)),
+                                type_name(get!(a.0))
                             ))
                         }
                     }
@@ -1100,7 +1141,7 @@ impl Exec<'_> {
                 | Op::JmpNotLt { a, b, off }
                 | Op::JmpLe { a, b, off }
                 | Op::JmpNotLe { a, b, off } => {
-                    let (x, y) = (get(a.0), get(b.0));
+                    let (x, y) = (get!(a.0), get!(b.0));
                     let holds = match (x.as_inline_int(), y.as_inline_int()) {
                         (Some(i), Some(j)) => match op {
                             Op::JmpLt { .. } | Op::JmpNotLt { .. } => i < j,
@@ -1123,7 +1164,7 @@ impl Exec<'_> {
                     }
                 }
                 Op::JmpEq { a, b, off } | Op::JmpNe { a, b, off } => {
-                    let eq = values_equal(get(a.0), get(b.0));
+                    let eq = values_equal(get!(a.0), get!(b.0));
                     if eq == matches!(op, Op::JmpEq { .. }) {
                         pc = (pc as i64 + off.0 as i64) as usize;
                     }
@@ -1131,20 +1172,26 @@ impl Exec<'_> {
                 Op::Call { a, nargs, nres } => {
                     save_pc!();
                     p.safepoint();
-                    let callee = get(a.0);
+                    let callee = get!(a.0);
                     let abs = base + a.0 as usize;
                     let nargs = if nargs == MULTI {
                         self.top.saturating_sub(abs + 1)
                     } else {
                         nargs.0 as usize
                     };
+                    if let Some(child) = closure_proto(callee) {
+                        // Continue in the callee without leaving this loop.
+                        self.push_frame(p, g, child, callee, abs + 1, abs, nres.0, nargs)?;
+                        reload!();
+                        continue;
+                    }
                     self.call_value(p, g, abs, callee, None, nargs, nres.0)?;
                     return Ok(false);
                 }
                 Op::CallMethod { a, k, nargs, nres }
                 | Op::CallMethodSpread { a, k, nargs, nres } => {
                     save_pc!();
-                    let recv = get(a.0);
+                    let recv = get!(a.0);
                     let name = obj_of(proto.consts[k.0 as usize])
                         .map(object::string_bytes)
                         .unwrap_or_default();
@@ -1195,20 +1242,20 @@ impl Exec<'_> {
                 }
                 Op::SetMethod { a, k, b } => {
                     save_pc!();
-                    let Some(ty) = obj_of(get(a.0))
-                        .filter(|_| object::kind_of(get(a.0)) == Some(Kind::StructType))
+                    let Some(ty) = obj_of(get!(a.0))
+                        .filter(|_| object::kind_of(get!(a.0)) == Some(Kind::StructType))
                     else {
                         return Err("method on a non-type".into());
                     };
                     // SAFETY: a live struct type (in a register).
                     let methods = unsafe { ty.slots() }[2].load(Relaxed);
                     let list = obj_of(Value::from_bits(methods)).expect("methods list");
-                    object::list_append(p, g, list, &[proto.consts[k.0 as usize], get(b.0)])
+                    object::list_append(p, g, list, &[proto.consts[k.0 as usize], get!(b.0)])
                         .map_err(oom)?;
                 }
                 Op::NewStruct { a, b } => {
                     save_pc!();
-                    let ty = get(b.0);
+                    let ty = get!(b.0);
                     let Some(t) =
                         obj_of(ty).filter(|_| object::kind_of(ty) == Some(Kind::StructType))
                     else {
@@ -1228,16 +1275,16 @@ impl Exec<'_> {
                     set!(a.0, Value::object(inst.addr()));
                 }
                 Op::InitField { a, i, b } => {
-                    let inst = obj_of(get(a.0)).expect("fresh instance");
+                    let inst = obj_of(get!(a.0)).expect("fresh instance");
                     // SAFETY: a live instance (in a register).
                     let slots = unsafe { inst.slots() };
                     match slots.get(1 + i.0 as usize) {
-                        Some(slot) => p.write_slot(slot, get(b.0).bits()),
+                        Some(slot) => p.write_slot(slot, get!(b.0).bits()),
                         None => return Err("too many values in struct literal".into()),
                     }
                 }
                 Op::SetField { a, k, b } => {
-                    let target = get(a.0);
+                    let target = get!(a.0);
                     let name = obj_of(proto.consts[k.0 as usize])
                         .map(object::string_bytes)
                         .unwrap_or_default();
@@ -1251,11 +1298,11 @@ impl Exec<'_> {
                     };
                     // SAFETY: a live instance (in a register).
                     let slots = unsafe { inst.slots() };
-                    p.write_slot(&slots[1 + i], get(b.0).bits());
+                    p.write_slot(&slots[1 + i], get!(b.0).bits());
                 }
                 Op::GetField { a, b, k } => {
                     save_pc!();
-                    let target = get(b.0);
+                    let target = get!(b.0);
                     let name = obj_of(proto.consts[k.0 as usize])
                         .map(object::string_bytes)
                         .unwrap_or_default();
@@ -1319,6 +1366,26 @@ impl Exec<'_> {
                     } else {
                         n.0 as usize
                     };
+                    let frame = self.frames.last().expect("frame");
+                    let plain = frame.nres != MULTI.0
+                        && !frame.deferred
+                        && self.defer_len() <= frame.defer_mark;
+                    if plain && self.frames.len() > stop_depth + 1 {
+                        // The common case, without leaving this loop: copy the
+                        // results down (the window lies below the callee's
+                        // registers) and continue in the caller.
+                        let frame = self.frames.pop().expect("frame");
+                        for i in 0..frame.nres as usize {
+                            let v = if i < n {
+                                regs[first + i].load(Relaxed)
+                            } else {
+                                Value::NIL.bits()
+                            };
+                            regs[frame.ret + i].store(v, Relaxed);
+                        }
+                        reload!();
+                        continue;
+                    }
                     // If deferred calls run first, this instruction runs again after them.
                     self.frames.last_mut().expect("frame").pc = pc - 1;
                     return self.do_return(p, g, Some((first, n)), stop_depth);
@@ -1337,7 +1404,7 @@ impl Exec<'_> {
                     } else {
                         nargs.0 as usize
                     };
-                    let target = get(a.0);
+                    let target = get!(a.0);
                     let (callee, receiver) = match op {
                         Op::DeferMethod { k, .. } => {
                             let name = obj_of(proto.consts[k.0 as usize])
