@@ -2025,15 +2025,24 @@ fn arith_values(p: &mut P, g: &mut Mutator, op: ArithOp, x: Value, y: Value) -> 
     }
 }
 
+#[inline(always)]
 fn binop(p: &mut P, g: &mut Mutator, dst: &AtomicU64, x: Value, y: Value, op: ArithOp) -> Res<()> {
     if let (Some(i), Some(j)) = (x.as_inline_int(), y.as_inline_int()) {
         if let Ok(r) = arith::int_op(op, i, j) {
-            if let Some(v) = Value::int_inline(r) {
-                dst.store(v.bits(), Relaxed);
-                return Ok(());
-            }
+            let v = match Value::int_inline(r) {
+                Some(v) => v,
+                // A result beyond 48 bits is boxed (allocation, a safepoint).
+                None => object::new_int(p, g, r).map_err(oom)?,
+            };
+            dst.store(v.bits(), Relaxed);
+            return Ok(());
         }
     }
+    binop_slow(p, g, dst, x, y, op)
+}
+
+#[cold]
+fn binop_slow(p: &mut P, g: &mut Mutator, dst: &AtomicU64, x: Value, y: Value, op: ArithOp) -> Res<()> {
     let v = arith_values(p, g, op, x, y)?;
     dst.store(v.bits(), Relaxed);
     Ok(())
