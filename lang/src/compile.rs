@@ -1076,13 +1076,11 @@ impl<'a> Compiler<'a> {
                 .collect(),
             _ => Vec::new(),
         };
-        let top = self.pc();
+        // Rotated loop: the condition sits at the bottom, so an iteration costs
+        // one conditional jump back instead of a test and a jump.
         let mark = self.mark();
-        let exit = match cond {
-            Some(c) => self.cond_jump(c, false),
-            None => Vec::new(),
-        };
-        self.release_to(mark);
+        let to_cond = cond.map(|_| self.emit(Op::Jmp { off: Jump(0) }));
+        let top = self.pc();
         self.push_break(BreakKind::Loop, label);
         self.block(body);
         let ctx = self.pop_break();
@@ -1096,8 +1094,18 @@ impl<'a> Compiler<'a> {
         if let Some(post) = post {
             self.stmt(post);
         }
-        self.jump_to(top);
-        self.patch_here(exit);
+        match (cond, to_cond) {
+            (Some(c), Some(at)) => {
+                self.patch_here(vec![at]);
+                self.cur_line = self.line_of(c.span);
+                let back = self.cond_jump(c, true);
+                self.release_to(mark);
+                for j in back {
+                    self.patch(j, top);
+                }
+            }
+            _ => self.jump_to(top),
+        }
         self.patch_here(ctx.breaks);
     }
 

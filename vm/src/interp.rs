@@ -1126,7 +1126,12 @@ impl Exec<'_> {
                 Op::JmpIf { a, off } | Op::JmpIfNot { a, off } => {
                     let want = matches!(op, Op::JmpIf { .. });
                     match get!(a.0).as_bool() {
-                        Some(x) if x == want => pc = (pc as i64 + off.0 as i64) as usize,
+                        Some(x) if x == want => {
+                            if off.0 < 0 {
+                                p.safepoint();
+                            }
+                            pc = (pc as i64 + off.0 as i64) as usize
+                        }
                         Some(_) => {}
                         None => {
                             return Err(format!(
@@ -1166,6 +1171,9 @@ impl Exec<'_> {
                 Op::JmpEq { a, b, off } | Op::JmpNe { a, b, off } => {
                     let eq = values_equal(get!(a.0), get!(b.0));
                     if eq == matches!(op, Op::JmpEq { .. }) {
+                        if off.0 < 0 {
+                            p.safepoint();
+                        }
                         pc = (pc as i64 + off.0 as i64) as usize;
                     }
                 }
@@ -2042,7 +2050,14 @@ fn binop(p: &mut P, g: &mut Mutator, dst: &AtomicU64, x: Value, y: Value, op: Ar
 }
 
 #[cold]
-fn binop_slow(p: &mut P, g: &mut Mutator, dst: &AtomicU64, x: Value, y: Value, op: ArithOp) -> Res<()> {
+fn binop_slow(
+    p: &mut P,
+    g: &mut Mutator,
+    dst: &AtomicU64,
+    x: Value,
+    y: Value,
+    op: ArithOp,
+) -> Res<()> {
     let v = arith_values(p, g, op, x, y)?;
     dst.store(v.bits(), Relaxed);
     Ok(())
