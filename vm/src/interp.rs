@@ -28,7 +28,7 @@
 
 use crate::arith::{self, ArithOp, Num};
 use crate::heap::{heap_config, type_table, Kind};
-use crate::native::{NativeConst, NativeCtx, Natives};
+use crate::native::{NativeConst, NativeCtx, NativeHost, Natives};
 use crate::object::{self, obj_of};
 use crate::value::Value;
 use std::cmp::Ordering;
@@ -1825,7 +1825,7 @@ impl Exec<'_> {
                 let mut ctx = NativeCtx {
                     p,
                     g,
-                    out: &mut self.vm.out,
+                    host: self,
                     keep: &regs[start..start + 32],
                     kept: 0,
                 };
@@ -1869,6 +1869,47 @@ impl Exec<'_> {
             f.base + self.vm.protos[f.proto as usize].max_registers + 2
         });
         frame_top.max(self.top) + 64
+    }
+}
+
+impl NativeHost for Exec<'_> {
+    fn write_out(&mut self, bytes: &[u8]) {
+        let _ = self.vm.out.write_all(bytes);
+    }
+
+    fn flush_out(&mut self) {
+        let _ = self.vm.out.flush();
+    }
+
+    fn call(
+        &mut self,
+        p: &mut P,
+        g: &mut Mutator,
+        f: Value,
+        args: &[Value],
+    ) -> Result<Vec<Value>, String> {
+        // Above the calling native's keep slots.
+        let abs = self.top_of_stack() + 34;
+        let regs = self.ensure_regs(abs + args.len() + 2);
+        regs[abs].store(f.bits(), Relaxed);
+        for (i, a) in args.iter().enumerate() {
+            regs[abs + 1 + i].store(a.bits(), Relaxed);
+        }
+        let depth = self.frames.len();
+        self.top = abs;
+        self.call_value(p, g, abs, f, None, args.len(), MULTI.0)?;
+        if self.frames.len() > depth {
+            match self.execute(p, g, depth) {
+                Ok(()) => {}
+                Err(Stop::Panic(panic)) => return Err(panic.message),
+                Err(Stop::Exit(code)) => return Err(format!("{EXIT_PREFIX}{code}")),
+            }
+        }
+        let regs = self.regs_ref();
+        let n = self.top.saturating_sub(abs);
+        Ok((0..n)
+            .map(|i| Value::from_bits(regs[abs + i].load(Relaxed)))
+            .collect())
     }
 }
 

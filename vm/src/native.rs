@@ -17,7 +17,6 @@ use crate::heap::Kind;
 use crate::object;
 use crate::value::Value;
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use weft_gc::{Mutator, P};
 
@@ -64,11 +63,28 @@ impl Natives {
     }
 }
 
+/// What the interpreter offers a native function beyond the heap.
+pub trait NativeHost {
+    /// Writes to the program's standard output (buffered).
+    fn write_out(&mut self, bytes: &[u8]);
+    /// Flushes the program's standard output.
+    fn flush_out(&mut self);
+    /// Calls a Weft function value and returns its results. The arguments
+    /// must be rooted by the caller; the results are not rooted.
+    fn call(
+        &mut self,
+        p: &mut P,
+        g: &mut Mutator,
+        f: Value,
+        args: &[Value],
+    ) -> Result<Vec<Value>, String>;
+}
+
 /// What a native function may use.
 pub struct NativeCtx<'a> {
     pub p: &'a mut P,
     pub g: &'a mut Mutator,
-    pub out: &'a mut dyn Write,
+    pub(crate) host: &'a mut dyn NativeHost,
     /// Scanned slots (registers above the call) for [`NativeCtx::keep`].
     pub(crate) keep: &'a [AtomicU64],
     pub(crate) kept: usize,
@@ -79,6 +95,22 @@ fn oom(e: weft_gc::AllocError) -> String {
 }
 
 impl NativeCtx<'_> {
+    /// Writes to the program's standard output.
+    pub fn write(&mut self, bytes: &[u8]) {
+        self.host.write_out(bytes);
+    }
+
+    /// Flushes the program's standard output (before exiting, for instance).
+    pub fn flush(&mut self) {
+        self.host.flush_out();
+    }
+
+    /// Calls a Weft function value (a callback such as `sort.Slice`'s `less`).
+    /// A panic in it becomes this native's panic.
+    pub fn call(&mut self, f: Value, args: &[Value]) -> Result<Vec<Value>, String> {
+        self.host.call(self.p, self.g, f, args)
+    }
+
     /// Parks `v` in a scanned slot until the native returns.
     pub fn keep(&mut self, v: Value) -> Result<(), String> {
         let slot = self

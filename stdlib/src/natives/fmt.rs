@@ -32,12 +32,12 @@ fn text(args: &[Value]) -> String {
 }
 
 fn println(ctx: &mut NativeCtx<'_>, args: &[Value]) -> Result<Vec<Value>, String> {
-    let _ = ctx.out.write_all(line(args).as_bytes());
+    ctx.write(line(args).as_bytes());
     Ok(vec![])
 }
 
 fn print(ctx: &mut NativeCtx<'_>, args: &[Value]) -> Result<Vec<Value>, String> {
-    let _ = ctx.out.write_all(text(args).as_bytes());
+    ctx.write(text(args).as_bytes());
     Ok(vec![])
 }
 

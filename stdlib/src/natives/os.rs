@@ -14,7 +14,7 @@ pub(crate) fn module() -> ModuleDef {
 /// Ends the program at once with the status: deferred calls do not run (Go's rule).
 fn exit(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     let code = int_arg(a, 0, "os.Exit")?;
-    let _ = ctx.out.flush();
+    ctx.flush();
     Err(format!("{EXIT_PREFIX}{code}"))
 }
 

@@ -7,6 +7,7 @@ pub(crate) fn module() -> ModuleDef {
     ModuleDef::default()
         .function("Ints", ints)
         .function("Strings", strings)
+        .function("Slice", slice)
 }
 
 fn ints(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
@@ -34,4 +35,45 @@ fn strings(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     let sorted: Vec<Value> = keyed.into_iter().map(|(_, v)| v).collect();
     list_replace(ctx.p, list, &sorted);
     Ok(vec![])
+}
+
+/// `sort.Slice(list, less)`: sorts in place with `less(i, j)` (indices into the
+/// list as it is being sorted, Go's contract).
+fn slice(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let list = a.first().copied().unwrap_or_default();
+    let less = a.get(1).copied().unwrap_or_default();
+    let n = list_items(list)
+        .ok_or("sort.Slice: argument 1 must be a list")?
+        .len();
+    // Binary insertion sort on the live list: each comparison asks `less` about
+    // two current positions, so the callback sees exactly what Go's would.
+    for i in 1..n {
+        let (mut lo, mut hi) = (0, i);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let before = ctx.call(less, &[int(i), int(mid)])?;
+            if before
+                .first()
+                .and_then(|v| v.as_bool())
+                .ok_or("sort.Slice: less must return a bool")?
+            {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        if lo < i {
+            let mut items = list_items(list).ok_or("sort.Slice: the list changed type")?;
+            if i < items.len() {
+                let moved = items.remove(i);
+                items.insert(lo, moved);
+                list_replace(ctx.p, list, &items);
+            }
+        }
+    }
+    Ok(vec![])
+}
+
+fn int(i: usize) -> Value {
+    Value::int_inline(i as i64).expect("index fits inline")
 }
