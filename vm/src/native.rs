@@ -157,6 +157,27 @@ impl NativeCtx<'_> {
         Ok(v)
     }
 
+    /// A new map from string keys to ints (kept; each entry is rooted in the
+    /// map before the next allocation).
+    pub fn new_map(&mut self, entries: &[(&str, i64)]) -> Result<Value, String> {
+        let slot = self
+            .keep
+            .get(self.kept)
+            .ok_or("native function kept too many values")?;
+        self.kept += 1;
+        let map = object::new_map(self.p, self.g, entries.len(), slot).map_err(oom)?;
+        let m = object::obj_of(map).expect("map");
+        for (k, v) in entries {
+            let key = self.new_string(k.as_bytes())?;
+            let value = self.new_int(*v)?;
+            object::map_set(self.p, self.g, m, key, value)
+                .map_err(oom)?
+                .map_err(|e| e.0.to_string())?;
+            self.kept -= 2;
+        }
+        Ok(map)
+    }
+
     /// A new error value with `message` (kept).
     pub fn new_error(&mut self, message: &[u8], wrapped: Value) -> Result<Value, String> {
         let msg = self.new_string(message)?;

@@ -2,7 +2,8 @@
 //! registry [`natives`] that the command line hands to the VM.
 //!
 //! One file per module. Today: `fmt` (printing with `%v`; the verb engine
-//! plugs in next), `errors`, `strings`, `strconv`, `math`, `sort`, `os`.
+//! plugs in next), `errors`, `strings`, `strconv`, `math`, `sort`, `os`,
+//! `math/rand`, `runtime`.
 
 use weft_vm::native::Natives;
 
@@ -10,6 +11,8 @@ mod errors;
 mod fmt;
 mod math;
 mod os;
+mod rand;
+mod runtime;
 mod sort;
 mod strconv;
 mod strings;
@@ -24,6 +27,8 @@ pub fn natives() -> Natives {
         .module("math", math::module())
         .module("sort", sort::module())
         .module("os", os::module())
+        .module("math/rand", rand::module())
+        .module("runtime", runtime::module())
 }
 
 /// The argument at `i` as a string, or Go's style of complaint.

@@ -1,0 +1,398 @@
+//! Float formatting exactly as Go's `strconv.FormatFloat(f, fmt, prec, 64)`.
+//!
+//! Digits come from Rust's formatter, which is exact: `{:e}` yields the
+//! shortest digit string that round-trips (the same digits Go's shortest
+//! mode picks), and `{:.*e}` / `{:.*}` are correctly rounded with ties to
+//! even on the exact binary value, which is what Go's decimal rounding does.
+//! The layout (`e`/`f`/`g` choice, exponent width, padding with zeros) then
+//! follows `strconv/ftoa.go`: in shortest `'g'` mode the exponent form is
+//! used when the decimal exponent is `< -4` or `>= 6` (the fixed precision 6,
+//! not the digit count, and not 21).
+
+/// A decimal digit string `0.d1d2d3... * 10^dp` with no leading or trailing
+/// zeros (`d` empty means zero).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Digits {
+    pub(crate) d: Vec<u8>,
+    pub(crate) dp: i32,
+}
+
+impl Digits {
+    /// Parses Rust's `{:e}` output of a non-negative finite number,
+    /// e.g. `1.2345e-5`.
+    fn from_sci(s: &str) -> Digits {
+        let (mant, exp) = s.split_once('e').unwrap_or((s, "0"));
+        let exp: i32 = exp.parse().unwrap_or(0);
+        let mut d: Vec<u8> = mant.bytes().filter(|b| b.is_ascii_digit()).collect();
+        // `mant` is `d.ddd`: the point sits after the first digit.
+        let dp = exp + 1;
+        Self::normalize(&mut d, dp)
+    }
+
+    /// Parses Rust's `{:.*}` output of a non-negative finite number,
+    /// e.g. `123.4500`.
+    fn from_fixed(s: &str) -> Digits {
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        let mut d: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+        let dp = int.len() as i32;
+        Self::normalize(&mut d, dp)
+    }
+
+    fn normalize(d: &mut Vec<u8>, mut dp: i32) -> Digits {
+        let lead = d.iter().take_while(|&&c| c == b'0').count();
+        if lead == d.len() {
+            return Digits { d: Vec::new(), dp: 0 };
+        }
+        d.drain(..lead);
+        dp -= lead as i32;
+        while d.last() == Some(&b'0') {
+            d.pop();
+        }
+        Digits {
+            d: std::mem::take(d),
+            dp,
+        }
+    }
+
+    fn nd(&self) -> i32 {
+        self.d.len() as i32
+    }
+}
+
+/// Shortest digits that round-trip `x` (`x` finite, sign ignored).
+pub(crate) fn shortest_digits(x: f64) -> Digits {
+    Digits::from_sci(&format!("{:e}", x.abs()))
+}
+
+/// `x` rounded to `n >= 1` significant digits.
+fn significant_digits(x: f64, n: usize) -> Digits {
+    Digits::from_sci(&format!("{:.*e}", n - 1, x.abs()))
+}
+
+/// `x` rounded to `p` digits after the decimal point.
+fn fraction_digits(x: f64, p: usize) -> Digits {
+    Digits::from_fixed(&format!("{:.*}", p, x.abs()))
+}
+
+/// Go's `strconv.FormatFloat(f, fmt, prec, 64)` for `fmt` in
+/// `b e E f g G x X`; `prec < 0` means the shortest representation.
+/// An unknown `fmt` gives `%` followed by it, as Go does.
+pub fn format_float(f: f64, fmt: u8, prec: i32) -> String {
+    let mut out = String::new();
+    append_float(&mut out, f, fmt, prec);
+    out
+}
+
+/// [`format_float`] appending to `out`.
+pub fn append_float(out: &mut String, f: f64, fmt: u8, prec: i32) {
+    if f.is_nan() {
+        out.push_str("NaN");
+        return;
+    }
+    if f.is_infinite() {
+        out.push_str(if f > 0.0 { "+Inf" } else { "-Inf" });
+        return;
+    }
+    let neg = f.is_sign_negative();
+    match fmt {
+        b'b' => return fmt_b(out, f),
+        b'x' | b'X' => return fmt_x(out, f, fmt, prec),
+        b'e' | b'E' | b'f' | b'g' | b'G' => {}
+        _ => {
+            out.push('%');
+            out.push(fmt as char);
+            return;
+        }
+    }
+    let shortest = prec < 0;
+    let mut prec = prec;
+    let digs = if shortest {
+        let d = shortest_digits(f);
+        prec = match fmt {
+            b'e' | b'E' => d.nd() - 1,
+            b'f' => (d.nd() - d.dp).max(0),
+            _ => d.nd(),
+        };
+        d
+    } else {
+        match fmt {
+            b'e' | b'E' => significant_digits(f, prec as usize + 1),
+            b'f' => fraction_digits(f, prec as usize),
+            _ => {
+                if prec == 0 {
+                    prec = 1;
+                }
+                significant_digits(f, prec as usize)
+            }
+        }
+    };
+    match fmt {
+        b'e' | b'E' => fmt_e(out, neg, &digs, prec, fmt),
+        b'f' => fmt_f(out, neg, &digs, prec),
+        _ => {
+            let mut eprec = prec;
+            if eprec > digs.nd() && digs.nd() >= digs.dp {
+                eprec = digs.nd();
+            }
+            if shortest {
+                eprec = 6;
+            }
+            let exp = digs.dp - 1;
+            if exp < -4 || exp >= eprec {
+                if prec > digs.nd() {
+                    prec = digs.nd();
+                }
+                fmt_e(out, neg, &digs, prec - 1, fmt + b'e' - b'g');
+            } else {
+                if prec > digs.dp {
+                    prec = digs.nd();
+                }
+                fmt_f(out, neg, &digs, (prec - digs.dp).max(0));
+            }
+        }
+    }
+}
+
+/// `-d.ddddde±dd`
+fn fmt_e(out: &mut String, neg: bool, d: &Digits, prec: i32, fmt: u8) {
+    if neg {
+        out.push('-');
+    }
+    out.push(d.d.first().map_or('0', |&c| c as char));
+    if prec > 0 {
+        out.push('.');
+        for i in 1..=prec {
+            out.push(d.d.get(i as usize).map_or('0', |&c| c as char));
+        }
+    }
+    out.push(fmt as char);
+    let mut exp = if d.d.is_empty() { 0 } else { d.dp - 1 };
+    if exp < 0 {
+        out.push('-');
+        exp = -exp;
+    } else {
+        out.push('+');
+    }
+    if exp < 10 {
+        out.push('0');
+    }
+    out.push_str(&exp.to_string());
+}
+
+/// `-ddddd.dddd`
+fn fmt_f(out: &mut String, neg: bool, d: &Digits, prec: i32) {
+    if neg {
+        out.push('-');
+    }
+    if d.dp > 0 {
+        for i in 0..d.dp {
+            out.push(d.d.get(i as usize).map_or('0', |&c| c as char));
+        }
+    } else {
+        out.push('0');
+    }
+    if prec > 0 {
+        out.push('.');
+        for i in 1..=prec {
+            let j = d.dp + i - 1;
+            let c = if j >= 0 { d.d.get(j as usize).copied() } else { None };
+            out.push(c.map_or('0', |c| c as char));
+        }
+    }
+}
+
+/// Mantissa and binary exponent as Go's `FormatFloat` sees them:
+/// the value is `mant * 2^(exp - 52)`.
+fn decompose(f: f64) -> (u64, i32) {
+    let bits = f.to_bits();
+    let mut exp = ((bits >> 52) & 0x7ff) as i32;
+    let mut mant = bits & ((1u64 << 52) - 1);
+    if exp == 0 {
+        exp += 1;
+    } else {
+        mant |= 1u64 << 52;
+    }
+    (mant, exp - 1023)
+}
+
+/// `-ddddp±ddd`: decimal mantissa and binary exponent.
+fn fmt_b(out: &mut String, f: f64) {
+    let (mant, exp) = decompose(f);
+    if f.is_sign_negative() {
+        out.push('-');
+    }
+    out.push_str(&mant.to_string());
+    out.push('p');
+    let e = exp - 52;
+    if e >= 0 {
+        out.push('+');
+    }
+    out.push_str(&e.to_string());
+}
+
+/// `-0x1.yyyyp±dd`: hexadecimal mantissa, decimal binary exponent.
+fn fmt_x(out: &mut String, f: f64, fmt: u8, prec: i32) {
+    let (mut mant, mut exp) = decompose(f);
+    if mant == 0 {
+        exp = 0;
+    }
+    mant <<= 60 - 52;
+    while mant != 0 && mant & (1 << 60) == 0 {
+        mant <<= 1;
+        exp -= 1;
+    }
+    if (0..15).contains(&prec) {
+        let shift = (prec * 4) as u32;
+        let extra = (mant << shift) & ((1u64 << 60) - 1);
+        mant >>= 60 - shift;
+        if extra | (mant & 1) > 1 << 59 {
+            mant += 1;
+        }
+        mant <<= 60 - shift;
+        if mant & (1 << 61) != 0 {
+            mant >>= 1;
+            exp += 1;
+        }
+    }
+    let hex: &[u8; 16] = if fmt == b'X' {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    if f.is_sign_negative() {
+        out.push('-');
+    }
+    out.push('0');
+    out.push(fmt as char);
+    out.push((b'0' + ((mant >> 60) & 1) as u8) as char);
+    mant <<= 4;
+    if prec < 0 && mant != 0 {
+        out.push('.');
+        while mant != 0 {
+            out.push(hex[((mant >> 60) & 15) as usize] as char);
+            mant <<= 4;
+        }
+    } else if prec > 0 {
+        out.push('.');
+        for _ in 0..prec {
+            out.push(hex[((mant >> 60) & 15) as usize] as char);
+            mant <<= 4;
+        }
+    }
+    out.push(if fmt == b'X' { 'P' } else { 'p' });
+    if exp < 0 {
+        out.push('-');
+        exp = -exp;
+    } else {
+        out.push('+');
+    }
+    if exp < 10 {
+        out.push('0');
+    }
+    out.push_str(&exp.to_string());
+}
+
+/// Go's `%v` of a float64 (what `fmt.Println` prints): `'g'` with the
+/// shortest digits.
+pub fn format_v(f: f64) -> String {
+    format_float(f, b'g', -1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(f: f64) -> String {
+        format_v(f)
+    }
+
+    #[test]
+    fn shortest_g() {
+        let cases: &[(f64, &str)] = &[
+            (3.0, "3"),
+            (2.5, "2.5"),
+            (-0.5, "-0.5"),
+            (1e6, "1e+06"),
+            (1e20, "1e+20"),
+            (1e21, "1e+21"),
+            (1e22, "1e+22"),
+            (1e100, "1e+100"),
+            (100000.0, "100000"),
+            (999999.0, "999999"),
+            (1234567.0, "1.234567e+06"),
+            (12345678.0, "1.2345678e+07"),
+            (123456789.0, "1.23456789e+08"),
+            (4.0e5, "400000"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (0.000123, "0.000123"),
+            (1e-7, "1e-07"),
+            (2.5e-3, "0.0025"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1.0 / 3.0, "0.3333333333333333"),
+            (2.0 / 3.0, "0.6666666666666666"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (2.2250738585072014e-308, "2.2250738585072014e-308"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (f64::NAN, "NaN"),
+            ((1u64 << 62) as f64, "4.611686018427388e+18"),
+            (((1u64 << 53) + 1) as f64, "9.007199254740992e+15"),
+            (16.288946267774413, "16.288946267774413"),
+            (1.6288946267774414e10, "1.6288946267774414e+10"),
+            (1e15 + 0.3, "1.0000000000000002e+15"),
+            (1e16 + 1.0, "1e+16"),
+            (123456.7, "123456.7"),
+            (1.4142135623730951, "1.4142135623730951"),
+            (9.223372036854775807e18, "9.223372036854776e+18"),
+        ];
+        for &(f, want) in cases {
+            assert_eq!(v(f), want, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn explicit_precision() {
+        let pi = std::f64::consts::PI;
+        assert_eq!(format_float(pi, b'f', 6), "3.141593");
+        assert_eq!(format_float(pi, b'f', 2), "3.14");
+        assert_eq!(format_float(123456.789, b'e', 6), "1.234568e+05");
+        assert_eq!(format_float(0.000012, b'g', -1), "1.2e-05");
+        assert_eq!(format_float(2.5, b'f', 0), "2");
+        assert_eq!(format_float(3.5, b'f', 0), "4");
+        assert_eq!(format_float(0.125, b'f', 2), "0.12");
+        assert_eq!(format_float(0.05, b'f', 1), "0.1");
+        assert_eq!(format_float(2.675, b'f', 2), "2.67");
+        assert_eq!(format_float(1.0005, b'f', 3), "1.000");
+        assert_eq!(format_float(-0.001, b'f', 2), "-0.00");
+        assert_eq!(format_float(1234.5678, b'e', 2), "1.23e+03");
+        assert_eq!(format_float(1234.5678, b'E', 2), "1.23E+03");
+        assert_eq!(format_float(1e-7, b'g', -1), "1e-07");
+        assert_eq!(format_float(1e100, b'e', 3), "1.000e+100");
+        assert_eq!(format_float(0.0, b'e', 2), "0.00e+00");
+        assert_eq!(format_float(0.0, b'g', 3), "0");
+        assert_eq!(format_float(100.0, b'g', 3), "100");
+        assert_eq!(format_float(1000.0, b'g', 3), "1e+03");
+        assert_eq!(format_float(123456.0, b'g', 3), "1.23e+05");
+        assert_eq!(format_float(0.5, b'g', 0), "0.5");
+        assert_eq!(format_float(1.5, b'g', 10), "1.5");
+        assert_eq!(format_float(3.0, b'e', -1), "3e+00");
+        assert_eq!(format_float(1e21, b'f', -1), "1000000000000000000000");
+        assert_eq!(format_float(0.1, b'f', 20), "0.10000000000000000555");
+        assert_eq!(format_float(1.0, b'q', 2), "%q");
+    }
+
+    #[test]
+    fn binary_and_hex() {
+        assert_eq!(format_float(1.0, b'b', -1), "4503599627370496p-52");
+        assert_eq!(format_float(1.0, b'x', -1), "0x1p+00");
+        assert_eq!(format_float(3.0, b'x', -1), "0x1.8p+01");
+        assert_eq!(format_float(1.0, b'X', 3), "0X1.000P+00");
+        assert_eq!(format_float(0.0, b'x', -1), "0x0p+00");
+        assert_eq!(format_float(-1.9999, b'x', 0), "-0x1p+01");
+        assert_eq!(format_float(1e300, b'x', -1), "0x1.7e43c8800759cp+996");
+    }
+}

@@ -1,0 +1,55 @@
+//! `runtime`: GC, GOMAXPROCS, NumGoroutine, Gosched, ReadMemStats.
+//!
+//! While the VM runs one goroutine on one P, NumGoroutine is 1 and Gosched
+//! has nobody to yield to; both become real with the scheduler.
+
+use weft_vm::native::{ModuleDef, NativeCtx};
+use weft_vm::value::Value;
+
+pub(crate) fn module() -> ModuleDef {
+    ModuleDef::default()
+        .function("GC", gc)
+        .function("GOMAXPROCS", gomaxprocs)
+        .function("NumGoroutine", num_goroutine)
+        .function("Gosched", gosched)
+        .function("ReadMemStats", read_mem_stats)
+}
+
+/// Runs a full collection and waits for it, as Go's runtime.GC does.
+fn gc(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+    ctx.p.gc();
+    Ok(vec![])
+}
+
+/// The number of Ps; an argument > 0 would change it (not supported while
+/// the heap's Ps are fixed at start-up: the call reports the current value).
+fn gomaxprocs(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+    let n = ctx.p.heap().nprocs() as i64;
+    Ok(vec![ctx.new_int(n)?])
+}
+
+fn num_goroutine(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+    Ok(vec![ctx.new_int(1)?])
+}
+
+/// A safepoint: the collector may stop the world here.
+fn gosched(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+    ctx.p.safepoint();
+    Ok(vec![])
+}
+
+/// Collector statistics as a map with Go's field names.
+fn read_mem_stats(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+    let s = ctx.p.heap().stats();
+    let entries: [(&str, i64); 7] = [
+        ("HeapAlloc", s.heap_live as i64),
+        ("HeapInuse", s.heap_in_use as i64),
+        ("HeapSys", s.heap_mapped as i64),
+        ("Sys", s.heap_mapped as i64),
+        ("NumGC", s.cycles as i64),
+        ("PauseTotalNs", s.total_pause.as_nanos() as i64),
+        ("Mallocs", s.objects_allocated as i64),
+    ];
+    let map = ctx.new_map(&entries)?;
+    Ok(vec![map])
+}
