@@ -2392,8 +2392,18 @@ pub fn type_name_full(v: Value) -> String {
     }
 }
 
-/// The `%v` text of a value (the kinds available so far).
+/// The `%v` text of a value.
 pub fn show(v: Value) -> String {
+    show_with(v, false)
+}
+
+/// The `%+v` text of a value: struct fields with their names (`{x:1 y:2}`).
+pub fn show_plus(v: Value) -> String {
+    show_with(v, true)
+}
+
+fn show_with(v: Value, plus: bool) -> String {
+    let show = |v: Value| show_with(v, plus);
     if v.is_nil() {
         return "<nil>".into();
     }
@@ -2424,7 +2434,18 @@ pub fn show(v: Value) -> String {
         Some(Kind::Instance) => {
             let inst = obj_of(v).expect("instance");
             let n = instance_type(inst).map_or(0, |t| type_field_names(t).len());
-            let fields: Vec<String> = (0..n).map(|i| show(instance_field(inst, i))).collect();
+            let names = instance_type(inst)
+                .map(type_field_names)
+                .unwrap_or_default();
+            let fields: Vec<String> = (0..n)
+                .map(|i| {
+                    let value = show(instance_field(inst, i));
+                    match names.get(i).filter(|_| plus) {
+                        Some(name) => format!("{}:{value}", String::from_utf8_lossy(name)),
+                        None => value,
+                    }
+                })
+                .collect();
             format!("{{{}}}", fields.join(" "))
         }
         Some(Kind::StructType) => obj_of(v).map(type_name_of).unwrap_or_default(),

@@ -200,6 +200,11 @@ pub fn show(v: Value) -> String {
     crate::interp::show(v)
 }
 
+/// The `%+v` text of a value (struct fields named).
+pub fn show_plus(v: Value) -> String {
+    crate::interp::show_plus(v)
+}
+
 /// The bytes of a string value, if it is one.
 pub fn string_arg(v: Value) -> Option<Vec<u8>> {
     (object::kind_of(v) == Some(Kind::Str))
