@@ -145,6 +145,10 @@ fn rt_err<T>(message: impl Into<String>) -> Res<T> {
     Err(format!("runtime error: {}", message.into()))
 }
 
+/// Scanned scratch slots a native function may keep values in (each nesting
+/// level of a JSON document, for instance, keeps two).
+const NATIVE_KEEP_SLOTS: usize = 4096;
+
 /// Frames deeper than this are a `fatal error: stack overflow`.
 pub const MAX_FRAMES: usize = 1_000_000;
 
@@ -1821,16 +1825,19 @@ impl Exec<'_> {
                 };
                 // Scratch slots for the native: registers above everything in use.
                 let start = self.top_of_stack();
-                let regs = self.ensure_regs(start + 32);
+                let regs = self.ensure_regs(start + NATIVE_KEEP_SLOTS);
                 let mut ctx = NativeCtx {
                     p,
                     g,
                     host: self,
-                    keep: &regs[start..start + 32],
+                    keep: &regs[start..start + NATIVE_KEEP_SLOTS],
                     kept: 0,
+                    high_water: 0,
                 };
                 let result = f(&mut ctx, args);
-                for slot in &regs[start..start + 32] {
+                // Drop what the native kept, so it does not stay reachable.
+                let used = ctx.high_water;
+                for slot in &regs[start..start + used] {
                     slot.store(Value::NIL.bits(), Relaxed);
                 }
                 result
@@ -1889,7 +1896,7 @@ impl NativeHost for Exec<'_> {
         args: &[Value],
     ) -> Result<Vec<Value>, String> {
         // Above the calling native's keep slots.
-        let abs = self.top_of_stack() + 34;
+        let abs = self.top_of_stack() + NATIVE_KEEP_SLOTS + 2;
         let regs = self.ensure_regs(abs + args.len() + 2);
         regs[abs].store(f.bits(), Relaxed);
         for (i, a) in args.iter().enumerate() {
@@ -2382,6 +2389,21 @@ pub fn key_order(a: Value, b: Value) -> Ordering {
         (4, 4) => a.bits().cmp(&b.bits()),
         (x, y) => x.cmp(&y),
     }
+}
+
+/// A struct instance's fields: names and values in declaration order.
+pub fn struct_fields(v: Value) -> Vec<(Vec<u8>, Value)> {
+    let Some(inst) = obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Instance)) else {
+        return Vec::new();
+    };
+    let names = instance_type(inst)
+        .map(type_field_names)
+        .unwrap_or_default();
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| (n, instance_field(inst, i)))
+        .collect()
 }
 
 /// The type name `typeof` reports, with struct instances named by their type.

@@ -88,6 +88,8 @@ pub struct NativeCtx<'a> {
     /// Scanned slots (registers above the call) for [`NativeCtx::keep`].
     pub(crate) keep: &'a [AtomicU64],
     pub(crate) kept: usize,
+    /// The most slots used at once (they are cleared after the call).
+    pub(crate) high_water: usize,
 }
 
 fn oom(e: weft_gc::AllocError) -> String {
@@ -119,7 +121,54 @@ impl NativeCtx<'_> {
             .ok_or("native function kept too many values")?;
         slot.store(v.bits(), Relaxed);
         self.kept += 1;
+        self.high_water = self.high_water.max(self.kept);
         Ok(())
+    }
+
+    /// Releases every keep slot taken after the one holding `v` (their values
+    /// are reachable from `v` now). Does nothing if `v` is not kept.
+    pub fn release_after(&mut self, v: Value) -> Result<(), String> {
+        if let Some(i) = self.keep[..self.kept]
+            .iter()
+            .rposition(|s| s.load(Relaxed) == v.bits())
+        {
+            self.kept = i + 1;
+        }
+        Ok(())
+    }
+
+    /// Releases the last `n` kept values (once they are reachable otherwise).
+    pub fn release(&mut self, n: usize) {
+        self.kept = self.kept.saturating_sub(n);
+    }
+
+    /// A new empty map (kept).
+    pub fn new_empty_map(&mut self) -> Result<Value, String> {
+        let slot = self
+            .keep
+            .get(self.kept)
+            .ok_or("native function kept too many values")?;
+        self.kept += 1;
+        self.high_water = self.high_water.max(self.kept);
+        object::new_map(self.p, self.g, 0, slot).map_err(oom)
+    }
+
+    /// `map[key] = value`; `key` and `value` must be rooted.
+    pub fn map_set(&mut self, map: Value, key: Value, value: Value) -> Result<(), String> {
+        let m = object::obj_of(map)
+            .filter(|_| object::kind_of(map) == Some(Kind::Map))
+            .ok_or("not a map")?;
+        object::map_set(self.p, self.g, m, key, value)
+            .map_err(oom)?
+            .map_err(|e| format!("hash of unhashable type {}", e.0))
+    }
+
+    /// Appends a rooted value to a list.
+    pub fn list_push(&mut self, list: Value, value: Value) -> Result<(), String> {
+        let l = object::obj_of(list)
+            .filter(|_| object::kind_of(list) == Some(Kind::List))
+            .ok_or("not a list")?;
+        object::list_append(self.p, self.g, l, &[value]).map_err(oom)
     }
 
     /// A new string (kept).
@@ -136,6 +185,7 @@ impl NativeCtx<'_> {
             .get(self.kept)
             .ok_or("native function kept too many values")?;
         self.kept += 1;
+        self.high_water = self.high_water.max(self.kept);
         object::new_list(self.p, self.g, items, slot).map_err(oom)
     }
 
@@ -165,6 +215,7 @@ impl NativeCtx<'_> {
             .get(self.kept)
             .ok_or("native function kept too many values")?;
         self.kept += 1;
+        self.high_water = self.high_water.max(self.kept);
         let map = object::new_map(self.p, self.g, entries.len(), slot).map_err(oom)?;
         let m = object::obj_of(map).expect("map");
         for (k, v) in entries {
@@ -203,6 +254,52 @@ pub fn show(v: Value) -> String {
 /// The `%+v` text of a value (struct fields named).
 pub fn show_plus(v: Value) -> String {
     crate::interp::show_plus(v)
+}
+
+/// What a value is, for natives that walk values (`json.Marshal`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueKind {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Vec<u8>),
+    List(Vec<Value>),
+    /// Entries in insertion order.
+    Map(Vec<(Value, Value)>),
+    /// Field names and values in declaration order.
+    Struct(Vec<(Vec<u8>, Value)>),
+    Error(Vec<u8>),
+    /// Functions, modules and other kinds: their type name.
+    Other(String),
+}
+
+/// Classifies a value.
+pub fn value_kind(v: Value) -> ValueKind {
+    if v.is_nil() {
+        return ValueKind::Nil;
+    }
+    if let Some(b) = v.as_bool() {
+        return ValueKind::Bool(b);
+    }
+    if let Some(f) = v.as_float() {
+        return ValueKind::Float(f);
+    }
+    if let Some(i) = object::int_of(v) {
+        return ValueKind::Int(i);
+    }
+    match object::kind_of(v) {
+        Some(Kind::Str) => ValueKind::Str(string_arg(v).unwrap_or_default()),
+        Some(Kind::List) => ValueKind::List(list_items(v).unwrap_or_default()),
+        Some(Kind::Map) => ValueKind::Map(
+            object::obj_of(v)
+                .map(object::map_entries)
+                .unwrap_or_default(),
+        ),
+        Some(Kind::Instance) => ValueKind::Struct(crate::interp::struct_fields(v)),
+        Some(Kind::Error) => ValueKind::Error(error_parts(v).map(|e| e.0).unwrap_or_default()),
+        _ => ValueKind::Other(type_name(v)),
+    }
 }
 
 /// The bytes of a string value, if it is one.

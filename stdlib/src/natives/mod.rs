@@ -3,12 +3,13 @@
 //!
 //! One file per module. Today: `fmt` (printing with `%v`; the verb engine
 //! plugs in next), `errors`, `strings`, `strconv`, `math`, `sort`, `os`,
-//! `math/rand`, `runtime`.
+//! `math/rand`, `runtime`, `encoding/json`.
 
 use weft_vm::native::Natives;
 
 mod errors;
 mod fmt;
+mod json;
 mod math;
 mod os;
 mod rand;
@@ -29,6 +30,7 @@ pub fn natives() -> Natives {
         .module("os", os::module())
         .module("math/rand", rand::module())
         .module("runtime", runtime::module())
+        .module("encoding/json", json::module())
 }
 
 /// The argument at `i` as a string, or Go's style of complaint.
