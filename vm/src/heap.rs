@@ -50,10 +50,14 @@ pub enum Kind {
     Error = 12,
     /// `[import path string]`: a standard (native) module.
     StdModule = 13,
+    /// `[module path string][type name string][state values...]`: an object
+    /// of a native module (`strings.Builder`, `bufio.Scanner`); its methods
+    /// are the module's functions named `Type.Method`.
+    Opaque = 14,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Str,
         Kind::BoxedInt,
         Kind::Cell,
@@ -68,6 +72,7 @@ impl Kind {
         Kind::Words,
         Kind::Error,
         Kind::StdModule,
+        Kind::Opaque,
     ];
 
     pub fn type_id(self) -> TypeId {
@@ -134,6 +139,10 @@ impl Kind {
             },
             Kind::StdModule => TypeInfo {
                 name: "module",
+                trace: Some(trace_all),
+            },
+            Kind::Opaque => TypeInfo {
+                name: "native object",
                 trace: Some(trace_all),
             },
         }

@@ -1807,6 +1807,21 @@ impl Exec<'_> {
         name: &[u8],
         args: &[Value],
     ) -> Res<Vec<Value>> {
+        if let Some((path, type_name)) = crate::native::opaque_type(module) {
+            // A native object's method: the module's function `Type.Method`,
+            // the object first.
+            let std_module = self
+                .vm
+                .std_modules
+                .get(path.as_str())
+                .copied()
+                .ok_or("unknown native module")?;
+            let mut full = format!("{type_name}.").into_bytes();
+            full.extend_from_slice(name);
+            let mut with_receiver = vec![module];
+            with_receiver.extend_from_slice(args);
+            return self.call_module_function(p, g, std_module, &full, &with_receiver);
+        }
         match object::kind_of(module) {
             Some(Kind::StdModule) => {
                 let path = self.std_module_path(module);
@@ -2356,6 +2371,7 @@ pub fn type_name(v: Value) -> &'static str {
             Some(Kind::Map) => "map",
             Some(Kind::Error) => "error",
             Some(Kind::StdModule) => "module",
+            Some(Kind::Opaque) => "object",
             Some(Kind::Closure | Kind::Builtin | Kind::BoundMethod) => "func",
             _ => "object",
         }
@@ -2410,7 +2426,10 @@ pub fn struct_fields(v: Value) -> Vec<(Vec<u8>, Value)> {
 pub fn type_name_full(v: Value) -> String {
     match obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Instance)) {
         Some(inst) => instance_type(inst).map(type_name_of).unwrap_or_default(),
-        None => type_name(v).to_string(),
+        None => match crate::native::opaque_type(v) {
+            Some((_, t)) => t,
+            None => type_name(v).to_string(),
+        },
     }
 }
 

@@ -229,6 +229,38 @@ impl NativeCtx<'_> {
         Ok(map)
     }
 
+    /// A new object of a native module with `n` state slots (nil), kept. Its
+    /// methods are the functions `Type.Method` of the module `module`.
+    pub fn new_opaque(&mut self, module: &str, type_name: &str, n: usize) -> Result<Value, String> {
+        let m = self.new_string(module.as_bytes())?;
+        let t = self.new_string(type_name.as_bytes())?;
+        let obj = self
+            .p
+            .alloc(self.g, Kind::Opaque.type_id(), (2 + n) * 8)
+            .map_err(oom)?;
+        // SAFETY: just allocated; kept right below.
+        let slots = unsafe { obj.slots() };
+        self.p.write_slot(&slots[0], m.bits());
+        self.p.write_slot(&slots[1], t.bits());
+        for slot in &slots[2..] {
+            slot.store(Value::NIL.bits(), Relaxed);
+        }
+        let v = Value::object(obj.addr());
+        self.release(2);
+        self.keep(v)?;
+        Ok(v)
+    }
+
+    /// Sets state slot `i` of a native object (`value` must be rooted).
+    pub fn set_state(&mut self, obj: Value, i: usize, value: Value) -> Result<(), String> {
+        let slots = opaque_slots(obj).ok_or("not a native object")?;
+        let slot = slots
+            .get(2 + i)
+            .ok_or("native object state index out of range")?;
+        self.p.write_slot(slot, value.bits());
+        Ok(())
+    }
+
     /// A new error value with `message` (kept).
     pub fn new_error(&mut self, message: &[u8], wrapped: Value) -> Result<Value, String> {
         let msg = self.new_string(message)?;
@@ -249,6 +281,33 @@ impl NativeCtx<'_> {
 /// The `%v` text of a value (what `fmt.Println` prints for it).
 pub fn show(v: Value) -> String {
     crate::interp::show(v)
+}
+
+fn opaque_slots(v: Value) -> Option<&'static [AtomicU64]> {
+    let obj = object::obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Opaque))?;
+    // SAFETY: a live native object (an argument, rooted by a register).
+    Some(unsafe { obj.slots() })
+}
+
+/// State slot `i` of a native object, if `v` is one of type `type_name`.
+pub fn state(v: Value, type_name: &str, i: usize) -> Option<Value> {
+    let slots = opaque_slots(v)?;
+    let t = object::obj_of(Value::from_bits(slots[1].load(Relaxed))).map(object::string_bytes)?;
+    if t != type_name.as_bytes() {
+        return None;
+    }
+    slots.get(2 + i).map(|w| Value::from_bits(w.load(Relaxed)))
+}
+
+/// The module path and type name of a native object.
+pub fn opaque_type(v: Value) -> Option<(String, String)> {
+    let slots = opaque_slots(v)?;
+    let text = |w: &AtomicU64| {
+        object::obj_of(Value::from_bits(w.load(Relaxed)))
+            .map(|o| String::from_utf8_lossy(&object::string_bytes(o)).into_owned())
+            .unwrap_or_default()
+    };
+    Some((text(&slots[0]), text(&slots[1])))
 }
 
 /// The `%+v` text of a value (struct fields named).

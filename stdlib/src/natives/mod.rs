@@ -3,10 +3,11 @@
 //!
 //! One file per module. Today: `fmt` (printing with `%v`; the verb engine
 //! plugs in next), `errors`, `strings`, `strconv`, `math`, `sort`, `os`,
-//! `math/rand`, `runtime`, `encoding/json`.
+//! `math/rand`, `runtime`, `encoding/json`, `bufio`.
 
 use weft_vm::native::Natives;
 
+mod bufio;
 mod errors;
 mod fmt;
 mod json;
@@ -31,6 +32,7 @@ pub fn natives() -> Natives {
         .module("math/rand", rand::module())
         .module("runtime", runtime::module())
         .module("encoding/json", json::module())
+        .module("bufio", bufio::module())
 }
 
 /// The argument at `i` as a string, or Go's style of complaint.

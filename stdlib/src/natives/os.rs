@@ -2,13 +2,14 @@
 
 use super::{int_arg, str_arg};
 use weft_vm::interp::EXIT_PREFIX;
-use weft_vm::native::{ModuleDef, NativeCtx};
+use weft_vm::native::{ModuleDef, NativeConst, NativeCtx};
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
     ModuleDef::default()
         .function("Exit", exit)
         .function("Getenv", getenv)
+        .constant("Stdin", NativeConst::Str(super::bufio::STDIN))
 }
 
 /// Ends the program at once with the status: deferred calls do not run (Go's rule).

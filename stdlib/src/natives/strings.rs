@@ -19,6 +19,13 @@ pub(crate) fn module() -> ModuleDef {
         .function("Split", split)
         .function("Fields", fields)
         .function("Join", join)
+        .function("Builder", builder)
+        .function("Builder.WriteString", builder_write_string)
+        .function("Builder.WriteByte", builder_write_byte)
+        .function("Builder.WriteRune", builder_write_rune)
+        .function("Builder.String", builder_string)
+        .function("Builder.Len", builder_len)
+        .function("Builder.Reset", builder_reset)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -201,4 +208,63 @@ fn join(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
         out.extend(string_arg(*v).ok_or("strings.Join: elements must be strings")?);
     }
     Ok(vec![ctx.new_string(&out)?])
+}
+
+// strings.Builder: state 0 is the text so far (a string), replaced on each
+// write. Appends copy, so a long build is quadratic in the worst case; the
+// next step is a chunk list joined on String().
+
+fn builder(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+    let b = ctx.new_opaque("strings", "Builder", 1)?;
+    let empty = ctx.new_string(b"")?;
+    ctx.set_state(b, 0, empty)?;
+    Ok(vec![b])
+}
+
+fn builder_text(b: Value) -> Result<Vec<u8>, String> {
+    let text = weft_vm::native::state(b, "Builder", 0).ok_or("not a strings.Builder")?;
+    Ok(string_arg(text).unwrap_or_default())
+}
+
+fn builder_append(ctx: &mut NativeCtx<'_>, b: Value, more: &[u8]) -> Result<Vec<Value>, String> {
+    let mut text = builder_text(b)?;
+    text.extend_from_slice(more);
+    let s = ctx.new_string(&text)?;
+    ctx.set_state(b, 0, s)?;
+    let n = ctx.new_int(more.len() as i64)?;
+    Ok(vec![n, Value::NIL])
+}
+
+fn builder_write_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let more = str_arg(a, 1, "strings.Builder.WriteString")?;
+    builder_append(ctx, a[0], &more)
+}
+
+fn builder_write_byte(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let b = int_arg(a, 1, "strings.Builder.WriteByte")?;
+    builder_append(ctx, a[0], &[b as u8])?;
+    Ok(vec![Value::NIL])
+}
+
+fn builder_write_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let r = int_arg(a, 1, "strings.Builder.WriteRune")?;
+    let c = u32::try_from(r).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}');
+    let mut buf = [0u8; 4];
+    builder_append(ctx, a[0], c.encode_utf8(&mut buf).as_bytes())
+}
+
+fn builder_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let text = builder_text(a[0])?;
+    Ok(vec![ctx.new_string(&text)?])
+}
+
+fn builder_len(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let n = builder_text(a[0])?.len();
+    Ok(vec![ctx.new_int(n as i64)?])
+}
+
+fn builder_reset(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let empty = ctx.new_string(b"")?;
+    ctx.set_state(a[0], 0, empty)?;
+    Ok(vec![])
 }
