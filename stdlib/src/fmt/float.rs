@@ -41,7 +41,10 @@ impl Digits {
     fn normalize(d: &mut Vec<u8>, mut dp: i32) -> Digits {
         let lead = d.iter().take_while(|&&c| c == b'0').count();
         if lead == d.len() {
-            return Digits { d: Vec::new(), dp: 0 };
+            return Digits {
+                d: Vec::new(),
+                dp: 0,
+            };
         }
         d.drain(..lead);
         dp -= lead as i32;
@@ -60,8 +63,25 @@ impl Digits {
 }
 
 /// Shortest digits that round-trip `x` (`x` finite, sign ignored).
+///
+/// Rust may break a tie between two equally near shortest strings
+/// differently from Go (for `1000000000000000.25` Rust says `...3`, Go
+/// `...2`): Go takes the exact value rounded half-to-even to that many
+/// digits whenever it round-trips, so that candidate is preferred.
 pub(crate) fn shortest_digits(x: f64) -> Digits {
-    Digits::from_sci(&format!("{:e}", x.abs()))
+    let x = x.abs();
+    let d = Digits::from_sci(&format!("{:e}", x));
+    if d.d.len() < 2 {
+        return d;
+    }
+    let rounded = format!("{:.*e}", d.d.len() - 1, x);
+    if rounded.parse::<f64>() == Ok(x) {
+        let r = Digits::from_sci(&rounded);
+        if r.d.len() <= d.d.len() {
+            return r;
+        }
+    }
+    d
 }
 
 /// `x` rounded to `n >= 1` significant digits.
@@ -195,7 +215,11 @@ fn fmt_f(out: &mut String, neg: bool, d: &Digits, prec: i32) {
         out.push('.');
         for i in 1..=prec {
             let j = d.dp + i - 1;
-            let c = if j >= 0 { d.d.get(j as usize).copied() } else { None };
+            let c = if j >= 0 {
+                d.d.get(j as usize).copied()
+            } else {
+                None
+            };
             out.push(c.map_or('0', |c| c as char));
         }
     }
@@ -346,8 +370,8 @@ mod tests {
             (1e15 + 0.3, "1.0000000000000002e+15"),
             (1e16 + 1.0, "1e+16"),
             (123456.7, "123456.7"),
-            (1.4142135623730951, "1.4142135623730951"),
-            (9.223372036854775807e18, "9.223372036854776e+18"),
+            (std::f64::consts::SQRT_2, "1.4142135623730951"),
+            (i64::MAX as f64, "9.223372036854776e+18"),
         ];
         for &(f, want) in cases {
             assert_eq!(v(f), want, "{f:?}");

@@ -8,7 +8,10 @@ const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 /// # Panics
 /// If `base` is outside `2..=36` (Go panics too).
 pub fn format_uint(mut u: u64, base: u32) -> String {
-    assert!((2..=36).contains(&base), "strconv: illegal AppendInt/FormatInt base");
+    assert!(
+        (2..=36).contains(&base),
+        "strconv: illegal AppendInt/FormatInt base"
+    );
     let mut buf = Vec::with_capacity(64);
     loop {
         buf.push(DIGITS[(u % base as u64) as usize]);

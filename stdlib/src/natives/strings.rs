@@ -248,7 +248,10 @@ fn builder_write_byte(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>
 
 fn builder_write_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     let r = int_arg(a, 1, "strings.Builder.WriteRune")?;
-    let c = u32::try_from(r).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}');
+    let c = u32::try_from(r)
+        .ok()
+        .and_then(char::from_u32)
+        .unwrap_or('\u{FFFD}');
     let mut buf = [0u8; 4];
     builder_append(ctx, a[0], c.encode_utf8(&mut buf).as_bytes())
 }

@@ -1,0 +1,572 @@
+//! Go's `strconv` parsers with Go's exact error texts: `Atoi`, `ParseInt`,
+//! `ParseUint`, `ParseFloat` (64-bit). Errors are [`NumError`]s whose
+//! `Display` is Go's `Error()` string, e.g.
+//! `strconv.Atoi: parsing "12a": invalid syntax`.
+
+use std::fmt;
+
+use super::quote::quote;
+
+/// Why a parse failed (Go's `ErrSyntax`, `ErrRange`, or a base/bit-size
+/// complaint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NumErrorKind {
+    /// `invalid syntax`
+    Syntax,
+    /// `value out of range`
+    Range,
+    /// `invalid base N`
+    Base(u32),
+    /// `invalid bit size N`
+    BitSize(u32),
+}
+
+/// Go's `*strconv.NumError`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumError {
+    /// The failing function: `Atoi`, `ParseInt`, `ParseUint`, `ParseFloat`.
+    pub func: &'static str,
+    /// The input.
+    pub num: Vec<u8>,
+    /// The reason.
+    pub kind: NumErrorKind,
+}
+
+impl fmt::Display for NumError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let q = String::from_utf8_lossy(&quote(&self.num)).into_owned();
+        write!(f, "strconv.{}: parsing {}: ", self.func, q)?;
+        match &self.kind {
+            NumErrorKind::Syntax => f.write_str("invalid syntax"),
+            NumErrorKind::Range => f.write_str("value out of range"),
+            NumErrorKind::Base(b) => write!(f, "invalid base {b}"),
+            NumErrorKind::BitSize(b) => write!(f, "invalid bit size {b}"),
+        }
+    }
+}
+
+impl std::error::Error for NumError {}
+
+fn err(func: &'static str, s: &[u8], kind: NumErrorKind) -> NumError {
+    NumError {
+        func,
+        num: s.to_vec(),
+        kind,
+    }
+}
+
+/// Go's `underscoreOK`: underscores only between digits, or between a
+/// base prefix and a digit.
+fn underscore_ok(s: &[u8]) -> bool {
+    let mut saw = b'^';
+    let mut s = s;
+    if let Some(b'+' | b'-') = s.first() {
+        s = &s[1..];
+    }
+    let mut i = 0;
+    let mut hex = false;
+    if s.len() >= 2 && s[0] == b'0' && matches!(s[1] | 0x20, b'b' | b'o' | b'x') {
+        i = 2;
+        saw = b'0';
+        hex = s[1] | 0x20 == b'x';
+    }
+    while i < s.len() {
+        let c = s[i];
+        i += 1;
+        if c.is_ascii_digit() || (hex && (b'a'..=b'f').contains(&(c | 0x20))) {
+            saw = b'0';
+            continue;
+        }
+        if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+            continue;
+        }
+        if saw == b'_' {
+            return false;
+        }
+        saw = b'!';
+    }
+    saw != b'_'
+}
+
+fn parse_uint_as(func: &'static str, s: &[u8], base: u32, bit_size: u32) -> Result<u64, NumError> {
+    if s.is_empty() {
+        return Err(err(func, s, NumErrorKind::Syntax));
+    }
+    let base0 = base == 0;
+    let s0 = s;
+    let mut s = s;
+    let mut base = base;
+    if (2..=36).contains(&base) {
+    } else if base == 0 {
+        base = 10;
+        if s[0] == b'0' {
+            if s.len() >= 3 && matches!(s[1] | 0x20, b'b' | b'o' | b'x') {
+                base = match s[1] | 0x20 {
+                    b'b' => 2,
+                    b'o' => 8,
+                    _ => 16,
+                };
+                s = &s[2..];
+            } else {
+                base = 8;
+                s = &s[1..];
+            }
+        }
+    } else {
+        return Err(err(func, s0, NumErrorKind::Base(base)));
+    }
+    let bit_size = if bit_size == 0 { 64 } else { bit_size };
+    if bit_size > 64 {
+        return Err(err(func, s0, NumErrorKind::BitSize(bit_size)));
+    }
+    let cutoff = u64::MAX / base as u64 + 1;
+    let max_val = if bit_size == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bit_size) - 1
+    };
+    let mut underscores = false;
+    let mut n: u64 = 0;
+    for &c in s {
+        let d = match c {
+            b'_' if base0 => {
+                underscores = true;
+                continue;
+            }
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'z' | b'A'..=b'Z' => (c | 0x20) - b'a' + 10,
+            _ => return Err(err(func, s0, NumErrorKind::Syntax)),
+        };
+        if d as u32 >= base {
+            return Err(err(func, s0, NumErrorKind::Syntax));
+        }
+        if n >= cutoff {
+            return Err(err(func, s0, NumErrorKind::Range));
+        }
+        n *= base as u64;
+        let n1 = n.wrapping_add(d as u64);
+        if n1 < n || n1 > max_val {
+            return Err(err(func, s0, NumErrorKind::Range));
+        }
+        n = n1;
+    }
+    if underscores && !underscore_ok(s0) {
+        return Err(err(func, s0, NumErrorKind::Syntax));
+    }
+    Ok(n)
+}
+
+/// Go's `strconv.ParseUint(s, base, bitSize)` (base 0 reads a prefix and
+/// allows underscores; bit size 0 means 64). On a range error Go also
+/// returns the clamped value; here only the error is returned.
+pub fn parse_uint(s: &[u8], base: u32, bit_size: u32) -> Result<u64, NumError> {
+    parse_uint_as("ParseUint", s, base, bit_size)
+}
+
+fn parse_int_as(func: &'static str, s: &[u8], base: u32, bit_size: u32) -> Result<i64, NumError> {
+    if s.is_empty() {
+        return Err(err(func, s, NumErrorKind::Syntax));
+    }
+    let s0 = s;
+    let (neg, digits) = match s[0] {
+        b'+' => (false, &s[1..]),
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    let un = parse_uint_as(func, digits, base, bit_size).map_err(|mut e| {
+        e.num = s0.to_vec();
+        e
+    })?;
+    let bit_size = if bit_size == 0 { 64 } else { bit_size };
+    let cutoff = 1u64 << (bit_size - 1);
+    if !neg && un >= cutoff {
+        return Err(err(func, s0, NumErrorKind::Range));
+    }
+    if neg && un > cutoff {
+        return Err(err(func, s0, NumErrorKind::Range));
+    }
+    Ok(if neg {
+        (un as i64).wrapping_neg()
+    } else {
+        un as i64
+    })
+}
+
+/// Go's `strconv.ParseInt(s, base, bitSize)`.
+pub fn parse_int(s: &[u8], base: u32, bit_size: u32) -> Result<i64, NumError> {
+    parse_int_as("ParseInt", s, base, bit_size)
+}
+
+/// Go's `strconv.Atoi(s)`: base 10, optional sign, no underscores.
+pub fn atoi(s: &[u8]) -> Result<i64, NumError> {
+    parse_int_as("Atoi", s, 10, 64)
+}
+
+/// Go's `special`: `inf`, `infinity` (either with a sign) and `nan`,
+/// case-insensitively, as a prefix of `s`.
+fn special(s: &[u8]) -> Option<(f64, usize)> {
+    let prefix = |s: &[u8], word: &[u8]| {
+        s.iter()
+            .zip(word)
+            .take_while(|(a, b)| a.to_ascii_lowercase() == **b)
+            .count()
+    };
+    let (sign, rest, nsign) = match s.first()? {
+        b'+' => (1.0, &s[1..], 1),
+        b'-' => (-1.0, &s[1..], 1),
+        _ => (1.0, s, 0),
+    };
+    match rest.first()? | 0x20 {
+        b'i' => {
+            let mut n = prefix(rest, b"infinity");
+            if 3 < n && n < 8 {
+                n = 3;
+            }
+            (n == 3 || n == 8).then_some((sign * f64::INFINITY, nsign + n))
+        }
+        b'n' if nsign == 0 => (prefix(rest, b"nan") == 3).then_some((f64::NAN, 3)),
+        _ => None,
+    }
+}
+
+/// `2^k` for `k` in the normal range.
+fn pow2(k: i32) -> f64 {
+    f64::from_bits(((k + 1023) as u64) << 52)
+}
+
+/// Correctly rounded `m * 2^e` where `sticky` says nonzero bits were
+/// dropped below `m`.
+fn scale_binary(m: u64, e: i64, sticky: bool) -> f64 {
+    if m == 0 {
+        return 0.0;
+    }
+    let lz = m.leading_zeros() as i64;
+    let m = m << lz;
+    let e = e - lz; // value = m * 2^e, top bit of m set
+    let top = e + 63; // unbiased exponent of the leading bit
+    if top > 1023 {
+        return f64::INFINITY;
+    }
+    let keep: i64 = if top >= -1022 { 53 } else { 53 - (-1022 - top) };
+    if keep < 0 {
+        return 0.0;
+    }
+    let drop = (64 - keep) as u32;
+    let (mut q, rem_gt, rem_eq) = if drop >= 64 {
+        // keep == 0: only the rounding decision remains.
+        let half = 1u64 << 63;
+        (
+            0u64,
+            m > half || (m == half && sticky),
+            m == half && !sticky,
+        )
+    } else {
+        let q = m >> drop;
+        let rem = m & ((1u64 << drop) - 1);
+        let half = 1u64 << (drop - 1);
+        (
+            q,
+            rem > half || (rem == half && sticky),
+            rem == half && !sticky,
+        )
+    };
+    if rem_gt || (rem_eq && q & 1 == 1) {
+        q += 1;
+    }
+    let k = e + drop as i64; // value = q * 2^k exactly
+    if k >= -1022 {
+        if k > 1023 {
+            return f64::INFINITY;
+        }
+        q as f64 * pow2(k as i32)
+    } else {
+        q as f64 * pow2((k + 100) as i32) * pow2(-100)
+    }
+}
+
+/// A hexadecimal float body (after `0x`): mantissa with optional point and
+/// a mandatory `p` exponent. Underscores were removed by the caller.
+fn parse_hex_float(s: &[u8]) -> Option<f64> {
+    let mut i = 0;
+    let mut m: u64 = 0;
+    let mut e: i64 = 0;
+    let mut sticky = false;
+    let mut saw_digit = false;
+    let mut saw_dot = false;
+    while i < s.len() {
+        let c = s[i];
+        if c == b'.' {
+            if saw_dot {
+                return None;
+            }
+            saw_dot = true;
+            i += 1;
+            continue;
+        }
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' | b'A'..=b'F' => (c | 0x20) - b'a' + 10,
+            _ => break,
+        };
+        saw_digit = true;
+        if m >> 60 == 0 {
+            m = m << 4 | d as u64;
+            if saw_dot {
+                e -= 4;
+            }
+        } else {
+            sticky |= d != 0;
+            if !saw_dot {
+                e += 4;
+            }
+        }
+        i += 1;
+    }
+    if !saw_digit || i >= s.len() || s[i] | 0x20 != b'p' {
+        return None;
+    }
+    i += 1;
+    let mut neg = false;
+    if let Some(&c @ (b'+' | b'-')) = s.get(i) {
+        neg = c == b'-';
+        i += 1;
+    }
+    if i >= s.len() {
+        return None;
+    }
+    let mut x: i64 = 0;
+    for &c in &s[i..] {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        if x < 100_000 {
+            x = x * 10 + (c - b'0') as i64;
+        }
+    }
+    Some(scale_binary(m, e + if neg { -x } else { x }, sticky))
+}
+
+/// Whether `s` is Go decimal float syntax: digits with an optional point
+/// (at least one digit) and an optional exponent.
+fn is_decimal_float(s: &[u8]) -> bool {
+    let mut i = 0;
+    let mut digits = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        i += 1;
+        digits += 1;
+    }
+    if i < s.len() && s[i] == b'.' {
+        i += 1;
+        while i < s.len() && s[i].is_ascii_digit() {
+            i += 1;
+            digits += 1;
+        }
+    }
+    if digits == 0 {
+        return false;
+    }
+    if i < s.len() && s[i] | 0x20 == b'e' {
+        i += 1;
+        if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
+            i += 1;
+        }
+        let start = i;
+        while i < s.len() && s[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    i == s.len()
+}
+
+/// Go's `strconv.ParseFloat(s, 64)`: decimal and hexadecimal float syntax,
+/// underscores as in Go literals, `inf`/`infinity`/`nan` in any case.
+/// Overflow is a range error (Go also returns ±Inf with it); underflow
+/// gives zero without error, as in Go.
+pub fn parse_float(s: &[u8]) -> Result<f64, NumError> {
+    let syntax = || err("ParseFloat", s, NumErrorKind::Syntax);
+    if let Some((v, n)) = special(s) {
+        return if n == s.len() { Ok(v) } else { Err(syntax()) };
+    }
+    let (neg, body) = match s.first() {
+        Some(b'+') => (false, &s[1..]),
+        Some(b'-') => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if body.contains(&b'_') && !underscore_ok(s) {
+        return Err(syntax());
+    }
+    let clean: Vec<u8> = body.iter().copied().filter(|&c| c != b'_').collect();
+    let v = if clean.len() >= 2 && clean[0] == b'0' && clean[1] | 0x20 == b'x' {
+        parse_hex_float(&clean[2..]).ok_or_else(syntax)?
+    } else {
+        if !is_decimal_float(&clean) {
+            return Err(syntax());
+        }
+        let text = std::str::from_utf8(&clean).map_err(|_| syntax())?;
+        text.parse::<f64>().map_err(|_| syntax())?
+    };
+    let v = if neg { -v } else { v };
+    if v.is_infinite() {
+        return Err(err("ParseFloat", s, NumErrorKind::Range));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn atoi_text(s: &str) -> String {
+        match atoi(s.as_bytes()) {
+            Ok(n) => format!("{n} <nil>"),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    fn pf(s: &str) -> String {
+        match parse_float(s.as_bytes()) {
+            Ok(f) => crate::fmt::float::format_v(f),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    #[test]
+    fn conformance_atoi() {
+        let cases = [
+            ("123", "123 <nil>"),
+            ("-7", "-7 <nil>"),
+            ("+5", "5 <nil>"),
+            ("0", "0 <nil>"),
+            ("007", "7 <nil>"),
+            (
+                "12x",
+                r#"error: strconv.Atoi: parsing "12x": invalid syntax"#,
+            ),
+            ("", r#"error: strconv.Atoi: parsing "": invalid syntax"#),
+            (" 5", r#"error: strconv.Atoi: parsing " 5": invalid syntax"#),
+            (
+                "99999999999999999999",
+                r#"error: strconv.Atoi: parsing "99999999999999999999": value out of range"#,
+            ),
+            (
+                "1.5",
+                r#"error: strconv.Atoi: parsing "1.5": invalid syntax"#,
+            ),
+            (
+                "0x10",
+                r#"error: strconv.Atoi: parsing "0x10": invalid syntax"#,
+            ),
+        ];
+        for (s, want) in cases {
+            assert_eq!(atoi_text(s), want, "{s}");
+        }
+        assert_eq!(atoi(b"-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(
+            atoi(b"9223372036854775808").unwrap_err().kind,
+            NumErrorKind::Range
+        );
+        assert_eq!(atoi(b"1_000").unwrap_err().kind, NumErrorKind::Syntax);
+        assert_eq!(atoi(b"-").unwrap_err().kind, NumErrorKind::Syntax);
+    }
+
+    #[test]
+    fn conformance_parse_float() {
+        let cases = [
+            ("2.5", "2.5"),
+            ("1e3", "1000"),
+            ("-0.125", "-0.125"),
+            ("inf", "+Inf"),
+            ("-Inf", "-Inf"),
+            ("NaN", "NaN"),
+            (".5", "0.5"),
+            ("1E-2", "0.01"),
+            (
+                "abc",
+                r#"error: strconv.ParseFloat: parsing "abc": invalid syntax"#,
+            ),
+            (
+                "1e400",
+                r#"error: strconv.ParseFloat: parsing "1e400": value out of range"#,
+            ),
+        ];
+        for (s, want) in cases {
+            assert_eq!(pf(s), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn parse_float_syntax() {
+        assert_eq!(pf("+Infinity"), "+Inf");
+        assert_eq!(
+            pf("infin"),
+            r#"error: strconv.ParseFloat: parsing "infin": invalid syntax"#
+        );
+        assert_eq!(
+            pf("+nan"),
+            r#"error: strconv.ParseFloat: parsing "+nan": invalid syntax"#
+        );
+        assert_eq!(pf("1_000.5"), "1000.5");
+        assert!(pf("1__0").starts_with("error"));
+        assert!(pf("_1").starts_with("error"));
+        assert_eq!(pf("1."), "1");
+        assert_eq!(
+            pf("."),
+            r#"error: strconv.ParseFloat: parsing ".": invalid syntax"#
+        );
+        assert_eq!(
+            pf("1e"),
+            r#"error: strconv.ParseFloat: parsing "1e": invalid syntax"#
+        );
+        assert_eq!(pf("1e-400"), "0");
+        assert_eq!(pf("-1e-400"), "-0");
+        assert_eq!(pf("0x1p-2"), "0.25");
+        assert_eq!(pf("0x1.8p1"), "3");
+        assert_eq!(pf("0X_1FFFP-16"), "0.1249847412109375");
+        assert_eq!(
+            pf("0x1"),
+            r#"error: strconv.ParseFloat: parsing "0x1": invalid syntax"#
+        );
+        assert_eq!(pf("0x1p-1074"), "5e-324");
+        assert_eq!(pf("0x1p-1075"), "0");
+        assert_eq!(pf("0x1.8p-1075"), "5e-324");
+        assert_eq!(
+            pf("0x1p1024"),
+            r#"error: strconv.ParseFloat: parsing "0x1p1024": value out of range"#
+        );
+        assert!(pf("0x1.fffffffffffff8p1023").starts_with("error"));
+        assert_eq!(pf("0x1.fffffffffffff7p1023"), "1.7976931348623157e+308");
+        assert_eq!(pf("0.1"), "0.1");
+        assert_eq!(pf("2.2250738585072014e-308"), "2.2250738585072014e-308");
+    }
+
+    #[test]
+    fn parse_int_bases() {
+        assert_eq!(parse_int(b"0x_ff", 0, 64), Ok(255));
+        assert_eq!(parse_int(b"-0b101", 0, 64), Ok(-5));
+        assert_eq!(parse_int(b"0o17", 0, 64), Ok(15));
+        assert_eq!(parse_int(b"017", 0, 64), Ok(15));
+        assert_eq!(parse_int(b"1_000", 0, 64), Ok(1000));
+        assert_eq!(parse_int(b"zz", 36, 64), Ok(1295));
+        assert_eq!(
+            parse_int(b"128", 10, 8).unwrap_err().kind,
+            NumErrorKind::Range
+        );
+        assert_eq!(parse_int(b"-128", 10, 8), Ok(-128));
+        assert_eq!(
+            parse_int(b"1", 1, 64).unwrap_err().to_string(),
+            r#"strconv.ParseInt: parsing "1": invalid base 1"#
+        );
+        assert_eq!(
+            parse_uint(b"-1", 10, 64).unwrap_err().to_string(),
+            r#"strconv.ParseUint: parsing "-1": invalid syntax"#
+        );
+        assert_eq!(parse_uint(b"18446744073709551615", 10, 64), Ok(u64::MAX));
+    }
+}
