@@ -5,7 +5,7 @@
 //!   `Printf` directives ([`fmt::sprintf`], [`fmt::sprint`],
 //!   [`fmt::sprintln`] over the [`fmt::FmtArg`] trait), float text
 //!   ([`fmt::float`]), integer text ([`fmt::int`]), quoting
-//!   ([`fmt::quote`]) and the `strconv` parsers ([`fmt::strconv`]).
+//!   ([`fmt::quote`](mod@fmt::quote)) and the `strconv` parsers ([`fmt::strconv`]).
 //! - [`natives`]: the registry of native modules the command line hands to
 //!   the VM, one file per module.
 #![forbid(unsafe_code)]

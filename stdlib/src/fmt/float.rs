@@ -407,6 +407,20 @@ mod tests {
         assert_eq!(format_float(1e21, b'f', -1), "1000000000000000000000");
         assert_eq!(format_float(0.1, b'f', 20), "0.10000000000000000555");
         assert_eq!(format_float(1.0, b'q', 2), "%q");
+        // Exact ties round half to even, as Go's decimal rounding does.
+        assert_eq!(format_float(0.125, b'e', 1), "1.2e-01");
+        assert_eq!(format_float(0.375, b'e', 1), "3.8e-01");
+        assert_eq!(format_float(2.5, b'e', 0), "2e+00");
+        assert_eq!(format_float(0.375, b'f', 2), "0.38");
+        assert_eq!(format_float(0.0001234, b'g', 3), "0.000123");
+        assert_eq!(format_float(0.00001234, b'g', 2), "1.2e-05");
+        assert_eq!(format_float(123456789.0, b'g', 10), "123456789");
+        assert_eq!(format_float(100000.0, b'g', 5), "1e+05");
+        assert_eq!(format_float(99999.5, b'g', 5), "1e+05");
+        assert_eq!(format_float(-1.5, b'G', -1), "-1.5");
+        assert_eq!(format_float(1e-10, b'G', -1), "1E-10");
+        assert_eq!(format_float(5e-324, b'e', 3), "4.941e-324");
+        assert_eq!(format_float(f64::MAX, b'f', 0).len(), 309);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! - [`float`]: `strconv.FormatFloat` (`b e E f g G x X`, shortest or fixed
 //!   precision) and the `%v` text of a float.
 //! - [`int`]: `strconv.FormatInt` / `FormatUint` / `Itoa`.
-//! - [`quote`]: `strconv.Quote` and friends, `IsPrint`, Go's UTF-8 decoding.
+//! - [`quote`](mod@quote): `strconv.Quote` and friends, `IsPrint`, Go's UTF-8 decoding.
 //! - [`strconv`]: `Atoi`, `ParseInt`, `ParseUint`, `ParseFloat` with Go's
 //!   error texts.
 //! - [`printf`]: the `Printf` directive engine over the [`FmtArg`] trait,
@@ -19,7 +19,8 @@ pub mod strconv;
 pub use float::{format_float, format_v as format_float_v};
 pub use int::{format_int, format_uint, itoa};
 pub use printf::{
-    format_v, parse_format, sprint, sprintf, sprintln, ArgKind, Flags, FmtArg, Piece, Value,
+    compare_keys, format_v, parse_format, sprint, sprintf, sprintln, ArgKind, Flags, FmtArg, Piece,
+    Value,
 };
 pub use quote::{can_backquote, is_print, quote, quote_rune, quote_rune_to_ascii, quote_to_ascii};
 pub use strconv::{atoi, parse_float, parse_int, parse_uint, NumError, NumErrorKind};

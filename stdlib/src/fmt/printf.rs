@@ -1036,6 +1036,43 @@ pub fn sprintf(format: &[u8], args: &[&dyn FmtArg]) -> Vec<u8> {
     p.buf
 }
 
+/// The order Go's `fmt` prints map keys in (`internal/fmtsort`): numbers
+/// numerically (NaN first, ints before floats when mixed), strings
+/// bytewise, `false` before `true`, `nil` first. Keys of different kinds
+/// are grouped by kind (nil, bool, numbers, strings, others); Go orders
+/// such mixed interface keys by an address-dependent type order instead.
+/// Composite keys compare as equal (their order is left as given).
+pub fn compare_keys(a: &dyn FmtArg, b: &dyn FmtArg) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    fn rank(k: &ArgKind<'_>) -> u8 {
+        match k {
+            ArgKind::Nil => 0,
+            ArgKind::Bool(_) => 1,
+            ArgKind::Int(_) | ArgKind::Float(_) => 2,
+            ArgKind::Str(_) => 3,
+            _ => 4,
+        }
+    }
+    fn float_cmp(x: f64, y: f64) -> Ordering {
+        match (x.is_nan(), y.is_nan()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            _ => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        }
+    }
+    let (ka, kb) = (a.kind(), b.kind());
+    match (&ka, &kb) {
+        (ArgKind::Bool(x), ArgKind::Bool(y)) => x.cmp(y),
+        (ArgKind::Int(x), ArgKind::Int(y)) => x.cmp(y),
+        (ArgKind::Float(x), ArgKind::Float(y)) => float_cmp(*x, *y),
+        (ArgKind::Int(_), ArgKind::Float(_)) => Ordering::Less,
+        (ArgKind::Float(_), ArgKind::Int(_)) => Ordering::Greater,
+        (ArgKind::Str(x), ArgKind::Str(y)) => x.cmp(y),
+        _ => rank(&ka).cmp(&rank(&kb)),
+    }
+}
+
 /// Go's `%v` of one value (what `fmt.Print` shows for it).
 pub fn format_v(arg: &dyn FmtArg) -> Vec<u8> {
     let mut p = Printer::new();

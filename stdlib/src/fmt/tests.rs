@@ -2,7 +2,7 @@
 //! (`fmt_verbs`, `fmt_widths`, `fmt_print_spacing`, `expr_float_print`),
 //! plus Go's error directives and flag rules.
 
-use super::printf::{parse_format, sprint, sprintf, sprintln, FmtArg, Piece, Value};
+use super::printf::{compare_keys, parse_format, sprint, sprintf, sprintln, FmtArg, Piece, Value};
 
 fn i(n: i64) -> Value {
     Value::Int(n)
@@ -550,4 +550,21 @@ fn parsing_pieces() {
         }
     ));
     assert!(matches!(&p[6], Piece::Directive { verb: None, .. }));
+}
+
+#[test]
+fn map_key_order() {
+    let mut keys = vec![
+        s("b"),
+        i(2),
+        s("a"),
+        i(-1),
+        f(f64::NAN),
+        f(0.5),
+        b(true),
+        b(false),
+        Value::Nil,
+    ];
+    keys.sort_by(|x, y| compare_keys(x, y));
+    assert_eq!(sp(&[list(keys)]), "[<nil> false true -1 2 NaN 0.5 a b]");
 }
