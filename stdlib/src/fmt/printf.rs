@@ -561,8 +561,9 @@ impl Printer {
                 push_rune(&mut b, r);
                 self.pad(&b);
             }
+            'q' if u > 0x10FFFF => self.bad_verb(verb, Some(arg)),
             'q' => {
-                let r = if u > 0x10FFFF { RUNE_ERROR } else { u as u32 };
+                let r = u as u32;
                 let q = if self.f.plus {
                     quote_rune_to_ascii(r)
                 } else {
