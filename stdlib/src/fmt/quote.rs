@@ -329,3 +329,81 @@ mod tests {
         assert_eq!(rune_count(b"h\xc3\xa9llo\xff"), 6);
     }
 }
+
+/// Go's `strconv/quote_test.go` tables for Quote, QuoteToASCII, QuoteRune,
+/// QuoteRuneToASCII and CanBackquote.
+#[cfg(test)]
+mod go_quote_table {
+    use super::*;
+
+    fn text(b: Vec<u8>) -> String {
+        String::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn quotes() {
+        let cases: &[(&[u8], &str, &str)] = &[
+            (
+                b"\x07\x08\x0c\r\n\t\x0b",
+                r#""\a\b\f\r\n\t\v""#,
+                r#""\a\b\f\r\n\t\v""#,
+            ),
+            (b"\\", r#""\\""#, r#""\\""#),
+            (b"abc\xffdef", r#""abc\xffdef""#, r#""abc\xffdef""#),
+            ("\u{263a}".as_bytes(), "\"☺\"", r#""\u263a""#),
+            (
+                "\u{10ffff}".as_bytes(),
+                r#""\U0010ffff""#,
+                r#""\U0010ffff""#,
+            ),
+            (b"\x04", r#""\x04""#, r#""\x04""#),
+            (
+                "!\u{a0}!\u{2000}!\u{3000}!".as_bytes(),
+                r#""!\u00a0!\u2000!\u3000!""#,
+                r#""!\u00a0!\u2000!\u3000!""#,
+            ),
+        ];
+        for &(input, out, ascii) in cases {
+            assert_eq!(text(quote(input)), out);
+            assert_eq!(text(quote_to_ascii(input)), ascii);
+        }
+    }
+
+    #[test]
+    fn quote_runes() {
+        let cases: &[(u32, &str, &str)] = &[
+            ('a' as u32, "'a'", "'a'"),
+            (7, r"'\a'", r"'\a'"),
+            ('\\' as u32, r"'\\'", r"'\\'"),
+            (0xFF, "'ÿ'", r"'\u00ff'"),
+            (0x263a, "'☺'", r"'\u263a'"),
+            (0xfffd, "'\u{fffd}'", r"'\ufffd'"),
+            (0x10ffff, r"'\U0010ffff'", r"'\U0010ffff'"),
+            (0x110000, "'\u{fffd}'", r"'\ufffd'"),
+            (0x04, r"'\x04'", r"'\x04'"),
+            (0xa0, r"'\u00a0'", r"'\u00a0'"),
+            (0x2000, r"'\u2000'", r"'\u2000'"),
+            (0x3000, r"'\u3000'", r"'\u3000'"),
+        ];
+        for &(r, out, ascii) in cases {
+            assert_eq!(text(quote_rune(r)), out);
+            assert_eq!(text(quote_rune_to_ascii(r)), ascii);
+        }
+    }
+
+    #[test]
+    fn backquote() {
+        assert!(!can_backquote(b"`"));
+        for c in 0u8..32 {
+            assert_eq!(can_backquote(&[c]), c == 9, "{c}");
+        }
+        assert!(!can_backquote(&[0x7f]));
+        assert!(can_backquote(br##"' !"#$%&'()*+,-./:;<=>?@[\]^_{|}~"##));
+        assert!(can_backquote(b"0123456789"));
+        assert!(can_backquote("☺".as_bytes()));
+        assert!(!can_backquote(b"\x80"));
+        assert!(!can_backquote(b"a\xe0\xa0z"));
+        assert!(!can_backquote("\u{feff}abc".as_bytes()));
+        assert!(!can_backquote("a\u{feff}z".as_bytes()));
+    }
+}
