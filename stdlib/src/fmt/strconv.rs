@@ -814,3 +814,155 @@ mod go_atof_table {
         check(&long, "1.0000000000000002", None);
     }
 }
+
+/// Go's `strconv/atoi_test.go` tables.
+#[cfg(test)]
+mod go_atoi_table {
+    use super::*;
+
+    const MAX: i64 = i64::MAX;
+    const MIN: i64 = i64::MIN;
+
+    fn kind<T>(r: Result<T, NumError>) -> Result<T, NumErrorKind> {
+        r.map_err(|e| e.kind)
+    }
+
+    #[test]
+    fn parse_uint64() {
+        use NumErrorKind::*;
+        let cases: &[(&str, u32, Result<u64, NumErrorKind>)] = &[
+            ("", 10, Err(Syntax)),
+            ("0", 10, Ok(0)),
+            ("012345", 10, Ok(12345)),
+            ("12345x", 10, Err(Syntax)),
+            ("18446744073709551615", 10, Ok(u64::MAX)),
+            ("18446744073709551616", 10, Err(Range)),
+            ("18446744073709551620", 10, Err(Range)),
+            ("", 0, Err(Syntax)),
+            ("0", 0, Ok(0)),
+            ("0x", 0, Err(Syntax)),
+            ("0X", 0, Err(Syntax)),
+            ("012345", 0, Ok(0o12345)),
+            ("0x12345", 0, Ok(0x12345)),
+            ("0X12345", 0, Ok(0x12345)),
+            ("0xabcdefg123", 0, Err(Syntax)),
+            ("123456789abc", 0, Err(Syntax)),
+            ("0xFFFFFFFFFFFFFFFF", 0, Ok(u64::MAX)),
+            ("0x10000000000000000", 0, Err(Range)),
+            ("01777777777777777777777", 0, Ok(u64::MAX)),
+            ("01777777777777777777778", 0, Err(Syntax)),
+            ("02000000000000000000000", 0, Err(Range)),
+            ("0200000000000000000000", 0, Ok(1 << 61)),
+        ];
+        for (s, base, want) in cases {
+            assert_eq!(
+                kind(parse_uint(s.as_bytes(), *base, 64)),
+                *want,
+                "{s} {base}"
+            );
+        }
+        assert_eq!(kind(parse_uint(b"4294967295", 10, 32)), Ok(u32::MAX as u64));
+        assert_eq!(kind(parse_uint(b"4294967296", 10, 32)), Err(Range));
+    }
+
+    #[test]
+    fn parse_int64() {
+        use NumErrorKind::*;
+        let cases: &[(&str, u32, Result<i64, NumErrorKind>)] = &[
+            ("", 10, Err(Syntax)),
+            ("-0", 10, Ok(0)),
+            ("-012345", 10, Ok(-12345)),
+            ("9223372036854775807", 10, Ok(MAX)),
+            ("-9223372036854775807", 10, Ok(-MAX)),
+            ("9223372036854775808", 10, Err(Range)),
+            ("-9223372036854775808", 10, Ok(MIN)),
+            ("9223372036854775809", 10, Err(Range)),
+            ("-9223372036854775809", 10, Err(Range)),
+            ("-012345", 0, Ok(-0o12345)),
+            ("-0X12345", 0, Ok(-0x12345)),
+            ("-12345x", 0, Err(Syntax)),
+            ("-9223372036854775809", 0, Err(Range)),
+            ("g", 17, Ok(16)),
+            ("10", 25, Ok(25)),
+            (
+                "holycow",
+                35,
+                Ok((((((17 * 35 + 24) * 35 + 21) * 35 + 34) * 35 + 12) * 35 + 24) * 35 + 32),
+            ),
+            (
+                "holycow",
+                36,
+                Ok((((((17 * 36 + 24) * 36 + 21) * 36 + 34) * 36 + 12) * 36 + 24) * 36 + 32),
+            ),
+            ("-1", 2, Ok(-1)),
+            ("1010", 2, Ok(10)),
+            (
+                "111111111111111111111111111111111111111111111111111111111111111",
+                2,
+                Ok(MAX),
+            ),
+            (
+                "1000000000000000000000000000000000000000000000000000000000000000",
+                2,
+                Err(Range),
+            ),
+            (
+                "-1000000000000000000000000000000000000000000000000000000000000000",
+                2,
+                Ok(MIN),
+            ),
+            (
+                "-1000000000000000000000000000000000000000000000000000000000000001",
+                2,
+                Err(Range),
+            ),
+            ("-10", 8, Ok(-8)),
+            ("57635436545", 8, Ok(0o57635436545)),
+            ("-123456789abcdef", 16, Ok(-0x123456789abcdef)),
+            ("7fffffffffffffff", 16, Ok(MAX)),
+        ];
+        for (s, base, want) in cases {
+            assert_eq!(
+                kind(parse_int(s.as_bytes(), *base, 64)),
+                *want,
+                "{s} {base}"
+            );
+        }
+        assert_eq!(kind(parse_int(b"2147483647", 10, 32)), Ok(2147483647));
+        assert_eq!(kind(parse_int(b"-2147483648", 10, 32)), Ok(-2147483648));
+        assert_eq!(kind(parse_int(b"2147483648", 10, 32)), Err(Range));
+        assert_eq!(kind(parse_int(b"-2147483649", 10, 32)), Err(Range));
+    }
+
+    #[test]
+    fn base_and_bit_size_errors() {
+        for (base, ok) in [(0, true), (1, false), (2, true), (36, true), (37, false)] {
+            let r = parse_int(b"0", base, 0);
+            assert_eq!(r.is_ok(), ok, "{base}");
+            if let Err(e) = r {
+                assert_eq!(
+                    e.to_string(),
+                    format!("strconv.ParseInt: parsing \"0\": invalid base {base}")
+                );
+            }
+        }
+        assert_eq!(parse_uint(b"0", 0, 64), Ok(0));
+        assert_eq!(
+            parse_uint(b"0", 0, 65).unwrap_err().to_string(),
+            "strconv.ParseUint: parsing \"0\": invalid bit size 65"
+        );
+        assert_eq!(
+            parse_int(b"0", 0, 65).unwrap_err().to_string(),
+            "strconv.ParseInt: parsing \"0\": invalid bit size 65"
+        );
+        let e = NumError {
+            func: "ParseFloat",
+            num: b"1\x00.2".to_vec(),
+            kind: NumErrorKind::Syntax,
+        };
+        assert_eq!(
+            e.to_string(),
+            r#"strconv.ParseFloat: parsing "1\x00.2": invalid syntax"#
+        );
+    }
+}
