@@ -19,8 +19,8 @@ pub mod strconv;
 pub use float::{format_float, format_v as format_float_v};
 pub use int::{format_int, format_uint, itoa};
 pub use printf::{
-    compare_keys, format_v, parse_format, sprint, sprintf, sprintln, ArgKind, Flags, FmtArg, Piece,
-    Value,
+    compare_keys, errorf, format_v, parse_format, sprint, sprintf, sprintln, ArgKind, Flags,
+    FmtArg, Piece, Value,
 };
 pub use quote::{can_backquote, is_print, quote, quote_rune, quote_rune_to_ascii, quote_to_ascii};
 pub use strconv::{atoi, parse_float, parse_int, parse_uint, NumError, NumErrorKind};

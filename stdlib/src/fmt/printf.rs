@@ -61,6 +61,15 @@ pub trait FmtArg {
     /// The type's name, printed by `%T` and inside error directives
     /// such as `%!d(string=hi)`. Unused for [`ArgKind::Nil`].
     fn type_name(&self) -> String;
+    /// Whether the value is a string (for `Sprint`'s spacing rule). The
+    /// default asks [`FmtArg::kind`]; override it when that is costly.
+    fn is_str(&self) -> bool {
+        matches!(self.kind(), ArgKind::Str(_))
+    }
+    /// Whether the value is an `error` (for `%w` in [`errorf`]).
+    fn is_error(&self) -> bool {
+        false
+    }
 }
 
 /// A simple owned argument, handy for callers and tests.
@@ -131,6 +140,10 @@ impl FmtArg for Value {
             Value::Error(_) => "error".into(),
         }
     }
+
+    fn is_error(&self) -> bool {
+        matches!(self, Value::Error(_))
+    }
 }
 
 impl<T: FmtArg + ?Sized> FmtArg for &T {
@@ -139,6 +152,12 @@ impl<T: FmtArg + ?Sized> FmtArg for &T {
     }
     fn type_name(&self) -> String {
         (**self).type_name()
+    }
+    fn is_str(&self) -> bool {
+        (**self).is_str()
+    }
+    fn is_error(&self) -> bool {
+        (**self).is_error()
     }
 }
 
@@ -332,6 +351,10 @@ const UDIGITS: &[u8; 17] = b"0123456789ABCDEFX";
 struct Printer {
     buf: Vec<u8>,
     f: Flags,
+    /// `Errorf`: `%w` is allowed (Go's `wrapErrs`).
+    wrap_errs: bool,
+    /// `Errorf`: the index of the argument `%w` named.
+    wrapped: Option<usize>,
 }
 
 impl Printer {
@@ -339,6 +362,8 @@ impl Printer {
         Printer {
             buf: Vec::new(),
             f: Flags::default(),
+            wrap_errs: false,
+            wrapped: None,
         }
     }
 
@@ -863,9 +888,43 @@ fn arg_number(
     (arg_num, i + wid, ok)
 }
 
+impl Printer {
+    /// Go's `printArg` for a directive's operand, with `Errorf`'s `%w`
+    /// (Go 1.19: one `%w` with an error operand; anything else is a bad
+    /// verb and cancels the wrapping).
+    fn print_top(&mut self, args: &[&dyn FmtArg], arg_num: usize, verb: char) {
+        let arg = args[arg_num];
+        if verb == 'w' {
+            if !arg.is_error() || !self.wrap_errs || self.wrapped.is_some() {
+                self.wrapped = None;
+                self.wrap_errs = false;
+                self.bad_verb('w', Some(arg));
+                return;
+            }
+            self.wrapped = Some(arg_num);
+            self.print_arg(arg, 'v', 0);
+            return;
+        }
+        self.print_arg(arg, verb, 0);
+    }
+}
+
 /// Go's `fmt.Sprintf`.
 pub fn sprintf(format: &[u8], args: &[&dyn FmtArg]) -> Vec<u8> {
+    do_printf(Printer::new(), format, args).0
+}
+
+/// The text of Go's `fmt.Errorf(format, args...)` and the index of the
+/// operand its `%w` wraps (Go 1.19: exactly one `%w` naming an error
+/// operand; otherwise `%!w(...)` and nothing is wrapped).
+pub fn errorf(format: &[u8], args: &[&dyn FmtArg]) -> (Vec<u8>, Option<usize>) {
     let mut p = Printer::new();
+    p.wrap_errs = true;
+    do_printf(p, format, args)
+}
+
+/// Go's `doPrintf`.
+fn do_printf(mut p: Printer, format: &[u8], args: &[&dyn FmtArg]) -> (Vec<u8>, Option<usize>) {
     let end = format.len();
     let mut arg_num = 0usize;
     let mut after_index;
@@ -904,7 +963,7 @@ pub fn sprintf(format: &[u8], args: &[&dyn FmtArg]) -> Vec<u8> {
                             p.f.plus_v = p.f.plus;
                             p.f.plus = false;
                         }
-                        p.print_arg(args[arg_num], c as char, 0);
+                        p.print_top(args, arg_num, c as char);
                         arg_num += 1;
                         i += 1;
                         continue 'format;
@@ -1012,7 +1071,7 @@ pub fn sprintf(format: &[u8], args: &[&dyn FmtArg]) -> Vec<u8> {
                 p.f.plus_v = p.f.plus;
                 p.f.plus = false;
             }
-            p.print_arg(args[arg_num], verb, 0);
+            p.print_top(args, arg_num, verb);
             arg_num += 1;
         }
     }
@@ -1034,7 +1093,8 @@ pub fn sprintf(format: &[u8], args: &[&dyn FmtArg]) -> Vec<u8> {
         }
         p.buf.push(b')');
     }
-    p.buf
+    let wrapped = if p.wrap_errs { p.wrapped } else { None };
+    (p.buf, wrapped)
 }
 
 /// The order Go's `fmt` prints map keys in (`internal/fmtsort`): numbers
@@ -1087,7 +1147,7 @@ pub fn sprint(args: &[&dyn FmtArg]) -> Vec<u8> {
     let mut p = Printer::new();
     let mut prev_string = false;
     for (i, a) in args.iter().enumerate() {
-        let is_string = matches!(a.kind(), ArgKind::Str(_));
+        let is_string = a.is_str();
         if i > 0 && !is_string && !prev_string {
             p.buf.push(b' ');
         }

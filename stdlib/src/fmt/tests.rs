@@ -2,7 +2,9 @@
 //! (`fmt_verbs`, `fmt_widths`, `fmt_print_spacing`, `expr_float_print`),
 //! plus Go's error directives and flag rules.
 
-use super::printf::{compare_keys, parse_format, sprint, sprintf, sprintln, FmtArg, Piece, Value};
+use super::printf::{
+    compare_keys, errorf, parse_format, sprint, sprintf, sprintln, FmtArg, Piece, Value,
+};
 
 fn i(n: i64) -> Value {
     Value::Int(n)
@@ -885,4 +887,28 @@ fn go_fmt_test_table() {
         pf("%017091901790959340919092959340919017929593813360", &[i(0)]),
         "%!(NOVERB)%!(EXTRA int=0)"
     );
+}
+
+#[test]
+fn errorf_wrapping() {
+    let inner = Value::Error(b"inner".to_vec());
+    let run = |format: &str, args: &[Value]| {
+        let (text, w) = errorf(format.as_bytes(), &refs(args));
+        (String::from_utf8(text).unwrap(), w)
+    };
+    assert_eq!(
+        run("wrapped: %w", &[inner.clone()]),
+        ("wrapped: inner".into(), Some(0))
+    );
+    assert_eq!(run("an error %d", &[i(1)]), ("an error 1".into(), None));
+    assert_eq!(
+        run("%d %w", &[i(1), inner.clone()]),
+        ("1 inner".into(), Some(1))
+    );
+    assert_eq!(run("%w", &[s("x")]), ("%!w(string=x)".into(), None));
+    assert_eq!(
+        run("%w %w", &[inner.clone(), inner.clone()]),
+        ("inner %!w(error=inner)".into(), None)
+    );
+    assert_eq!(pf("%w", &[inner]), "%!w(error=inner)");
 }
