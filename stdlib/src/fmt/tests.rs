@@ -897,7 +897,7 @@ fn errorf_wrapping() {
         (String::from_utf8(text).unwrap(), w)
     };
     assert_eq!(
-        run("wrapped: %w", &[inner.clone()]),
+        run("wrapped: %w", std::slice::from_ref(&inner)),
         ("wrapped: inner".into(), Some(0))
     );
     assert_eq!(run("an error %d", &[i(1)]), ("an error 1".into(), None));
