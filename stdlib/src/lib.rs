@@ -2,8 +2,9 @@
 //! the native-function interface of `weft-vm`.
 //!
 //! - [`fmt`]: the pure formatting engine, independent of the VM: Go-exact
-//!   `Printf` directives ([`fmt::sprintf`], [`fmt::sprint`],
-//!   [`fmt::sprintln`] over the [`fmt::FmtArg`] trait), float text
+//!   `Printf` directives ([`fmt::sprintf`], [`fmt::errorf`],
+//!   [`fmt::sprint`], [`fmt::sprintln`] over the [`fmt::FmtArg`] trait
+//!   that the VM implements for its values), float text
 //!   ([`fmt::float`]), integer text ([`fmt::int`]), quoting
 //!   ([`fmt::quote`](mod@fmt::quote)) and the `strconv` parsers ([`fmt::strconv`]).
 //! - [`natives`]: the registry of native modules the command line hands to
