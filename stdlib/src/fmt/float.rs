@@ -423,6 +423,30 @@ mod tests {
         assert_eq!(format_float(f64::MAX, b'f', 0).len(), 309);
     }
 
+    /// Shortest output round-trips and is never longer than Rust's own
+    /// shortest, over pseudo-random bit patterns.
+    #[test]
+    fn shortest_round_trips() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x);
+            if !f.is_finite() {
+                continue;
+            }
+            let e = format_float(f, b'e', -1);
+            assert_eq!(e.parse::<f64>().ok(), Some(f), "{e}");
+            let d = shortest_digits(f);
+            let rust = format!("{:e}", f.abs());
+            let rust_digits = rust.split('e').next().unwrap().replace('.', "");
+            assert_eq!(d.d.len(), rust_digits.len(), "{f:e}");
+            let g = format_v(f);
+            assert_eq!(g.parse::<f64>().ok(), Some(f), "{g}");
+        }
+    }
+
     #[test]
     fn binary_and_hex() {
         assert_eq!(format_float(1.0, b'b', -1), "4503599627370496p-52");
