@@ -1035,7 +1035,7 @@ fn do_printf(mut p: Printer, format: &[u8], args: &[&dyn FmtArg]) -> (Vec<u8>, O
         }
 
         if !after_index {
-            (arg_num, i, after_index) = arg_number(
+            (arg_num, i, _) = arg_number(
                 arg_num,
                 format,
                 i,
@@ -1044,7 +1044,6 @@ fn do_printf(mut p: Printer, format: &[u8], args: &[&dyn FmtArg]) -> (Vec<u8>, O
                 &mut good_arg_num,
             );
         }
-        let _ = after_index;
 
         if i >= end {
             p.buf.extend_from_slice(b"%!(NOVERB)");

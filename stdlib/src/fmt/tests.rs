@@ -912,3 +912,73 @@ fn errorf_wrapping() {
     );
     assert_eq!(pf("%w", &[inner]), "%!w(error=inner)");
 }
+
+/// Go's `reorderTests` and `startests` from `fmt_test.go`.
+#[test]
+fn go_reorder_and_star_tables() {
+    let cases: Vec<(&str, Vec<Value>, &str)> = vec![
+        ("%[1]d", vec![i(1)], "1"),
+        ("%[2]d", vec![i(2), i(1)], "1"),
+        ("%[2]d %[1]d", vec![i(1), i(2)], "2 1"),
+        ("%[2]*[1]d", vec![i(2), i(5)], "    2"),
+        ("%6.2f", vec![f(12.0)], " 12.00"),
+        ("%[3]*.[2]*[1]f", vec![f(12.0), i(2), i(6)], " 12.00"),
+        ("%[1]*.[2]*[3]f", vec![i(6), i(2), f(12.0)], " 12.00"),
+        ("%10f", vec![f(12.0)], " 12.000000"),
+        ("%[1]*[3]f", vec![i(10), i(99), f(12.0)], " 12.000000"),
+        ("%.6f", vec![f(12.0)], "12.000000"),
+        ("%.[1]*[3]f", vec![i(6), i(99), f(12.0)], "12.000000"),
+        ("%6.f", vec![f(12.0)], "    12"),
+        ("%[1]*.[3]f", vec![i(6), i(3), f(12.0)], "    12"),
+        (
+            "%d %d %d %#[1]o %#o %#o",
+            vec![i(11), i(12), i(13)],
+            "11 12 13 013 014 015",
+        ),
+        ("%[d", vec![i(2), i(1)], "%!d(BADINDEX)"),
+        ("%]d", vec![i(2), i(1)], "%!](int=2)d%!(EXTRA int=1)"),
+        ("%[]d", vec![i(2), i(1)], "%!d(BADINDEX)"),
+        ("%[-3]d", vec![i(2), i(1)], "%!d(BADINDEX)"),
+        ("%[99]d", vec![i(2), i(1)], "%!d(BADINDEX)"),
+        ("%[3]", vec![i(2), i(1)], "%!(NOVERB)"),
+        ("%[1].2d", vec![i(5), i(6)], "%!d(BADINDEX)"),
+        ("%[1]2d", vec![i(2), i(1)], "%!d(BADINDEX)"),
+        ("%3.[2]d", vec![i(7)], "%!d(BADINDEX)"),
+        ("%.[2]d", vec![i(7)], "%!d(BADINDEX)"),
+        (
+            "%d %d %d %#[1]o %#o %#o %#o",
+            vec![i(11), i(12), i(13)],
+            "11 12 13 013 014 015 %!o(MISSING)",
+        ),
+        (
+            "%[5]d %[2]d %d",
+            vec![i(1), i(2), i(3)],
+            "%!d(BADINDEX) 2 3",
+        ),
+        ("%d %[3]d %d", vec![i(1), i(2)], "1 %!d(BADINDEX) 2"),
+        ("%.[]", vec![], "%!](BADINDEX)"),
+        ("%.-3d", vec![i(42)], "%!-(int=42)3d"),
+        ("%2147483648d", vec![i(42)], "%!(NOVERB)%!(EXTRA int=42)"),
+        ("%-2147483648d", vec![i(42)], "%!(NOVERB)%!(EXTRA int=42)"),
+        ("%.2147483648d", vec![i(42)], "%!(NOVERB)%!(EXTRA int=42)"),
+        ("%*d", vec![i(4), i(42)], "  42"),
+        ("%-*d", vec![i(4), i(42)], "42  "),
+        ("%*d", vec![i(-4), i(42)], "42  "),
+        ("%-*d", vec![i(-4), i(42)], "42  "),
+        ("%.*d", vec![i(4), i(42)], "0042"),
+        ("%*.*d", vec![i(8), i(4), i(42)], "    0042"),
+        ("%0*d", vec![i(4), i(42)], "0042"),
+        ("%*d", vec![Value::Nil, i(42)], "%!(BADWIDTH)42"),
+        ("%*d", vec![i(10_000_000), i(42)], "%!(BADWIDTH)42"),
+        ("%*d", vec![i(-10_000_000), i(42)], "%!(BADWIDTH)42"),
+        ("%.*d", vec![Value::Nil, i(42)], "%!(BADPREC)42"),
+        ("%.*d", vec![i(-1), i(42)], "%!(BADPREC)42"),
+        ("%.*d", vec![i(10_000_000), i(42)], "%!(BADPREC)42"),
+        ("%*d", vec![i(5), s("foo")], "%!d(string=  foo)"),
+        ("%*% %d", vec![i(20), i(5)], "% 5"),
+        ("%*", vec![i(4)], "%!(NOVERB)"),
+    ];
+    for (format, args, want) in cases {
+        assert_eq!(pf(format, &args), want, "{format}");
+    }
+}
