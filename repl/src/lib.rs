@@ -107,7 +107,7 @@ pub fn disasm(file: &str) -> ExitCode {
 /// The interpreter is being built (crate `weft-vm`): an instruction or library
 /// function it does not have yet stops the program with a runtime error that
 /// says so.
-pub fn run(file: &str, _args: &[String]) -> ExitCode {
+pub fn run(file: &str, args: &[String]) -> ExitCode {
     let program = match weft_lang::load_program(file) {
         Ok(p) => p,
         Err(errors) => {
@@ -123,6 +123,9 @@ pub fn run(file: &str, _args: &[String]) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+    vm.args = std::iter::once(file.to_string())
+        .chain(args.iter().cloned())
+        .collect();
     match vm.run_program(&mut p, &mut g) {
         Ok(()) => ExitCode::SUCCESS,
         Err(weft_vm::interp::Stop::Exit(code)) => ExitCode::from(code as u8),

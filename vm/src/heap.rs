@@ -54,10 +54,12 @@ pub enum Kind {
     /// of a native module (`strings.Builder`, `bufio.Scanner`); its methods
     /// are the module's functions named `Type.Method`.
     Opaque = 14,
+    /// `[globals list][name string]`: a file module (what `import "./x.weft"` binds).
+    Module = 15,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Str,
         Kind::BoxedInt,
         Kind::Cell,
@@ -73,6 +75,7 @@ impl Kind {
         Kind::Error,
         Kind::StdModule,
         Kind::Opaque,
+        Kind::Module,
     ];
 
     pub fn type_id(self) -> TypeId {
@@ -143,6 +146,10 @@ impl Kind {
             },
             Kind::Opaque => TypeInfo {
                 name: "native object",
+                trace: Some(trace_all),
+            },
+            Kind::Module => TypeInfo {
+                name: "file module",
                 trace: Some(trace_all),
             },
         }

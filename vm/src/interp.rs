@@ -70,6 +70,8 @@ pub struct FnProto {
 pub struct ModuleRt {
     pub name: Arc<str>,
     pub globals: Value,
+    /// The module's value (a `Kind::Module` object), as importers see it.
+    pub value: Value,
     pub init: u32,
     pub main: Option<u16>,
     pub imports: Vec<ImportTarget>,
@@ -198,6 +200,8 @@ struct Panicking {
 
 /// A loaded program and its heap.
 pub struct Vm {
+    /// `os.Args`: the script path and its arguments (set by the host).
+    pub args: Vec<String>,
     pub natives: Natives,
     /// One module object per native module, by import path.
     std_modules: HashMap<&'static str, Value>,
@@ -226,6 +230,7 @@ impl Vm {
             out: std::io::BufWriter::new(std::io::stdout()),
             natives,
             std_modules: HashMap::new(),
+            args: Vec::new(),
         };
         let paths: Vec<&'static str> = vm.natives.modules.keys().copied().collect();
         for path in paths {
@@ -259,7 +264,19 @@ impl Vm {
                 &vm.roots.1,
             )?;
             vm.root(globals);
+            let value = {
+                let name = object::new_string(&mut p, &mut g, m.compiled.name.as_bytes())?;
+                vm.roots.1.store(name.bits(), Relaxed);
+                let obj = p.alloc(&mut g, Kind::Module.type_id(), 16)?;
+                // SAFETY: just allocated; rooted right below.
+                let slots = unsafe { obj.slots() };
+                p.write_slot(&slots[0], globals.bits());
+                p.write_slot(&slots[1], name.bits());
+                Value::object(obj.addr())
+            };
+            vm.root(value);
             vm.modules.push(ModuleRt {
+                value,
                 name: Arc::from(&*m.compiled.name),
                 globals,
                 init,
@@ -845,7 +862,7 @@ impl Exec<'_> {
                 Op::Import { a, i } => {
                     let m = &self.vm.modules[proto.module as usize];
                     match &m.imports[i.0 as usize] {
-                        ImportTarget::File(idx) => set!(a.0, self.vm.modules[*idx].globals),
+                        ImportTarget::File(idx) => set!(a.0, self.vm.modules[*idx].value),
                         ImportTarget::Std(path) => match self.vm.std_modules.get(&**path) {
                             Some(v) => set!(a.0, *v),
                             None => {
@@ -1230,7 +1247,7 @@ impl Exec<'_> {
                                 return Err(no_field(recv, &name));
                             }
                         }
-                        Some(Kind::List) if self.module_of_globals(recv).is_some() => {
+                        Some(Kind::Module) => {
                             let f = self.module_member(recv, &name)?;
                             self.call_value(p, g, abs, f, None, nargs, nres.0)?;
                         }
@@ -1336,9 +1353,7 @@ impl Exec<'_> {
                                 return Err(no_field(target, &name));
                             }
                         }
-                        Some(Kind::List) if self.module_of_globals(target).is_some() => {
-                            self.module_member(target, &name)?
-                        }
+                        Some(Kind::Module) => self.module_member(target, &name)?,
                         Some(Kind::StdModule) => {
                             let path = self.std_module_path(target);
                             let def = self.vm.natives.modules.get(path.as_str());
@@ -1363,6 +1378,14 @@ impl Exec<'_> {
                                         scratch,
                                     )?
                                     .0
+                                }
+                                None if def.is_some_and(|d| d.getters.contains_key(key)) => {
+                                    let getter = def
+                                        .and_then(|d| d.getters.get(key))
+                                        .copied()
+                                        .expect("getter");
+                                    let results = self.call_native_fn(p, g, getter, &[])?;
+                                    results.first().copied().unwrap_or(Value::NIL)
                                 }
                                 None => return Err(format!("undefined: {path}.{key}")),
                             }
@@ -1555,9 +1578,7 @@ impl Exec<'_> {
                     Err(no_field(target, name))
                 }
             }
-            Some(Kind::List) if self.module_of_globals(target).is_some() => {
-                Ok((self.module_member(target, name)?, None))
-            }
+            Some(Kind::Module) => Ok((self.module_member(target, name)?, None)),
             Some(Kind::StdModule) => {
                 let bm = p.alloc(g, Kind::BoundMethod.type_id(), 16).map_err(oom)?;
                 // SAFETY: just allocated; parked in `scratch` right below.
@@ -1611,7 +1632,7 @@ impl Exec<'_> {
 
     /// The module whose globals list `v` is (file modules are represented by it).
     fn module_of_globals(&self, v: Value) -> Option<usize> {
-        self.vm.modules.iter().position(|m| m.globals == v)
+        self.vm.modules.iter().position(|m| m.value == v)
     }
 
     fn module_member(&self, module: Value, name: &[u8]) -> Res<Value> {
@@ -1623,7 +1644,7 @@ impl Exec<'_> {
             .position(|(n, exported)| *exported && n.as_bytes() == name);
         match slot {
             Some(s) => {
-                Ok(object::list_get(obj_of(module).expect("globals"), s).unwrap_or(Value::NIL))
+                Ok(object::list_get(obj_of(rt.globals).expect("globals"), s).unwrap_or(Value::NIL))
             }
             None => Err(format!(
                 "undefined: {}.{}",
@@ -1838,24 +1859,7 @@ impl Exec<'_> {
                         String::from_utf8_lossy(name)
                     ));
                 };
-                // Scratch slots for the native: registers above everything in use.
-                let start = self.top_of_stack();
-                let regs = self.ensure_regs(start + NATIVE_KEEP_SLOTS);
-                let mut ctx = NativeCtx {
-                    p,
-                    g,
-                    host: self,
-                    keep: &regs[start..start + NATIVE_KEEP_SLOTS],
-                    kept: 0,
-                    high_water: 0,
-                };
-                let result = f(&mut ctx, args);
-                // Drop what the native kept, so it does not stay reachable.
-                let used = ctx.high_water;
-                for slot in &regs[start..start + used] {
-                    slot.store(Value::NIL.bits(), Relaxed);
-                }
-                result
+                self.call_native_fn(p, g, f, args)
             }
             Some(Kind::Error) if name == b"Error" => {
                 let (msg, _) = crate::native::error_parts(module).unwrap_or_default();
@@ -1870,6 +1874,33 @@ impl Exec<'_> {
                 String::from_utf8_lossy(name)
             )),
         }
+    }
+
+    /// Runs a native function with scratch slots above everything in use.
+    fn call_native_fn(
+        &mut self,
+        p: &mut P,
+        g: &mut Mutator,
+        f: crate::native::NativeFn,
+        args: &[Value],
+    ) -> Res<Vec<Value>> {
+        let start = self.top_of_stack();
+        let regs = self.ensure_regs(start + NATIVE_KEEP_SLOTS);
+        let mut ctx = NativeCtx {
+            p,
+            g,
+            host: self,
+            keep: &regs[start..start + NATIVE_KEEP_SLOTS],
+            kept: 0,
+            high_water: 0,
+        };
+        let result = f(&mut ctx, args);
+        // Drop what the native kept, so it does not stay reachable.
+        let used = ctx.high_water;
+        for slot in &regs[start..start + used] {
+            slot.store(Value::NIL.bits(), Relaxed);
+        }
+        result
     }
 
     fn std_module_path(&self, module: Value) -> String {
@@ -1901,6 +1932,10 @@ impl NativeHost for Exec<'_> {
 
     fn flush_out(&mut self) {
         let _ = self.vm.out.flush();
+    }
+
+    fn program_args(&self) -> Vec<String> {
+        self.vm.args.clone()
     }
 
     fn call(
@@ -2370,7 +2405,7 @@ pub fn type_name(v: Value) -> &'static str {
             Some(Kind::List) => "list",
             Some(Kind::Map) => "map",
             Some(Kind::Error) => "error",
-            Some(Kind::StdModule) => "module",
+            Some(Kind::StdModule | Kind::Module) => "module",
             Some(Kind::Opaque) => "object",
             Some(Kind::Closure | Kind::Builtin | Kind::BoundMethod) => "func",
             _ => "object",
@@ -2405,6 +2440,12 @@ pub fn key_order(a: Value, b: Value) -> Ordering {
         (4, 4) => a.bits().cmp(&b.bits()),
         (x, y) => x.cmp(&y),
     }
+}
+
+/// The method `name` of a struct instance's type.
+pub fn method_of(v: Value, name: &[u8]) -> Option<Value> {
+    let inst = obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Instance))?;
+    find_method(instance_type(inst)?, name)
 }
 
 /// A struct instance's fields: names and values in declaration order.
@@ -2494,7 +2535,7 @@ fn show_with(v: Value, plus: bool) -> String {
             String::from_utf8_lossy(&crate::native::error_parts(v).unwrap_or_default().0)
                 .into_owned()
         }
-        Some(Kind::StdModule) => "module".into(),
+        Some(Kind::StdModule | Kind::Module) => "module".into(),
         Some(Kind::Map) => {
             let mut entries = object::map_entries(obj_of(v).expect("map"));
             entries.sort_by(|a, b| key_order(a.0, b.0));

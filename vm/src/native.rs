@@ -36,11 +36,18 @@ pub enum NativeConst {
 pub struct ModuleDef {
     pub functions: HashMap<&'static str, NativeFn>,
     pub constants: HashMap<&'static str, NativeConst>,
+    /// Members computed when read (`os.Args`): the first result of the function.
+    pub getters: HashMap<&'static str, NativeFn>,
 }
 
 impl ModuleDef {
     pub fn function(mut self, name: &'static str, f: NativeFn) -> ModuleDef {
         self.functions.insert(name, f);
+        self
+    }
+
+    pub fn getter(mut self, name: &'static str, f: NativeFn) -> ModuleDef {
+        self.getters.insert(name, f);
         self
     }
 
@@ -69,6 +76,8 @@ pub trait NativeHost {
     fn write_out(&mut self, bytes: &[u8]);
     /// Flushes the program's standard output.
     fn flush_out(&mut self);
+    /// The program's arguments (`os.Args`: the script path, then its arguments).
+    fn program_args(&self) -> Vec<String>;
     /// Calls a Weft function value and returns its results. The arguments
     /// must be rooted by the caller; the results are not rooted.
     fn call(
@@ -100,6 +109,11 @@ impl NativeCtx<'_> {
     /// Writes to the program's standard output.
     pub fn write(&mut self, bytes: &[u8]) {
         self.host.write_out(bytes);
+    }
+
+    /// The program's arguments (`os.Args`).
+    pub fn program_args(&self) -> Vec<String> {
+        self.host.program_args()
     }
 
     /// Flushes the program's standard output (before exiting, for instance).
@@ -308,6 +322,11 @@ pub fn opaque_type(v: Value) -> Option<(String, String)> {
             .unwrap_or_default()
     };
     Some((text(&slots[0]), text(&slots[1])))
+}
+
+/// The method `name` of a struct instance's type, if it has one.
+pub fn method_of(v: Value, name: &str) -> Option<Value> {
+    crate::interp::method_of(v, name.as_bytes())
 }
 
 /// The `%+v` text of a value (struct fields named).

@@ -27,6 +27,15 @@ unary!(log2, "math.Log2", f64::log2);
 unary!(log10, "math.Log10", f64::log10);
 unary!(trunc, "math.Trunc", f64::trunc);
 unary!(round, "math.Round", f64::round);
+unary!(cbrt, "math.Cbrt", f64::cbrt);
+unary!(asin, "math.Asin", f64::asin);
+unary!(acos, "math.Acos", f64::acos);
+unary!(atan, "math.Atan", f64::atan);
+unary!(sinh, "math.Sinh", f64::sinh);
+unary!(cosh, "math.Cosh", f64::cosh);
+unary!(tanh, "math.Tanh", f64::tanh);
+unary!(log1p, "math.Log1p", f64::ln_1p);
+unary!(expm1, "math.Expm1", f64::exp_m1);
 
 pub(crate) fn module() -> ModuleDef {
     ModuleDef::default()
@@ -44,6 +53,19 @@ pub(crate) fn module() -> ModuleDef {
         .function("Trunc", trunc)
         .function("Round", round)
         .function("Pow", pow)
+        .function("Cbrt", cbrt)
+        .function("Asin", asin)
+        .function("Acos", acos)
+        .function("Atan", atan)
+        .function("Sinh", sinh)
+        .function("Cosh", cosh)
+        .function("Tanh", tanh)
+        .function("Log1p", log1p)
+        .function("Expm1", expm1)
+        .function("Hypot", hypot)
+        .function("Atan2", atan2)
+        .function("Signbit", signbit)
+        .function("Copysign", copysign)
         .function("Mod", fmod)
         .function("Max", fmax)
         .function("Min", fmin)
@@ -131,5 +153,29 @@ fn is_inf(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     let sign = super::int_arg(a, 1, "math.IsInf")?;
     Ok(vec![Value::bool(
         x.is_infinite() && (sign == 0 || (sign > 0) == (x > 0.0)),
+    )])
+}
+
+fn hypot(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    Ok(vec![Value::float(
+        float_arg(a, 0, "math.Hypot")?.hypot(float_arg(a, 1, "math.Hypot")?),
+    )])
+}
+
+fn atan2(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    Ok(vec![Value::float(
+        float_arg(a, 0, "math.Atan2")?.atan2(float_arg(a, 1, "math.Atan2")?),
+    )])
+}
+
+fn signbit(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    Ok(vec![Value::bool(
+        float_arg(a, 0, "math.Signbit")?.is_sign_negative(),
+    )])
+}
+
+fn copysign(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    Ok(vec![Value::float(
+        float_arg(a, 0, "math.Copysign")?.copysign(float_arg(a, 1, "math.Copysign")?),
     )])
 }

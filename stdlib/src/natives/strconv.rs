@@ -1,46 +1,76 @@
-//! `strconv`: Itoa, Atoi (with Go's error texts), FormatInt.
+//! `strconv` over the engine in `crate::fmt`: Itoa, Atoi, ParseInt,
+//! ParseFloat, FormatInt, FormatFloat, Quote, QuoteRune, with Go's results on
+//! error (`0, err`; for a float out of range, `±Inf, err`).
 
 use super::{int_arg, str_arg};
-use weft_vm::native::{ModuleDef, NativeCtx};
+use crate::fmt::{self as engine, NumErrorKind};
+use weft_vm::native::{float_arg, ModuleDef, NativeCtx};
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
     ModuleDef::default()
         .function("Itoa", itoa)
         .function("Atoi", atoi)
+        .function("ParseInt", parse_int)
+        .function("ParseFloat", parse_float)
         .function("FormatInt", format_int)
+        .function("FormatFloat", format_float)
+        .function("Quote", quote)
+        .function("QuoteRune", quote_rune)
 }
 
 fn itoa(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     let i = int_arg(a, 0, "strconv.Itoa")?;
-    Ok(vec![ctx.new_string(i.to_string().as_bytes())?])
+    Ok(vec![ctx.new_string(engine::itoa(i).as_bytes())?])
 }
 
-/// `strconv.Atoi(s)`: `(int, nil)` or `(0, error)` with Go's message.
+/// `(value, nil)` or `(fallback, error)`.
+fn int_result(
+    ctx: &mut NativeCtx<'_>,
+    r: Result<i64, engine::NumError>,
+) -> Result<Vec<Value>, String> {
+    match r {
+        Ok(i) => Ok(vec![ctx.new_int(i)?, Value::NIL]),
+        Err(e) => {
+            // Go returns the clamped bound for a range error, 0 otherwise.
+            let fallback = match e.kind {
+                NumErrorKind::Range if e.num.first() == Some(&b'-') => i64::MIN,
+                NumErrorKind::Range => i64::MAX,
+                _ => 0,
+            };
+            let v = ctx.new_int(fallback)?;
+            let err = ctx.new_error(e.to_string().as_bytes(), Value::NIL)?;
+            Ok(vec![v, err])
+        }
+    }
+}
+
 fn atoi(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     let s = str_arg(a, 0, "strconv.Atoi")?;
-    let text = String::from_utf8_lossy(&s).into_owned();
-    let digits = text.strip_prefix(['+', '-']).unwrap_or(&text);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        let err = ctx.new_error(
-            format!("strconv.Atoi: parsing {text:?}: invalid syntax").as_bytes(),
-            Value::NIL,
-        )?;
-        return Ok(vec![Value::int_inline(0).expect("zero"), err]);
-    }
-    match text.parse::<i64>() {
-        Ok(i) => Ok(vec![ctx.new_int(i)?, Value::NIL]),
-        Err(_) => {
-            let err = ctx.new_error(
-                format!("strconv.Atoi: parsing {text:?}: value out of range").as_bytes(),
-                Value::NIL,
-            )?;
-            let clamped = if text.starts_with('-') {
-                i64::MIN
-            } else {
-                i64::MAX
+    let r = engine::atoi(&s);
+    int_result(ctx, r)
+}
+
+fn parse_int(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let s = str_arg(a, 0, "strconv.ParseInt")?;
+    let base = int_arg(a, 1, "strconv.ParseInt")?.clamp(0, 1000) as u32;
+    let bits = int_arg(a, 2, "strconv.ParseInt")?.clamp(0, 1000) as u32;
+    let r = engine::parse_int(&s, base, bits);
+    int_result(ctx, r)
+}
+
+fn parse_float(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let s = str_arg(a, 0, "strconv.ParseFloat")?;
+    match engine::parse_float(&s) {
+        Ok(f) => Ok(vec![Value::float(f), Value::NIL]),
+        Err(e) => {
+            let fallback = match e.kind {
+                NumErrorKind::Range if e.num.first() == Some(&b'-') => f64::NEG_INFINITY,
+                NumErrorKind::Range => f64::INFINITY,
+                _ => 0.0,
             };
-            Ok(vec![ctx.new_int(clamped)?, err])
+            let err = ctx.new_error(e.to_string().as_bytes(), Value::NIL)?;
+            Ok(vec![Value::float(fallback), err])
         }
     }
 }
@@ -51,18 +81,27 @@ fn format_int(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String
     if !(2..=36).contains(&base) {
         return Err("strconv: illegal AppendInt/FormatInt base".into());
     }
-    let mut n = i.unsigned_abs();
-    let mut digits = Vec::new();
-    loop {
-        digits.push(b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % base as u64) as usize]);
-        n /= base as u64;
-        if n == 0 {
-            break;
-        }
-    }
-    if i < 0 {
-        digits.push(b'-');
-    }
-    digits.reverse();
-    Ok(vec![ctx.new_string(&digits)?])
+    Ok(vec![ctx.new_string(
+        engine::format_int(i, base as u32).as_bytes(),
+    )?])
+}
+
+fn format_float(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let f = float_arg(a[0]).ok_or("strconv.FormatFloat: argument 1 must be a number")?;
+    let fmt = int_arg(a, 1, "strconv.FormatFloat")?;
+    let prec = int_arg(a, 2, "strconv.FormatFloat")?.clamp(-1, 1000) as i32;
+    let text = engine::format_float(f, fmt as u8, prec);
+    Ok(vec![ctx.new_string(text.as_bytes())?])
+}
+
+fn quote(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let s = str_arg(a, 0, "strconv.Quote")?;
+    Ok(vec![ctx.new_string(&engine::quote(&s))?])
+}
+
+fn quote_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+    let r = int_arg(a, 0, "strconv.QuoteRune")?;
+    Ok(vec![ctx.new_string(&engine::quote_rune(
+        r.clamp(0, u32::MAX as i64) as u32,
+    ))?])
 }
