@@ -33,7 +33,8 @@ pub enum Kind {
     Closure = 5,
     /// `[builtin index]`: a builtin function value; no pointers.
     Builtin = 6,
-    /// `[name string][field names list][methods list: name, func, name, func...]`.
+    /// `[name string][field names list][methods list: name, func, name, func...]
+    /// [unique id, raw]` (the id keys inline caches; see `interp`).
     StructType = 7,
     /// `[struct type][field values...]`: an instance of a struct type.
     Instance = 8,

@@ -55,6 +55,14 @@ pub struct FnProto {
     pub max_registers: usize,
     /// Constants as values (strings are heap objects rooted by the VM).
     pub consts: Box<[Value]>,
+    /// The bytes of each string constant (empty for other constants): field
+    /// and method names, read without touching the heap.
+    pub const_strs: Box<[Box<[u8]>]>,
+    /// One inline cache per instruction, for field and method lookups by
+    /// name: `type id << 16 | method bit << 15 | index + 1` (0 = empty). Type
+    /// ids are unique and never reused, and a type's fields and methods never
+    /// change after its module's init has attached them, so a hit is exact.
+    pub inline_cache: Box<[AtomicU64]>,
     /// Nested functions, as indices into [`Vm::protos`].
     pub protos: Box<[u32]>,
     /// (from parent local?, index) for each upvalue.
@@ -331,6 +339,15 @@ impl Vm {
             variadic: proto.variadic,
             max_registers: proto.max_registers as usize,
             consts: consts.into_boxed_slice(),
+            inline_cache: proto.code.iter().map(|_| AtomicU64::new(0)).collect(),
+            const_strs: proto
+                .constants
+                .iter()
+                .map(|k| match k {
+                    Constant::Str(s) => Box::from(&**s),
+                    _ => Box::from(&[][..]),
+                })
+                .collect(),
             protos: nested.into_boxed_slice(),
             types: proto
                 .types
@@ -1008,6 +1025,8 @@ impl Exec<'_> {
                     if let (Some(i), Some(j)) = (x.as_inline_int(), y.as_inline_int()) {
                         let v = object::new_int(p, g, i.wrapping_add(j)).map_err(oom)?;
                         set!(a.0, v);
+                    } else if let (Some(fx), Some(fy)) = (x.as_float(), y.as_float()) {
+                        set!(a.0, Value::float(fx + fy));
                     } else {
                         save_pc!();
                         let v = add_slow(p, g, x, y)?;
@@ -1221,9 +1240,7 @@ impl Exec<'_> {
                 | Op::CallMethodSpread { a, k, nargs, nres } => {
                     save_pc!();
                     let recv = get!(a.0);
-                    let name = obj_of(proto.consts[k.0 as usize])
-                        .map(object::string_bytes)
-                        .unwrap_or_default();
+                    let name: &[u8] = &proto.const_strs[k.0 as usize];
                     let abs = base + a.0 as usize;
                     let nargs = if matches!(op, Op::CallMethodSpread { .. }) {
                         self.spread_args(abs, nargs)?
@@ -1238,13 +1255,16 @@ impl Exec<'_> {
                         Some(Kind::Instance) => {
                             let inst = obj_of(recv).expect("instance");
                             let ty = instance_type(inst);
-                            if let Some(i) = ty.and_then(|t| field_index(t, &name)) {
-                                let f = instance_field(inst, i);
-                                self.call_value(p, g, abs, f, None, nargs, nres.0)?;
-                            } else if let Some(m) = ty.and_then(|t| find_method(t, &name)) {
-                                self.call_value(p, g, abs, m, Some(recv), nargs, nres.0)?;
-                            } else {
-                                return Err(no_field(recv, &name));
+                            let cache = &proto.inline_cache[pc - 1];
+                            match ty.and_then(|t| cached_member(cache, t, name)) {
+                                Some(Member::Field(i)) => {
+                                    let f = instance_field(inst, i);
+                                    self.call_value(p, g, abs, f, None, nargs, nres.0)?;
+                                }
+                                Some(Member::Method(m)) => {
+                                    self.call_value(p, g, abs, m, Some(recv), nargs, nres.0)?;
+                                }
+                                None => return Err(no_field(recv, name)),
                             }
                         }
                         Some(Kind::Module) => {
@@ -1314,16 +1334,17 @@ impl Exec<'_> {
                 }
                 Op::SetField { a, k, b } => {
                     let target = get!(a.0);
-                    let name = obj_of(proto.consts[k.0 as usize])
-                        .map(object::string_bytes)
-                        .unwrap_or_default();
+                    let name: &[u8] = &proto.const_strs[k.0 as usize];
                     let inst =
                         obj_of(target).filter(|_| object::kind_of(target) == Some(Kind::Instance));
                     let Some(inst) = inst else {
                         return Err(field_of_non_struct(target, &name));
                     };
-                    let Some(i) = instance_type(inst).and_then(|t| field_index(t, &name)) else {
-                        return Err(no_field(target, &name));
+                    let cache = &proto.inline_cache[pc - 1];
+                    let Some(Member::Field(i)) =
+                        instance_type(inst).and_then(|t| cached_member(cache, t, name))
+                    else {
+                        return Err(no_field(target, name));
                     };
                     // SAFETY: a live instance (in a register).
                     let slots = unsafe { inst.slots() };
@@ -1332,16 +1353,16 @@ impl Exec<'_> {
                 Op::GetField { a, b, k } => {
                     save_pc!();
                     let target = get!(b.0);
-                    let name = obj_of(proto.consts[k.0 as usize])
-                        .map(object::string_bytes)
-                        .unwrap_or_default();
+                    let name: &[u8] = &proto.const_strs[k.0 as usize];
                     let v = match object::kind_of(target) {
                         Some(Kind::Instance) => {
                             let inst = obj_of(target).expect("instance");
                             let ty = instance_type(inst);
-                            if let Some(i) = ty.and_then(|t| field_index(t, &name)) {
+                            let cache = &proto.inline_cache[pc - 1];
+                            let member = ty.and_then(|t| cached_member(cache, t, name));
+                            if let Some(Member::Field(i)) = member {
                                 instance_field(inst, i)
-                            } else if let Some(m) = ty.and_then(|t| find_method(t, &name)) {
+                            } else if let Some(Member::Method(m)) = member {
                                 let bm =
                                     p.alloc(g, Kind::BoundMethod.type_id(), 16).map_err(oom)?;
                                 // SAFETY: just allocated; stored into a register right below.
@@ -1442,9 +1463,7 @@ impl Exec<'_> {
                     let target = get!(a.0);
                     let (callee, receiver) = match op {
                         Op::DeferMethod { k, .. } => {
-                            let name = obj_of(proto.consts[k.0 as usize])
-                                .map(object::string_bytes)
-                                .unwrap_or_default();
+                            let name: &[u8] = &proto.const_strs[k.0 as usize];
                             self.resolve_method(
                                 p,
                                 g,
@@ -1982,10 +2001,16 @@ fn new_struct_type(
     dst: &AtomicU64,
     spare: &AtomicU64,
 ) -> Res<Value> {
-    let ty = p.alloc(g, Kind::StructType.type_id(), 24).map_err(oom)?;
+    let ty = p.alloc(g, Kind::StructType.type_id(), 32).map_err(oom)?;
     let ty_v = Value::object(ty.addr());
     dst.store(ty_v.bits(), Relaxed);
     let slots = type_slots(ty);
+    // A unique id, never reused: what inline caches key on.
+    static NEXT_TYPE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    slots[3].store(
+        NEXT_TYPE_ID.fetch_add(1, Relaxed) & ((1 << 48) - 1),
+        Relaxed,
+    );
     let name_v = object::new_string(p, g, name.as_bytes()).map_err(oom)?;
     p.write_slot(&slots[0], name_v.bits());
     let names = object::new_list(p, g, &vec![Value::NIL; fields.len()], spare).map_err(oom)?;
@@ -2024,7 +2049,60 @@ fn type_field_names(ty: weft_gc::ObjRef) -> Vec<Vec<u8>> {
 }
 
 fn field_index(ty: weft_gc::ObjRef, name: &[u8]) -> Option<usize> {
-    type_field_names(ty).iter().position(|f| f == name)
+    let list = obj_of(Value::from_bits(type_slots(ty)[1].load(Relaxed)))?;
+    (0..object::list_len(list)).find(|&i| {
+        object::list_get(list, i)
+            .and_then(obj_of)
+            .is_some_and(|f| object::string_is(f, name))
+    })
+}
+
+/// A struct member found by name.
+enum Member {
+    Field(usize),
+    Method(Value),
+}
+
+const IC_METHOD: u64 = 1 << 15;
+
+/// Looks `name` up among `ty`'s fields, then its methods, through the
+/// instruction's inline cache (see `FnProto::inline_cache`).
+fn cached_member(cache: &AtomicU64, ty: weft_gc::ObjRef, name: &[u8]) -> Option<Member> {
+    let entry = cache.load(Relaxed);
+    // The type's unique id (slot 3), never reused, so a hit needs no re-check.
+    let addr = type_slots(ty)[3].load(Relaxed);
+    if entry != 0 && entry >> 16 == addr {
+        let index = (entry & (IC_METHOD - 1)) as usize - 1;
+        if entry & IC_METHOD == 0 {
+            return Some(Member::Field(index));
+        }
+        let list = obj_of(Value::from_bits(type_slots(ty)[2].load(Relaxed)))?;
+        if let Some(m) = object::list_get(list, 2 * index + 1) {
+            return Some(Member::Method(m));
+        }
+    }
+    if let Some(i) = field_index(ty, name) {
+        if i + 1 < IC_METHOD as usize {
+            cache.store(addr << 16 | (i as u64 + 1), Relaxed);
+        }
+        return Some(Member::Field(i));
+    }
+    let list = obj_of(Value::from_bits(type_slots(ty)[2].load(Relaxed)))?;
+    let n = object::list_len(list) / 2;
+    let i = (0..n).find(|&i| method_at(ty, i, name).is_some())?;
+    if i + 1 < IC_METHOD as usize {
+        cache.store(addr << 16 | IC_METHOD | (i as u64 + 1), Relaxed);
+    }
+    method_at(ty, i, name).map(Member::Method)
+}
+
+/// Method `i` of `ty`, if it is named `name`.
+fn method_at(ty: weft_gc::ObjRef, i: usize, name: &[u8]) -> Option<Value> {
+    let list = obj_of(Value::from_bits(type_slots(ty)[2].load(Relaxed)))?;
+    let key = object::list_get(list, 2 * i).and_then(obj_of)?;
+    object::string_is(key, name)
+        .then(|| object::list_get(list, 2 * i + 1))
+        .flatten()
 }
 
 fn find_method(ty: weft_gc::ObjRef, name: &[u8]) -> Option<Value> {
@@ -2032,7 +2110,7 @@ fn find_method(ty: weft_gc::ObjRef, name: &[u8]) -> Option<Value> {
     let n = object::list_len(list);
     (0..n / 2).find_map(|i| {
         let key = object::list_get(list, 2 * i).and_then(obj_of)?;
-        (object::string_bytes(key) == name)
+        object::string_is(key, name)
             .then(|| object::list_get(list, 2 * i + 1))
             .flatten()
     })
@@ -2141,6 +2219,12 @@ fn binop(p: &mut P, g: &mut Mutator, dst: &AtomicU64, x: Value, y: Value, op: Ar
                 None => object::new_int(p, g, r).map_err(oom)?,
             };
             dst.store(v.bits(), Relaxed);
+            return Ok(());
+        }
+    }
+    if let (Some(a), Some(b)) = (x.as_float(), y.as_float()) {
+        if let Ok(r) = arith::float_op(op, a, b) {
+            dst.store(Value::float(r).bits(), Relaxed);
             return Ok(());
         }
     }

@@ -107,12 +107,31 @@ pub fn string_hash(obj: ObjRef) -> u64 {
     h
 }
 
-/// Whether two string objects hold the same bytes.
+/// Whether two string objects hold the same bytes (compared word by word).
 pub fn string_eq(a: ObjRef, b: ObjRef) -> bool {
-    a == b
-        || (string_len(a) == string_len(b)
-            && string_hash(a) == string_hash(b)
-            && string_bytes(a) == string_bytes(b))
+    if a == b {
+        return true;
+    }
+    let len = string_len(a);
+    if len != string_len(b) || string_hash(a) != string_hash(b) {
+        return false;
+    }
+    let words = len.div_ceil(8);
+    let (sa, sb) = (slots(a), slots(b));
+    (STR_BYTES..STR_BYTES + words).all(|i| sa[i].load(Relaxed) == sb[i].load(Relaxed))
+}
+
+/// Whether a string object holds exactly `bytes` (no allocation).
+pub fn string_is(s: ObjRef, bytes: &[u8]) -> bool {
+    if string_len(s) != bytes.len() {
+        return false;
+    }
+    let w = slots(s);
+    bytes.chunks(8).enumerate().all(|(i, chunk)| {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        w[STR_BYTES + i].load(Relaxed) == u64::from_le_bytes(word)
+    })
 }
 
 // ---------------------------------------------------------------- ints
