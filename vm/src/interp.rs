@@ -1268,14 +1268,14 @@ impl Exec<'_> {
                             }
                         }
                         Some(Kind::Module) => {
-                            let f = self.module_member(recv, &name)?;
+                            let f = self.module_member(recv, name)?;
                             self.call_value(p, g, abs, f, None, nargs, nres.0)?;
                         }
                         _ => {
                             let args: Vec<Value> = (0..nargs)
                                 .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
                                 .collect();
-                            let results = self.call_module_function(p, g, recv, &name, &args)?;
+                            let results = self.call_module_function(p, g, recv, name, &args)?;
                             self.store_results(abs, nres.0, &results);
                         }
                     }
@@ -1338,7 +1338,7 @@ impl Exec<'_> {
                     let inst =
                         obj_of(target).filter(|_| object::kind_of(target) == Some(Kind::Instance));
                     let Some(inst) = inst else {
-                        return Err(field_of_non_struct(target, &name));
+                        return Err(field_of_non_struct(target, name));
                     };
                     let cache = &proto.inline_cache[pc - 1];
                     let Some(Member::Field(i)) =
@@ -1371,14 +1371,14 @@ impl Exec<'_> {
                                 p.write_slot(&slots[1], m.bits());
                                 Value::object(bm.addr())
                             } else {
-                                return Err(no_field(target, &name));
+                                return Err(no_field(target, name));
                             }
                         }
-                        Some(Kind::Module) => self.module_member(target, &name)?,
+                        Some(Kind::Module) => self.module_member(target, name)?,
                         Some(Kind::StdModule) => {
                             let path = self.std_module_path(target);
                             let def = self.vm.natives.modules.get(path.as_str());
-                            let key = std::str::from_utf8(&name).unwrap_or("");
+                            let key = std::str::from_utf8(name).unwrap_or("");
                             match def.and_then(|d| d.constants.get(key)).cloned() {
                                 Some(NativeConst::Int(i)) => {
                                     object::new_int(p, g, i).map_err(oom)?
@@ -1394,7 +1394,7 @@ impl Exec<'_> {
                                         p,
                                         g,
                                         target,
-                                        &name,
+                                        name,
                                         proto.consts[k.0 as usize],
                                         scratch,
                                     )?
@@ -1411,7 +1411,7 @@ impl Exec<'_> {
                                 None => return Err(format!("undefined: {path}.{key}")),
                             }
                         }
-                        _ => return Err(field_of_non_struct(target, &name)),
+                        _ => return Err(field_of_non_struct(target, name)),
                     };
                     set!(a.0, v);
                 }
@@ -1468,7 +1468,7 @@ impl Exec<'_> {
                                 p,
                                 g,
                                 target,
-                                &name,
+                                name,
                                 proto.consts[k.0 as usize],
                                 &regs[base + proto.max_registers],
                             )?
