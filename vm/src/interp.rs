@@ -1109,22 +1109,7 @@ impl Exec<'_> {
                 Op::AppendSpread { a, b } => {
                     save_pc!();
                     let extra = get!(b.0 + 1);
-                    let items = match object::kind_of(extra) {
-                        Some(Kind::List) => {
-                            let l = obj_of(extra).expect("list");
-                            (0..object::list_len(l))
-                                .filter_map(|i| object::list_get(l, i))
-                                .collect()
-                        }
-                        _ if extra.is_nil() => Vec::new(),
-                        _ => {
-                            return Err(format!(
-                                "cannot use {} (type {}) as list in append",
-                                show(extra),
-                                type_name(extra)
-                            ))
-                        }
-                    };
+                    let items = spread_items(extra, "append")?;
                     // The items stay rooted through the list in R[b+1].
                     let v = append(p, g, get!(b.0), &items, &regs[base + a.0 as usize])?;
                     set!(a.0, v);
@@ -1624,22 +1609,7 @@ impl Exec<'_> {
             return Ok(0);
         }
         let last = Value::from_bits(self.cached_regs[abs + n].load(Relaxed));
-        let items: Vec<Value> = match object::kind_of(last) {
-            Some(Kind::List) => {
-                let l = obj_of(last).expect("list");
-                (0..object::list_len(l))
-                    .filter_map(|i| object::list_get(l, i))
-                    .collect()
-            }
-            _ if last.is_nil() => Vec::new(),
-            _ => {
-                return Err(format!(
-                    "cannot use {} (type {}) as list in argument spread",
-                    show(last),
-                    type_name(last)
-                ))
-            }
-        };
+        let items = spread_items(last, "argument spread")?;
         // Keep the list rooted above the arguments while they move into place.
         let regs = self.ensure_regs(abs + n + items.len() + 3);
         regs[abs + n + items.len() + 1].store(last.bits(), Relaxed);
@@ -2290,6 +2260,19 @@ fn index_message(i: i64, len: usize) -> String {
         format!("index out of range [{i}]")
     } else {
         format!("index out of range [{i}] with length {len}")
+    }
+}
+
+/// The elements a `xs...` spread passes: a list's, or none for nil.
+fn spread_items(v: Value, what: &str) -> Res<Vec<Value>> {
+    match object::kind_of(v) {
+        Some(Kind::List) => Ok(crate::native::list_items(v).unwrap_or_default()),
+        _ if v.is_nil() => Ok(Vec::new()),
+        _ => Err(format!(
+            "cannot use {} (type {}) as list in {what}",
+            show(v),
+            type_name(v)
+        )),
     }
 }
 

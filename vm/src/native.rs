@@ -105,7 +105,7 @@ fn oom(e: weft_gc::AllocError) -> String {
     format!("runtime: {e}")
 }
 
-impl NativeCtx<'_> {
+impl<'a> NativeCtx<'a> {
     /// Writes to the program's standard output.
     pub fn write(&mut self, bytes: &[u8]) {
         self.host.write_out(bytes);
@@ -127,15 +127,20 @@ impl NativeCtx<'_> {
         self.host.call(self.p, self.g, f, args)
     }
 
-    /// Parks `v` in a scanned slot until the native returns.
-    pub fn keep(&mut self, v: Value) -> Result<(), String> {
+    /// The next free keep slot (the caller stores into it).
+    fn take_slot(&mut self) -> Result<&'a AtomicU64, String> {
         let slot = self
             .keep
             .get(self.kept)
             .ok_or("native function kept too many values")?;
-        slot.store(v.bits(), Relaxed);
         self.kept += 1;
         self.high_water = self.high_water.max(self.kept);
+        Ok(slot)
+    }
+
+    /// Parks `v` in a scanned slot until the native returns.
+    pub fn keep(&mut self, v: Value) -> Result<(), String> {
+        self.take_slot()?.store(v.bits(), Relaxed);
         Ok(())
     }
 
@@ -158,12 +163,7 @@ impl NativeCtx<'_> {
 
     /// A new empty map (kept).
     pub fn new_empty_map(&mut self) -> Result<Value, String> {
-        let slot = self
-            .keep
-            .get(self.kept)
-            .ok_or("native function kept too many values")?;
-        self.kept += 1;
-        self.high_water = self.high_water.max(self.kept);
+        let slot = self.take_slot()?;
         object::new_map(self.p, self.g, 0, slot).map_err(oom)
     }
 
@@ -194,12 +194,7 @@ impl NativeCtx<'_> {
 
     /// A new list of rooted values (kept).
     pub fn new_list(&mut self, items: &[Value]) -> Result<Value, String> {
-        let slot = self
-            .keep
-            .get(self.kept)
-            .ok_or("native function kept too many values")?;
-        self.kept += 1;
-        self.high_water = self.high_water.max(self.kept);
+        let slot = self.take_slot()?;
         object::new_list(self.p, self.g, items, slot).map_err(oom)
     }
 
@@ -224,12 +219,7 @@ impl NativeCtx<'_> {
     /// A new map from string keys to ints (kept; each entry is rooted in the
     /// map before the next allocation).
     pub fn new_map(&mut self, entries: &[(&str, i64)]) -> Result<Value, String> {
-        let slot = self
-            .keep
-            .get(self.kept)
-            .ok_or("native function kept too many values")?;
-        self.kept += 1;
-        self.high_water = self.high_water.max(self.kept);
+        let slot = self.take_slot()?;
         let map = object::new_map(self.p, self.g, entries.len(), slot).map_err(oom)?;
         let m = object::obj_of(map).expect("map");
         for (k, v) in entries {
