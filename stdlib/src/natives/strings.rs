@@ -210,27 +210,52 @@ fn join(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     Ok(vec![ctx.new_string(&out)?])
 }
 
-// strings.Builder: state 0 is the text so far (a string), replaced on each
-// write. Appends copy, so a long build is quadratic in the worst case; the
-// next step is a chunk list joined on String().
+// strings.Builder: state 0 is a list of the written pieces (strings) and
+// state 1 their total length; String() joins them and collapses the list to
+// the one joined piece, so writes are amortised O(1) and String() is linear.
 
 fn builder(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
-    let b = ctx.new_opaque("strings", "Builder", 1)?;
-    let empty = ctx.new_string(b"")?;
-    ctx.set_state(b, 0, empty)?;
+    let b = ctx.new_opaque("strings", "Builder", 2)?;
+    let pieces = ctx.new_list(&[])?;
+    ctx.set_state(b, 0, pieces)?;
+    let zero = ctx.new_int(0)?;
+    ctx.set_state(b, 1, zero)?;
     Ok(vec![b])
 }
 
-fn builder_text(b: Value) -> Result<Vec<u8>, String> {
-    let text = weft_vm::native::state(b, "Builder", 0).ok_or("not a strings.Builder")?;
-    Ok(string_arg(text).unwrap_or_default())
+fn builder_pieces(b: Value) -> Result<Value, String> {
+    weft_vm::native::state(b, "Builder", 0).ok_or_else(|| "not a strings.Builder".to_string())
+}
+
+fn builder_len_of(b: Value) -> i64 {
+    weft_vm::native::state(b, "Builder", 1)
+        .and_then(weft_vm::native::int_arg)
+        .unwrap_or(0)
+}
+
+/// The text so far, joined (and the pieces list collapsed to it).
+fn builder_text(ctx: &mut NativeCtx<'_>, b: Value) -> Result<Value, String> {
+    let pieces = builder_pieces(b)?;
+    let items = list_items(pieces).unwrap_or_default();
+    if items.len() == 1 {
+        return Ok(items[0]);
+    }
+    let mut text = Vec::with_capacity(builder_len_of(b).max(0) as usize);
+    for piece in items {
+        text.extend(string_arg(piece).unwrap_or_default());
+    }
+    let joined = ctx.new_string(&text)?;
+    let fresh = ctx.new_list(&[joined])?;
+    ctx.set_state(b, 0, fresh)?;
+    Ok(joined)
 }
 
 fn builder_append(ctx: &mut NativeCtx<'_>, b: Value, more: &[u8]) -> Result<Vec<Value>, String> {
-    let mut text = builder_text(b)?;
-    text.extend_from_slice(more);
-    let s = ctx.new_string(&text)?;
-    ctx.set_state(b, 0, s)?;
+    let piece = ctx.new_string(more)?;
+    let pieces = builder_pieces(b)?;
+    ctx.list_push(pieces, piece)?;
+    let total = ctx.new_int(builder_len_of(b) + more.len() as i64)?;
+    ctx.set_state(b, 1, total)?;
     let n = ctx.new_int(more.len() as i64)?;
     Ok(vec![n, Value::NIL])
 }
@@ -257,17 +282,18 @@ fn builder_write_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>
 }
 
 fn builder_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    let text = builder_text(a[0])?;
-    Ok(vec![ctx.new_string(&text)?])
+    Ok(vec![builder_text(ctx, a[0])?])
 }
 
 fn builder_len(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    let n = builder_text(a[0])?.len();
-    Ok(vec![ctx.new_int(n as i64)?])
+    let n = builder_len_of(a[0]);
+    Ok(vec![ctx.new_int(n)?])
 }
 
 fn builder_reset(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    let empty = ctx.new_string(b"")?;
-    ctx.set_state(a[0], 0, empty)?;
+    let pieces = ctx.new_list(&[])?;
+    ctx.set_state(a[0], 0, pieces)?;
+    let zero = ctx.new_int(0)?;
+    ctx.set_state(a[0], 1, zero)?;
     Ok(vec![])
 }
