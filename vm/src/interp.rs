@@ -2316,10 +2316,13 @@ fn index(container: Value, i: Value) -> Res<Value> {
                 .map_or_else(|| rt_err(index_message(i, object::list_len(l))), Ok)
         }
         Some(Kind::Str) => {
-            let bytes = object::string_bytes(obj_of(container).expect("str"));
-            match usize::try_from(i).ok().and_then(|i| bytes.get(i)) {
-                Some(b) => Ok(Value::int_inline(*b as i64).expect("byte")),
-                None => rt_err(index_message(i, bytes.len())),
+            let sobj = obj_of(container).expect("str");
+            match usize::try_from(i)
+                .ok()
+                .and_then(|i| object::string_byte(sobj, i))
+            {
+                Some(b) => Ok(Value::int_inline(b as i64).expect("byte")),
+                None => rt_err(index_message(i, object::string_len(sobj))),
             }
         }
         _ => Err(format!(
@@ -2347,9 +2350,12 @@ fn range_next(c: Value, state: i64) -> Option<(Value, Value, i64)> {
             Some((k, v, next as i64))
         }
         Some(Kind::Str) => {
-            let bytes = object::string_bytes(obj_of(c)?);
-            let rest = bytes.get(i..).filter(|r| !r.is_empty())?;
-            let (rune, width) = decode_rune(rest);
+            // Four bytes at most: one rune, without copying the string.
+            let rest = object::string_bytes_at(obj_of(c)?, i, 4);
+            if rest.is_empty() {
+                return None;
+            }
+            let (rune, width) = decode_rune(&rest);
             Some((int(state), int(rune as i64), state + width as i64))
         }
         _ => None,

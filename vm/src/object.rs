@@ -90,6 +90,21 @@ pub fn string_bytes(obj: ObjRef) -> Vec<u8> {
     out
 }
 
+/// Byte `i` of a string object, read from its word (no copy of the string).
+pub fn string_byte(obj: ObjRef, i: usize) -> Option<u8> {
+    if i >= string_len(obj) {
+        return None;
+    }
+    let word = slots(obj)[STR_BYTES + i / 8].load(Relaxed);
+    Some(word.to_le_bytes()[i % 8])
+}
+
+/// Up to `n` bytes of a string object from byte `from` (for decoding one rune).
+pub fn string_bytes_at(obj: ObjRef, from: usize, n: usize) -> Vec<u8> {
+    let end = string_len(obj).min(from.saturating_add(n));
+    (from..end).filter_map(|i| string_byte(obj, i)).collect()
+}
+
 /// The string's hash (FNV-1a), computed once and cached in the object.
 pub fn string_hash(obj: ObjRef) -> u64 {
     let s = slots(obj);
