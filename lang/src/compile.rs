@@ -379,13 +379,10 @@ impl<'a> Compiler<'a> {
                     let GlobalKind::Import(i) = self.res.globals[g as usize].kind else {
                         continue;
                     };
-                    let r = self.alloc_reg(spec.span);
-                    self.emit(Op::Import {
+                    self.init_global(g, spec.span, |r| Op::Import {
                         a: r,
                         i: ImportIdx(i),
                     });
-                    self.emit(Op::SetGlobal { g: Glob(g), b: r });
-                    self.release_to(0);
                 }
             }
         }
@@ -402,13 +399,10 @@ impl<'a> Compiler<'a> {
                         name: d.name.name.clone(),
                         fields: d.fields.iter().map(|f| f.name.clone()).collect(),
                     });
-                    let r = self.alloc_reg(d.span);
-                    self.emit(Op::NewType {
+                    self.init_global(g, d.span, |r| Op::NewType {
                         a: r,
                         t: TypeIdx(t),
                     });
-                    self.emit(Op::SetGlobal { g: Glob(g), b: r });
-                    self.release_to(0);
                 }
             }
         }
@@ -453,6 +447,15 @@ impl<'a> Compiler<'a> {
             }
             self.release_to(0);
         }
+    }
+
+    /// Module init: computes a value with `make` (into a fresh register) and
+    /// stores it in global `g`.
+    fn init_global(&mut self, g: u16, span: Span, make: impl FnOnce(Reg) -> Op) {
+        let r = self.alloc_reg(span);
+        self.emit(make(r));
+        self.emit(Op::SetGlobal { g: Glob(g), b: r });
+        self.release_to(0);
     }
 
     /// Compiles a function body into a nested proto of the current function.
