@@ -385,6 +385,7 @@ impl Vm {
             cached_regs,
             retired_regs: Vec::new(),
             panicking: None,
+            defer_count: 0,
         };
         let result = exec.run_all(p, g);
         let _ = self.out.flush();
@@ -407,6 +408,8 @@ struct Exec<'vm> {
     /// Register arrays replaced by growth, kept so that borrowed references stay valid.
     retired_regs: Vec<Arc<[AtomicU64]>>,
     panicking: Option<Panicking>,
+    /// Records in the defer list (see `defer_len`).
+    defer_count: usize,
 }
 
 impl Exec<'_> {
@@ -477,7 +480,7 @@ impl Exec<'_> {
     }
 
     /// The register array, grown to at least `n` words.
-    fn ensure_regs(&mut self, n: usize) -> Arc<[AtomicU64]> {
+    fn ensure_regs<'r>(&mut self, n: usize) -> &'r [AtomicU64] {
         if self.cached_regs.len() < n {
             // No safepoint between the copy and the swap: the collector cannot
             // scan the old array after the last store into it.
@@ -493,7 +496,7 @@ impl Exec<'_> {
             let old = std::mem::replace(&mut self.cached_regs, grown);
             self.retired_regs.push(old);
         }
-        self.cached_regs.clone()
+        self.regs_ref()
     }
 
     /// The current register array, borrowed without counting a reference.
@@ -596,8 +599,14 @@ impl Exec<'_> {
         obj_of(Value::from_bits(self.cached_regs[DEFER_REG].load(Relaxed)))
     }
 
+    /// Length of the defer list (kept in step with it: pushes in `Defer`, pops
+    /// in `pop_defer`, the only places that change the list).
     fn defer_len(&self) -> usize {
-        self.defer_list().map_or(0, object::list_len)
+        debug_assert_eq!(
+            self.defer_count,
+            self.defer_list().map_or(0, object::list_len)
+        );
+        self.defer_count
     }
 
     /// Pops the newest defer record (a list: callee, has receiver, receiver, args...).
@@ -611,6 +620,7 @@ impl Exec<'_> {
         // The record stays rooted by the list until it is truncated; its values
         // go to registers before any allocation.
         object::list_truncate(p, list, n - 1);
+        self.defer_count = n - 1;
         Some(items)
     }
 
@@ -1473,6 +1483,7 @@ impl Exec<'_> {
                     let record = object::new_list(p, g, &items, scratch).map_err(oom)?;
                     let list = self.defer_list().expect("defer list");
                     object::list_append(p, g, list, &[record]).map_err(oom)?;
+                    self.defer_count += 1;
                     return Ok(false);
                 }
                 Op::Recover { a } => {
