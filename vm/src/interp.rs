@@ -2196,7 +2196,7 @@ fn binop(p: &mut P, g: &mut Mutator, dst: &AtomicU64, x: Value, y: Value, op: Ar
         if let Ok(r) = arith::int_op(op, i, j) {
             let v = match Value::int_inline(r) {
                 Some(v) => v,
-                // A result beyond 48 bits is boxed (allocation, a safepoint).
+                // A result beyond 50 bits is boxed (allocation, a safepoint).
                 None => object::new_int(p, g, r).map_err(oom)?,
             };
             dst.store(v.bits(), Relaxed);

@@ -5,11 +5,12 @@
 //!   canonicalised to [`CANONICAL_NAN`] (positive quiet NaN), so the whole
 //!   negative quiet-NaN space `0xFFF8_...` to `0xFFFF_...` is free for tags;
 //! - `0xFFF9` in the top 16 bits: an immediate (`nil`, `false`, `true`);
-//! - `0xFFFA`: an inline int, 48-bit two's complement in the low 48 bits;
+//! - `0xFFFC` to `0xFFFF` (the top 14 bits all ones): an inline int, 50-bit
+//!   two's complement in the low 50 bits;
 //! - `0xFFFB`: a pointer to a heap object, the address in the low 48 bits
 //!   (x86-64 and AArch64 user-space addresses fit; objects never move).
 //!
-//! Ints outside the 48-bit range are boxed on the heap by the caller (see
+//! Ints outside the 50-bit range are boxed on the heap by the caller (see
 //! [`Value::int_inline`]); the arithmetic fast paths work on inline ints and
 //! fall back to full 64-bit wrapping semantics through the boxed form.
 //!
@@ -25,12 +26,15 @@ pub const CANONICAL_NAN: u64 = 0x7FF8_0000_0000_0000;
 const TAG_SHIFT: u32 = 48;
 const PAYLOAD_MASK: u64 = (1 << TAG_SHIFT) - 1;
 const TAG_IMMEDIATE: u64 = 0xFFF9;
-const TAG_INT: u64 = 0xFFFA;
+/// Inline ints: the top 14 bits are all ones (tags 0xFFFC to 0xFFFF).
+const INT_SHIFT: u32 = 50;
+const INT_TAG: u64 = (1 << 14) - 1;
+const INT_PAYLOAD_MASK: u64 = (1 << INT_SHIFT) - 1;
 const TAG_PTR: u64 = 0xFFFB;
 
 /// Smallest and largest inline int.
-pub const INLINE_INT_MIN: i64 = -(1 << 47);
-pub const INLINE_INT_MAX: i64 = (1 << 47) - 1;
+pub const INLINE_INT_MIN: i64 = -(1 << 49);
+pub const INLINE_INT_MAX: i64 = (1 << 49) - 1;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(transparent)]
@@ -79,11 +83,13 @@ impl Value {
         }
     }
 
-    /// An int that fits in 48 bits, or `None` (the caller boxes it).
+    /// An int that fits in 50 bits, or `None` (the caller boxes it).
     #[inline(always)]
     pub fn int_inline(i: i64) -> Option<Value> {
         if (INLINE_INT_MIN..=INLINE_INT_MAX).contains(&i) {
-            Some(Value((TAG_INT << TAG_SHIFT) | (i as u64 & PAYLOAD_MASK)))
+            Some(Value(
+                (INT_TAG << INT_SHIFT) | (i as u64 & INT_PAYLOAD_MASK),
+            ))
         } else {
             None
         }
@@ -129,15 +135,15 @@ impl Value {
 
     #[inline(always)]
     pub fn is_inline_int(self) -> bool {
-        self.tag() == TAG_INT
+        self.0 >> INT_SHIFT == INT_TAG
     }
 
     /// The value of an inline int.
     #[inline(always)]
     pub fn as_inline_int(self) -> Option<i64> {
         if self.is_inline_int() {
-            // Sign-extend the 48-bit payload.
-            Some(((self.0 << 16) as i64) >> 16)
+            // Sign-extend the 50-bit payload.
+            Some(((self.0 << 14) as i64) >> 14)
         } else {
             None
         }
@@ -228,7 +234,7 @@ mod tests {
     }
 
     #[test]
-    fn inline_ints_sign_extend_and_box_outside_48_bits() {
+    fn inline_ints_sign_extend_and_box_outside_50_bits() {
         for i in [0, 1, -1, 42, INLINE_INT_MIN, INLINE_INT_MAX, -123_456_789] {
             assert_eq!(Value::int_inline(i).unwrap().as_inline_int(), Some(i));
         }
