@@ -102,11 +102,8 @@ pub fn disasm(file: &str) -> ExitCode {
 }
 
 /// `weft run FILE`: compiles and runs the program. Exit status: 0, 1 for a
-/// compile error, 2 for an unrecovered panic or fatal error.
-///
-/// The interpreter is being built (crate `weft-vm`): an instruction or library
-/// function it does not have yet stops the program with a runtime error that
-/// says so.
+/// compile error, 2 for an unrecovered panic or fatal error, or the status
+/// the program passed to `os.Exit`.
 pub fn run(file: &str, args: &[String]) -> ExitCode {
     let program = match weft_lang::load_program(file) {
         Ok(p) => p,
@@ -138,6 +135,9 @@ pub fn run(file: &str, args: &[String]) -> ExitCode {
 }
 
 fn repl() -> ExitCode {
-    eprintln!("weft {}: the interactive REPL needs the interpreter (crate weft-vm), which is not built yet", weft_lang::VERSION);
+    eprintln!(
+        "weft {}: the interactive REPL is not built yet; run a script with `weft FILE` (see `weft --help`)",
+        weft_lang::VERSION
+    );
     ExitCode::from(2)
 }
