@@ -213,6 +213,8 @@ pub struct Vm {
     pub natives: Natives,
     /// One module object per native module, by import path.
     std_modules: HashMap<&'static str, Value>,
+    /// The reverse: import path by module value.
+    std_module_paths: HashMap<u64, &'static str>,
     pub heap: Arc<Heap>,
     pub protos: Vec<Arc<FnProto>>,
     pub modules: Vec<ModuleRt>,
@@ -238,6 +240,7 @@ impl Vm {
             out: std::io::BufWriter::new(std::io::stdout()),
             natives,
             std_modules: HashMap::new(),
+            std_module_paths: HashMap::new(),
             args: Vec::new(),
         };
         let paths: Vec<&'static str> = vm.natives.modules.keys().copied().collect();
@@ -252,6 +255,7 @@ impl Vm {
             let v = Value::object(obj.addr());
             vm.root(v);
             vm.std_modules.insert(path, v);
+            vm.std_module_paths.insert(v.bits(), path);
         }
         for i in 0..BUILTINS.len() {
             let obj = p.alloc(&mut g, Kind::Builtin.type_id(), 8)?;
@@ -1372,7 +1376,7 @@ impl Exec<'_> {
                         Some(Kind::Module) => self.module_member(target, name)?,
                         Some(Kind::StdModule) => {
                             let path = self.std_module_path(target);
-                            let def = self.vm.natives.modules.get(path.as_str());
+                            let def = self.vm.natives.modules.get(path);
                             let key = std::str::from_utf8(name).unwrap_or("");
                             match def.and_then(|d| d.constants.get(key)).cloned() {
                                 Some(NativeConst::Int(i)) => {
@@ -1850,7 +1854,7 @@ impl Exec<'_> {
                     .vm
                     .natives
                     .modules
-                    .get(path.as_str())
+                    .get(path)
                     .and_then(|m| m.functions.get(std::str::from_utf8(name).unwrap_or("")))
                     .copied();
                 let Some(f) = f else {
@@ -1903,17 +1907,14 @@ impl Exec<'_> {
         result
     }
 
-    fn std_module_path(&self, module: Value) -> String {
-        obj_of(module)
-            .map(|m| {
-                // SAFETY: a live module object (rooted by the runtime roots).
-                let slots = unsafe { m.slots() };
-                obj_of(Value::from_bits(slots[0].load(Relaxed)))
-                    .map(object::string_bytes)
-                    .unwrap_or_default()
-            })
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default()
+    /// The import path of a native module object (they are made once, at
+    /// load, and rooted for good, so their values identify them).
+    fn std_module_path(&self, module: Value) -> &'static str {
+        self.vm
+            .std_module_paths
+            .get(&module.bits())
+            .copied()
+            .unwrap_or("")
     }
 
     /// One past the highest register any frame may be using.
