@@ -1691,14 +1691,38 @@ impl Exec<'_> {
         // SAFETY: a live builtin object (in a register).
         let index = unsafe { obj.slots() }[0].load(Relaxed) as usize;
         match BUILTINS.get(index).copied() {
-            Some("println") => {
-                let line = args.iter().map(|v| show(*v)).collect::<Vec<_>>().join(" ");
-                let _ = writeln!(self.vm.out, "{line}");
-                Ok(vec![])
-            }
-            Some("print") => {
-                let line = args.iter().map(|v| show(*v)).collect::<Vec<_>>().join(" ");
-                let _ = write!(self.vm.out, "{line}");
+            // print/println format as fmt.Println does (String() methods
+            // included) when the fmt module is available; print drops the newline.
+            Some(which @ ("println" | "print")) => {
+                let sprintln = self
+                    .vm
+                    .natives
+                    .modules
+                    .get("fmt")
+                    .and_then(|m| m.functions.get("Sprintln"))
+                    .copied();
+                let mut line = match sprintln {
+                    Some(f) => {
+                        let text = self.call_native_fn(p, g, f, args)?;
+                        text.first()
+                            .and_then(|v| crate::native::string_arg(*v))
+                            .unwrap_or_default()
+                    }
+                    None => {
+                        let mut text = args
+                            .iter()
+                            .map(|v| show(*v))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .into_bytes();
+                        text.push(b'\n');
+                        text
+                    }
+                };
+                if which == "print" {
+                    line.pop();
+                }
+                let _ = self.vm.out.write_all(&line);
                 Ok(vec![])
             }
             Some("panic") => {
@@ -1802,9 +1826,20 @@ impl Exec<'_> {
                 Value::int_inline(length(args[0])? as i64).expect("fits")
             ]),
             Some("str") if args.len() == 1 => {
-                Ok(vec![
-                    object::new_string(p, g, show(args[0]).as_bytes()).map_err(oom)?
-                ])
+                // The %v text: fmt.Sprint of one value (String() methods included).
+                match self
+                    .vm
+                    .natives
+                    .modules
+                    .get("fmt")
+                    .and_then(|m| m.functions.get("Sprint"))
+                    .copied()
+                {
+                    Some(f) => self.call_native_fn(p, g, f, args),
+                    None => Ok(vec![
+                        object::new_string(p, g, show(args[0]).as_bytes()).map_err(oom)?
+                    ]),
+                }
             }
             Some("typeof") if args.len() == 1 => {
                 let name = match obj_of(args[0])
