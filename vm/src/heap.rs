@@ -57,10 +57,13 @@ pub enum Kind {
     Opaque = 14,
     /// `[globals list][name string]`: a file module (what `import "./x.weft"` binds).
     Module = 15,
+    /// `[capacity][count][head][closed][buffer array value]`: a channel; the
+    /// first four words are raw, the buffer (a ring of `capacity` values) is traced.
+    Chan = 16,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Str,
         Kind::BoxedInt,
         Kind::Cell,
@@ -77,6 +80,7 @@ impl Kind {
         Kind::StdModule,
         Kind::Opaque,
         Kind::Module,
+        Kind::Chan,
     ];
 
     pub fn type_id(self) -> TypeId {
@@ -153,6 +157,10 @@ impl Kind {
                 name: "file module",
                 trace: Some(trace_all),
             },
+            Kind::Chan => TypeInfo {
+                name: "chan",
+                trace: Some(trace_from_4),
+            },
         }
     }
 }
@@ -172,6 +180,13 @@ fn trace_from_1(obj: ObjView<'_>, t: &mut Tracer<'_>) {
 /// Words 0 and 1 are raw data, the rest are values.
 fn trace_from_2(obj: ObjView<'_>, t: &mut Tracer<'_>) {
     if let Some(rest) = obj.slots().get(2..) {
+        t.mark_slots(rest);
+    }
+}
+
+/// Words 0 to 3 are raw data, the rest are values.
+fn trace_from_4(obj: ObjView<'_>, t: &mut Tracer<'_>) {
+    if let Some(rest) = obj.slots().get(4..) {
         t.mark_slots(rest);
     }
 }

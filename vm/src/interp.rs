@@ -5,8 +5,9 @@
 //! arithmetic, comparisons, jumps, locals, cells, upvalues, globals, closures,
 //! calls and returns (fixed, variadic, spread and `MULTI` counts), lists, maps,
 //! strings, struct types and methods, range loops, defer/panic/recover, the
-//! builtins, and native modules through [`crate::native`]. Channels, `go`,
-//! `select` and the scheduler come with the scheduler issue; any instruction not
+//! builtins, and native modules through [`crate::native`]. Channels are
+//! buffers: with one goroutine a blocking operation is the deadlock fatal
+//! error. `go` and the scheduler come with the scheduler issue; any instruction not
 //! built yet stops the program with a runtime error that says so, never a Rust
 //! panic.
 //!
@@ -69,6 +70,8 @@ pub struct FnProto {
     pub upvalues: Box<[(bool, u8)]>,
     /// Struct types declared in this function: name and field names.
     pub types: Box<[TypeDesc]>,
+    /// The cases of each `select` and whether it has a default.
+    pub selects: Box<[(Box<[weft_lang::bytecode::SelectCase]>, bool)]>,
     /// Index into [`Vm::modules`].
     pub module: u32,
 }
@@ -191,6 +194,10 @@ const FIRST_FRAME_REG: usize = 2;
 /// Prefix of the `Err` a native returns to end the program (`os.Exit`): the
 /// exit status follows.
 pub const EXIT_PREFIX: &str = "\u{0}exit:";
+
+/// The fatal error of a program whose every goroutine is blocked. With one
+/// goroutine (no scheduler yet) any operation that would block is one.
+const DEADLOCK: &str = "all goroutines are asleep - deadlock!";
 
 /// Message of the `Err` that means "the panic value is in `PANIC_REG`".
 const PANIC_VALUE: &str = "\u{0}panic value";
@@ -362,6 +369,11 @@ impl Vm {
                         t.fields.iter().map(|f| Arc::from(&**f)).collect(),
                     )
                 })
+                .collect(),
+            selects: proto
+                .selects
+                .iter()
+                .map(|d| (d.cases.clone().into_boxed_slice(), d.has_default))
                 .collect(),
             upvalues: proto
                 .upvalues
@@ -582,7 +594,7 @@ impl Exec<'_> {
             match result {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}
-                Err(message) if message == "stack overflow" => {
+                Err(message) if message == "stack overflow" || message == DEADLOCK => {
                     return Err(self.panic(message, true))
                 }
                 Err(message) if message.starts_with(EXIT_PREFIX) => {
@@ -992,7 +1004,10 @@ impl Exec<'_> {
                     let c = get!(a.0);
                     let iterable = c.is_nil()
                         || object::int_of(c).is_some()
-                        || matches!(object::kind_of(c), Some(Kind::List | Kind::Str | Kind::Map));
+                        || matches!(
+                            object::kind_of(c),
+                            Some(Kind::List | Kind::Str | Kind::Map | Kind::Chan)
+                        );
                     if !iterable {
                         return Err(format!(
                             "cannot range over {} (type {})",
@@ -1004,6 +1019,14 @@ impl Exec<'_> {
                 }
                 Op::RangeNext { a, off } => {
                     let c = get!(a.0);
+                    if object::kind_of(c) == Some(Kind::Chan) {
+                        // Receives until the channel is closed and drained.
+                        match chan_recv(p, c)? {
+                            (v, true) => set!(a.0 + 2, v),
+                            (_, false) => pc = (pc as i64 + off.0 as i64) as usize,
+                        }
+                        continue;
+                    }
                     let state = get!(a.0 + 1).as_inline_int().unwrap_or(0);
                     let next = range_next(c, state);
                     match next {
@@ -1013,6 +1036,96 @@ impl Exec<'_> {
                             set!(a.0 + 3, value);
                         }
                         None => pc = (pc as i64 + off.0 as i64) as usize,
+                    }
+                }
+                Op::MakeChan { a, b } => {
+                    save_pc!();
+                    let size = get!(b.0);
+                    let cap = if size.is_nil() {
+                        0
+                    } else {
+                        match object::int_of(size) {
+                            Some(n) if (0..=1 << 40).contains(&n) => n as usize,
+                            _ => return rt_err("makechan: size out of range"),
+                        }
+                    };
+                    let v = object::new_chan(p, g, cap, &regs[base + a.0 as usize]).map_err(oom)?;
+                    set!(a.0, v);
+                }
+                Op::Send { a, b } => {
+                    let ch = get!(a.0);
+                    let Some(c) = obj_of(ch).filter(|_| object::kind_of(ch) == Some(Kind::Chan))
+                    else {
+                        if ch.is_nil() {
+                            return Err(DEADLOCK.into());
+                        }
+                        return Err(format!(
+                            "invalid operation: send to non-chan {} (type {})",
+                            show(ch),
+                            type_name(ch)
+                        ));
+                    };
+                    if object::chan_state(c).2 {
+                        return Err("send on closed channel".into());
+                    }
+                    if !object::chan_try_send(p, c, get!(b.0)) {
+                        return Err(DEADLOCK.into());
+                    }
+                }
+                Op::Recv { a, b } => {
+                    let (v, _) = chan_recv(p, get!(b.0))?;
+                    set!(a.0, v);
+                }
+                Op::RecvOk { a, b } => {
+                    let (v, ok) = chan_recv(p, get!(b.0))?;
+                    set!(a.0, v);
+                    set!(a.0 + 1, Value::bool(ok));
+                }
+                Op::Select { a, s: sel } => {
+                    let desc = &self.vm.protos[self.frames.last().expect("frame").proto as usize];
+                    let cases = desc.selects[sel.0 as usize].clone();
+                    let mut ready = Vec::new();
+                    for (i, case) in cases.0.iter().enumerate() {
+                        let ch = get!(a.0 + 3 + 2 * i as u8);
+                        let Some(c) =
+                            obj_of(ch).filter(|_| object::kind_of(ch) == Some(Kind::Chan))
+                        else {
+                            continue;
+                        };
+                        let (cap, count, closed) = object::chan_state(c);
+                        let is_ready = match case {
+                            weft_lang::bytecode::SelectCase::Send => closed || count < cap,
+                            weft_lang::bytecode::SelectCase::Recv => closed || count > 0,
+                        };
+                        if is_ready {
+                            ready.push(i);
+                        }
+                    }
+                    let chosen = if ready.is_empty() {
+                        if !cases.1 {
+                            return Err(DEADLOCK.into());
+                        }
+                        set!(a.0, Value::int_inline(cases.0.len() as i64).expect("fits"));
+                        continue;
+                    } else {
+                        // A uniformly random ready case, as Go's select.
+                        ready[(next_random() % ready.len() as u64) as usize]
+                    };
+                    set!(a.0, Value::int_inline(chosen as i64).expect("fits"));
+                    let ch = get!(a.0 + 3 + 2 * chosen as u8);
+                    match cases.0[chosen] {
+                        weft_lang::bytecode::SelectCase::Send => {
+                            let c = obj_of(ch).expect("ready channel");
+                            if object::chan_state(c).2 {
+                                return Err("send on closed channel".into());
+                            }
+                            object::chan_try_send(p, c, get!(a.0 + 4 + 2 * chosen as u8));
+                        }
+                        weft_lang::bytecode::SelectCase::Recv => {
+                            let (v, ok) = chan_recv(p, ch)?;
+                            set!(a.0 + 1, v);
+                            set!(a.0 + 2, Value::bool(ok));
+                        }
                     }
                 }
                 Op::Slice { a, b, c } => {
@@ -1731,6 +1844,18 @@ impl Exec<'_> {
                 Err(PANIC_VALUE.into())
             }
             Some("recover") => Ok(vec![Value::NIL]),
+            Some("close") if args.len() == 1 => {
+                let ch = args[0];
+                match obj_of(ch).filter(|_| object::kind_of(ch) == Some(Kind::Chan)) {
+                    Some(c) if object::chan_state(c).2 => Err("close of closed channel".into()),
+                    Some(c) => {
+                        object::chan_close(c);
+                        Ok(vec![])
+                    }
+                    None if ch.is_nil() => Err("close of nil channel".into()),
+                    None => Err(format!("invalid operation: close of non-chan {}", show(ch))),
+                }
+            }
             Some("delete") if args.len() == 2 => {
                 if let Some(m) =
                     obj_of(args[0]).filter(|_| object::kind_of(args[0]) == Some(Kind::Map))
@@ -1800,9 +1925,15 @@ impl Exec<'_> {
                 }
                 Ok(vec![best])
             }
-            Some("cap") if args.len() == 1 => Ok(vec![
-                Value::int_inline(length(args[0])? as i64).expect("fits")
-            ]),
+            Some("cap") if args.len() == 1 => {
+                let n = match obj_of(args[0])
+                    .filter(|_| object::kind_of(args[0]) == Some(Kind::Chan))
+                {
+                    Some(c) => object::chan_state(c).0,
+                    None => length(args[0])?,
+                };
+                Ok(vec![Value::int_inline(n as i64).expect("fits")])
+            }
             Some("copy") if args.len() == 2 => {
                 let (dst, src) = (args[0], args[1]);
                 let (Some(d), Some(s)) = (obj_of(dst), obj_of(src)) else {
@@ -2323,6 +2454,42 @@ fn spread_items(v: Value, what: &str) -> Res<Vec<Value>> {
     }
 }
 
+/// Receives from a channel value: (value, ok); a receive that would block is
+/// the deadlock (one goroutine); a closed, drained channel gives (nil, false).
+fn chan_recv(p: &mut P, ch: Value) -> Res<(Value, bool)> {
+    let Some(c) = obj_of(ch).filter(|_| object::kind_of(ch) == Some(Kind::Chan)) else {
+        if ch.is_nil() {
+            return Err(DEADLOCK.into());
+        }
+        return Err(format!(
+            "invalid operation: receive from non-chan {} (type {})",
+            show(ch),
+            type_name(ch)
+        ));
+    };
+    if let Some(v) = object::chan_try_recv(p, c) {
+        return Ok((v, true));
+    }
+    if object::chan_state(c).2 {
+        return Ok((Value::NIL, false));
+    }
+    Err(DEADLOCK.into())
+}
+
+/// A small, fast random source for select's choice (xorshift, per thread).
+fn next_random() -> u64 {
+    use std::cell::Cell;
+    thread_local!(static STATE: Cell<u64> = const { Cell::new(0x2545_f491_4f6c_dd1d) });
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        x
+    })
+}
+
 /// The zero value of `like`'s type: 0, 0.0 or "" (nil for other types).
 fn zero_like(p: &mut P, g: &mut Mutator, like: Value, root: &AtomicU64) -> Res<Value> {
     if like.is_float() {
@@ -2476,6 +2643,7 @@ fn length(v: Value) -> Res<usize> {
         Some(Kind::List) => Ok(object::list_len(obj_of(v).expect("list"))),
         Some(Kind::Str) => Ok(object::string_len(obj_of(v).expect("str"))),
         Some(Kind::Map) => Ok(object::map_len(obj_of(v).expect("map"))),
+        Some(Kind::Chan) => Ok(object::chan_state(obj_of(v).expect("chan")).1),
         _ if v.is_nil() => Ok(0),
         _ => Err(format!(
             "invalid argument: {} (type {}) for built-in len",
@@ -2525,6 +2693,7 @@ pub fn type_name(v: Value) -> &'static str {
             Some(Kind::List) => "list",
             Some(Kind::Map) => "map",
             Some(Kind::Error) => "error",
+            Some(Kind::Chan) => "chan",
             Some(Kind::StdModule | Kind::Module) => "module",
             Some(Kind::Opaque) => "object",
             Some(Kind::Closure | Kind::Builtin | Kind::BoundMethod) => "func",
@@ -2630,7 +2799,7 @@ fn show_with(v: Value, plus: bool) -> String {
                 .collect();
             format!("[{}]", items.join(" "))
         }
-        Some(Kind::Closure | Kind::Builtin | Kind::BoundMethod) => {
+        Some(Kind::Closure | Kind::Builtin | Kind::BoundMethod | Kind::Chan) => {
             format!("{:#x}", v.as_object().unwrap_or(0))
         }
         Some(Kind::Instance) => {

@@ -559,6 +559,89 @@ pub fn map_entries(map: ObjRef) -> Vec<(Value, Value)> {
     out
 }
 
+// ---------------------------------------------------------------- channels
+//
+// A channel's buffer, count and closed flag. With one goroutine (the VM has no
+// scheduler yet) an operation that would block can never complete: the
+// interpreter reports the deadlock. The scheduler adds wait queues of parked
+// goroutines and direct hand-off on top of this buffer.
+
+const CHAN_CAP: usize = 0;
+const CHAN_COUNT: usize = 1;
+const CHAN_HEAD: usize = 2;
+const CHAN_CLOSED: usize = 3;
+const CHAN_BUFFER: usize = 4;
+
+/// A new channel with room for `cap` values (0: unbuffered). `root` as for `new_list`.
+pub fn new_chan(
+    p: &mut P,
+    g: &mut Mutator,
+    cap: usize,
+    root: &AtomicU64,
+) -> Result<Value, AllocError> {
+    let buffer = alloc(p, g, Kind::Array, cap.max(1))?;
+    for slot in slots(buffer) {
+        slot.store(Value::NIL.bits(), Relaxed);
+    }
+    root.store(Value::object(buffer.addr()).bits(), Relaxed);
+    let ch = alloc(p, g, Kind::Chan, 5)?;
+    let c = slots(ch);
+    c[CHAN_CAP].store(cap as u64, Relaxed);
+    p.write_slot(&c[CHAN_BUFFER], Value::object(buffer.addr()).bits());
+    let v = Value::object(ch.addr());
+    root.store(v.bits(), Relaxed);
+    Ok(v)
+}
+
+fn chan_buffer(ch: ObjRef) -> &'static [AtomicU64] {
+    obj_of(Value::from_bits(slots(ch)[CHAN_BUFFER].load(Relaxed))).map_or(&[], slots)
+}
+
+/// (capacity, buffered count, closed).
+pub fn chan_state(ch: ObjRef) -> (usize, usize, bool) {
+    let c = slots(ch);
+    let cap = c[CHAN_CAP].load(Relaxed) as usize;
+    let count = (c[CHAN_COUNT].load(Relaxed) as usize).min(cap);
+    (cap, count, c[CHAN_CLOSED].load(Relaxed) != 0)
+}
+
+/// Puts `v` in the buffer if there is room; `false` if the send would block.
+pub fn chan_try_send(p: &mut P, ch: ObjRef, v: Value) -> bool {
+    let (cap, count, _) = chan_state(ch);
+    let buffer = chan_buffer(ch);
+    if count >= cap || buffer.len() < cap {
+        return false;
+    }
+    let c = slots(ch);
+    let head = c[CHAN_HEAD].load(Relaxed) as usize % cap;
+    p.write_slot(&buffer[(head + count) % cap], v.bits());
+    c[CHAN_COUNT].store(count as u64 + 1, Relaxed);
+    true
+}
+
+/// Takes the oldest buffered value, if any.
+pub fn chan_try_recv(p: &mut P, ch: ObjRef) -> Option<Value> {
+    let (cap, count, _) = chan_state(ch);
+    let buffer = chan_buffer(ch);
+    if count == 0 || buffer.len() < cap {
+        return None;
+    }
+    let c = slots(ch);
+    let head = c[CHAN_HEAD].load(Relaxed) as usize % cap;
+    let v = Value::from_bits(buffer[head].load(Relaxed));
+    // Clearing with the barrier: its deletion half shades `v`, which the
+    // caller is about to hold in a register.
+    p.write_slot(&buffer[head], Value::NIL.bits());
+    c[CHAN_HEAD].store(((head + 1) % cap) as u64, Relaxed);
+    c[CHAN_COUNT].store(count as u64 - 1, Relaxed);
+    Some(v)
+}
+
+/// Marks the channel closed.
+pub fn chan_close(ch: ObjRef) {
+    slots(ch)[CHAN_CLOSED].store(1, Relaxed);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
