@@ -1345,6 +1345,16 @@ impl Exec<'_> {
                         reload!();
                         continue;
                     }
+                    // float(x) and int(x) of a number, inline (they sit in hot loops).
+                    if nargs == 1 && nres.0 <= 1 {
+                        if let Some(v) = numeric_conversion(
+                            callee,
+                            Value::from_bits(regs[abs + 1].load(Relaxed)),
+                        ) {
+                            regs[abs].store(v.bits(), Relaxed);
+                            continue;
+                        }
+                    }
                     self.call_value(p, g, abs, callee, None, nargs, nres.0)?;
                     return Ok(false);
                 }
@@ -2451,6 +2461,25 @@ fn spread_items(v: Value, what: &str) -> Res<Vec<Value>> {
             show(v),
             type_name(v)
         )),
+    }
+}
+
+/// `float(x)` or `int(x)` when `callee` is that builtin and `x` a number
+/// whose conversion needs no allocation; `None` sends the call the slow way.
+fn numeric_conversion(callee: Value, x: Value) -> Option<Value> {
+    let obj = obj_of(callee).filter(|_| object::kind_of(callee) == Some(Kind::Builtin))?;
+    // SAFETY: a live builtin object (in a register).
+    let index = unsafe { obj.slots() }[0].load(Relaxed) as usize;
+    match BUILTINS.get(index).copied()? {
+        "float" => Some(Value::float(match num(x)? {
+            Num::Int(i) => i as f64,
+            Num::Float(f) => f,
+        })),
+        "int" => match num(x)? {
+            Num::Int(_) => Some(x),
+            Num::Float(f) => arith::float_to_int(f).and_then(Value::int_inline),
+        },
+        _ => None,
     }
 }
 
