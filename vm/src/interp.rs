@@ -222,6 +222,10 @@ pub struct Vm {
     std_modules: HashMap<&'static str, Value>,
     /// The reverse: import path by module value.
     std_module_paths: HashMap<u64, &'static str>,
+    /// Every native function, for inline caches to index.
+    native_table: Vec<crate::native::NativeFn>,
+    /// (module path, function name) -> index into `native_table`.
+    native_index: HashMap<(&'static str, &'static str), usize>,
     pub heap: Arc<Heap>,
     pub protos: Vec<Arc<FnProto>>,
     pub modules: Vec<ModuleRt>,
@@ -248,9 +252,18 @@ impl Vm {
             natives,
             std_modules: HashMap::new(),
             std_module_paths: HashMap::new(),
+            native_table: Vec::new(),
+            native_index: HashMap::new(),
             args: Vec::new(),
         };
         let paths: Vec<&'static str> = vm.natives.modules.keys().copied().collect();
+        for (path, def) in &vm.natives.modules {
+            for (name, f) in &def.functions {
+                vm.native_index
+                    .insert((*path, *name), vm.native_table.len());
+                vm.native_table.push(*f);
+            }
+        }
         for path in paths {
             // The name string is parked in the scratch root while the module object is made.
             let name = object::new_string(&mut p, &mut g, path.as_bytes())?;
@@ -1393,6 +1406,19 @@ impl Exec<'_> {
                             let f = self.module_member(recv, name)?;
                             self.call_value(p, g, abs, f, None, nargs, nres.0)?;
                         }
+                        Some(Kind::StdModule) => {
+                            let f =
+                                self.native_function(recv, name, &proto.inline_cache[pc - 1])?;
+                            let args: Vec<Value> = (0..nargs)
+                                .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
+                                .collect();
+                            let results = self.call_native_fn(p, g, f, &args)?;
+                            self.store_results(abs, nres.0, &results);
+                            // Stay in the loop: the frame is unchanged (the
+                            // register array may have grown).
+                            reload!();
+                            continue;
+                        }
                         _ => {
                             let args: Vec<Value> = (0..nargs)
                                 .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
@@ -2052,6 +2078,37 @@ impl Exec<'_> {
                 String::from_utf8_lossy(name),
                 type_name(module),
                 String::from_utf8_lossy(name)
+            )),
+        }
+    }
+
+    /// The native function `module.name`, through the instruction's inline
+    /// cache: `module address << 16 | index into Vm::native_table + 1`. Native
+    /// module objects are made once and rooted for good, so addresses are unique.
+    fn native_function(
+        &self,
+        module: Value,
+        name: &[u8],
+        cache: &AtomicU64,
+    ) -> Res<crate::native::NativeFn> {
+        let addr = module.as_object().unwrap_or(0) as u64;
+        let entry = cache.load(Relaxed);
+        if entry != 0 && entry >> 16 == addr {
+            if let Some(f) = self.vm.native_table.get((entry & 0xffff) as usize - 1) {
+                return Ok(*f);
+            }
+        }
+        let path = self.std_module_path(module);
+        let key = std::str::from_utf8(name).unwrap_or("");
+        match self.vm.native_index.get(&(path, key)) {
+            Some(&i) => {
+                if i + 1 < 0xffff {
+                    cache.store(addr << 16 | (i as u64 + 1), Relaxed);
+                }
+                Ok(self.vm.native_table[i])
+            }
+            None => Err(format!(
+                "{path}.{key} is not implemented yet in this interpreter"
             )),
         }
     }
