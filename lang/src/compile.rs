@@ -1231,16 +1231,6 @@ impl<'a> Compiler<'a> {
             }
             c.patch_here(end_jumps);
             c.patch_here(ctx.breaks);
-            // `continue` inside a switch belongs to an enclosing loop.
-            if let Some(outer) = c
-                .f()
-                .breaks
-                .iter_mut()
-                .rev()
-                .find(|b| b.kind == BreakKind::Loop)
-            {
-                outer.continues.extend(ctx.continues);
-            }
         });
     }
 
@@ -1341,15 +1331,6 @@ impl<'a> Compiler<'a> {
             let ctx = c.pop_break();
             c.patch_here(end_jumps);
             c.patch_here(ctx.breaks);
-            if let Some(outer) = c
-                .f()
-                .breaks
-                .iter_mut()
-                .rev()
-                .find(|b| b.kind == BreakKind::Loop)
-            {
-                outer.continues.extend(ctx.continues);
-            }
         });
     }
 
