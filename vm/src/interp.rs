@@ -2051,20 +2051,8 @@ impl Exec<'_> {
         }
         match object::kind_of(module) {
             Some(Kind::StdModule) => {
-                let path = self.std_module_path(module);
-                let f = self
-                    .vm
-                    .natives
-                    .modules
-                    .get(path)
-                    .and_then(|m| m.functions.get(std::str::from_utf8(name).unwrap_or("")))
-                    .copied();
-                let Some(f) = f else {
-                    return Err(format!(
-                        "{path}.{} is not implemented yet in this interpreter",
-                        String::from_utf8_lossy(name)
-                    ));
-                };
+                let f =
+                    self.vm.native_table[self.native_slot(self.std_module_path(module), name)?];
                 self.call_native_fn(p, g, f, args)
             }
             Some(Kind::Error) if name == b"Error" => {
@@ -2098,19 +2086,21 @@ impl Exec<'_> {
                 return Ok(*f);
             }
         }
-        let path = self.std_module_path(module);
-        let key = std::str::from_utf8(name).unwrap_or("");
-        match self.vm.native_index.get(&(path, key)) {
-            Some(&i) => {
-                if i + 1 < 0xffff {
-                    cache.store(addr << 16 | (i as u64 + 1), Relaxed);
-                }
-                Ok(self.vm.native_table[i])
-            }
-            None => Err(format!(
-                "{path}.{key} is not implemented yet in this interpreter"
-            )),
+        let i = self.native_slot(self.std_module_path(module), name)?;
+        if i + 1 < 0xffff {
+            cache.store(addr << 16 | (i as u64 + 1), Relaxed);
         }
+        Ok(self.vm.native_table[i])
+    }
+
+    /// Index into `Vm::native_table` of the native function `path.name`.
+    fn native_slot(&self, path: &str, name: &[u8]) -> Res<usize> {
+        let key = std::str::from_utf8(name).unwrap_or("");
+        self.vm
+            .native_index
+            .get(&(path, key))
+            .copied()
+            .ok_or_else(|| format!("{path}.{key} is not implemented yet in this interpreter"))
     }
 
     /// Runs a native function with scratch slots above everything in use.
