@@ -187,7 +187,7 @@ fn conformance_programs_pass_and_never_crash() {
 fn passing_programs_pass_under_gc_stress_and_checkmark() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("../shared/conformance");
-    let env = [("WEFTDEBUG", "gccheckmark=1,gcstress=1000")];
+    let env = [("WEFTDEBUG", "gccheckmark=1,gcstress=1000,wbcheck=1")];
     let mut problems = Vec::new();
     for name in must_pass(&root) {
         if !dir.join(format!("{name}.weft")).exists() {
@@ -200,7 +200,7 @@ fn passing_programs_pass_under_gc_stress_and_checkmark() {
     }
     assert!(
         problems.is_empty(),
-        "failures under WEFTDEBUG=gccheckmark=1,gcstress=1000:\n{}",
+        "failures under WEFTDEBUG=gccheckmark=1,gcstress=1000,wbcheck=1:\n{}",
         problems.join("\n")
     );
 }

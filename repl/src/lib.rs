@@ -131,6 +131,7 @@ pub fn run(file: &str, args: &[String]) -> ExitCode {
             eprint!("{}", panic.report());
             ExitCode::from(2)
         }
+        Err(weft_vm::interp::Stop::Suspended) => ExitCode::from(2),
     }
 }
 

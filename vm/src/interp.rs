@@ -30,6 +30,14 @@
 use crate::arith::{self, ArithOp, Num};
 use crate::heap::{heap_config, type_table, Kind};
 use crate::native::{NativeConst, NativeCtx, NativeHost, Natives};
+use crate::sched::{
+    maxprocs_setting, Entry, Found, GState, Runtime, TimerRoots, TimerWhat, Waiter, WAKE_CLOSED,
+    WAKE_DELIVERED,
+};
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicBool;
+
+mod chan;
 use crate::object::{self, obj_of};
 use crate::value::Value;
 use std::cmp::Ordering;
@@ -110,6 +118,39 @@ pub struct RegFile {
     regs: Mutex<Arc<[AtomicU64]>>,
 }
 
+impl RegFile {
+    pub(crate) fn new(array: Arc<[AtomicU64]>) -> RegFile {
+        RegFile {
+            regs: Mutex::new(array),
+        }
+    }
+}
+
+/// Scanned scratch slots for native functions ([`NativeCtx::keep`]), one
+/// stack per M: a native's slots start at the M's current top, so a callback
+/// that calls natives in turn uses the slots above. Natives never park in the
+/// middle of a call, so the slots never outlive the call that took them.
+pub(crate) struct KeepStack(Box<[AtomicU64]>);
+
+impl KeepStack {
+    pub(crate) fn new() -> KeepStack {
+        KeepStack(
+            (0..KEEP_STACK_SLOTS)
+                .map(|_| AtomicU64::new(Value::NIL.bits()))
+                .collect(),
+        )
+    }
+}
+
+impl RootProvider for KeepStack {
+    fn scan_roots(&self, tracer: &mut Tracer<'_>) {
+        tracer.mark_slots(&self.0);
+    }
+}
+
+/// Slots in each M's keep stack: room for callbacks nested 16 deep.
+const KEEP_STACK_SLOTS: usize = 16 * NATIVE_KEEP_SLOTS;
+
 impl RootProvider for RegFile {
     fn scan_roots(&self, tracer: &mut Tracer<'_>) {
         // Called with the goroutine stopped at a safepoint (or by checkmark/validation).
@@ -117,6 +158,9 @@ impl RootProvider for RegFile {
         tracer.mark_slots(&regs);
     }
 }
+
+/// Frames, innermost first: function name, file, line.
+pub type Traceback = Vec<(Arc<str>, Arc<str>, u32)>;
 
 /// A Go-style runtime failure on its way to the top level.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,18 +171,34 @@ pub struct Panic {
     pub traceback: Vec<(Arc<str>, Arc<str>, u32)>,
     /// A fatal error (`fatal error: ...`) rather than a panic.
     pub fatal: bool,
+    /// The goroutine that failed (1 is the main goroutine); 0 when no
+    /// goroutine was running (a deadlock).
+    pub goroutine: u64,
+    /// Other goroutines to show (a deadlock shows every blocked one): id,
+    /// wait reason, traceback.
+    pub others: Vec<(u64, String, Traceback)>,
 }
 
 impl Panic {
     /// What the program prints on stderr, in Go's shape.
     pub fn report(&self) -> String {
         let mut out = if self.fatal {
-            format!("fatal error: {}\n\ngoroutine 1 [running]:\n", self.message)
+            format!("fatal error: {}\n", self.message)
         } else {
-            format!("panic: {}\n\ngoroutine 1 [running]:\n", self.message)
+            format!("panic: {}\n", self.message)
         };
-        for (func, file, line) in &self.traceback {
-            out.push_str(&format!("{func}(...)\n\t{file}:{line}\n"));
+        let frames = |out: &mut String, tb: &[(Arc<str>, Arc<str>, u32)]| {
+            for (func, file, line) in tb {
+                out.push_str(&format!("{func}(...)\n\t{file}:{line}\n"));
+            }
+        };
+        if self.goroutine != 0 {
+            out.push_str(&format!("\ngoroutine {} [running]:\n", self.goroutine));
+            frames(&mut out, &self.traceback);
+        }
+        for (id, reason, tb) in &self.others {
+            out.push_str(&format!("\ngoroutine {id} [{reason}]:\n"));
+            frames(&mut out, tb);
         }
         out
     }
@@ -150,6 +210,9 @@ pub enum Stop {
     Panic(Panic),
     /// `os.Exit(n)`.
     Exit(i32),
+    /// The goroutine parked or yielded (internal to the scheduler: a host
+    /// never sees it).
+    Suspended,
 }
 
 type Res<T> = Result<T, String>;
@@ -165,7 +228,7 @@ const NATIVE_KEEP_SLOTS: usize = 4096;
 /// Frames deeper than this are a `fatal error: stack overflow`.
 pub const MAX_FRAMES: usize = 1_000_000;
 
-struct Frame {
+pub(crate) struct Frame {
     proto: u32,
     closure: Value,
     base: usize,
@@ -199,6 +262,10 @@ pub const EXIT_PREFIX: &str = "\u{0}exit:";
 /// goroutine (no scheduler yet) any operation that would block is one.
 const DEADLOCK: &str = "all goroutines are asleep - deadlock!";
 
+/// Prefix of the `Err` a native returns for a fatal error (`fatal error: `,
+/// not recoverable): the message follows.
+pub const FATAL_PREFIX: &str = "\u{0}fatal:";
+
 /// Message of the `Err` that means "the panic value is in `PANIC_REG`".
 const PANIC_VALUE: &str = "\u{0}panic value";
 /// Message of the `Err` that means "a deferred call returned while panicking:
@@ -206,7 +273,7 @@ const PANIC_VALUE: &str = "\u{0}panic value";
 const CONTINUE_UNWINDING: &str = "\u{0}continue unwinding";
 
 /// A panic in flight.
-struct Panicking {
+pub(crate) struct Panicking {
     /// The report's text (`%v` of the value), fixed when the panic started.
     message: String,
     traceback: Vec<(Arc<str>, Arc<str>, u32)>,
@@ -231,7 +298,7 @@ pub struct Vm {
     pub modules: Vec<ModuleRt>,
     roots: Arc<RuntimeRoots>,
     builtins: Vec<Value>,
-    out: std::io::BufWriter<std::io::Stdout>,
+    out: Mutex<std::io::BufWriter<std::io::Stdout>>,
 }
 
 impl Vm {
@@ -248,7 +315,7 @@ impl Vm {
             modules: Vec::new(),
             roots,
             builtins: Vec::new(),
-            out: std::io::BufWriter::new(std::io::stdout()),
+            out: Mutex::new(std::io::BufWriter::new(std::io::stdout())),
             natives,
             std_modules: HashMap::new(),
             std_module_paths: HashMap::new(),
@@ -399,91 +466,303 @@ impl Vm {
         Ok(self.protos.len() as u32 - 1)
     }
 
-    /// Runs every module's top-level code in order, then the entry module's `main`.
+    /// Runs the program: goroutine 1 runs every module's top-level code in
+    /// order, then the entry module's `main`; the program ends when it returns
+    /// (other goroutines are abandoned, as in Go), on `os.Exit`, on an
+    /// unrecovered panic in any goroutine, or on a deadlock.
     pub fn run_program(&mut self, p: &mut P, g: &mut Mutator) -> Result<(), Stop> {
-        let regs = Arc::new(RegFile {
-            regs: Mutex::new(new_regs(1024)),
+        let _ = g;
+        let rt = Runtime::new(maxprocs_setting(), self.heap.nprocs());
+        self.heap.add_roots(RootKind::Runtime, rt.allgs.clone());
+        self.heap
+            .add_roots(RootKind::Runtime, Arc::new(TimerRoots(rt.timers.clone())));
+        let keep = Arc::new(KeepStack::new());
+        self.heap.add_roots(RootKind::Other, keep.clone());
+        let mut entry: VecDeque<Entry> = (0..self.modules.len()).map(Entry::Init).collect();
+        entry.push_back(Entry::Main);
+        let main = rt.new_g(1024, entry);
+        rt.push_runnable(main);
+        let vm: &Vm = self;
+        let result = std::thread::scope(|scope| {
+            let (heap, rt_ref) = (&*vm.heap, &rt);
+            scope.spawn(move || rt_ref.sysmon(heap));
+            let result = run_m(vm, &rt, p, &keep);
+            rt.done.store(true, Relaxed);
+            result
         });
-        self.heap.add_roots(RootKind::Other, regs.clone());
-        let cached_regs = regs.regs.lock().expect("register file").clone();
-        let mut exec = Exec {
-            vm: self,
-            regs,
-            frames: Vec::new(),
-            top: 0,
-            cached_regs,
-            retired_regs: Vec::new(),
-            panicking: None,
-            defer_count: 0,
-        };
-        let result = exec.run_all(p, g);
-        let _ = self.out.flush();
+        let _ = self.out.lock().expect("stdout").flush();
         result
     }
 }
 
-fn new_regs(n: usize) -> Arc<[AtomicU64]> {
+/// The scheduler loop of one M holding `p`: runs goroutines until the main
+/// one returns or the program fails.
+fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) -> Result<(), Stop> {
+    // The M's own collector record, for what it allocates outside any G.
+    let mut m_mutator = Mutator::new();
+    let pid = p.id();
+    loop {
+        let gs = match rt.find_runnable(p, pid) {
+            Found::G(gs) => gs,
+            Found::TimerSend(chan) => {
+                deliver_tick(vm, rt, p, &mut m_mutator, keep, chan);
+                continue;
+            }
+            Found::Deadlock(parked) => return Err(deadlock(vm, parked)),
+        };
+        let mut gs = gs;
+        let mut mutator = std::mem::take(&mut gs.mutator);
+        let mut exec = Exec {
+            vm,
+            rt,
+            gr: gs,
+            preempt: &rt.ps[pid].preempt,
+            keep,
+            keep_top: 0,
+            nested: 0,
+            suspend: None,
+        };
+        let result = exec.run(p, &mut mutator);
+        let suspend = exec.suspend.take();
+        let mut gs = exec.gr;
+        gs.mutator = mutator;
+        rt.stop_running();
+        match result {
+            Ok(()) if gs.id == MAIN_GOROUTINE => return Ok(()),
+            Ok(()) => rt.retire(gs),
+            Err(Stop::Suspended) => match suspend {
+                Some(Suspend::Yield) => rt.push_runnable(gs),
+                Some(Suspend::Park(reason)) => {
+                    gs.wait_reason = reason;
+                    rt.park(gs);
+                }
+                None => rt.push_runnable(gs),
+            },
+            Err(stop) => return Err(stop),
+        }
+    }
+}
+
+/// The id of the goroutine that runs `main`.
+const MAIN_GOROUTINE: u64 = 1;
+
+/// Delivers a timer's tick: the current time, sent on `chan` without blocking
+/// (to a parked receiver, into the buffer, or dropped when it is full).
+fn deliver_tick(vm: &Vm, rt: &Runtime, p: &mut P, m: &mut Mutator, keep: &KeepStack, chan: u64) {
+    // The channel is not reachable from any root between popping its timer
+    // and the delivery: it is parked in the M's keep slots, as is the time.
+    keep.0[0].store(chan, Relaxed);
+    let now = crate::native::unix_nanos();
+    let time = crate::native::new_time(p, m, now, &keep.0[1..5]).unwrap_or(Value::NIL);
+    let _ = vm;
+    if let Some(c) = obj_of(Value::from_bits(chan)) {
+        let mut chans = rt.chans.lock().expect("chans");
+        if let Some(w) = chans.pop_receiver(c.addr() as u64) {
+            hand_to_receiver(p, rt, &w, time, true);
+        } else {
+            object::chan_try_send(p, c, time);
+        }
+    }
+    keep.0[0].store(Value::NIL.bits(), Relaxed);
+    for slot in &keep.0[1..5] {
+        slot.store(Value::NIL.bits(), Relaxed);
+    }
+}
+
+/// Writes a received value (and the `ok` flag) into a parked receiver's
+/// registers, with the barrier (its stack may already be black), and makes
+/// it runnable.
+fn hand_to_receiver(p: &mut P, rt: &Runtime, w: &Waiter, v: Value, ok: bool) {
+    if let Some(slot) = w.regs.get(w.val) {
+        p.write_slot(slot, v.bits());
+    }
+    if let Some(slot) = w.regs.get(w.ok) {
+        slot.store(Value::bool(ok).bits(), Relaxed);
+    }
+    w.wake.store(
+        w.case << 2 | if ok { WAKE_DELIVERED } else { WAKE_CLOSED },
+        Relaxed,
+    );
+    rt.ready(w.gid);
+}
+
+/// The deadlock report: every blocked goroutine with its wait reason.
+fn deadlock(vm: &Vm, mut parked: Vec<GState>) -> Stop {
+    parked.sort_by_key(|g| g.id);
+    Stop::Panic(Panic {
+        message: DEADLOCK.into(),
+        traceback: Vec::new(),
+        fatal: true,
+        goroutine: 0,
+        others: parked
+            .iter()
+            .map(|g| (g.id, g.wait_reason.to_string(), traceback(vm, &g.frames)))
+            .collect(),
+    })
+}
+
+/// Innermost first: function name, file and line of each frame.
+fn traceback(vm: &Vm, frames: &[Frame]) -> Vec<(Arc<str>, Arc<str>, u32)> {
+    frames
+        .iter()
+        .rev()
+        .map(|f| {
+            let proto = &vm.protos[f.proto as usize];
+            let line = proto
+                .lines
+                .get(f.pc.min(proto.lines.len()).saturating_sub(1))
+                .copied()
+                .unwrap_or(0);
+            (proto.name.clone(), proto.file.clone(), line)
+        })
+        .collect()
+}
+
+/// Why a goroutine stopped running before it returned.
+enum Suspend {
+    /// Preempted or `runtime.Gosched`: runnable again at once.
+    Yield,
+    /// Waiting (the reason is Go's wait reason): someone will wake it, or
+    /// nobody will and the deadlock check reports it.
+    Park(&'static str),
+}
+
+pub(crate) fn new_regs(n: usize) -> Arc<[AtomicU64]> {
     (0..n).map(|_| AtomicU64::new(Value::NIL.bits())).collect()
 }
 
+/// A goroutine running on an M: the shared program and runtime, the G's own
+/// state, and what the M lends it (its P's preemption flag, its keep stack).
+/// Built each time the scheduler runs a G; the G's state goes back into the
+/// scheduler's queues when it stops.
 struct Exec<'vm> {
-    vm: &'vm mut Vm,
-    regs: Arc<RegFile>,
-    frames: Vec<Frame>,
-    /// One past the last value of the latest `MULTI` call or return (absolute).
-    top: usize,
-    /// The register array, as `regs` holds it (only `ensure_regs` replaces it).
-    cached_regs: Arc<[AtomicU64]>,
-    /// Register arrays replaced by growth, kept so that borrowed references stay valid.
-    retired_regs: Vec<Arc<[AtomicU64]>>,
-    panicking: Option<Panicking>,
-    /// Records in the defer list (see `defer_len`).
-    defer_count: usize,
+    vm: &'vm Vm,
+    rt: &'vm Runtime,
+    gr: Box<GState>,
+    /// Set by sysmon when this G has run past its time slice.
+    preempt: &'vm AtomicBool,
+    keep: &'vm KeepStack,
+    /// The first free slot of `keep`.
+    keep_top: usize,
+    /// Callbacks from native code being run (`sort.Slice`'s less): the G
+    /// cannot park or yield inside one, since the native's Rust frame is on
+    /// the M's stack.
+    nested: usize,
+    /// Why the G is stopping, once an instruction decided it.
+    suspend: Option<Suspend>,
 }
 
 impl Exec<'_> {
-    fn run_all(&mut self, p: &mut P, g: &mut Mutator) -> Result<(), Stop> {
-        let regs = self.ensure_regs(FIRST_FRAME_REG + 1);
-        object::new_list(p, g, &[], &regs[DEFER_REG]).map_err(|e| self.panic(oom(e), true))?;
-        for mi in 0..self.vm.modules.len() {
-            let init = self.vm.modules[mi].init;
-            self.call_proto(p, g, init, Value::NIL, FIRST_FRAME_REG, &[])?;
+    /// Runs the goroutine until its entries are done (Ok), it parks or yields
+    /// (`Stop::Suspended`), or the program ends.
+    fn run(&mut self, p: &mut P, g: &mut Mutator) -> Result<(), Stop> {
+        if self.gr.resume_unwind {
+            self.gr.resume_unwind = false;
+            if !self.unwind(p, g, CONTINUE_UNWINDING.into(), 0)? {
+                self.execute(p, g, 0)?;
+            }
         }
-        let entry = self.vm.modules.len() - 1;
-        if let Some(slot) = self.vm.modules[entry].main {
-            let globals = obj_of(self.vm.modules[entry].globals).expect("globals list");
-            let main = object::list_get(globals, slot as usize).unwrap_or(Value::NIL);
-            let Some(proto) = closure_proto(main) else {
-                return Err(self.panic("main is not a function".into(), false));
+        loop {
+            if !self.gr.frames.is_empty() {
+                self.execute(p, g, 0)?;
+                continue;
+            }
+            let Some(entry) = self.gr.entry.pop_front() else {
+                return Ok(());
             };
-            self.call_proto(p, g, proto, main, FIRST_FRAME_REG, &[])?;
+            if self.gr.cached_regs[DEFER_REG].load(Relaxed) == Value::NIL.bits() {
+                let regs = self.ensure_regs(FIRST_FRAME_REG + 1);
+                object::new_list(p, g, &[], &regs[DEFER_REG])
+                    .map_err(|e| self.panic(oom(e), true))?;
+            }
+            let (callee, receiver, nargs) = match entry {
+                Entry::Init(mi) => {
+                    let init = self.vm.modules[mi].init;
+                    self.call_proto(p, g, init, Value::NIL, FIRST_FRAME_REG, &[])?;
+                    continue;
+                }
+                Entry::Main => {
+                    let entry = self.vm.modules.len() - 1;
+                    let Some(slot) = self.vm.modules[entry].main else {
+                        continue;
+                    };
+                    let globals = obj_of(self.vm.modules[entry].globals).expect("globals list");
+                    let main = object::list_get(globals, slot as usize).unwrap_or(Value::NIL);
+                    let Some(proto) = closure_proto(main) else {
+                        return Err(self.panic("main is not a function".into(), false));
+                    };
+                    self.call_proto(p, g, proto, main, FIRST_FRAME_REG, &[])?;
+                    continue;
+                }
+                Entry::Call { nargs, receiver } => {
+                    let regs = self.regs_ref();
+                    let at = |i: usize| Value::from_bits(regs[FIRST_FRAME_REG + i].load(Relaxed));
+                    if receiver {
+                        // Callee, receiver, arguments: drop the receiver's
+                        // register (call_value puts it back first).
+                        let recv = at(1);
+                        for i in 1..=nargs {
+                            regs[FIRST_FRAME_REG + i].store(at(i + 1).bits(), Relaxed);
+                        }
+                        (at(0), Some(recv), nargs)
+                    } else {
+                        (at(0), None, nargs)
+                    }
+                }
+            };
+            let result = self.call_value(p, g, FIRST_FRAME_REG, callee, receiver, nargs, 0);
+            if let Err(message) = result {
+                if self.gr.frames.is_empty() {
+                    // A native called by `go` panicked: no frame to unwind.
+                    return Err(self.top_level_failure(p, g, message));
+                }
+                if self.unwind(p, g, message, 0)? {
+                    continue;
+                }
+            }
+            if self.suspend.is_some() {
+                return Err(Stop::Suspended);
+            }
         }
-        Ok(())
+    }
+
+    /// Stops the goroutine at a safepoint to let others run (sysmon asked).
+    fn preempted(&mut self) -> String {
+        self.suspend = Some(Suspend::Yield);
+        String::new()
+    }
+
+    /// The end of the program for a failure with no frame to unwind.
+    fn top_level_failure(&mut self, p: &mut P, g: &mut Mutator, message: String) -> Stop {
+        if let Some(code) = message.strip_prefix(EXIT_PREFIX) {
+            return Stop::Exit(code.parse().unwrap_or(1));
+        }
+        if let Some(text) = message.strip_prefix(FATAL_PREFIX) {
+            return self.panic(text.into(), true);
+        }
+        let text = if message == PANIC_VALUE {
+            show(Value::from_bits(
+                self.gr.cached_regs[PANIC_REG].load(Relaxed),
+            ))
+        } else {
+            message
+        };
+        let _ = (p, g);
+        self.panic(text, false)
     }
 
     fn panic(&self, message: String, fatal: bool) -> Stop {
-        let traceback = self
-            .frames
-            .iter()
-            .rev()
-            .map(|f| {
-                let proto = &self.vm.protos[f.proto as usize];
-                let line = proto
-                    .lines
-                    .get(f.pc.saturating_sub(1))
-                    .copied()
-                    .unwrap_or(0);
-                (proto.name.clone(), proto.file.clone(), line)
-            })
-            .collect();
         Stop::Panic(Panic {
             message,
-            traceback,
+            traceback: traceback(self.vm, &self.gr.frames),
             fatal,
+            goroutine: self.gr.id,
+            others: Vec::new(),
         })
     }
 
-    /// Runs a function to completion from the Rust side (module init, main).
+    /// Pushes the frame of a goroutine's first call (module init, main); the
+    /// caller runs it.
     fn call_proto(
         &mut self,
         p: &mut P,
@@ -499,21 +778,16 @@ impl Exec<'_> {
         for (i, a) in args.iter().enumerate() {
             regs[base + 1 + i].store(a.bits(), Relaxed);
         }
-        let depth = self.frames.len();
         self.push_frame(p, g, proto, closure, base + 1, base, 0, args.len())
-            .map_err(|m| self.panic(m, false))?;
-        match self.execute(p, g, depth) {
-            Ok(()) => Ok(()),
-            Err(e) => Err(e),
-        }
+            .map_err(|m| self.panic(m, false))
     }
 
     /// The register array, grown to at least `n` words.
     fn ensure_regs<'r>(&mut self, n: usize) -> &'r [AtomicU64] {
-        if self.cached_regs.len() < n {
+        if self.gr.cached_regs.len() < n {
             // No safepoint between the copy and the swap: the collector cannot
             // scan the old array after the last store into it.
-            let mut cur = self.regs.regs.lock().expect("register file");
+            let mut cur = self.gr.regs.regs.lock().expect("register file");
             let grown = new_regs(n.next_power_of_two());
             for (dst, src) in grown.iter().zip(cur.iter()) {
                 dst.store(src.load(Relaxed), Relaxed);
@@ -522,8 +796,8 @@ impl Exec<'_> {
             // The old array is retired, not freed: `step` may still hold a
             // reference to it (and stops using it before touching registers
             // again; see `regs_ref`).
-            let old = std::mem::replace(&mut self.cached_regs, grown);
-            self.retired_regs.push(old);
+            let old = std::mem::replace(&mut self.gr.cached_regs, grown);
+            self.gr.retired_regs.push(old);
         }
         self.regs_ref()
     }
@@ -532,9 +806,9 @@ impl Exec<'_> {
     /// Valid for the life of the `Exec`: replaced arrays are retired, never freed.
     fn regs_ref<'r>(&self) -> &'r [AtomicU64] {
         // SAFETY: `cached_regs` and every array it held before live in
-        // `self.cached_regs`/`self.retired_regs` until the `Exec` is dropped,
+        // `self.gr.cached_regs`/`self.gr.retired_regs` until the `Exec` is dropped,
         // and the `Exec` outlives every `step` that uses the reference.
-        unsafe { &*Arc::as_ptr(&self.cached_regs) }
+        unsafe { &*Arc::as_ptr(&self.gr.cached_regs) }
     }
 
     /// A loaded function, borrowed without counting a reference.
@@ -559,7 +833,7 @@ impl Exec<'_> {
         nres: u8,
         nargs: usize,
     ) -> Res<()> {
-        if self.frames.len() >= MAX_FRAMES {
+        if self.gr.frames.len() >= MAX_FRAMES {
             return Err("stack overflow".into());
         }
         let fp = self.proto_ref(proto);
@@ -584,7 +858,7 @@ impl Exec<'_> {
             regs[base + slot].store(list.bits(), Relaxed);
         }
         let defer_mark = self.defer_len();
-        self.frames.push(Frame {
+        self.gr.frames.push(Frame {
             proto,
             closure,
             base,
@@ -599,16 +873,25 @@ impl Exec<'_> {
 
     fn execute(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Result<(), Stop> {
         loop {
-            let result = if self.frames.last().is_some_and(|f| f.pc == RETURN_NIL) {
+            let result = if self.gr.frames.last().is_some_and(|f| f.pc == RETURN_NIL) {
                 self.do_return(p, g, None, stop_depth)
             } else {
                 self.step(p, g, stop_depth)
             };
             match result {
                 Ok(true) => return Ok(()),
-                Ok(false) => {}
+                Ok(false) => {
+                    if self.suspend.is_some() {
+                        return Err(Stop::Suspended);
+                    }
+                }
+                // An instruction parked or yielded the goroutine (see `suspend`).
+                Err(message) if message.is_empty() => return Err(Stop::Suspended),
                 Err(message) if message == "stack overflow" || message == DEADLOCK => {
                     return Err(self.panic(message, true))
+                }
+                Err(message) if message.starts_with(FATAL_PREFIX) => {
+                    return Err(self.panic(message[FATAL_PREFIX.len()..].into(), true))
                 }
                 Err(message) if message.starts_with(EXIT_PREFIX) => {
                     return Err(Stop::Exit(
@@ -625,17 +908,19 @@ impl Exec<'_> {
     }
 
     fn defer_list(&self) -> Option<weft_gc::ObjRef> {
-        obj_of(Value::from_bits(self.cached_regs[DEFER_REG].load(Relaxed)))
+        obj_of(Value::from_bits(
+            self.gr.cached_regs[DEFER_REG].load(Relaxed),
+        ))
     }
 
     /// Length of the defer list (kept in step with it: pushes in `Defer`, pops
     /// in `pop_defer`, the only places that change the list).
     fn defer_len(&self) -> usize {
         debug_assert_eq!(
-            self.defer_count,
+            self.gr.defer_count,
             self.defer_list().map_or(0, object::list_len)
         );
-        self.defer_count
+        self.gr.defer_count
     }
 
     /// Pops the newest defer record (a list: callee, has receiver, receiver, args...).
@@ -649,14 +934,14 @@ impl Exec<'_> {
         // The record stays rooted by the list until it is truncated; its values
         // go to registers before any allocation.
         object::list_truncate(p, list, n - 1);
-        self.defer_count = n - 1;
+        self.gr.defer_count = n - 1;
         Some(items)
     }
 
     /// Runs the newest defer record of the top frame as a deferred call.
     /// Returns whether a frame was pushed (a native call runs to completion).
     fn run_defer(&mut self, p: &mut P, g: &mut Mutator, record: Vec<Value>) -> Res<bool> {
-        let frame = self.frames.last().expect("a frame");
+        let frame = self.gr.frames.last().expect("a frame");
         let fp = self.proto_ref(frame.proto);
         // Above the frame and its spare register.
         let abs = frame.base + fp.max_registers + 2;
@@ -672,10 +957,10 @@ impl Exec<'_> {
         for (i, a) in args.iter().enumerate() {
             regs[abs + 1 + i].store(a.bits(), Relaxed);
         }
-        let depth = self.frames.len();
+        let depth = self.gr.frames.len();
         self.call_value(p, g, abs, callee, receiver, args.len(), 0)?;
-        if self.frames.len() > depth {
-            self.frames.last_mut().expect("deferred frame").deferred = true;
+        if self.gr.frames.len() > depth {
+            self.gr.frames.last_mut().expect("deferred frame").deferred = true;
             return Ok(true);
         }
         Ok(false)
@@ -691,15 +976,15 @@ impl Exec<'_> {
         results: Option<(usize, usize)>,
         stop_depth: usize,
     ) -> Res<bool> {
-        let frame = self.frames.last().expect("a frame");
+        let frame = self.gr.frames.last().expect("a frame");
         if self.defer_len() > frame.defer_mark {
             if let Some(record) = self.pop_defer(p) {
                 self.run_defer(p, g, record)?;
                 return Ok(false);
             }
         }
-        let frame = self.frames.pop().expect("a frame");
-        let regs = self.cached_regs.clone();
+        let frame = self.gr.frames.pop().expect("a frame");
+        let regs = self.gr.cached_regs.clone();
         // After a recovered panic the results are nil: one nil where the caller
         // takes them all (`f(g())`), as `x := g()` would see.
         let (first, n) = results.unwrap_or((PANIC_REG, 0));
@@ -724,10 +1009,10 @@ impl Exec<'_> {
                 .collect();
             self.store_results(frame.ret, frame.nres, &results);
         }
-        if frame.deferred && self.panicking.is_some() {
+        if frame.deferred && self.gr.panicking.is_some() {
             return Err(CONTINUE_UNWINDING.into());
         }
-        Ok(self.frames.len() == stop_depth)
+        Ok(self.gr.frames.len() == stop_depth)
     }
 
     /// Handles a panic (or resumes one after a deferred call returned): runs
@@ -742,7 +1027,7 @@ impl Exec<'_> {
         stop_depth: usize,
     ) -> Result<bool, Stop> {
         if message != CONTINUE_UNWINDING {
-            let regs = self.cached_regs.clone();
+            let regs = self.gr.cached_regs.clone();
             let text = if message == PANIC_VALUE {
                 show(Value::from_bits(regs[PANIC_REG].load(Relaxed)))
             } else {
@@ -753,43 +1038,51 @@ impl Exec<'_> {
             };
             let traceback = match self.panic(String::new(), false) {
                 Stop::Panic(info) => info.traceback,
-                Stop::Exit(_) => Vec::new(),
+                Stop::Exit(_) | Stop::Suspended => Vec::new(),
             };
-            self.panicking = Some(Panicking {
+            self.gr.panicking = Some(Panicking {
                 message: text,
                 traceback,
                 recovered: false,
             });
         }
         loop {
-            if self.panicking.as_ref().is_some_and(|s| s.recovered) {
-                self.panicking = None;
-                self.cached_regs[PANIC_REG].store(Value::NIL.bits(), Relaxed);
+            if self.gr.panicking.as_ref().is_some_and(|s| s.recovered) {
+                self.gr.panicking = None;
+                self.gr.cached_regs[PANIC_REG].store(Value::NIL.bits(), Relaxed);
                 // The frame that deferred the recovering call returns nil results.
-                if let Some(f) = self.frames.last_mut() {
+                if let Some(f) = self.gr.frames.last_mut() {
                     f.pc = RETURN_NIL;
                 }
                 return Ok(false);
             }
-            if self.frames.len() <= stop_depth {
-                let state = self.panicking.take().expect("a panic in flight");
+            if self.gr.frames.len() <= stop_depth {
+                let state = self.gr.panicking.take().expect("a panic in flight");
                 return Err(Stop::Panic(Panic {
                     message: state.message,
                     traceback: state.traceback,
                     fatal: false,
+                    goroutine: self.gr.id,
+                    others: Vec::new(),
                 }));
             }
-            let frame = self.frames.last().expect("a frame");
+            let frame = self.gr.frames.last().expect("a frame");
             if self.defer_len() > frame.defer_mark {
                 let record = self.pop_defer(p).expect("a defer record");
                 match self.run_defer(p, g, record) {
                     Ok(true) => return Ok(false),
+                    Ok(false) if self.suspend.is_some() => {
+                        // A deferred native parked the goroutine: unwinding
+                        // goes on when it runs again.
+                        self.gr.resume_unwind = true;
+                        return Err(Stop::Suspended);
+                    }
                     Ok(false) => continue,
                     Err(m) if m == CONTINUE_UNWINDING => continue,
                     Err(m) => return self.unwind(p, g, m, stop_depth),
                 }
             }
-            self.frames.pop();
+            self.gr.frames.pop();
         }
     }
 
@@ -797,7 +1090,7 @@ impl Exec<'_> {
     /// something needs the outer loop (false). Errors are panic messages.
     fn step(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Res<bool> {
         let mut regs = self.regs_ref();
-        let f = self.frames.last().expect("a frame is running");
+        let f = self.gr.frames.last().expect("a frame is running");
         let mut proto = self.proto_ref(f.proto);
         let mut code = &proto.code;
         let mut base = f.base;
@@ -816,7 +1109,7 @@ impl Exec<'_> {
         macro_rules! reload {
             () => {{
                 regs = self.regs_ref();
-                let f = self.frames.last().expect("a frame is running");
+                let f = self.gr.frames.last().expect("a frame is running");
                 proto = self.proto_ref(f.proto);
                 code = &proto.code;
                 base = f.base;
@@ -830,7 +1123,18 @@ impl Exec<'_> {
         }
         macro_rules! save_pc {
             () => {
-                self.frames.last_mut().expect("frame").pc = pc
+                self.gr.frames.last_mut().expect("frame").pc = pc
+            };
+        }
+        // A loop's back edge (`pc` already at the target): a safepoint, and
+        // the place a goroutine past its time slice yields.
+        macro_rules! back_edge {
+            () => {
+                p.safepoint();
+                if self.preempt.load(Relaxed) && self.nested == 0 {
+                    save_pc!();
+                    return Err(self.preempted());
+                }
             };
         }
         loop {
@@ -863,12 +1167,12 @@ impl Exec<'_> {
                     object::list_set(p, globals, gi.0 as usize, get!(b.0));
                 }
                 Op::GetUpval { a, u } => {
-                    let cell = upvalue_cell(self.frames.last().expect("frame").closure, u.0);
+                    let cell = upvalue_cell(self.gr.frames.last().expect("frame").closure, u.0);
                     set!(a.0, cell.map_or(Value::NIL, object::cell_get));
                 }
                 Op::SetUpval { u, b } => {
                     if let Some(cell) =
-                        upvalue_cell(self.frames.last().expect("frame").closure, u.0)
+                        upvalue_cell(self.gr.frames.last().expect("frame").closure, u.0)
                     {
                         object::cell_set(p, cell, get!(b.0));
                     }
@@ -895,7 +1199,7 @@ impl Exec<'_> {
                     save_pc!();
                     let child = proto.protos[pi.0 as usize];
                     let cp = self.vm.protos[child as usize].clone();
-                    let parent_closure = self.frames.last().expect("frame").closure;
+                    let parent_closure = self.gr.frames.last().expect("frame").closure;
                     let obj = p
                         .alloc(g, Kind::Closure.type_id(), (2 + cp.upvalues.len()) * 8)
                         .map_err(oom)?;
@@ -1034,9 +1338,10 @@ impl Exec<'_> {
                     let c = get!(a.0);
                     if object::kind_of(c) == Some(Kind::Chan) {
                         // Receives until the channel is closed and drained.
-                        match chan_recv(p, c)? {
-                            (v, true) => set!(a.0 + 2, v),
-                            (_, false) => pc = (pc as i64 + off.0 as i64) as usize,
+                        save_pc!();
+                        let dst = base + a.0 as usize + 2;
+                        if !self.op_recv(p, c, dst, usize::MAX, pc - 1)? {
+                            pc = (pc as i64 + off.0 as i64) as usize;
                         }
                         continue;
                     }
@@ -1066,80 +1371,56 @@ impl Exec<'_> {
                     set!(a.0, v);
                 }
                 Op::Send { a, b } => {
-                    let ch = get!(a.0);
-                    let Some(c) = obj_of(ch).filter(|_| object::kind_of(ch) == Some(Kind::Chan))
-                    else {
-                        if ch.is_nil() {
-                            return Err(DEADLOCK.into());
-                        }
-                        return Err(format!(
-                            "invalid operation: send to non-chan {} (type {})",
-                            show(ch),
-                            type_name(ch)
-                        ));
-                    };
-                    if object::chan_state(c).2 {
-                        return Err("send on closed channel".into());
-                    }
-                    if !object::chan_try_send(p, c, get!(b.0)) {
-                        return Err(DEADLOCK.into());
-                    }
+                    save_pc!();
+                    self.op_send(p, get!(a.0), base + b.0 as usize, pc - 1)?;
                 }
                 Op::Recv { a, b } => {
-                    let (v, _) = chan_recv(p, get!(b.0))?;
-                    set!(a.0, v);
+                    save_pc!();
+                    let dst = base + a.0 as usize;
+                    self.op_recv(p, get!(b.0), dst, usize::MAX, pc - 1)?;
                 }
                 Op::RecvOk { a, b } => {
-                    let (v, ok) = chan_recv(p, get!(b.0))?;
-                    set!(a.0, v);
-                    set!(a.0 + 1, Value::bool(ok));
+                    save_pc!();
+                    let dst = base + a.0 as usize;
+                    self.op_recv(p, get!(b.0), dst, dst + 1, pc - 1)?;
                 }
                 Op::Select { a, s: sel } => {
-                    let desc = &self.vm.protos[self.frames.last().expect("frame").proto as usize];
-                    let cases = desc.selects[sel.0 as usize].clone();
-                    let mut ready = Vec::new();
-                    for (i, case) in cases.0.iter().enumerate() {
-                        let ch = get!(a.0 + 3 + 2 * i as u8);
-                        let Some(c) =
-                            obj_of(ch).filter(|_| object::kind_of(ch) == Some(Kind::Chan))
-                        else {
-                            continue;
-                        };
-                        let (cap, count, closed) = object::chan_state(c);
-                        let is_ready = match case {
-                            weft_lang::bytecode::SelectCase::Send => closed || count < cap,
-                            weft_lang::bytecode::SelectCase::Recv => closed || count > 0,
-                        };
-                        if is_ready {
-                            ready.push(i);
-                        }
-                    }
-                    let chosen = if ready.is_empty() {
-                        if !cases.1 {
-                            return Err(DEADLOCK.into());
-                        }
-                        set!(a.0, Value::int_inline(cases.0.len() as i64).expect("fits"));
-                        continue;
+                    save_pc!();
+                    let (cases, has_default) = &proto.selects[sel.0 as usize];
+                    self.op_select(p, base + a.0 as usize, cases, *has_default, pc - 1)?;
+                }
+                Op::Go { a, nargs, spread }
+                | Op::GoMethod {
+                    a, nargs, spread, ..
+                } => {
+                    save_pc!();
+                    let abs = base + a.0 as usize;
+                    let nargs = if spread.0 {
+                        self.spread_args(abs, nargs)?
+                    } else if nargs == MULTI {
+                        self.gr.top.saturating_sub(abs + 1)
                     } else {
-                        // A uniformly random ready case, as Go's select.
-                        ready[(next_random() % ready.len() as u64) as usize]
+                        nargs.0 as usize
                     };
-                    set!(a.0, Value::int_inline(chosen as i64).expect("fits"));
-                    let ch = get!(a.0 + 3 + 2 * chosen as u8);
-                    match cases.0[chosen] {
-                        weft_lang::bytecode::SelectCase::Send => {
-                            let c = obj_of(ch).expect("ready channel");
-                            if object::chan_state(c).2 {
-                                return Err("send on closed channel".into());
-                            }
-                            object::chan_try_send(p, c, get!(a.0 + 4 + 2 * chosen as u8));
+                    // The spread may have grown the register array.
+                    reload!();
+                    let target = get!(a.0);
+                    let (callee, receiver) = match op {
+                        Op::GoMethod { k, .. } => {
+                            let name: &[u8] = &proto.const_strs[k.0 as usize];
+                            let scratch = &self.regs_ref()[base + proto.max_registers];
+                            self.resolve_method(
+                                p,
+                                g,
+                                target,
+                                name,
+                                proto.consts[k.0 as usize],
+                                scratch,
+                            )?
                         }
-                        weft_lang::bytecode::SelectCase::Recv => {
-                            let (v, ok) = chan_recv(p, ch)?;
-                            set!(a.0 + 1, v);
-                            set!(a.0 + 2, Value::bool(ok));
-                        }
-                    }
+                        _ => (target, None),
+                    };
+                    self.op_go(p, abs, callee, receiver, nargs)?;
                 }
                 Op::Slice { a, b, c } => {
                     save_pc!();
@@ -1283,19 +1564,19 @@ impl Exec<'_> {
                     )
                 }
                 Op::Jmp { off } => {
-                    if off.0 < 0 {
-                        p.safepoint();
-                    }
                     pc = (pc as i64 + off.0 as i64) as usize;
+                    if off.0 < 0 {
+                        back_edge!();
+                    }
                 }
                 Op::JmpIf { a, off } | Op::JmpIfNot { a, off } => {
                     let want = matches!(op, Op::JmpIf { .. });
                     match get!(a.0).as_bool() {
                         Some(x) if x == want => {
+                            pc = (pc as i64 + off.0 as i64) as usize;
                             if off.0 < 0 {
-                                p.safepoint();
+                                back_edge!();
                             }
-                            pc = (pc as i64 + off.0 as i64) as usize
                         }
                         Some(_) => {}
                         None => {
@@ -1327,28 +1608,34 @@ impl Exec<'_> {
                     };
                     let jump_when = matches!(op, Op::JmpLt { .. } | Op::JmpLe { .. });
                     if holds == jump_when {
-                        if off.0 < 0 {
-                            p.safepoint();
-                        }
                         pc = (pc as i64 + off.0 as i64) as usize;
+                        if off.0 < 0 {
+                            back_edge!();
+                        }
                     }
                 }
                 Op::JmpEq { a, b, off } | Op::JmpNe { a, b, off } => {
                     let eq = values_equal(get!(a.0), get!(b.0));
                     if eq == matches!(op, Op::JmpEq { .. }) {
-                        if off.0 < 0 {
-                            p.safepoint();
-                        }
                         pc = (pc as i64 + off.0 as i64) as usize;
+                        if off.0 < 0 {
+                            back_edge!();
+                        }
                     }
                 }
                 Op::Call { a, nargs, nres } => {
-                    save_pc!();
                     p.safepoint();
+                    if self.preempt.load(Relaxed) && self.nested == 0 {
+                        // Yield before the call: it runs when the G resumes.
+                        pc -= 1;
+                        save_pc!();
+                        return Err(self.preempted());
+                    }
+                    save_pc!();
                     let callee = get!(a.0);
                     let abs = base + a.0 as usize;
                     let nargs = if nargs == MULTI {
-                        self.top.saturating_sub(abs + 1)
+                        self.gr.top.saturating_sub(abs + 1)
                     } else {
                         nargs.0 as usize
                     };
@@ -1380,12 +1667,12 @@ impl Exec<'_> {
                     let nargs = if matches!(op, Op::CallMethodSpread { .. }) {
                         self.spread_args(abs, nargs)?
                     } else if nargs == MULTI {
-                        self.top.saturating_sub(abs + 1)
+                        self.gr.top.saturating_sub(abs + 1)
                     } else {
                         nargs.0 as usize
                     };
                     // The spread may have grown the register array.
-                    let regs = self.cached_regs.clone();
+                    let regs = self.gr.cached_regs.clone();
                     match object::kind_of(recv) {
                         Some(Kind::Instance) => {
                             let inst = obj_of(recv).expect("instance");
@@ -1414,6 +1701,10 @@ impl Exec<'_> {
                                 .collect();
                             let results = self.call_native_fn(p, g, f, &args)?;
                             self.store_results(abs, nres.0, &results);
+                            if self.suspend.is_some() {
+                                // The native parks the goroutine (a lock, a sleep).
+                                return Err(String::new());
+                            }
                             // Stay in the loop: the frame is unchanged (the
                             // register array may have grown).
                             reload!();
@@ -1559,6 +1850,39 @@ impl Exec<'_> {
                                 None => return Err(format!("undefined: {path}.{key}")),
                             }
                         }
+                        Some(Kind::Opaque) => {
+                            // A native object's field (`timer.C`) is the
+                            // module's getter `Type.Field`; a method, a bound one.
+                            let (path, type_name) =
+                                crate::native::opaque_type(target).unwrap_or_default();
+                            let key = format!("{type_name}.{}", String::from_utf8_lossy(name));
+                            let def = self.vm.natives.modules.get(path.as_str());
+                            if let Some(getter) =
+                                def.and_then(|d| d.getters.get(key.as_str())).copied()
+                            {
+                                let results = self.call_native_fn(p, g, getter, &[target])?;
+                                results.first().copied().unwrap_or(Value::NIL)
+                            } else if def.is_some_and(|d| d.functions.contains_key(key.as_str())) {
+                                let scratch = &regs[base + proto.max_registers];
+                                self.resolve_method(
+                                    p,
+                                    g,
+                                    target,
+                                    name,
+                                    proto.consts[k.0 as usize],
+                                    scratch,
+                                )?
+                                .0
+                            } else {
+                                return Err(format!(
+                                    "{}.{} undefined (type {} has no field or method {})",
+                                    show(target),
+                                    String::from_utf8_lossy(name),
+                                    type_name_full(target),
+                                    String::from_utf8_lossy(name)
+                                ));
+                            }
+                        }
                         _ => return Err(field_of_non_struct(target, name)),
                     };
                     set!(a.0, v);
@@ -1566,19 +1890,19 @@ impl Exec<'_> {
                 Op::Return { a, n } => {
                     let first = base + a.0 as usize;
                     let n = if n == MULTI {
-                        self.top.saturating_sub(first)
+                        self.gr.top.saturating_sub(first)
                     } else {
                         n.0 as usize
                     };
-                    let frame = self.frames.last().expect("frame");
+                    let frame = self.gr.frames.last().expect("frame");
                     let plain = frame.nres != MULTI.0
                         && !frame.deferred
                         && self.defer_len() <= frame.defer_mark;
-                    if plain && self.frames.len() > stop_depth + 1 {
+                    if plain && self.gr.frames.len() > stop_depth + 1 {
                         // The common case, without leaving this loop: copy the
                         // results down (the window lies below the callee's
                         // registers) and continue in the caller.
-                        let frame = self.frames.pop().expect("frame");
+                        let frame = self.gr.frames.pop().expect("frame");
                         for i in 0..frame.nres as usize {
                             let v = if i < n {
                                 regs[first + i].load(Relaxed)
@@ -1591,7 +1915,7 @@ impl Exec<'_> {
                         continue;
                     }
                     // If deferred calls run first, this instruction runs again after them.
-                    self.frames.last_mut().expect("frame").pc = pc - 1;
+                    self.gr.frames.last_mut().expect("frame").pc = pc - 1;
                     return self.do_return(p, g, Some((first, n)), stop_depth);
                 }
                 Op::Defer { a, nargs, spread }
@@ -1604,7 +1928,7 @@ impl Exec<'_> {
                     }
                     let abs = base + a.0 as usize;
                     let nargs = if nargs == MULTI {
-                        self.top.saturating_sub(abs + 1)
+                        self.gr.top.saturating_sub(abs + 1)
                     } else {
                         nargs.0 as usize
                     };
@@ -1636,13 +1960,13 @@ impl Exec<'_> {
                     let record = object::new_list(p, g, &items, scratch).map_err(oom)?;
                     let list = self.defer_list().expect("defer list");
                     object::list_append(p, g, list, &[record]).map_err(oom)?;
-                    self.defer_count += 1;
+                    self.gr.defer_count += 1;
                     return Ok(false);
                 }
                 Op::Recover { a } => {
                     // Only a deferred call run by a panic recovers it (Go's rule).
-                    let frame = self.frames.last().expect("frame");
-                    let value = match &mut self.panicking {
+                    let frame = self.gr.frames.last().expect("frame");
+                    let value = match &mut self.gr.panicking {
                         Some(state) if frame.deferred && !state.recovered => {
                             state.recovered = true;
                             Value::from_bits(regs[PANIC_REG].load(Relaxed))
@@ -1650,12 +1974,6 @@ impl Exec<'_> {
                         _ => Value::NIL,
                     };
                     set!(a.0, value);
-                }
-                other => {
-                    return Err(format!(
-                        "instruction {} is not implemented yet in this interpreter",
-                        other.name()
-                    ))
                 }
             }
         }
@@ -1747,7 +2065,7 @@ impl Exec<'_> {
                 }
             }
             Some(Kind::Module) => Ok((self.module_member(target, name)?, None)),
-            Some(Kind::StdModule) => {
+            Some(Kind::StdModule | Kind::Opaque) => {
                 let bm = p.alloc(g, Kind::BoundMethod.type_id(), 16).map_err(oom)?;
                 // SAFETY: just allocated; parked in `scratch` right below.
                 let slots = unsafe { bm.slots() };
@@ -1765,14 +2083,14 @@ impl Exec<'_> {
     /// replaced by its elements. Returns the new argument count.
     fn spread_args(&mut self, abs: usize, nargs: weft_lang::bytecode::Count) -> Res<usize> {
         let n = if nargs == MULTI {
-            self.top.saturating_sub(abs + 1)
+            self.gr.top.saturating_sub(abs + 1)
         } else {
             nargs.0 as usize
         };
         if n == 0 {
             return Ok(0);
         }
-        let last = Value::from_bits(self.cached_regs[abs + n].load(Relaxed));
+        let last = Value::from_bits(self.gr.cached_regs[abs + n].load(Relaxed));
         let items = spread_items(last, "argument spread")?;
         // Keep the list rooted above the arguments while they move into place.
         let regs = self.ensure_regs(abs + n + items.len() + 3);
@@ -1822,7 +2140,7 @@ impl Exec<'_> {
                 Relaxed,
             );
         }
-        self.top = ret + n;
+        self.gr.top = ret + n;
     }
 
     /// Calls a builtin.
@@ -1871,26 +2189,18 @@ impl Exec<'_> {
                 if which == "print" {
                     line.pop();
                 }
-                let _ = self.vm.out.write_all(&line);
+                let _ = self.vm.out.lock().expect("stdout").write_all(&line);
                 Ok(vec![])
             }
             Some("panic") => {
-                self.cached_regs[PANIC_REG]
+                self.gr.cached_regs[PANIC_REG]
                     .store(args.first().copied().unwrap_or(Value::NIL).bits(), Relaxed);
                 Err(PANIC_VALUE.into())
             }
             Some("recover") => Ok(vec![Value::NIL]),
             Some("close") if args.len() == 1 => {
-                let ch = args[0];
-                match obj_of(ch).filter(|_| object::kind_of(ch) == Some(Kind::Chan)) {
-                    Some(c) if object::chan_state(c).2 => Err("close of closed channel".into()),
-                    Some(c) => {
-                        object::chan_close(c);
-                        Ok(vec![])
-                    }
-                    None if ch.is_nil() => Err("close of nil channel".into()),
-                    None => Err(format!("invalid operation: close of non-chan {}", show(ch))),
-                }
+                self.op_close(p, args[0])?;
+                Ok(vec![])
             }
             Some("delete") if args.len() == 2 => {
                 if let Some(m) =
@@ -2111,22 +2421,27 @@ impl Exec<'_> {
         f: crate::native::NativeFn,
         args: &[Value],
     ) -> Res<Vec<Value>> {
-        let start = self.top_of_stack();
-        let regs = self.ensure_regs(start + NATIVE_KEEP_SLOTS);
+        let start = self.keep_top;
+        let stack: &KeepStack = self.keep;
+        let Some(keep) = stack.0.get(start..start + NATIVE_KEEP_SLOTS) else {
+            return Err("native functions and callbacks nested too deeply".into());
+        };
+        self.keep_top += NATIVE_KEEP_SLOTS;
         let mut ctx = NativeCtx {
             p,
             g,
             host: self,
-            keep: &regs[start..start + NATIVE_KEEP_SLOTS],
+            keep,
             kept: 0,
             high_water: 0,
         };
         let result = f(&mut ctx, args);
         // Drop what the native kept, so it does not stay reachable.
         let used = ctx.high_water;
-        for slot in &regs[start..start + used] {
+        for slot in &keep[..used] {
             slot.store(Value::NIL.bits(), Relaxed);
         }
+        self.keep_top = start;
         result
     }
 
@@ -2142,20 +2457,87 @@ impl Exec<'_> {
 
     /// One past the highest register any frame may be using.
     fn top_of_stack(&self) -> usize {
-        let frame_top = self.frames.last().map_or(FIRST_FRAME_REG, |f| {
+        let frame_top = self.gr.frames.last().map_or(FIRST_FRAME_REG, |f| {
             f.base + self.vm.protos[f.proto as usize].max_registers + 2
         });
-        frame_top.max(self.top) + 64
+        frame_top.max(self.gr.top) + 64
     }
 }
 
 impl NativeHost for Exec<'_> {
     fn write_out(&mut self, bytes: &[u8]) {
-        let _ = self.vm.out.write_all(bytes);
+        let _ = self.vm.out.lock().expect("stdout").write_all(bytes);
     }
 
     fn flush_out(&mut self) {
-        let _ = self.vm.out.flush();
+        let _ = self.vm.out.lock().expect("stdout").flush();
+    }
+
+    fn sleep(&mut self, ns: i64) -> Result<(), String> {
+        if ns <= 0 {
+            return Ok(());
+        }
+        if self.nested > 0 {
+            return Err("time.Sleep inside a function called by native code".into());
+        }
+        let when = std::time::Instant::now() + std::time::Duration::from_nanos(ns as u64);
+        // The wake may fire before the G is parked: `park` sees it.
+        self.rt.add_timer(when, TimerWhat::Wake(self.gr.id));
+        self.suspend = Some(Suspend::Park("sleep"));
+        Ok(())
+    }
+
+    fn yield_now(&mut self) {
+        if self.nested == 0 {
+            self.suspend = Some(Suspend::Yield);
+        }
+    }
+
+    fn with_semas(&mut self, f: crate::native::SemaOp<'_>) -> Result<(), String> {
+        let mut semas = self.rt.semas.lock().expect("semas");
+        let park = f(&mut semas);
+        if let Ok(Some((key, reason))) = park {
+            if self.nested > 0 {
+                self.rt.sema_flush(&mut semas);
+                return Err(format!(
+                    "{reason}: a goroutine cannot block inside a function called by native code"
+                ));
+            }
+            Runtime::sema_enqueue(&mut semas, key, self.gr.id);
+            self.suspend = Some(Suspend::Park(reason));
+        }
+        self.rt.sema_flush(&mut semas);
+        park.map(|_| ())
+    }
+
+    fn add_timer(&mut self, ns: i64, chan: Value, period: i64) -> u64 {
+        let when = std::time::Instant::now() + std::time::Duration::from_nanos(ns.max(0) as u64);
+        let what = TimerWhat::Send {
+            chan: chan.bits(),
+            period: period.max(0) as u64,
+        };
+        self.rt.add_timer(when, what)
+    }
+
+    fn stop_timer(&mut self, id: u64) -> bool {
+        self.rt.stop_timer(id)
+    }
+
+    fn reset_timer(&mut self, id: u64, ns: i64, chan: Value, period: i64) -> bool {
+        let when = std::time::Instant::now() + std::time::Duration::from_nanos(ns.max(0) as u64);
+        let what = TimerWhat::Send {
+            chan: chan.bits(),
+            period: period.max(0) as u64,
+        };
+        self.rt.reset_timer(id, when, what)
+    }
+
+    fn num_goroutine(&self) -> usize {
+        self.rt.ngoroutines.load(Relaxed)
+    }
+
+    fn gomaxprocs(&self) -> usize {
+        self.rt.maxprocs
     }
 
     fn program_args(&self) -> Vec<String> {
@@ -2169,25 +2551,32 @@ impl NativeHost for Exec<'_> {
         f: Value,
         args: &[Value],
     ) -> Result<Vec<Value>, String> {
-        // Above the calling native's keep slots.
-        let abs = self.top_of_stack() + NATIVE_KEEP_SLOTS + 2;
+        let abs = self.top_of_stack() + 2;
         let regs = self.ensure_regs(abs + args.len() + 2);
         regs[abs].store(f.bits(), Relaxed);
         for (i, a) in args.iter().enumerate() {
             regs[abs + 1 + i].store(a.bits(), Relaxed);
         }
-        let depth = self.frames.len();
-        self.top = abs;
+        let depth = self.gr.frames.len();
+        self.gr.top = abs;
         self.call_value(p, g, abs, f, None, args.len(), MULTI.0)?;
-        if self.frames.len() > depth {
-            match self.execute(p, g, depth) {
+        if self.gr.frames.len() > depth {
+            self.nested += 1;
+            let result = self.execute(p, g, depth);
+            self.nested -= 1;
+            match result {
                 Ok(()) => {}
                 Err(Stop::Panic(panic)) => return Err(panic.message),
                 Err(Stop::Exit(code)) => return Err(format!("{EXIT_PREFIX}{code}")),
+                Err(Stop::Suspended) => {
+                    return Err(
+                        "a goroutine cannot block inside a function called by native code".into(),
+                    )
+                }
             }
         }
         let regs = self.regs_ref();
-        let n = self.top.saturating_sub(abs);
+        let n = self.gr.top.saturating_sub(abs);
         Ok((0..n)
             .map(|i| Value::from_bits(regs[abs + i].load(Relaxed)))
             .collect())
@@ -2532,28 +2921,8 @@ fn numeric_conversion(callee: Value, x: Value) -> Option<Value> {
 
 /// Receives from a channel value: (value, ok); a receive that would block is
 /// the deadlock (one goroutine); a closed, drained channel gives (nil, false).
-fn chan_recv(p: &mut P, ch: Value) -> Res<(Value, bool)> {
-    let Some(c) = obj_of(ch).filter(|_| object::kind_of(ch) == Some(Kind::Chan)) else {
-        if ch.is_nil() {
-            return Err(DEADLOCK.into());
-        }
-        return Err(format!(
-            "invalid operation: receive from non-chan {} (type {})",
-            show(ch),
-            type_name(ch)
-        ));
-    };
-    if let Some(v) = object::chan_try_recv(p, c) {
-        return Ok((v, true));
-    }
-    if object::chan_state(c).2 {
-        return Ok((Value::NIL, false));
-    }
-    Err(DEADLOCK.into())
-}
-
 /// A small, fast random source for select's choice (xorshift, per thread).
-fn next_random() -> u64 {
+pub(crate) fn next_random() -> u64 {
     use std::cell::Cell;
     thread_local!(static STATE: Cell<u64> = const { Cell::new(0x2545_f491_4f6c_dd1d) });
     STATE.with(|s| {

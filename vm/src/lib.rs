@@ -17,4 +17,5 @@ pub mod heap;
 pub mod interp;
 pub mod native;
 pub mod object;
+pub mod sched;
 pub mod value;

@@ -15,6 +15,7 @@
 
 use crate::heap::Kind;
 use crate::object;
+pub use crate::sched::Semas;
 use crate::value::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -70,6 +71,10 @@ impl Natives {
     }
 }
 
+/// A step run under the semaphore table's lock: it may wake goroutines and
+/// returns the key (and wait reason) to park the caller on, if it must wait.
+pub type SemaOp<'a> = &'a mut dyn FnMut(&mut Semas) -> Result<Option<(u64, &'static str)>, String>;
+
 /// What the interpreter offers a native function beyond the heap.
 pub trait NativeHost {
     /// Writes to the program's standard output (buffered).
@@ -87,6 +92,25 @@ pub trait NativeHost {
         f: Value,
         args: &[Value],
     ) -> Result<Vec<Value>, String>;
+    /// Parks the calling goroutine for `ns` nanoseconds once the native returns.
+    fn sleep(&mut self, ns: i64) -> Result<(), String>;
+    /// Lets other goroutines run once the native returns.
+    fn yield_now(&mut self);
+    /// Runs `f` under the semaphore table's lock; if it returns a key, the
+    /// goroutine parks on that key once the native returns (woken by
+    /// [`Semas::wake`] in another goroutine's `f`).
+    fn with_semas(&mut self, f: SemaOp<'_>) -> Result<(), String>;
+    /// Arms a timer that sends the time on `chan` (rooted by the timer table
+    /// from now on) in `ns` nanoseconds, then every `period` if positive.
+    fn add_timer(&mut self, ns: i64, chan: Value, period: i64) -> u64;
+    /// Stops a timer; whether it was pending.
+    fn stop_timer(&mut self, id: u64) -> bool;
+    /// Re-arms a timer; whether it was pending.
+    fn reset_timer(&mut self, id: u64, ns: i64, chan: Value, period: i64) -> bool;
+    /// Live goroutines.
+    fn num_goroutine(&self) -> usize;
+    /// `WEFTMAXPROCS`.
+    fn gomaxprocs(&self) -> usize;
 }
 
 /// What a native function may use.
@@ -125,6 +149,65 @@ impl<'a> NativeCtx<'a> {
     /// A panic in it becomes this native's panic.
     pub fn call(&mut self, f: Value, args: &[Value]) -> Result<Vec<Value>, String> {
         self.host.call(self.p, self.g, f, args)
+    }
+
+    /// Parks the goroutine for `ns` nanoseconds once this native returns.
+    pub fn sleep(&mut self, ns: i64) -> Result<(), String> {
+        self.host.sleep(ns)
+    }
+
+    /// Lets other goroutines run once this native returns (`runtime.Gosched`).
+    pub fn yield_now(&mut self) {
+        self.host.yield_now()
+    }
+
+    /// See [`NativeHost::with_semas`]: the building block of `sync`.
+    pub fn with_semas(&mut self, f: SemaOp<'_>) -> Result<(), String> {
+        self.host.with_semas(f)
+    }
+
+    /// Arms a timer sending the time on `chan` after `ns`, then every `period` (if > 0).
+    pub fn add_timer(&mut self, ns: i64, chan: Value, period: i64) -> u64 {
+        self.host.add_timer(ns, chan, period)
+    }
+
+    /// Stops a timer; whether it was pending.
+    pub fn stop_timer(&mut self, id: u64) -> bool {
+        self.host.stop_timer(id)
+    }
+
+    /// Re-arms a timer; whether it was pending.
+    pub fn reset_timer(&mut self, id: u64, ns: i64, chan: Value, period: i64) -> bool {
+        self.host.reset_timer(id, ns, chan, period)
+    }
+
+    /// Live goroutines.
+    pub fn num_goroutine(&self) -> usize {
+        self.host.num_goroutine()
+    }
+
+    /// The number of Ps (`WEFTMAXPROCS`).
+    pub fn gomaxprocs(&self) -> usize {
+        self.host.gomaxprocs()
+    }
+
+    /// A new channel with room for `cap` values (kept).
+    pub fn new_chan(&mut self, cap: usize) -> Result<Value, String> {
+        let slot = self.take_slot()?;
+        object::new_chan(self.p, self.g, cap, slot).map_err(oom)
+    }
+
+    /// A `time.Time` for `unix_nanos` (kept).
+    pub fn new_time(&mut self, unix_nanos: i64) -> Result<Value, String> {
+        let base = self.kept;
+        for _ in 0..4 {
+            self.take_slot()?;
+        }
+        let roots = &self.keep[base..base + 4];
+        let v = new_time(self.p, self.g, unix_nanos, roots).map_err(oom)?;
+        self.release(4);
+        self.keep(v)?;
+        Ok(v)
     }
 
     /// The next free keep slot (the caller stores into it).
@@ -420,4 +503,50 @@ pub fn list_replace(p: &mut P, list: Value, items: &[Value]) {
             object::list_set(p, l, i, *v);
         }
     }
+}
+
+/// Nanoseconds since the Unix epoch, now.
+pub fn unix_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// A `time.Time` object (a native object of module `time`, type `Time`, state
+/// 0 the Unix time in nanoseconds). `roots`: four scanned slots to park the
+/// parts in while they are allocated.
+pub fn new_time(
+    p: &mut P,
+    g: &mut Mutator,
+    unix_nanos: i64,
+    roots: &[AtomicU64],
+) -> Result<Value, weft_gc::AllocError> {
+    let m = object::new_string(p, g, b"time")?;
+    roots[0].store(m.bits(), Relaxed);
+    let t = object::new_string(p, g, b"Time")?;
+    roots[1].store(t.bits(), Relaxed);
+    let n = object::new_int(p, g, unix_nanos)?;
+    roots[2].store(n.bits(), Relaxed);
+    let obj = p.alloc(g, Kind::Opaque.type_id(), 3 * 8)?;
+    // SAFETY: just allocated; the caller roots the value before its next safepoint.
+    let slots = unsafe { obj.slots() };
+    p.write_slot(&slots[0], m.bits());
+    p.write_slot(&slots[1], t.bits());
+    p.write_slot(&slots[2], n.bits());
+    let v = Value::object(obj.addr());
+    roots[3].store(v.bits(), Relaxed);
+    Ok(v)
+}
+
+/// State slot `i` of a native object of type `type_name`, for counters kept
+/// as inline ints. Only non-pointer values (inline ints, bools, nil) may be
+/// stored into it directly: that store needs no write barrier, because the
+/// slot never holds a pointer (the barrier exists to shade pointers).
+pub fn raw_state_slot(v: Value, type_name: &str, i: usize) -> Option<&'static AtomicU64> {
+    let slots = opaque_slots(v)?;
+    let t = object::obj_of(Value::from_bits(slots[1].load(Relaxed))).map(object::string_bytes)?;
+    if t != type_name.as_bytes() {
+        return None;
+    }
+    slots.get(2 + i)
 }

@@ -18,6 +18,10 @@ mod runtime;
 mod sort;
 mod strconv;
 mod strings;
+mod sync;
+mod time;
+
+pub(crate) use weft_vm::interp::FATAL_PREFIX;
 
 /// Every standard module implemented so far, by import path.
 pub fn natives() -> Natives {
@@ -33,6 +37,8 @@ pub fn natives() -> Natives {
         .module("runtime", runtime::module())
         .module("encoding/json", json::module())
         .module("bufio", bufio::module())
+        .module("sync", sync::module())
+        .module("time", time::module())
 }
 
 /// The argument at `i` as a string, or Go's style of complaint.

@@ -1,7 +1,6 @@
 //! `runtime`: GC, GOMAXPROCS, NumGoroutine, Gosched, ReadMemStats.
 //!
-//! While the VM runs one goroutine on one P, NumGoroutine is 1 and Gosched
-//! has nobody to yield to; both become real with the scheduler.
+//! NumGoroutine counts live goroutines; Gosched yields the P to the others.
 
 use weft_vm::native::{ModuleDef, NativeCtx};
 use weft_vm::value::Value;
@@ -21,20 +20,22 @@ fn gc(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
     Ok(vec![])
 }
 
-/// The number of Ps; an argument > 0 would change it (not supported while
-/// the heap's Ps are fixed at start-up: the call reports the current value).
+/// `WEFTMAXPROCS`; an argument > 0 would change it (not supported: Ps are
+/// fixed at start-up, and the call reports the current value, as Go's
+/// GOMAXPROCS(0) does).
 fn gomaxprocs(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
-    let n = ctx.p.heap().nprocs() as i64;
+    let n = ctx.gomaxprocs() as i64;
     Ok(vec![ctx.new_int(n)?])
 }
 
 fn num_goroutine(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![ctx.new_int(1)?])
+    let n = ctx.num_goroutine() as i64;
+    Ok(vec![ctx.new_int(n)?])
 }
 
-/// A safepoint: the collector may stop the world here.
+/// Lets the other runnable goroutines run first.
 fn gosched(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
-    ctx.p.safepoint();
+    ctx.yield_now();
     Ok(vec![])
 }
 

@@ -1,0 +1,558 @@
+//! Goroutines and the scheduler: the G records, the run queue, parking and
+//! waking, timers, semaphores (what `sync` is built on), sysmon's preemption
+//! and the deadlock check.
+//!
+//! How it fits: [`crate::interp::Vm::run_program`] builds one [`Runtime`],
+//! creates goroutine 1 (module inits, then `main`) and runs the scheduler loop
+//! ([`crate::interp::run_m`]) on an M (an OS thread) holding a P (a `gc::P`).
+//! The loop takes a runnable G, runs it in the interpreter until it returns,
+//! parks (a channel operation, a semaphore, a sleep) or is preempted, and
+//! takes the next. Goroutines never recurse on the Rust stack: a G is its
+//! register array and frame list ([`GState`]), resumable at any instruction
+//! boundary.
+//!
+//! State of this module: one M runs Gs on P 0 (`WEFTMAXPROCS` is read and
+//! reported by `runtime.GOMAXPROCS`; more Ms come with the parallel
+//! scheduler). The data structures are already shared ones (locks, not
+//! `RefCell`s), so no code above them assumes a single M.
+//!
+//! Invariants:
+//! - A G is in exactly one place: running on an M (owned by that M's `Exec`),
+//!   in `Sched::runq`, or in `Sched::parked`. A waker that finds a G not yet
+//!   parked (its M is between registering the wait and handing the G over)
+//!   records the wake in `Sched::ready_early`; `park` checks it.
+//! - A parked G never grows its register array, so a waiter's `regs` (a
+//!   clone of the G's array taken when it registered) is the array the G will
+//!   read when it runs again. Values handed to a parked G are written there
+//!   with the write barrier (another goroutine's stack may already be black).
+//! - Lock order: `chans` or `semas` before `sched`; `timers` alone. No lock is
+//!   held across an allocation or any other safepoint (a stop-the-world would
+//!   wait for a thread blocked on the lock forever).
+//! - Every G's registers are roots through [`AllGs`] (scanned with the world
+//!   stopped); a channel with waiters is reachable from the waiters' registers
+//!   (it is an operand of the instruction they are parked in), so the wait
+//!   queues key channels by address without keeping them alive.
+
+use crate::interp::{Frame, Panicking, RegFile};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+use weft_gc::{Mutator, RootProvider, Tracer, P};
+
+/// What a G does when it runs with an empty frame list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Entry {
+    /// Run module `i`'s top-level code.
+    Init(usize),
+    /// Call the entry module's `main`.
+    Main,
+    /// Call the function in `R[FIRST_FRAME_REG]` with the `nargs` values
+    /// after it (a `go` statement); with `receiver`, the first is the receiver.
+    Call { nargs: usize, receiver: bool },
+}
+
+/// A goroutine: everything needed to resume it at an instruction boundary.
+pub(crate) struct GState {
+    pub id: u64,
+    /// The register file as the collector sees it (through [`AllGs`]).
+    pub regs: Arc<RegFile>,
+    pub frames: Vec<Frame>,
+    /// One past the last value of the latest `MULTI` call or return (absolute).
+    pub top: usize,
+    /// The register array, as `regs` holds it (only `Exec::ensure_regs` replaces it).
+    pub cached_regs: Arc<[AtomicU64]>,
+    /// Register arrays replaced by growth, kept so that borrowed references stay valid.
+    pub retired_regs: Vec<Arc<[AtomicU64]>>,
+    pub panicking: Option<Panicking>,
+    /// Records in the defer list (see `Exec::defer_len`).
+    pub defer_count: usize,
+    /// The collector's record of this goroutine (assist credit or debt).
+    pub mutator: Mutator,
+    /// Calls still to make when the frame list empties.
+    pub entry: VecDeque<Entry>,
+    /// The G parked inside the instruction at its top frame's `pc`; that
+    /// instruction completes from `wake` when the G runs again.
+    pub resuming: bool,
+    /// A deferred native call parked this G while a panic unwound: go on
+    /// unwinding when it runs again.
+    pub resume_unwind: bool,
+    /// Written by whoever wakes the G: see [`WAKE_DELIVERED`].
+    pub wake: Arc<AtomicU64>,
+    /// Why the G is parked (Go's wait reasons), for deadlock tracebacks.
+    pub wait_reason: &'static str,
+}
+
+/// Wake codes (low two bits; a select also stores the chosen case above them).
+pub(crate) const WAKE_DELIVERED: u64 = 1;
+pub(crate) const WAKE_CLOSED: u64 = 2;
+
+/// Every live G's register file: the goroutine stacks as roots.
+#[derive(Default)]
+pub(crate) struct AllGs(Mutex<HashMap<u64, Arc<RegFile>>>);
+
+impl RootProvider for AllGs {
+    fn scan_roots(&self, tracer: &mut Tracer<'_>) {
+        for regs in self.0.lock().expect("allgs").values() {
+            regs.scan_roots(tracer);
+        }
+    }
+}
+
+/// A goroutine parked on a channel.
+pub(crate) struct Waiter {
+    pub gid: u64,
+    /// The parked G's register array.
+    pub regs: Arc<[AtomicU64]>,
+    /// Receive: the register the value goes to. Send: the register holding it.
+    pub val: usize,
+    /// Receive: the register of the `ok` flag, or `usize::MAX`.
+    pub ok: usize,
+    /// The select case this entry stands for (0 for plain operations).
+    pub case: u64,
+    pub wake: Arc<AtomicU64>,
+    /// A select's channels (addresses): on wake its other entries are unlinked.
+    pub select: Option<Arc<[u64]>>,
+}
+
+/// The goroutines parked on one channel, FIFO.
+#[derive(Default)]
+pub(crate) struct ChanQueues {
+    pub recvq: VecDeque<Waiter>,
+    pub sendq: VecDeque<Waiter>,
+}
+
+/// The channel wait queues of every channel that has waiters.
+#[derive(Default)]
+pub(crate) struct Chans {
+    pub queues: HashMap<u64, ChanQueues>,
+}
+
+impl Chans {
+    /// Removes a select's other entries after one of them fired.
+    pub fn unlink_select(&mut self, gid: u64, chans: &[u64]) {
+        for addr in chans {
+            if let Some(q) = self.queues.get_mut(addr) {
+                q.recvq.retain(|w| w.gid != gid);
+                q.sendq.retain(|w| w.gid != gid);
+                if q.recvq.is_empty() && q.sendq.is_empty() {
+                    self.queues.remove(addr);
+                }
+            }
+        }
+    }
+
+    /// The first receiver waiting on `addr`, unlinked (with its select's other entries).
+    pub fn pop_receiver(&mut self, addr: u64) -> Option<Waiter> {
+        let w = self.queues.get_mut(&addr)?.recvq.pop_front();
+        self.after_pop(addr, w)
+    }
+
+    /// The first sender waiting on `addr`, unlinked likewise.
+    pub fn pop_sender(&mut self, addr: u64) -> Option<Waiter> {
+        let w = self.queues.get_mut(&addr)?.sendq.pop_front();
+        self.after_pop(addr, w)
+    }
+
+    fn after_pop(&mut self, addr: u64, w: Option<Waiter>) -> Option<Waiter> {
+        if let Some(w) = &w {
+            if let Some(chans) = &w.select {
+                self.unlink_select(w.gid, &chans.clone());
+            }
+        }
+        if self
+            .queues
+            .get(&addr)
+            .is_some_and(|q| q.recvq.is_empty() && q.sendq.is_empty())
+        {
+            self.queues.remove(&addr);
+        }
+        w
+    }
+}
+
+/// What a timer does when it fires.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum TimerWhat {
+    /// Make a sleeping goroutine runnable.
+    Wake(u64),
+    /// Send the time on a channel without blocking (the value bits), again
+    /// every `period` nanoseconds if it is not zero.
+    Send { chan: u64, period: u64 },
+}
+
+/// The pending timers: a heap of deadlines over a table of live timers.
+/// Stopped or reset timers leave stale heap entries, skipped when popped
+/// (their deadline no longer matches the table).
+#[derive(Default)]
+pub(crate) struct Timers {
+    heap: BinaryHeap<Reverse<(Instant, u64)>>,
+    live: HashMap<u64, (Instant, TimerWhat)>,
+    next_id: u64,
+}
+
+impl Timers {
+    fn add(&mut self, when: Instant, what: TimerWhat) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.live.insert(id, (when, what));
+        self.heap.push(Reverse((when, id)));
+        id
+    }
+
+    /// The earliest live deadline.
+    fn next_deadline(&mut self) -> Option<Instant> {
+        while let Some(Reverse((when, id))) = self.heap.peek().copied() {
+            match self.live.get(&id) {
+                Some((w, _)) if *w == when => return Some(when),
+                _ => {
+                    self.heap.pop();
+                }
+            }
+        }
+        None
+    }
+
+    /// Takes one timer due at `now`, re-arming a periodic one.
+    fn pop_due(&mut self, now: Instant) -> Option<TimerWhat> {
+        let when = self.next_deadline()?;
+        if when > now {
+            return None;
+        }
+        let Reverse((_, id)) = self.heap.pop().expect("a live deadline");
+        let (_, what) = self.live.remove(&id).expect("a live timer");
+        if let TimerWhat::Send { period, .. } = what {
+            if period > 0 {
+                // A ticker: the next tick a period after this one (or after
+                // now, if it fell behind: ticks are dropped, as Go's).
+                let mut next = when + Duration::from_nanos(period);
+                if next <= now {
+                    next = now + Duration::from_nanos(period);
+                }
+                self.live.insert(id, (next, what));
+                self.heap.push(Reverse((next, id)));
+            }
+        }
+        Some(what)
+    }
+}
+
+/// The timer table as roots: channels of pending timers.
+pub(crate) struct TimerRoots(pub Arc<Mutex<Timers>>);
+
+impl RootProvider for TimerRoots {
+    fn scan_roots(&self, tracer: &mut Tracer<'_>) {
+        for (_, what) in self.0.lock().expect("timers").live.values() {
+            if let TimerWhat::Send { chan, .. } = what {
+                tracer.mark_word(*chan);
+            }
+        }
+    }
+}
+
+/// A goroutine parked on a semaphore.
+pub(crate) struct SemaWaiter {
+    gid: u64,
+}
+
+/// The semaphore table (Go's `semaRoot`s): goroutines parked on an address,
+/// FIFO. `sync`'s primitives keep their counts in their objects and park here.
+#[derive(Default)]
+pub struct Semas {
+    queues: HashMap<u64, VecDeque<SemaWaiter>>,
+    /// Gs to make runnable once the table's lock is released.
+    woken: Vec<u64>,
+}
+
+impl Semas {
+    /// How many goroutines are parked on `key`.
+    pub fn waiting(&self, key: u64) -> usize {
+        self.queues.get(&key).map_or(0, VecDeque::len)
+    }
+
+    /// Wakes up to `n` goroutines parked on `key`, oldest first; returns how many.
+    pub fn wake(&mut self, key: u64, n: usize) -> usize {
+        let Some(q) = self.queues.get_mut(&key) else {
+            return 0;
+        };
+        let mut woken = 0;
+        while woken < n {
+            let Some(w) = q.pop_front() else { break };
+            self.woken.push(w.gid);
+            woken += 1;
+        }
+        if q.is_empty() {
+            self.queues.remove(&key);
+        }
+        woken
+    }
+}
+
+/// The run queue and the parked Gs.
+#[derive(Default)]
+struct Sched {
+    runq: VecDeque<Box<GState>>,
+    parked: HashMap<u64, Box<GState>>,
+    ready_early: HashSet<u64>,
+    /// Ms running a G right now.
+    running: usize,
+}
+
+/// Per-P scheduler state read by sysmon.
+#[derive(Default)]
+pub(crate) struct PRt {
+    /// Set by sysmon: the running G should yield at its next safepoint.
+    pub preempt: AtomicBool,
+    /// Counts G switches on this P; sysmon preempts a P whose count stands still.
+    pub schedtick: AtomicU64,
+}
+
+/// The scheduler and everything goroutines wait on.
+pub(crate) struct Runtime {
+    sched: Mutex<Sched>,
+    sched_cv: Condvar,
+    pub chans: Mutex<Chans>,
+    pub semas: Mutex<Semas>,
+    pub timers: Arc<Mutex<Timers>>,
+    pub allgs: Arc<AllGs>,
+    next_gid: AtomicU64,
+    /// Live goroutines (`runtime.NumGoroutine`).
+    pub ngoroutines: AtomicUsize,
+    /// `WEFTMAXPROCS`.
+    pub maxprocs: usize,
+    pub ps: Box<[PRt]>,
+    /// The program is ending: sysmon stops.
+    pub done: AtomicBool,
+    /// Set once any `signal.Notify` registered: a program waiting for signals
+    /// is not deadlocked.
+    pub signals_wanted: AtomicBool,
+}
+
+/// Initial register array of a new goroutine (it grows by doubling).
+const INITIAL_REGS: usize = 64;
+
+/// Sysmon's tick and the time slice after which a running G is preempted.
+const SYSMON_TICK: Duration = Duration::from_millis(2);
+pub(crate) const TIME_SLICE: Duration = Duration::from_millis(10);
+
+/// What `find_runnable` found.
+pub(crate) enum Found {
+    G(Box<GState>),
+    /// A due timer that sends on a channel: the caller delivers it (it needs
+    /// the P and an allocation, which `find_runnable` may not do under a lock).
+    TimerSend(u64),
+    /// No G can ever run again: the parked ones, for the report.
+    Deadlock(Vec<GState>),
+}
+
+impl Runtime {
+    pub fn new(maxprocs: usize, nps: usize) -> Runtime {
+        Runtime {
+            sched: Mutex::default(),
+            sched_cv: Condvar::new(),
+            chans: Mutex::default(),
+            semas: Mutex::default(),
+            timers: Arc::default(),
+            allgs: Arc::default(),
+            next_gid: AtomicU64::new(1),
+            ngoroutines: AtomicUsize::new(0),
+            maxprocs,
+            ps: (0..nps).map(|_| PRt::default()).collect(),
+            done: AtomicBool::new(false),
+            signals_wanted: AtomicBool::new(false),
+        }
+    }
+
+    /// A new goroutine with an empty stack (registers nil), registered in allgs.
+    pub fn new_g(&self, min_regs: usize, entry: VecDeque<Entry>) -> Box<GState> {
+        let id = self.next_gid.fetch_add(1, Relaxed);
+        let array = crate::interp::new_regs(min_regs.max(INITIAL_REGS).next_power_of_two());
+        let regs = Arc::new(RegFile::new(array.clone()));
+        self.allgs.0.lock().expect("allgs").insert(id, regs.clone());
+        self.ngoroutines.fetch_add(1, Relaxed);
+        Box::new(GState {
+            id,
+            regs,
+            frames: Vec::new(),
+            top: 0,
+            cached_regs: array,
+            retired_regs: Vec::new(),
+            panicking: None,
+            defer_count: 0,
+            mutator: Mutator::new(),
+            entry,
+            resuming: false,
+            resume_unwind: false,
+            wake: Arc::new(AtomicU64::new(0)),
+            wait_reason: "",
+        })
+    }
+
+    /// A goroutine finished: its stack is no longer a root.
+    pub fn retire(&self, g: Box<GState>) {
+        self.allgs.0.lock().expect("allgs").remove(&g.id);
+        self.ngoroutines.fetch_sub(1, Relaxed);
+    }
+
+    /// Makes `g` runnable.
+    pub fn push_runnable(&self, g: Box<GState>) {
+        self.sched.lock().expect("sched").runq.push_back(g);
+        self.sched_cv.notify_one();
+    }
+
+    /// Hands a G that stopped to wait over to the parked set, unless it was
+    /// woken meanwhile (then it is runnable at once).
+    pub fn park(&self, g: Box<GState>) {
+        let mut s = self.sched.lock().expect("sched");
+        if s.ready_early.remove(&g.id) {
+            s.runq.push_back(g);
+            drop(s);
+            self.sched_cv.notify_one();
+        } else {
+            s.parked.insert(g.id, g);
+        }
+    }
+
+    /// Makes the parked G `gid` runnable.
+    pub fn ready(&self, gid: u64) {
+        let mut s = self.sched.lock().expect("sched");
+        if let Some(g) = s.parked.remove(&gid) {
+            s.runq.push_back(g);
+            drop(s);
+            self.sched_cv.notify_one();
+        } else {
+            s.ready_early.insert(gid);
+        }
+    }
+
+    /// Marks this M as no longer running a G.
+    pub fn stop_running(&self) {
+        self.sched.lock().expect("sched").running -= 1;
+    }
+
+    /// The next thing for the M holding `p` to do: a runnable G, a due timer
+    /// to deliver, or the deadlock. Sleeps (as a blocking region of the P,
+    /// so the collector can stop the world meanwhile) while the only hope is
+    /// a timer, another M or a signal.
+    pub fn find_runnable(&self, p: &mut P, pid: usize) -> Found {
+        loop {
+            // Due timers first: a sleeper woken now competes fairly with the queue.
+            let (due, next) = {
+                let mut t = self.timers.lock().expect("timers");
+                (t.pop_due(Instant::now()), t.next_deadline())
+            };
+            match due {
+                Some(TimerWhat::Wake(gid)) => {
+                    self.ready(gid);
+                    continue;
+                }
+                Some(TimerWhat::Send { chan, .. }) => return Found::TimerSend(chan),
+                None => {}
+            }
+            let mut s = self.sched.lock().expect("sched");
+            if let Some(g) = s.runq.pop_front() {
+                s.running += 1;
+                self.ps[pid].schedtick.fetch_add(1, Relaxed);
+                self.ps[pid].preempt.store(false, Relaxed);
+                return Found::G(g);
+            }
+            if next.is_none() && s.running == 0 && !self.signals_wanted.load(Relaxed) {
+                let parked = s.parked.drain().map(|(_, g)| *g).collect();
+                return Found::Deadlock(parked);
+            }
+            let wait = next.map(|when| when.saturating_duration_since(Instant::now()));
+            p.blocking(|| match wait {
+                Some(d) => drop(self.sched_cv.wait_timeout(s, d).expect("sched")),
+                None => drop(self.sched_cv.wait(s).expect("sched")),
+            });
+        }
+    }
+
+    /// Arms a timer; returns its id.
+    pub fn add_timer(&self, when: Instant, what: TimerWhat) -> u64 {
+        let id = self.timers.lock().expect("timers").add(when, what);
+        // An M sleeping until a later deadline must look again.
+        self.sched_cv.notify_all();
+        id
+    }
+
+    /// Stops a timer; whether it was pending.
+    pub fn stop_timer(&self, id: u64) -> bool {
+        self.timers
+            .lock()
+            .expect("timers")
+            .live
+            .remove(&id)
+            .is_some()
+    }
+
+    /// Re-arms timer `id` (or arms it again after it fired or stopped);
+    /// whether it was pending.
+    pub fn reset_timer(&self, id: u64, when: Instant, what: TimerWhat) -> bool {
+        let mut t = self.timers.lock().expect("timers");
+        let was = t.live.insert(id, (when, what)).is_some();
+        t.heap.push(Reverse((when, id)));
+        drop(t);
+        self.sched_cv.notify_all();
+        was
+    }
+
+    /// Parks goroutine `gid` on semaphore `key` (called under the table's lock).
+    pub fn sema_enqueue(semas: &mut Semas, key: u64, gid: u64) {
+        semas
+            .queues
+            .entry(key)
+            .or_default()
+            .push_back(SemaWaiter { gid });
+    }
+
+    /// Makes runnable the Gs a semaphore operation woke.
+    pub fn sema_flush(&self, semas: &mut Semas) {
+        for gid in std::mem::take(&mut semas.woken) {
+            self.ready(gid);
+        }
+    }
+
+    /// sysmon: a thread with no P that preempts Gs running past their time
+    /// slice and asks for a collection when none ran for two minutes. Returns
+    /// when the program ends.
+    pub fn sysmon(&self, heap: &weft_gc::Heap) {
+        let mut last_tick: Vec<(u64, Instant)> = self
+            .ps
+            .iter()
+            .map(|p| (p.schedtick.load(Relaxed), Instant::now()))
+            .collect();
+        let mut last_gc = (heap.stats().cycles, Instant::now());
+        while !self.done.load(Relaxed) {
+            std::thread::sleep(SYSMON_TICK);
+            let now = Instant::now();
+            for (p, last) in self.ps.iter().zip(last_tick.iter_mut()) {
+                let tick = p.schedtick.load(Relaxed);
+                if tick != last.0 {
+                    *last = (tick, now);
+                } else if now - last.1 >= TIME_SLICE {
+                    p.preempt.store(true, Relaxed);
+                    last.1 = now;
+                }
+            }
+            let cycles = heap.stats().cycles;
+            if cycles != last_gc.0 {
+                last_gc = (cycles, now);
+            } else if now - last_gc.1 >= Duration::from_secs(120) {
+                heap.request_cycle();
+                last_gc = (cycles, now);
+            }
+        }
+    }
+}
+
+/// The value of `WEFTMAXPROCS`, or the number of CPUs.
+pub fn maxprocs_setting() -> usize {
+    std::env::var("WEFTMAXPROCS")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .min(256)
+}
