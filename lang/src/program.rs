@@ -39,7 +39,7 @@ pub const STD_MODULES: &[&str] = &[
 /// What an import of a module refers to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ImportTarget {
-    Std(Rc<str>),
+    Std(std::sync::Arc<str>),
     /// Index into [`Program::modules`].
     File(usize),
 }
@@ -184,7 +184,7 @@ impl Loader {
                 if !is_file_import(p) {
                     if STD_MODULES.contains(&&**p) {
                         interfaces.insert(p.clone(), ModuleInterface::Std);
-                        targets.insert(p.clone(), ImportTarget::Std(p.clone()));
+                        targets.insert(p.clone(), ImportTarget::Std(std::sync::Arc::from(&**p)));
                     } else {
                         diags.push(Diagnostic::error(
                             spec.span,
@@ -284,7 +284,7 @@ impl Loader {
                 targets
                     .get(p)
                     .cloned()
-                    .unwrap_or_else(|| ImportTarget::Std(p.clone()))
+                    .unwrap_or_else(|| ImportTarget::Std(std::sync::Arc::from(&**p)))
             })
             .collect();
         let index = self.modules.len();

@@ -116,13 +116,24 @@ impl RootProvider for RuntimeRoots {
 /// A goroutine's registers.
 pub struct RegFile {
     regs: Mutex<Arc<[AtomicU64]>>,
+    /// How many registers the collector scans: all of them while the G runs,
+    /// the used part (up to its top of stack) while it is parked or queued.
+    /// Registers above a frame are cleared when a frame takes them, so what
+    /// lies above this limit is never read again.
+    scan_limit: std::sync::atomic::AtomicUsize,
 }
 
 impl RegFile {
     pub(crate) fn new(array: Arc<[AtomicU64]>) -> RegFile {
         RegFile {
             regs: Mutex::new(array),
+            scan_limit: std::sync::atomic::AtomicUsize::new(usize::MAX),
         }
+    }
+
+    /// Sets how many registers the collector scans (see `scan_limit`).
+    pub(crate) fn set_scan_limit(&self, n: usize) {
+        self.scan_limit.store(n, Relaxed);
     }
 }
 
@@ -155,7 +166,8 @@ impl RootProvider for RegFile {
     fn scan_roots(&self, tracer: &mut Tracer<'_>) {
         // Called with the goroutine stopped at a safepoint (or by checkmark/validation).
         let regs = self.regs.lock().expect("register file").clone();
-        tracer.mark_slots(&regs);
+        let n = self.scan_limit.load(Relaxed).min(regs.len());
+        tracer.mark_slots(&regs[..n]);
     }
 }
 
@@ -304,7 +316,7 @@ pub struct Vm {
 impl Vm {
     /// Builds the heap and loads `program` into it.
     pub fn load(program: &Program, natives: Natives) -> Result<(Vm, P, Mutator), AllocError> {
-        let heap = Heap::new(heap_config(1), type_table());
+        let heap = Heap::new(heap_config(maxprocs_setting()), type_table());
         let roots = Arc::new(RuntimeRoots::default());
         heap.add_roots(RootKind::Runtime, roots.clone());
         let mut p = heap.acquire_p();
@@ -483,21 +495,39 @@ impl Vm {
         let main = rt.new_g(1024, entry);
         rt.push_runnable(main);
         let vm: &Vm = self;
-        let result = std::thread::scope(|scope| {
+        std::thread::scope(|scope| {
             let (heap, rt_ref) = (&*vm.heap, &rt);
-            scope.spawn(move || rt_ref.sysmon(heap));
-            let result = run_m(vm, &rt, p, &keep);
-            rt.done.store(true, Relaxed);
-            result
+            let mut threads = vec![scope.spawn(move || rt_ref.sysmon(heap))];
+            // One M per P; this thread is the M of the P the host passed in.
+            for i in 1..heap.nprocs() {
+                let m = std::thread::Builder::new()
+                    .name(format!("weft-m{i}"))
+                    .spawn_scoped(scope, move || {
+                        let mut p = vm.heap.acquire_p();
+                        let keep = Arc::new(KeepStack::new());
+                        vm.heap.add_roots(RootKind::Other, keep.clone());
+                        run_m(vm, rt_ref, &mut p, &keep);
+                    })
+                    .expect("spawn an M");
+                threads.push(m);
+            }
+            run_m(vm, &rt, p, &keep);
+            // Waiting for the other Ms is a blocking region of this P: a
+            // collection they are in the middle of must be able to stop the world.
+            p.blocking(|| {
+                for t in threads {
+                    let _ = t.join();
+                }
+            });
         });
         let _ = self.out.lock().expect("stdout").flush();
-        result
+        rt.take_outcome()
     }
 }
 
-/// The scheduler loop of one M holding `p`: runs goroutines until the main
-/// one returns or the program fails.
-fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) -> Result<(), Stop> {
+/// The scheduler loop of one M holding `p`: runs goroutines until the
+/// program is over (see `Runtime::finish`).
+fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
     // The M's own collector record, for what it allocates outside any G.
     let mut m_mutator = Mutator::new();
     let pid = p.id();
@@ -506,11 +536,14 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) -> Result<(), Stop>
             Found::G(gs) => gs,
             Found::TimerSend(chan) => {
                 deliver_tick(vm, rt, p, &mut m_mutator, keep, chan);
+                rt.end_slice(None, false);
                 continue;
             }
-            Found::Deadlock(parked) => return Err(deadlock(vm, parked)),
+            Found::Deadlock(parked) => return rt.finish(Err(deadlock(vm, parked))),
+            Found::Exit => return,
         };
         let mut gs = gs;
+        gs.regs.set_scan_limit(usize::MAX);
         let mut mutator = std::mem::take(&mut gs.mutator);
         let mut exec = Exec {
             vm,
@@ -523,22 +556,32 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) -> Result<(), Stop>
             suspend: None,
         };
         let result = exec.run(p, &mut mutator);
+        if matches!(result, Err(Stop::Suspended)) {
+            exec.gr.regs.set_scan_limit(exec.top_of_stack());
+        }
         let suspend = exec.suspend.take();
         let mut gs = exec.gr;
         gs.mutator = mutator;
-        rt.stop_running();
         match result {
-            Ok(()) if gs.id == MAIN_GOROUTINE => return Ok(()),
-            Ok(()) => rt.retire(gs),
+            Ok(()) if gs.id == MAIN_GOROUTINE => {
+                rt.end_slice(None, false);
+                return rt.finish(Ok(()));
+            }
+            Ok(()) => {
+                rt.retire(gs);
+                rt.end_slice(None, false);
+            }
             Err(Stop::Suspended) => match suspend {
-                Some(Suspend::Yield) => rt.push_runnable(gs),
                 Some(Suspend::Park(reason)) => {
                     gs.wait_reason = reason;
-                    rt.park(gs);
+                    rt.end_slice(Some(gs), true);
                 }
-                None => rt.push_runnable(gs),
+                Some(Suspend::Yield) | None => rt.end_slice(Some(gs), false),
             },
-            Err(stop) => return Err(stop),
+            Err(stop) => {
+                rt.end_slice(None, false);
+                return rt.finish(Err(stop));
+            }
         }
     }
 }

@@ -312,10 +312,10 @@ pub fn list_append(
 // and updating a key keeps its place (the brief's rules). The index is an
 // open-addressing table of entry positions + 1 (0 = empty), at most half full.
 //
-// Maps are not yet guarded by their lock: with one P only one goroutine runs
-// at a time. The per-map lock arrives with the scheduler; until then a race on
-// a map from several Ps could lose entries but, as everywhere, every word is
-// read atomically and every index is checked, so it cannot touch memory
+// Maps have no lock: a race on a map from several Ps (a data race in the
+// script, which Go reports as "concurrent map writes") can lose or misplace
+// entries but, as everywhere, every word is read atomically and every index
+// is checked against the array it was read from, so it cannot touch memory
 // outside the map's objects.
 
 const MAP_LEN: usize = 0;
@@ -511,7 +511,10 @@ pub fn map_set(
     }
     p.write_slot(&entries[2 * used], key.bits());
     p.write_slot(&entries[2 * used + 1], value.bits());
-    words(Value::from_bits(m[MAP_INDEX].load(Relaxed)))[at].store(used as u64 + 1, Relaxed);
+    // A racing writer may have installed a smaller index meanwhile: checked.
+    if let Some(w) = words(Value::from_bits(m[MAP_INDEX].load(Relaxed))).get(at) {
+        w.store(used as u64 + 1, Relaxed);
+    }
     m[MAP_USED].store(used as u64 + 1, Relaxed);
     m[MAP_LEN].store(m[MAP_LEN].load(Relaxed) + 1, Relaxed);
     Ok(Ok(()))

@@ -11,10 +11,11 @@
 //! register array and frame list ([`GState`]), resumable at any instruction
 //! boundary.
 //!
-//! State of this module: one M runs Gs on P 0 (`WEFTMAXPROCS` is read and
-//! reported by `runtime.GOMAXPROCS`; more Ms come with the parallel
-//! scheduler). The data structures are already shared ones (locks, not
-//! `RefCell`s), so no code above them assumes a single M.
+//! There are `WEFTMAXPROCS` Ps and one M (OS thread) per P, started with
+//! the program; an M with nothing to run sleeps in `find_runnable` as a
+//! blocking region of its P (so the collector can stop the world without
+//! it). State of this module: one global run queue under the scheduler's
+//! lock (Go's per-P lock-free queues with stealing are not built yet).
 //!
 //! Invariants:
 //! - A G is in exactly one place: running on an M (owned by that M's `Exec`),
@@ -290,6 +291,10 @@ impl Semas {
 }
 
 /// The run queue and the parked Gs.
+///
+/// Invariant: `running` counts the Ms between taking work from here
+/// (a G, or a timer to deliver) and `end_slice`; the deadlock check needs
+/// it to be 0 with an empty queue and no timers.
 #[derive(Default)]
 struct Sched {
     runq: VecDeque<Box<GState>>,
@@ -317,20 +322,28 @@ pub(crate) struct Runtime {
     pub timers: Arc<Mutex<Timers>>,
     pub allgs: Arc<AllGs>,
     next_gid: AtomicU64,
+    /// Dead Gs kept for reuse.
+    free_gs: Mutex<Vec<Box<GState>>>,
     /// Live goroutines (`runtime.NumGoroutine`).
     pub ngoroutines: AtomicUsize,
     /// `WEFTMAXPROCS`.
     pub maxprocs: usize,
     pub ps: Box<[PRt]>,
-    /// The program is ending: sysmon stops.
+    /// The program is ending: Ms and sysmon stop.
     pub done: AtomicBool,
+    /// How it ended (the first outcome recorded).
+    exit: Mutex<Option<Result<(), crate::interp::Stop>>>,
     /// Set once any `signal.Notify` registered: a program waiting for signals
     /// is not deadlocked.
     pub signals_wanted: AtomicBool,
 }
 
 /// Initial register array of a new goroutine (it grows by doubling).
-const INITIAL_REGS: usize = 64;
+const INITIAL_REGS: usize = 32;
+
+/// Dead Gs kept for reuse, and the largest register array worth keeping.
+const MAX_FREE_GS: usize = 1 << 16;
+const MAX_REUSED_REGS: usize = 1024;
 
 /// Sysmon's tick and the time slice after which a running G is preempted.
 const SYSMON_TICK: Duration = Duration::from_millis(2);
@@ -344,6 +357,8 @@ pub(crate) enum Found {
     TimerSend(u64),
     /// No G can ever run again: the parked ones, for the report.
     Deadlock(Vec<GState>),
+    /// The program is over: the M stops.
+    Exit,
 }
 
 impl Runtime {
@@ -356,19 +371,36 @@ impl Runtime {
             timers: Arc::default(),
             allgs: Arc::default(),
             next_gid: AtomicU64::new(1),
+            free_gs: Mutex::default(),
             ngoroutines: AtomicUsize::new(0),
             maxprocs,
             ps: (0..nps).map(|_| PRt::default()).collect(),
             done: AtomicBool::new(false),
+            exit: Mutex::default(),
             signals_wanted: AtomicBool::new(false),
         }
     }
 
-    /// A new goroutine with an empty stack (registers nil), registered in allgs.
+    /// A new goroutine with an empty stack (registers nil), registered in
+    /// allgs: a dead one reused when there is one, as Go's gFree lists.
     pub fn new_g(&self, min_regs: usize, entry: VecDeque<Entry>) -> Box<GState> {
         let id = self.next_gid.fetch_add(1, Relaxed);
+        let reused = self.free_gs.lock().expect("free gs").pop();
+        if let Some(mut g) = reused.filter(|g| g.cached_regs.len() >= min_regs) {
+            g.id = id;
+            g.entry = entry;
+            g.regs.set_scan_limit(min_regs);
+            self.allgs
+                .0
+                .lock()
+                .expect("allgs")
+                .insert(id, g.regs.clone());
+            self.ngoroutines.fetch_add(1, Relaxed);
+            return g;
+        }
         let array = crate::interp::new_regs(min_regs.max(INITIAL_REGS).next_power_of_two());
         let regs = Arc::new(RegFile::new(array.clone()));
+        regs.set_scan_limit(min_regs);
         self.allgs.0.lock().expect("allgs").insert(id, regs.clone());
         self.ngoroutines.fetch_add(1, Relaxed);
         Box::new(GState {
@@ -389,10 +421,69 @@ impl Runtime {
         })
     }
 
-    /// A goroutine finished: its stack is no longer a root.
-    pub fn retire(&self, g: Box<GState>) {
+    /// A goroutine finished: its stack is no longer a root, and the G is
+    /// kept for reuse, cleared (its registers point at nothing the collector
+    /// keeps alive any more).
+    pub fn retire(&self, mut g: Box<GState>) {
         self.allgs.0.lock().expect("allgs").remove(&g.id);
         self.ngoroutines.fetch_sub(1, Relaxed);
+        if !g.retired_regs.is_empty() || g.cached_regs.len() > MAX_REUSED_REGS {
+            return;
+        }
+        for r in g.cached_regs.iter() {
+            r.store(crate::value::Value::NIL.bits(), Relaxed);
+        }
+        g.frames.clear();
+        g.top = 0;
+        g.panicking = None;
+        g.defer_count = 0;
+        g.mutator = Mutator::new();
+        g.resuming = false;
+        g.resume_unwind = false;
+        g.wake.store(0, Relaxed);
+        g.wait_reason = "";
+        let mut free = self.free_gs.lock().expect("free gs");
+        if free.len() < MAX_FREE_GS {
+            free.push(g);
+        }
+    }
+
+    /// Ends the slice of the G an M was running: it yielded (runnable
+    /// again), parked, or finished (`None`: finished or the M stops). One
+    /// step under the scheduler's lock with the M's `running` count, so the
+    /// deadlock check never sees a G in flight between the two.
+    pub fn end_slice(&self, g: Option<Box<GState>>, park: bool) {
+        let mut s = self.sched.lock().expect("sched");
+        s.running -= 1;
+        let Some(g) = g else { return };
+        if park && !s.ready_early.remove(&g.id) {
+            s.parked.insert(g.id, g);
+        } else {
+            s.runq.push_back(g);
+            drop(s);
+            self.sched_cv.notify_one();
+        }
+    }
+
+    /// The program is over (main returned, a goroutine failed, os.Exit):
+    /// records the first outcome and stops every M at its next chance.
+    pub fn finish(&self, outcome: Result<(), crate::interp::Stop>) {
+        let mut exit = self.exit.lock().expect("exit");
+        if exit.is_none() {
+            *exit = Some(outcome);
+        }
+        drop(exit);
+        self.done.store(true, Relaxed);
+        for p in self.ps.iter() {
+            p.preempt.store(true, Relaxed);
+        }
+        let _s = self.sched.lock().expect("sched");
+        self.sched_cv.notify_all();
+    }
+
+    /// The outcome recorded by `finish`.
+    pub fn take_outcome(&self) -> Result<(), crate::interp::Stop> {
+        self.exit.lock().expect("exit").take().unwrap_or(Ok(()))
     }
 
     /// Makes `g` runnable.
@@ -401,34 +492,24 @@ impl Runtime {
         self.sched_cv.notify_one();
     }
 
-    /// Hands a G that stopped to wait over to the parked set, unless it was
-    /// woken meanwhile (then it is runnable at once).
-    pub fn park(&self, g: Box<GState>) {
-        let mut s = self.sched.lock().expect("sched");
-        if s.ready_early.remove(&g.id) {
-            s.runq.push_back(g);
-            drop(s);
-            self.sched_cv.notify_one();
-        } else {
-            s.parked.insert(g.id, g);
-        }
-    }
-
-    /// Makes the parked G `gid` runnable.
+    /// Makes the parked G `gid` runnable (or, if its M has not parked it
+    /// yet, records the wake for `end_slice`).
     pub fn ready(&self, gid: u64) {
         let mut s = self.sched.lock().expect("sched");
-        if let Some(g) = s.parked.remove(&gid) {
-            s.runq.push_back(g);
+        if Self::make_ready(&mut s, gid) {
             drop(s);
             self.sched_cv.notify_one();
-        } else {
-            s.ready_early.insert(gid);
         }
     }
 
-    /// Marks this M as no longer running a G.
-    pub fn stop_running(&self) {
-        self.sched.lock().expect("sched").running -= 1;
+    fn make_ready(s: &mut Sched, gid: u64) -> bool {
+        if let Some(g) = s.parked.remove(&gid) {
+            s.runq.push_back(g);
+            true
+        } else {
+            s.ready_early.insert(gid);
+            false
+        }
     }
 
     /// The next thing for the M holding `p` to do: a runnable G, a due timer
@@ -437,20 +518,28 @@ impl Runtime {
     /// a timer, another M or a signal.
     pub fn find_runnable(&self, p: &mut P, pid: usize) -> Found {
         loop {
-            // Due timers first: a sleeper woken now competes fairly with the queue.
+            let mut s = self.sched.lock().expect("sched");
+            if self.done.load(Relaxed) {
+                return Found::Exit;
+            }
+            // Due timers first: a sleeper woken now competes fairly with the
+            // queue. (Lock order: sched, then timers.)
             let (due, next) = {
                 let mut t = self.timers.lock().expect("timers");
                 (t.pop_due(Instant::now()), t.next_deadline())
             };
             match due {
                 Some(TimerWhat::Wake(gid)) => {
-                    self.ready(gid);
+                    Self::make_ready(&mut s, gid);
                     continue;
                 }
-                Some(TimerWhat::Send { chan, .. }) => return Found::TimerSend(chan),
+                Some(TimerWhat::Send { chan, .. }) => {
+                    // Delivering counts as running: the tick may wake a G.
+                    s.running += 1;
+                    return Found::TimerSend(chan);
+                }
                 None => {}
             }
-            let mut s = self.sched.lock().expect("sched");
             if let Some(g) = s.runq.pop_front() {
                 s.running += 1;
                 self.ps[pid].schedtick.fetch_add(1, Relaxed);
