@@ -17,7 +17,7 @@ use crate::gcwork::GcWork;
 use crate::heap::{
     current_m, Heap, RootKind, AF_MARK, PHASE_MARK, PHASE_MARK_TERM, PHASE_OFF, WB_SHADE,
 };
-use crate::object::{Tracer, TracerMode};
+use crate::object::{StackScan, Tracer, TracerMode};
 use crate::p::P;
 
 /// Restarts of concurrent mark before mark termination drains regardless.
@@ -170,24 +170,28 @@ impl Heap {
         self.alloc_flags.fetch_or(AF_MARK, Relaxed);
         let mut gcw = GcWork::default();
         self.scan_roots(
-            |k| k != RootKind::Barriered,
+            |k| k != RootKind::Barriered && k != RootKind::Stacks,
             &mut Tracer {
                 heap: self,
                 mode: TracerMode::Mark(&mut gcw),
+                stacks: StackScan::All,
             },
         );
         self.flush_counters(&mut gcw);
         self.work.publish(&mut gcw, true);
     }
 
-    /// Scans `RootKind::Barriered` roots during concurrent mark.
+    /// Scans `RootKind::Barriered` roots, and the stacks of goroutines not
+    /// running (`RootKind::Stacks`), during concurrent mark.
     fn scan_barriered_roots(&self) {
         let mut gcw = GcWork::default();
+        let epoch = self.mark_epoch.load(Relaxed);
         self.scan_roots(
-            |k| k == RootKind::Barriered,
+            |k| k == RootKind::Barriered || k == RootKind::Stacks,
             &mut Tracer {
                 heap: self,
                 mode: TracerMode::Mark(&mut gcw),
+                stacks: StackScan::Concurrent { epoch },
             },
         );
         self.flush_counters(&mut gcw);
@@ -235,6 +239,22 @@ impl Heap {
     /// left, then the barrier goes off.
     fn mark_termination(self: &Arc<Heap>) {
         self.phase.store(PHASE_MARK_TERM, Relaxed);
+        // The stacks the concurrent scan skipped (their goroutines were
+        // running): scanned now, while they are stopped. With the hybrid
+        // barrier a stack is scanned once per cycle, at any point of the
+        // mark, so only these few remain for the pause.
+        let mut gcw = GcWork::default();
+        let epoch = self.mark_epoch.load(Relaxed);
+        self.scan_roots(
+            |k| k == RootKind::Stacks,
+            &mut Tracer {
+                heap: self,
+                mode: TracerMode::Mark(&mut gcw),
+                stacks: StackScan::Final { epoch },
+            },
+        );
+        self.flush_counters(&mut gcw);
+        self.work.publish(&mut gcw, true);
         loop {
             self.run_helpers();
             if self.mark_work_drained() {

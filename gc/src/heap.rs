@@ -263,6 +263,15 @@ pub enum RootKind {
     /// Goroutine stacks, host handles: anything written without barriers.
     /// Scanned with the world stopped.
     Other,
+    /// Goroutine stacks, each written without barriers by its own goroutine
+    /// only while it runs (others write into it with the barrier). Not
+    /// scanned in the sweep-termination pause: during concurrent mark the
+    /// provider reports the stacks of goroutines that are not running,
+    /// holding each still while it is scanned, and in mark termination the
+    /// ones it skipped (see [`crate::StackScan`]). Correct because the
+    /// hybrid barrier is on before any stack is scanned and allocation is
+    /// black: a stack scanned once, at any point of the mark, needs no rescan.
+    Stacks,
     /// Roots whose slots are only ever written with barriered stores
     /// (`P::write_slot`), such as module globals: scanned concurrently, after
     /// the world restarts, off the pause. The hybrid barrier's deletion half
@@ -443,6 +452,13 @@ impl Heap {
     /// True if checked-build validation (P ownership, barrier-free stores) is on.
     pub fn is_checked(&self) -> bool {
         self.checked
+    }
+
+    /// The current (or last) mark cycle's number; a goroutine created while
+    /// `phase()` is `PHASE_MARK` may count its stack as scanned for it (its
+    /// first values were copied in with the barrier).
+    pub fn mark_epoch(&self) -> u64 {
+        self.mark_epoch.load(Relaxed)
     }
 
     /// A snapshot of the statistics.

@@ -50,7 +50,9 @@ pub use heap::{
     AllocError, GcStats, Heap, HeapConfig, RootKind, RootProvider, PHASE_MARK, PHASE_MARK_TERM,
     PHASE_OFF,
 };
-pub use object::{ObjRef, ObjView, TraceFn, Tracer, TypeId, TypeInfo, TypeTable, HEADER_BYTES};
+pub use object::{
+    ObjRef, ObjView, StackScan, TraceFn, Tracer, TypeId, TypeInfo, TypeTable, HEADER_BYTES,
+};
 pub use p::{Mutator, PHandoff, MAX_PAYLOAD_BYTES, P};
 pub use pacer::PacerConfig;
 pub use sweep::POISON;

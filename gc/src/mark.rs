@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::gcwork::GcWork;
 use crate::heap::{Heap, RootKind, PHASE_MARK};
-use crate::object::{ObjRef, ObjView, Tracer, TracerMode};
+use crate::object::{ObjRef, ObjView, StackScan, Tracer, TracerMode};
 
 impl Heap {
     /// Greys the object containing `addr` if it is white.
@@ -43,6 +43,7 @@ impl Heap {
             let mut tracer = Tracer {
                 heap: self,
                 mode: TracerMode::Mark(gcw),
+                stacks: StackScan::All,
             };
             trace(
                 ObjView {
@@ -174,6 +175,7 @@ impl Heap {
             &mut Tracer {
                 heap: self,
                 mode: TracerMode::Visit(&mut pending),
+                stacks: StackScan::All,
             },
         );
         let mut seen = HashSet::new();
@@ -197,6 +199,7 @@ impl Heap {
                 let mut tracer = Tracer {
                     heap: self,
                     mode: TracerMode::Visit(&mut pending),
+                    stacks: StackScan::All,
                 };
                 trace(
                     ObjView {
@@ -248,6 +251,7 @@ impl Heap {
                 let mut tracer = Tracer {
                     heap: self,
                     mode: TracerMode::Visit(&mut children),
+                    stacks: StackScan::All,
                 };
                 trace(
                     ObjView {

@@ -138,9 +138,30 @@ pub(crate) enum TracerMode<'a> {
 pub struct Tracer<'a> {
     pub(crate) heap: &'a Heap,
     pub(crate) mode: TracerMode<'a>,
+    pub(crate) stacks: StackScan,
+}
+
+/// Which goroutine stacks a [`crate::RootKind::Stacks`] provider reports in
+/// this scan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StackScan {
+    /// Every stack (checkmark, validation, walks).
+    All,
+    /// Concurrent mark of cycle `epoch`, world running: the stacks of
+    /// goroutines that are not running and not yet scanned this cycle, each
+    /// held still while it is scanned; record them as scanned.
+    Concurrent { epoch: u64 },
+    /// Mark termination of cycle `epoch`, world stopped: every stack not yet
+    /// scanned this cycle.
+    Final { epoch: u64 },
 }
 
 impl Tracer<'_> {
+    /// What a stack provider should report now (see [`StackScan`]).
+    pub fn stack_scan(&self) -> StackScan {
+        self.stacks
+    }
+
     /// Reports an object address (or any address; non-heap ones are ignored).
     #[inline]
     pub fn mark_ptr(&mut self, addr: usize) {

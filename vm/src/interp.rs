@@ -45,7 +45,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use weft_gc::{AllocError, Heap, Mutator, RootKind, RootProvider, Tracer, P};
+use weft_gc::{AllocError, Heap, Mutator, RootKind, RootProvider, StackScan, Tracer, P};
 use weft_lang::bytecode::{Constant, Op, BUILTINS, MULTI};
 use weft_lang::program::{ImportTarget, Program};
 
@@ -121,6 +121,13 @@ pub struct RegFile {
     /// Registers above a frame are cleared when a frame takes them, so what
     /// lies above this limit is never read again.
     scan_limit: std::sync::atomic::AtomicUsize,
+    /// The mark cycle whose stack scan has covered these registers (see
+    /// `weft_gc::StackScan`).
+    scanned_epoch: AtomicU64,
+    /// The goroutine is running on an M: a concurrent scan skips it (mark
+    /// termination scans it, stopped). Changed only under `regs`'s lock, which
+    /// a scan holds: a G cannot start running while its stack is scanned.
+    running: AtomicBool,
 }
 
 impl RegFile {
@@ -128,7 +135,30 @@ impl RegFile {
         RegFile {
             regs: Mutex::new(array),
             scan_limit: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            scanned_epoch: AtomicU64::new(0),
+            running: AtomicBool::new(false),
         }
+    }
+
+    /// The G starts running on an M (waits for a scan of it in progress).
+    pub(crate) fn begin_running(&self) {
+        let _held = self.regs.lock().expect("register file");
+        self.running.store(true, Relaxed);
+        self.scan_limit.store(usize::MAX, Relaxed);
+    }
+
+    /// The G stopped running; `limit`: its top of stack.
+    pub(crate) fn end_running(&self, limit: usize) {
+        let _held = self.regs.lock().expect("register file");
+        self.running.store(false, Relaxed);
+        self.scan_limit.store(limit, Relaxed);
+    }
+
+    /// Counts the stack as scanned for mark cycle `epoch` (a goroutine
+    /// created during that mark: its first values were copied in with the
+    /// barrier, so its stack starts black).
+    pub(crate) fn mark_scanned(&self, epoch: u64) {
+        self.scanned_epoch.store(epoch, Relaxed);
     }
 
     /// Sets how many registers the collector scans (see `scan_limit`).
@@ -165,9 +195,23 @@ const KEEP_STACK_SLOTS: usize = 16 * NATIVE_KEEP_SLOTS;
 impl RootProvider for RegFile {
     fn scan_roots(&self, tracer: &mut Tracer<'_>) {
         // Called with the goroutine stopped at a safepoint (or by checkmark/validation).
-        let regs = self.regs.lock().expect("register file").clone();
-        let n = self.scan_limit.load(Relaxed).min(regs.len());
-        tracer.mark_slots(&regs[..n]);
+        // Held for the whole scan: the G cannot start running meanwhile.
+        let regs = self.regs.lock().expect("register file");
+        let scan = match tracer.stack_scan() {
+            StackScan::All => true,
+            StackScan::Concurrent { epoch } => {
+                let due = !self.running.load(Relaxed) && self.scanned_epoch.load(Relaxed) != epoch;
+                if due {
+                    self.scanned_epoch.store(epoch, Relaxed);
+                }
+                due
+            }
+            StackScan::Final { epoch } => self.scanned_epoch.swap(epoch, Relaxed) != epoch,
+        };
+        if scan {
+            let n = self.scan_limit.load(Relaxed).min(regs.len());
+            tracer.mark_slots(&regs[..n]);
+        }
     }
 }
 
@@ -485,15 +529,15 @@ impl Vm {
     pub fn run_program(&mut self, p: &mut P, g: &mut Mutator) -> Result<(), Stop> {
         let _ = g;
         let rt = Runtime::new(maxprocs_setting(), self.heap.nprocs());
-        self.heap.add_roots(RootKind::Runtime, rt.allgs.clone());
+        self.heap.add_roots(RootKind::Stacks, rt.allgs.clone());
         self.heap
             .add_roots(RootKind::Runtime, Arc::new(TimerRoots(rt.timers.clone())));
         let keep = Arc::new(KeepStack::new());
         self.heap.add_roots(RootKind::Other, keep.clone());
         let mut entry: VecDeque<Entry> = (0..self.modules.len()).map(Entry::Init).collect();
         entry.push_back(Entry::Main);
-        let main = rt.new_g(1024, entry);
-        rt.push_runnable(main);
+        let main = rt.new_g(1024, entry, None);
+        rt.push_runnable(main, None);
         let vm: &Vm = self;
         std::thread::scope(|scope| {
             let (heap, rt_ref) = (&*vm.heap, &rt);
@@ -543,22 +587,21 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
             Found::Exit => return,
         };
         let mut gs = gs;
-        gs.regs.set_scan_limit(usize::MAX);
+        gs.regs.begin_running();
         let mut mutator = std::mem::take(&mut gs.mutator);
         let mut exec = Exec {
             vm,
             rt,
             gr: gs,
             preempt: &rt.ps[pid].preempt,
+            pid,
             keep,
             keep_top: 0,
             nested: 0,
             suspend: None,
         };
         let result = exec.run(p, &mut mutator);
-        if matches!(result, Err(Stop::Suspended)) {
-            exec.gr.regs.set_scan_limit(exec.top_of_stack());
-        }
+        exec.gr.regs.end_running(exec.top_of_stack());
         let suspend = exec.suspend.take();
         let mut gs = exec.gr;
         gs.mutator = mutator;
@@ -626,7 +669,7 @@ fn hand_to_receiver(p: &mut P, rt: &Runtime, w: &Waiter, v: Value, ok: bool) {
         w.case << 2 | if ok { WAKE_DELIVERED } else { WAKE_CLOSED },
         Relaxed,
     );
-    rt.ready(w.gid);
+    rt.ready(w.gid, Some(p.id()));
 }
 
 /// The deadlock report: every blocked goroutine with its wait reason.
@@ -684,6 +727,8 @@ struct Exec<'vm> {
     gr: Box<GState>,
     /// Set by sysmon when this G has run past its time slice.
     preempt: &'vm AtomicBool,
+    /// The P this M holds.
+    pid: usize,
     keep: &'vm KeepStack,
     /// The first free slot of `keep`.
     keep_top: usize,
@@ -2541,7 +2586,7 @@ impl NativeHost for Exec<'_> {
         let park = f(&mut semas);
         if let Ok(Some((key, reason))) = park {
             if self.nested > 0 {
-                self.rt.sema_flush(&mut semas);
+                self.rt.sema_flush(&mut semas, self.pid);
                 return Err(format!(
                     "{reason}: a goroutine cannot block inside a function called by native code"
                 ));
@@ -2549,11 +2594,13 @@ impl NativeHost for Exec<'_> {
             Runtime::sema_enqueue(&mut semas, key, self.gr.id);
             self.suspend = Some(Suspend::Park(reason));
         }
-        self.rt.sema_flush(&mut semas);
+        self.rt.sema_flush(&mut semas, self.pid);
         park.map(|_| ())
     }
 
     fn add_timer(&mut self, ns: i64, chan: Value, period: i64) -> u64 {
+        // (The channel is shaded by `NativeCtx::add_timer`: the timer table
+        // is scanned only at the start of a cycle.)
         let when = std::time::Instant::now() + std::time::Duration::from_nanos(ns.max(0) as u64);
         let what = TimerWhat::Send {
             chan: chan.bits(),

@@ -168,6 +168,9 @@ impl<'a> NativeCtx<'a> {
 
     /// Arms a timer sending the time on `chan` after `ns`, then every `period` (if > 0).
     pub fn add_timer(&mut self, ns: i64, chan: Value, period: i64) -> u64 {
+        // The timer table is scanned only at the start of a cycle: a channel
+        // entering it during the mark is shaded (a barriered store).
+        shade(self.p, chan);
         self.host.add_timer(ns, chan, period)
     }
 
@@ -178,6 +181,7 @@ impl<'a> NativeCtx<'a> {
 
     /// Re-arms a timer; whether it was pending.
     pub fn reset_timer(&mut self, id: u64, ns: i64, chan: Value, period: i64) -> bool {
+        shade(self.p, chan);
         self.host.reset_timer(id, ns, chan, period)
     }
 
@@ -503,6 +507,12 @@ pub fn list_replace(p: &mut P, list: Value, items: &[Value]) {
             object::list_set(p, l, i, *v);
         }
     }
+}
+
+/// Shades `v` when the barrier is on (a barriered store into a scratch slot).
+fn shade(p: &mut P, v: Value) {
+    let scratch = AtomicU64::new(Value::NIL.bits());
+    p.write_slot(&scratch, v.bits());
 }
 
 /// Nanoseconds since the Unix epoch, now.

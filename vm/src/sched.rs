@@ -95,7 +95,10 @@ pub(crate) struct AllGs(Mutex<HashMap<u64, Arc<RegFile>>>);
 
 impl RootProvider for AllGs {
     fn scan_roots(&self, tracer: &mut Tracer<'_>) {
-        for regs in self.0.lock().expect("allgs").values() {
+        // A snapshot, so goroutines come and go while the stacks are scanned
+        // (one created meanwhile counts as scanned: see `Runtime::new_g`).
+        let all: Vec<Arc<RegFile>> = self.0.lock().expect("allgs").values().cloned().collect();
+        for regs in all {
             regs.scan_roots(tracer);
         }
     }
@@ -300,6 +303,8 @@ struct Sched {
     runq: VecDeque<Box<GState>>,
     parked: HashMap<u64, Box<GState>>,
     ready_early: HashSet<u64>,
+    /// Per P: the G to run next (see `Runtime::push_runnable`).
+    runnext: Vec<Option<Box<GState>>>,
     /// Ms running a G right now.
     running: usize,
 }
@@ -322,7 +327,8 @@ pub(crate) struct Runtime {
     pub timers: Arc<Mutex<Timers>>,
     pub allgs: Arc<AllGs>,
     next_gid: AtomicU64,
-    /// Dead Gs kept for reuse.
+    /// Dead Gs kept for reuse (boxed: they move in and out as pointers).
+    #[allow(clippy::vec_box)]
     free_gs: Mutex<Vec<Box<GState>>>,
     /// Live goroutines (`runtime.NumGoroutine`).
     pub ngoroutines: AtomicUsize,
@@ -364,7 +370,10 @@ pub(crate) enum Found {
 impl Runtime {
     pub fn new(maxprocs: usize, nps: usize) -> Runtime {
         Runtime {
-            sched: Mutex::default(),
+            sched: Mutex::new(Sched {
+                runnext: (0..nps).map(|_| None).collect(),
+                ..Sched::default()
+            }),
             sched_cv: Condvar::new(),
             chans: Mutex::default(),
             semas: Mutex::default(),
@@ -383,13 +392,22 @@ impl Runtime {
 
     /// A new goroutine with an empty stack (registers nil), registered in
     /// allgs: a dead one reused when there is one, as Go's gFree lists.
-    pub fn new_g(&self, min_regs: usize, entry: VecDeque<Entry>) -> Box<GState> {
+    ///
+    /// `scanned`: the mark cycle under way, if any (the new G's first values
+    /// are copied in with the barrier, so its stack counts as scanned).
+    pub fn new_g(
+        &self,
+        min_regs: usize,
+        entry: VecDeque<Entry>,
+        scanned: Option<u64>,
+    ) -> Box<GState> {
         let id = self.next_gid.fetch_add(1, Relaxed);
         let reused = self.free_gs.lock().expect("free gs").pop();
         if let Some(mut g) = reused.filter(|g| g.cached_regs.len() >= min_regs) {
             g.id = id;
             g.entry = entry;
             g.regs.set_scan_limit(min_regs);
+            g.regs.mark_scanned(scanned.unwrap_or(0));
             self.allgs
                 .0
                 .lock()
@@ -401,6 +419,7 @@ impl Runtime {
         let array = crate::interp::new_regs(min_regs.max(INITIAL_REGS).next_power_of_two());
         let regs = Arc::new(RegFile::new(array.clone()));
         regs.set_scan_limit(min_regs);
+        regs.mark_scanned(scanned.unwrap_or(0));
         self.allgs.0.lock().expect("allgs").insert(id, regs.clone());
         self.ngoroutines.fetch_add(1, Relaxed);
         Box::new(GState {
@@ -459,6 +478,7 @@ impl Runtime {
         if park && !s.ready_early.remove(&g.id) {
             s.parked.insert(g.id, g);
         } else {
+            // Yielded (or woken before it parked): behind the others.
             s.runq.push_back(g);
             drop(s);
             self.sched_cv.notify_one();
@@ -486,26 +506,49 @@ impl Runtime {
         self.exit.lock().expect("exit").take().unwrap_or(Ok(()))
     }
 
-    /// Makes `g` runnable.
-    pub fn push_runnable(&self, g: Box<GState>) {
-        self.sched.lock().expect("sched").runq.push_back(g);
-        self.sched_cv.notify_one();
-    }
-
-    /// Makes the parked G `gid` runnable (or, if its M has not parked it
-    /// yet, records the wake for `end_slice`).
-    pub fn ready(&self, gid: u64) {
+    /// Makes `g` runnable: next on P `pid` when given (Go's `runnext`: a
+    /// goroutine just created or woken by the running one runs as soon as
+    /// it stops, on the same M, with no other M woken), else queued.
+    pub fn push_runnable(&self, g: Box<GState>, pid: Option<usize>) {
         let mut s = self.sched.lock().expect("sched");
-        if Self::make_ready(&mut s, gid) {
+        if Self::enqueue(&mut s, g, pid) {
             drop(s);
             self.sched_cv.notify_one();
         }
     }
 
-    fn make_ready(s: &mut Sched, gid: u64) -> bool {
+    /// Puts a runnable G in `pid`'s runnext slot (the G there moves to the
+    /// queue) or the queue; whether an idle M should be woken.
+    fn enqueue(s: &mut Sched, g: Box<GState>, pid: Option<usize>) -> bool {
+        match pid.and_then(|p| s.runnext.get_mut(p)) {
+            Some(slot) => match slot.replace(g) {
+                Some(old) => {
+                    s.runq.push_back(old);
+                    true
+                }
+                None => false,
+            },
+            None => {
+                s.runq.push_back(g);
+                true
+            }
+        }
+    }
+
+    /// Makes the parked G `gid` runnable (or, if its M has not parked it
+    /// yet, records the wake for `end_slice`); `pid`: the P of the waker,
+    /// whose runnext it takes (see `push_runnable`).
+    pub fn ready(&self, gid: u64, pid: Option<usize>) {
+        let mut s = self.sched.lock().expect("sched");
+        if Self::make_ready(&mut s, gid, pid) {
+            drop(s);
+            self.sched_cv.notify_one();
+        }
+    }
+
+    fn make_ready(s: &mut Sched, gid: u64, pid: Option<usize>) -> bool {
         if let Some(g) = s.parked.remove(&gid) {
-            s.runq.push_back(g);
-            true
+            Self::enqueue(s, g, pid)
         } else {
             s.ready_early.insert(gid);
             false
@@ -524,13 +567,13 @@ impl Runtime {
             }
             // Due timers first: a sleeper woken now competes fairly with the
             // queue. (Lock order: sched, then timers.)
-            let (due, next) = {
+            let (due, next_deadline) = {
                 let mut t = self.timers.lock().expect("timers");
                 (t.pop_due(Instant::now()), t.next_deadline())
             };
             match due {
                 Some(TimerWhat::Wake(gid)) => {
-                    Self::make_ready(&mut s, gid);
+                    Self::make_ready(&mut s, gid, None);
                     continue;
                 }
                 Some(TimerWhat::Send { chan, .. }) => {
@@ -540,17 +583,24 @@ impl Runtime {
                 }
                 None => {}
             }
-            if let Some(g) = s.runq.pop_front() {
+            // Own runnext, the queue, then another P's runnext (its M is
+            // busy with a G, or about to come back for it: either way this
+            // idle M may as well run it).
+            let next = s.runnext.get_mut(pid).and_then(Option::take);
+            let next = next
+                .or_else(|| s.runq.pop_front())
+                .or_else(|| s.runnext.iter_mut().find_map(Option::take));
+            if let Some(g) = next {
                 s.running += 1;
                 self.ps[pid].schedtick.fetch_add(1, Relaxed);
                 self.ps[pid].preempt.store(false, Relaxed);
                 return Found::G(g);
             }
-            if next.is_none() && s.running == 0 && !self.signals_wanted.load(Relaxed) {
+            if next_deadline.is_none() && s.running == 0 && !self.signals_wanted.load(Relaxed) {
                 let parked = s.parked.drain().map(|(_, g)| *g).collect();
                 return Found::Deadlock(parked);
             }
-            let wait = next.map(|when| when.saturating_duration_since(Instant::now()));
+            let wait = next_deadline.map(|when| when.saturating_duration_since(Instant::now()));
             p.blocking(|| match wait {
                 Some(d) => drop(self.sched_cv.wait_timeout(s, d).expect("sched")),
                 None => drop(self.sched_cv.wait(s).expect("sched")),
@@ -596,10 +646,10 @@ impl Runtime {
             .push_back(SemaWaiter { gid });
     }
 
-    /// Makes runnable the Gs a semaphore operation woke.
-    pub fn sema_flush(&self, semas: &mut Semas) {
+    /// Makes runnable the Gs a semaphore operation on P `pid` woke.
+    pub fn sema_flush(&self, semas: &mut Semas, pid: usize) {
         for gid in std::mem::take(&mut semas.woken) {
-            self.ready(gid);
+            self.ready(gid, Some(pid));
         }
     }
 

@@ -27,6 +27,14 @@ use std::sync::Arc;
 use weft_gc::{ObjRef, P};
 use weft_lang::bytecode::SelectCase;
 
+/// Shades `v` for the collector when the barrier is on (a barriered store
+/// into a scratch slot): for values that move between goroutine stacks or
+/// into runtime tables scanned only at the start of a cycle.
+pub(crate) fn shade(p: &mut P, v: Value) {
+    let scratch = std::sync::atomic::AtomicU64::new(Value::NIL.bits());
+    p.write_slot(&scratch, v.bits());
+}
+
 /// "No `ok` register" in a waiter.
 const NO_OK: usize = usize::MAX;
 
@@ -170,10 +178,17 @@ impl Exec<'_> {
                     object::chan_try_send(p, c, sent);
                     head
                 }
-                None => sent,
+                None => {
+                    // Read out of another goroutine's stack, which the
+                    // collector may not have scanned yet (and that goroutine
+                    // may drop the value before it is): shade it, as Go's
+                    // recvDirect runs a bulk barrier.
+                    shade(p, sent);
+                    sent
+                }
             };
             w.wake.store(w.case << 2 | WAKE_DELIVERED, Relaxed);
-            self.rt.ready(w.gid);
+            self.rt.ready(w.gid, Some(p.id()));
             Some(v)
         } else {
             object::chan_try_recv(p, c)
@@ -208,7 +223,7 @@ impl Exec<'_> {
         }
         while let Some(w) = chans.pop_sender(addr) {
             w.wake.store(w.case << 2 | WAKE_CLOSED, Relaxed);
-            self.rt.ready(w.gid);
+            self.rt.ready(w.gid, Some(p.id()));
         }
         Ok(())
     }
@@ -323,12 +338,15 @@ impl Exec<'_> {
             return Err("go of nil func value".into());
         }
         let first = super::FIRST_FRAME_REG;
+        let heap = p.heap();
+        let marking = (heap.phase() == weft_gc::PHASE_MARK).then(|| heap.mark_epoch());
         let child = self.rt.new_g(
             first + nargs + 4,
             VecDeque::from([Entry::Call {
                 nargs,
                 receiver: receiver.is_some(),
             }]),
+            marking,
         );
         let regs = &child.cached_regs;
         p.write_slot(&regs[first], callee.bits());
@@ -340,7 +358,7 @@ impl Exec<'_> {
         for i in 0..nargs {
             p.write_slot(&regs[next + i], self.reg(abs + 1 + i).bits());
         }
-        self.rt.push_runnable(child);
+        self.rt.push_runnable(child, Some(p.id()));
         Ok(())
     }
 }
