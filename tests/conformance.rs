@@ -204,3 +204,31 @@ fn passing_programs_pass_under_gc_stress_and_checkmark() {
         problems.join("\n")
     );
 }
+
+/// The whole suite on four Ps (more Ms than this machine's cores), with the
+/// collector checking itself: every program must give the same result under
+/// any `WEFTMAXPROCS` (the suite's README).
+#[test]
+fn programs_pass_on_four_ps_under_gc_stress() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("../shared/conformance");
+    let env = [
+        ("WEFTMAXPROCS", "4"),
+        ("WEFTDEBUG", "gccheckmark=1,gcstress=1000,wbcheck=1"),
+    ];
+    let mut problems = Vec::new();
+    for name in must_pass(&root) {
+        if !dir.join(format!("{name}.weft")).exists() {
+            continue;
+        }
+        let o = run_one(&dir, &name, &env);
+        if !o.passed {
+            problems.push(format!("{name}: {}", o.reasons.join("; ")));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "failures with WEFTMAXPROCS=4 under gcstress:\n{}",
+        problems.join("\n")
+    );
+}
