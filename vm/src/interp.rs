@@ -161,6 +161,11 @@ impl RegFile {
         self.scanned_epoch.store(epoch, Relaxed);
     }
 
+    /// The length of the register array.
+    pub(crate) fn len(&self) -> usize {
+        self.regs.lock().expect("register file").len()
+    }
+
     /// Sets how many registers the collector scans (see `scan_limit`).
     pub(crate) fn set_scan_limit(&self, n: usize) {
         self.scan_limit.store(n, Relaxed);
@@ -2628,6 +2633,10 @@ impl NativeHost for Exec<'_> {
 
     fn gomaxprocs(&self) -> usize {
         self.rt.maxprocs
+    }
+
+    fn stack_bytes(&self) -> usize {
+        self.rt.stack_bytes()
     }
 
     fn program_args(&self) -> Vec<String> {

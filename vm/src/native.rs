@@ -111,6 +111,8 @@ pub trait NativeHost {
     fn num_goroutine(&self) -> usize;
     /// `WEFTMAXPROCS`.
     fn gomaxprocs(&self) -> usize;
+    /// Bytes held by goroutine stacks and records outside the heap.
+    fn stack_bytes(&self) -> usize;
 }
 
 /// What a native function may use.
@@ -193,6 +195,11 @@ impl<'a> NativeCtx<'a> {
     /// The number of Ps (`WEFTMAXPROCS`).
     pub fn gomaxprocs(&self) -> usize {
         self.host.gomaxprocs()
+    }
+
+    /// Bytes held by goroutine stacks and records outside the heap.
+    pub fn stack_bytes(&self) -> usize {
+        self.host.stack_bytes()
     }
 
     /// A new channel with room for `cap` values (kept).

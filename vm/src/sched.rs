@@ -440,6 +440,19 @@ impl Runtime {
         })
     }
 
+    /// Bytes held by live goroutines outside the heap (Go's StackInuse): their
+    /// register arrays and fixed records (frame lists not counted).
+    pub fn stack_bytes(&self) -> usize {
+        let fixed = std::mem::size_of::<GState>() + std::mem::size_of::<RegFile>() + 64;
+        self.allgs
+            .0
+            .lock()
+            .expect("allgs")
+            .values()
+            .map(|r| r.len() * 8 + fixed)
+            .sum()
+    }
+
     /// A goroutine finished: its stack is no longer a root, and the G is
     /// kept for reuse, cleared (its registers point at nothing the collector
     /// keeps alive any more).

@@ -42,7 +42,9 @@ fn gosched(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
 /// Collector statistics as a map with Go's field names.
 fn read_mem_stats(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
     let s = ctx.p.heap().stats();
-    let entries: [(&str, i64); 7] = [
+    let stacks = ctx.stack_bytes() as i64;
+    let entries: [(&str, i64); 8] = [
+        ("StackInuse", stacks),
         ("HeapAlloc", s.heap_live as i64),
         ("HeapInuse", s.heap_in_use as i64),
         ("HeapSys", s.heap_mapped as i64),
