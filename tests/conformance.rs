@@ -181,23 +181,28 @@ fn conformance_programs_pass_and_never_crash() {
     );
 }
 
-/// The same programs with the collector checking itself: a cycle every 1000
-/// allocations and a stop-the-world re-mark that fails on any missed object.
-#[test]
-fn passing_programs_pass_under_gc_stress_and_checkmark() {
+/// The listed programs of the suite run with `env`: the failures.
+fn failures_under(env: &[(&str, &str)]) -> Vec<String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("../shared/conformance");
-    let env = [("WEFTDEBUG", "gccheckmark=1,gcstress=1000,wbcheck=1")];
     let mut problems = Vec::new();
     for name in must_pass(&root) {
         if !dir.join(format!("{name}.weft")).exists() {
             continue;
         }
-        let o = run_one(&dir, &name, &env);
+        let o = run_one(&dir, &name, env);
         if !o.passed {
             problems.push(format!("{name}: {}", o.reasons.join("; ")));
         }
     }
+    problems
+}
+
+/// The same programs with the collector checking itself: a cycle every 1000
+/// allocations and a stop-the-world re-mark that fails on any missed object.
+#[test]
+fn passing_programs_pass_under_gc_stress_and_checkmark() {
+    let problems = failures_under(&[("WEFTDEBUG", "gccheckmark=1,gcstress=1000,wbcheck=1")]);
     assert!(
         problems.is_empty(),
         "failures under WEFTDEBUG=gccheckmark=1,gcstress=1000,wbcheck=1:\n{}",
@@ -210,22 +215,10 @@ fn passing_programs_pass_under_gc_stress_and_checkmark() {
 /// any `WEFTMAXPROCS` (the suite's README).
 #[test]
 fn programs_pass_on_four_ps_under_gc_stress() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("../shared/conformance");
-    let env = [
+    let problems = failures_under(&[
         ("WEFTMAXPROCS", "4"),
         ("WEFTDEBUG", "gccheckmark=1,gcstress=1000,wbcheck=1"),
-    ];
-    let mut problems = Vec::new();
-    for name in must_pass(&root) {
-        if !dir.join(format!("{name}.weft")).exists() {
-            continue;
-        }
-        let o = run_one(&dir, &name, &env);
-        if !o.passed {
-            problems.push(format!("{name}: {}", o.reasons.join("; ")));
-        }
-    }
+    ]);
     assert!(
         problems.is_empty(),
         "failures with WEFTMAXPROCS=4 under gcstress:\n{}",

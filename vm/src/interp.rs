@@ -1,15 +1,12 @@
-//! The interpreter: loads a compiled [`Program`] into the heap and runs
-//! goroutine 1 to completion.
+//! The interpreter: loads a compiled [`Program`] into the heap, starts one
+//! M per P ([`run_m`], scheduling through [`crate::sched`]) and runs
+//! goroutine 1 (module inits, then `main`) until the program is over.
 //!
-//! State (the interpreter issue is in progress): one goroutine on one P. Values,
-//! arithmetic, comparisons, jumps, locals, cells, upvalues, globals, closures,
-//! calls and returns (fixed, variadic, spread and `MULTI` counts), lists, maps,
+//! Every instruction of the bytecode runs: values, arithmetic, calls and
+//! returns (fixed, variadic, spread and `MULTI` counts), lists, maps,
 //! strings, struct types and methods, range loops, defer/panic/recover, the
-//! builtins, and native modules through [`crate::native`]. Channels are
-//! buffers: with one goroutine a blocking operation is the deadlock fatal
-//! error. `go` and the scheduler come with the scheduler issue; any instruction not
-//! built yet stops the program with a runtime error that says so, never a Rust
-//! panic.
+//! builtins, native modules through [`crate::native`], and `go`, channels and
+//! `select` (in [`chan`], which parks a goroutine inside the instruction).
 //!
 //! Registers: a goroutine's registers are one array of atomic words
 //! ([`RegFile`]), registered with the collector as a root; a frame is a window
@@ -25,7 +22,8 @@
 //! defers, panics) goes through the outer loop in `execute`.
 //!
 //! Safepoints: allocation (every allocating instruction) and the P's explicit
-//! `safepoint()` at calls and backward jumps.
+//! `safepoint()` at calls and backward jumps, where a goroutine past its time
+//! slice also yields.
 
 use crate::arith::{self, ArithOp, Num};
 use crate::heap::{heap_config, type_table, Kind};
@@ -319,8 +317,7 @@ const FIRST_FRAME_REG: usize = 2;
 /// exit status follows.
 pub const EXIT_PREFIX: &str = "\u{0}exit:";
 
-/// The fatal error of a program whose every goroutine is blocked. With one
-/// goroutine (no scheduler yet) any operation that would block is one.
+/// The fatal error of a program whose every goroutine is blocked.
 const DEADLOCK: &str = "all goroutines are asleep - deadlock!";
 
 /// Prefix of the `Err` a native returns for a fatal error (`fatal error: `,
@@ -584,7 +581,7 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
         let gs = match rt.find_runnable(p, pid) {
             Found::G(gs) => gs,
             Found::TimerSend(chan) => {
-                deliver_tick(vm, rt, p, &mut m_mutator, keep, chan);
+                deliver_tick(rt, p, &mut m_mutator, keep, chan);
                 rt.end_slice(None, false);
                 continue;
             }
@@ -639,13 +636,12 @@ const MAIN_GOROUTINE: u64 = 1;
 
 /// Delivers a timer's tick: the current time, sent on `chan` without blocking
 /// (to a parked receiver, into the buffer, or dropped when it is full).
-fn deliver_tick(vm: &Vm, rt: &Runtime, p: &mut P, m: &mut Mutator, keep: &KeepStack, chan: u64) {
+fn deliver_tick(rt: &Runtime, p: &mut P, m: &mut Mutator, keep: &KeepStack, chan: u64) {
     // The channel is not reachable from any root between popping its timer
     // and the delivery: it is parked in the M's keep slots, as is the time.
     keep.0[0].store(chan, Relaxed);
     let now = crate::native::unix_nanos();
     let time = crate::native::new_time(p, m, now, &keep.0[1..5]).unwrap_or(Value::NIL);
-    let _ = vm;
     if let Some(c) = obj_of(Value::from_bits(chan)) {
         let mut chans = rt.chans.lock().expect("chans");
         if let Some(w) = chans.pop_receiver(c.addr() as u64) {
@@ -751,9 +747,7 @@ impl Exec<'_> {
     fn run(&mut self, p: &mut P, g: &mut Mutator) -> Result<(), Stop> {
         if self.gr.resume_unwind {
             self.gr.resume_unwind = false;
-            if !self.unwind(p, g, CONTINUE_UNWINDING.into(), 0)? {
-                self.execute(p, g, 0)?;
-            }
+            self.unwind(p, g, CONTINUE_UNWINDING.into(), 0)?;
         }
         loop {
             if !self.gr.frames.is_empty() {
@@ -807,7 +801,7 @@ impl Exec<'_> {
             if let Err(message) = result {
                 if self.gr.frames.is_empty() {
                     // A native called by `go` panicked: no frame to unwind.
-                    return Err(self.top_level_failure(p, g, message));
+                    return Err(self.top_level_failure(message));
                 }
                 if self.unwind(p, g, message, 0)? {
                     continue;
@@ -825,13 +819,23 @@ impl Exec<'_> {
         String::new()
     }
 
-    /// The end of the program for a failure with no frame to unwind.
-    fn top_level_failure(&mut self, p: &mut P, g: &mut Mutator, message: String) -> Stop {
-        if let Some(code) = message.strip_prefix(EXIT_PREFIX) {
-            return Stop::Exit(code.parse().unwrap_or(1));
+    /// The stop of an error message that ends the program without
+    /// unwinding (`os.Exit`, a fatal error), if it is one.
+    fn program_ending(&self, message: &str) -> Option<Stop> {
+        if message == "stack overflow" {
+            return Some(self.panic(message.into(), true));
         }
         if let Some(text) = message.strip_prefix(FATAL_PREFIX) {
-            return self.panic(text.into(), true);
+            return Some(self.panic(text.into(), true));
+        }
+        let code = message.strip_prefix(EXIT_PREFIX)?;
+        Some(Stop::Exit(code.parse().unwrap_or(1)))
+    }
+
+    /// The end of the program for a failure with no frame to unwind.
+    fn top_level_failure(&mut self, message: String) -> Stop {
+        if let Some(stop) = self.program_ending(&message) {
+            return stop;
         }
         let text = if message == PANIC_VALUE {
             show(Value::from_bits(
@@ -840,7 +844,6 @@ impl Exec<'_> {
         } else {
             message
         };
-        let _ = (p, g);
         self.panic(text, false)
     }
 
@@ -980,18 +983,10 @@ impl Exec<'_> {
                 }
                 // An instruction parked or yielded the goroutine (see `suspend`).
                 Err(message) if message.is_empty() => return Err(Stop::Suspended),
-                Err(message) if message == "stack overflow" || message == DEADLOCK => {
-                    return Err(self.panic(message, true))
-                }
-                Err(message) if message.starts_with(FATAL_PREFIX) => {
-                    return Err(self.panic(message[FATAL_PREFIX.len()..].into(), true))
-                }
-                Err(message) if message.starts_with(EXIT_PREFIX) => {
-                    return Err(Stop::Exit(
-                        message[EXIT_PREFIX.len()..].parse().unwrap_or(1),
-                    ));
-                }
                 Err(message) => {
+                    if let Some(stop) = self.program_ending(&message) {
+                        return Err(stop);
+                    }
                     if self.unwind(p, g, message, stop_depth)? {
                         return Ok(());
                     }

@@ -6,10 +6,10 @@
 //!   int/float comparison), the one definition the interpreter calls.
 //! - [`heap`]: the object kinds registered with the `gc` heap, their trace
 //!   functions and the NaN-box pointer decoder.
-//! - [`object`]: strings, boxed ints, cells and lists on that heap.
-//!
-//! Being built by the interpreter issue: the other object kinds, goroutines,
-//! the interpreter loop, the native-function interface.
+//! - [`object`]: operations on every object kind on that heap.
+//! - [`interp`]: loading a program and the interpreter loop.
+//! - [`sched`]: goroutines, the scheduler, timers and semaphores.
+//! - [`native`]: the native-function interface `stdlib` and embedders use.
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod arith;

@@ -516,8 +516,10 @@ pub fn list_replace(p: &mut P, list: Value, items: &[Value]) {
     }
 }
 
-/// Shades `v` when the barrier is on (a barriered store into a scratch slot).
-fn shade(p: &mut P, v: Value) {
+/// Shades `v` for the collector when the barrier is on (a barriered store
+/// into a scratch slot): for values that move between goroutine stacks or
+/// into runtime tables scanned only at the start of a cycle.
+pub(crate) fn shade(p: &mut P, v: Value) {
     let scratch = AtomicU64::new(Value::NIL.bits());
     p.write_slot(&scratch, v.bits());
 }

@@ -564,10 +564,9 @@ pub fn map_entries(map: ObjRef) -> Vec<(Value, Value)> {
 
 // ---------------------------------------------------------------- channels
 //
-// A channel's buffer, count and closed flag. With one goroutine (the VM has no
-// scheduler yet) an operation that would block can never complete: the
-// interpreter reports the deadlock. The scheduler adds wait queues of parked
-// goroutines and direct hand-off on top of this buffer.
+// A channel's buffer, count and closed flag. The wait queues of parked
+// goroutines and the direct hand-off live in the runtime (`sched::Chans`,
+// `interp::chan`), which calls these under its channel lock.
 
 const CHAN_CAP: usize = 0;
 const CHAN_COUNT: usize = 1;

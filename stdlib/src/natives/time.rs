@@ -29,7 +29,7 @@ pub(crate) fn module() -> ModuleDef {
         .getter("Timer.C", timer_c)
         .function("Timer.Stop", timer_stop)
         .function("Timer.Reset", timer_reset)
-        .getter("Ticker.C", ticker_c)
+        .getter("Ticker.C", timer_c)
         .function("Ticker.Stop", timer_stop)
         .function("Ticker.Reset", ticker_reset)
         .function("Time.Sub", time_sub)
@@ -128,10 +128,6 @@ fn timer_parts(a: &[Value]) -> Result<(Value, u64), String> {
 
 fn timer_c(_: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     Ok(vec![timer_parts(a)?.0])
-}
-
-fn ticker_c(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    timer_c(ctx, a)
 }
 
 fn timer_stop(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {

@@ -18,6 +18,7 @@
 
 use super::{hand_to_receiver, next_random, show, type_name, Exec, Res, Suspend};
 use crate::heap::Kind;
+use crate::native::shade;
 use crate::object::{self, obj_of};
 use crate::sched::{Chans, Entry, Waiter, WAKE_CLOSED, WAKE_DELIVERED};
 use crate::value::Value;
@@ -26,14 +27,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use weft_gc::{ObjRef, P};
 use weft_lang::bytecode::SelectCase;
-
-/// Shades `v` for the collector when the barrier is on (a barriered store
-/// into a scratch slot): for values that move between goroutine stacks or
-/// into runtime tables scanned only at the start of a cycle.
-pub(crate) fn shade(p: &mut P, v: Value) {
-    let scratch = std::sync::atomic::AtomicU64::new(Value::NIL.bits());
-    p.write_slot(&scratch, v.bits());
-}
 
 /// "No `ok` register" in a waiter.
 const NO_OK: usize = usize::MAX;
