@@ -120,6 +120,7 @@ pub fn run(file: &str, args: &[String]) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+    vm.sigquit_dump = true;
     vm.args = std::iter::once(file.to_string())
         .chain(args.iter().cloned())
         .collect();

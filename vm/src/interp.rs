@@ -29,8 +29,8 @@ use crate::arith::{self, ArithOp, Num};
 use crate::heap::{heap_config, type_table, Kind};
 use crate::native::{NativeConst, NativeCtx, NativeHost, Natives};
 use crate::sched::{
-    maxprocs_setting, Entry, Found, GState, Runtime, TimerRoots, TimerWhat, Waiter, WAKE_CLOSED,
-    WAKE_DELIVERED,
+    maxprocs_setting, Entry, Found, GState, Runtime, SignalRoots, TimerRoots, TimerWhat, Waiter,
+    WAKE_CLOSED, WAKE_DELIVERED,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicBool;
@@ -228,8 +228,8 @@ pub struct Panic {
     pub message: String,
     /// Innermost first: function name, file, line.
     pub traceback: Vec<(Arc<str>, Arc<str>, u32)>,
-    /// A fatal error (`fatal error: ...`) rather than a panic.
-    pub fatal: bool,
+    /// A panic, a fatal error, or a signal's dump.
+    pub kind: PanicKind,
     /// The goroutine that failed (1 is the main goroutine); 0 when no
     /// goroutine was running (a deadlock).
     pub goroutine: u64,
@@ -241,10 +241,17 @@ pub struct Panic {
 impl Panic {
     /// What the program prints on stderr, in Go's shape.
     pub fn report(&self) -> String {
-        let mut out = if self.fatal {
-            format!("fatal error: {}\n", self.message)
-        } else {
-            format!("panic: {}\n", self.message)
+        let mut out = match self.kind {
+            PanicKind::Panic => format!("panic: {}\n", self.message),
+            PanicKind::Fatal => format!("fatal error: {}\n", self.message),
+            PanicKind::Signal { name, m } => {
+                let m = if m == crate::signal::NO_M {
+                    String::new()
+                } else {
+                    format!(" m={m}")
+                };
+                format!("{name}: {}\nPC=0x0{m} sigcode=0\n", self.message)
+            }
         };
         let frames = |out: &mut String, tb: &[(Arc<str>, Arc<str>, u32)]| {
             for (func, file, line) in tb {
@@ -261,6 +268,19 @@ impl Panic {
         }
         out
     }
+}
+
+/// What kind of failure a [`Panic`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanicKind {
+    /// `panic: ...`: a Go panic nobody recovered.
+    Panic,
+    /// `fatal error: ...`: not recoverable (deadlock, stack overflow, unlock
+    /// of an unlocked mutex).
+    Fatal,
+    /// `SIGQUIT: quit`: a signal that dumps every goroutine (Go's default for
+    /// SIGQUIT); `m` is the M the handler ran on.
+    Signal { name: &'static str, m: u64 },
 }
 
 /// Why running stopped early.
@@ -357,6 +377,11 @@ pub struct Vm {
     roots: Arc<RuntimeRoots>,
     builtins: Vec<Value>,
     out: Mutex<std::io::BufWriter<std::io::Stdout>>,
+    /// A `SIGQUIT` no `signal.Notify` asked for dumps every goroutine and
+    /// ends the program with status 2, as Go's runtime does. Off by default:
+    /// signal dispositions belong to the whole process, and an embedder may
+    /// have its own; the `weft` command turns it on.
+    pub sigquit_dump: bool,
 }
 
 impl Vm {
@@ -380,6 +405,7 @@ impl Vm {
             native_table: Vec::new(),
             native_index: HashMap::new(),
             args: Vec::new(),
+            sigquit_dump: false,
         };
         let paths: Vec<&'static str> = vm.natives.modules.keys().copied().collect();
         for (path, def) in &vm.natives.modules {
@@ -530,10 +556,18 @@ impl Vm {
     /// unrecovered panic in any goroutine, or on a deadlock.
     pub fn run_program(&mut self, p: &mut P, g: &mut Mutator) -> Result<(), Stop> {
         let _ = g;
-        let rt = Runtime::new(maxprocs_setting(), self.heap.nprocs());
+        let mut rt = Runtime::new(maxprocs_setting(), self.heap.nprocs());
+        rt.quit_dump = self.sigquit_dump;
+        if rt.quit_dump {
+            // Best effort: a process that cannot catch SIGQUIT keeps its default.
+            let _ = rt.catch_quit();
+        }
+        let rt = rt;
         self.heap.add_roots(RootKind::Stacks, rt.allgs.clone());
         self.heap
             .add_roots(RootKind::Runtime, Arc::new(TimerRoots(rt.timers.clone())));
+        self.heap
+            .add_roots(RootKind::Runtime, Arc::new(SignalRoots(rt.signals.clone())));
         let keep = Arc::new(KeepStack::new());
         self.heap.add_roots(RootKind::Other, keep.clone());
         let mut entry: VecDeque<Entry> = (0..self.modules.len()).map(Entry::Init).collect();
@@ -543,12 +577,26 @@ impl Vm {
         let vm: &Vm = self;
         std::thread::scope(|scope| {
             let (heap, rt_ref) = (&*vm.heap, &rt);
-            let mut threads = vec![scope.spawn(move || rt_ref.sysmon(heap))];
-            // One M per P; this thread is the M of the P the host passed in.
-            for i in 1..heap.nprocs() {
+            // This thread is the M of the P the host passed in (m0 of the
+            // program); sysmon is an M without a P; one more M per other P.
+            // Thread names carry the M id (`weft-m3`), as signal tests rely on.
+            let m0 = crate::signal::new_m_id();
+            let _m0 = crate::signal::register_m(m0);
+            let sysmon_id = crate::signal::new_m_id();
+            let sysmon = std::thread::Builder::new()
+                .name(format!("weft-sysmon{sysmon_id}"))
+                .spawn_scoped(scope, move || {
+                    let _m = crate::signal::register_m(sysmon_id);
+                    rt_ref.sysmon(heap, &|| vm.flush_from_sysmon())
+                })
+                .expect("spawn sysmon");
+            let mut threads = vec![sysmon];
+            for _ in 1..heap.nprocs() {
+                let id = crate::signal::new_m_id();
                 let m = std::thread::Builder::new()
-                    .name(format!("weft-m{i}"))
+                    .name(format!("weft-m{id}"))
                     .spawn_scoped(scope, move || {
+                        let _m = crate::signal::register_m(id);
                         let mut p = vm.heap.acquire_p();
                         let keep = Arc::new(KeepStack::new());
                         vm.heap.add_roots(RootKind::Other, keep.clone());
@@ -567,7 +615,46 @@ impl Vm {
             });
         });
         let _ = self.out.lock().expect("stdout").flush();
-        rt.take_outcome()
+        rt.release_signals();
+        match rt.take_outcome() {
+            Err(Stop::Panic(mut dump)) if matches!(dump.kind, PanicKind::Signal { .. }) => {
+                // Every M has stopped: each goroutine is in a queue or parked.
+                dump.others = rt
+                    .drain_all()
+                    .into_iter()
+                    .map(|(g, reason)| (g.id, reason.to_string(), traceback(self, &g.frames)))
+                    .collect();
+                Err(Stop::Panic(dump))
+            }
+            outcome => outcome,
+        }
+    }
+}
+
+impl Vm {
+    /// sysmon's periodic flush: skipped when an M is writing right now (it
+    /// will be flushed at the next tick).
+    fn flush_from_sysmon(&self) {
+        if let Ok(mut out) = self.out.try_lock() {
+            if !out.buffer().is_empty() {
+                let _ = out.flush();
+            }
+        }
+    }
+
+    /// Flushes the program's buffered output (an M found nothing to run):
+    /// as a blocking region, since a pipe nobody reads can block the write.
+    ///
+    /// The lock is taken and released inside the blocking region: an M that
+    /// held it while waiting for a stopped world to restart would deadlock
+    /// with an M waiting for it (with its P running) that the stop waits for.
+    fn flush_when_idle(&self, p: &mut P) {
+        if self.out.lock().expect("stdout").buffer().is_empty() {
+            return;
+        }
+        p.blocking(|| {
+            let _ = self.out.lock().expect("stdout").flush();
+        });
     }
 }
 
@@ -578,10 +665,15 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
     let mut m_mutator = Mutator::new();
     let pid = p.id();
     loop {
-        let gs = match rt.find_runnable(p, pid) {
+        let gs = match rt.find_runnable(p, pid, &mut |p| vm.flush_when_idle(p)) {
             Found::G(gs) => gs,
             Found::TimerSend(chan) => {
                 deliver_tick(rt, p, &mut m_mutator, keep, chan);
+                rt.end_slice(None, false);
+                continue;
+            }
+            Found::Signals(mask) => {
+                deliver_signals(rt, p, &mut m_mutator, keep, mask);
                 rt.end_slice(None, false);
                 continue;
             }
@@ -656,6 +748,56 @@ fn deliver_tick(rt: &Runtime, p: &mut P, m: &mut Mutator, keep: &KeepStack, chan
     }
 }
 
+/// Relays the signals in `mask`: Go's text for each (`interrupt`) is sent
+/// without blocking on every channel registered for it (dropped when the
+/// buffer is full, as Go's `signal.Notify` does); a `SIGQUIT` no channel
+/// asked for ends the program with every goroutine's traceback.
+fn deliver_signals(rt: &Runtime, p: &mut P, m: &mut Mutator, keep: &KeepStack, mask: u64) {
+    for sig in (0..64).filter(|i| mask & 1 << i != 0) {
+        let handled_on = crate::signal::last_m(sig);
+        if rt.debug.sigtrace {
+            let on = match handled_on {
+                crate::signal::NO_M => "a thread that is not an M".to_string(),
+                id => format!("m{id}"),
+            };
+            eprintln!("sigtrace: {} handled on {on}", crate::signal::name(sig));
+        }
+        if sig == libc::SIGQUIT as usize && rt.quit_dump && rt.signal_chans(sig).is_empty() {
+            return rt.finish(Err(Stop::Panic(Panic {
+                message: crate::signal::description(sig).into(),
+                traceback: Vec::new(),
+                kind: PanicKind::Signal {
+                    name: crate::signal::name(sig),
+                    m: handled_on,
+                },
+                goroutine: 0,
+                others: Vec::new(),
+            })));
+        }
+        // The value first (an allocation is a safepoint); from reading the
+        // channels to the last send there is none, so the channels, rooted
+        // by the signal table, stay alive throughout.
+        let text = crate::signal::description(sig).as_bytes();
+        let Ok(v) = object::new_string(p, m, text) else {
+            continue;
+        };
+        keep.0[0].store(v.bits(), Relaxed);
+        let targets = rt.signal_chans(sig);
+        let mut chans = rt.chans.lock().expect("chans");
+        for chan in targets {
+            if let Some(c) = obj_of(Value::from_bits(chan)) {
+                if let Some(w) = chans.pop_receiver(c.addr() as u64) {
+                    hand_to_receiver(p, rt, &w, v, true);
+                } else {
+                    object::chan_try_send(p, c, v);
+                }
+            }
+        }
+        drop(chans);
+        keep.0[0].store(Value::NIL.bits(), Relaxed);
+    }
+}
+
 /// Writes a received value (and the `ok` flag) into a parked receiver's
 /// registers, with the barrier (its stack may already be black), and makes
 /// it runnable.
@@ -679,7 +821,7 @@ fn deadlock(vm: &Vm, mut parked: Vec<GState>) -> Stop {
     Stop::Panic(Panic {
         message: DEADLOCK.into(),
         traceback: Vec::new(),
-        fatal: true,
+        kind: PanicKind::Fatal,
         goroutine: 0,
         others: parked
             .iter()
@@ -851,7 +993,11 @@ impl Exec<'_> {
         Stop::Panic(Panic {
             message,
             traceback: traceback(self.vm, &self.gr.frames),
-            fatal,
+            kind: if fatal {
+                PanicKind::Fatal
+            } else {
+                PanicKind::Panic
+            },
             goroutine: self.gr.id,
             others: Vec::new(),
         })
@@ -1149,7 +1295,7 @@ impl Exec<'_> {
                 return Err(Stop::Panic(Panic {
                     message: state.message,
                     traceback: state.traceback,
-                    fatal: false,
+                    kind: PanicKind::Panic,
                     goroutine: self.gr.id,
                     others: Vec::new(),
                 }));
@@ -2632,6 +2778,14 @@ impl NativeHost for Exec<'_> {
 
     fn stack_bytes(&self) -> usize {
         self.rt.stack_bytes()
+    }
+
+    fn signal_notify(&mut self, chan: Value, mask: u64) -> Result<(), String> {
+        self.rt.notify(chan.bits(), mask)
+    }
+
+    fn signal_stop(&mut self, chan: Option<Value>, mask: u64) {
+        self.rt.stop_notify(chan.map(Value::bits), mask)
     }
 
     fn program_args(&self) -> Vec<String> {

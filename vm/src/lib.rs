@@ -9,6 +9,7 @@
 //! - [`object`]: operations on every object kind on that heap.
 //! - [`interp`]: loading a program and the interpreter loop.
 //! - [`sched`]: goroutines, the scheduler, timers and semaphores.
+//! - [`signal`]: the signal handler and the process's signal dispositions.
 //! - [`native`]: the native-function interface `stdlib` and embedders use.
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -18,4 +19,5 @@ pub mod interp;
 pub mod native;
 pub mod object;
 pub mod sched;
+pub mod signal;
 pub mod value;

@@ -113,6 +113,16 @@ pub trait NativeHost {
     fn gomaxprocs(&self) -> usize;
     /// Bytes held by goroutine stacks and records outside the heap.
     fn stack_bytes(&self) -> usize;
+    /// The goroutine enters a call that may block its thread (see
+    /// [`NativeCtx::blocking`]).
+    fn enter_syscall(&mut self) {}
+    /// ... and comes back from it.
+    fn exit_syscall(&mut self) {}
+    /// Relays the signals in `mask` (bit n: signal n) to `chan` from now on.
+    fn signal_notify(&mut self, chan: Value, mask: u64) -> Result<(), String>;
+    /// Stops relaying to `chan` (`None`: stops relaying the signals in
+    /// `mask` to any channel).
+    fn signal_stop(&mut self, chan: Option<Value>, mask: u64);
 }
 
 /// What a native function may use.
@@ -151,6 +161,17 @@ impl<'a> NativeCtx<'a> {
     /// A panic in it becomes this native's panic.
     pub fn call(&mut self, f: Value, args: &[Value]) -> Result<Vec<Value>, String> {
         self.host.call(self.p, self.g, f, args)
+    }
+
+    /// Runs `f`, a call that may block the thread (reading stdin, file I/O),
+    /// as Go's entersyscall/exitsyscall: the collector does not wait for this
+    /// P meanwhile. `f` must not touch the heap: it gets no P, and values it
+    /// needs afterwards must be rooted (arguments are).
+    pub fn blocking<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        self.host.enter_syscall();
+        let r = self.p.blocking(f);
+        self.host.exit_syscall();
+        r
     }
 
     /// Parks the goroutine for `ns` nanoseconds once this native returns.
@@ -200,6 +221,23 @@ impl<'a> NativeCtx<'a> {
     /// Bytes held by goroutine stacks and records outside the heap.
     pub fn stack_bytes(&self) -> usize {
         self.host.stack_bytes()
+    }
+
+    /// `signal.Notify`: relays the signals in `mask` (bit n: signal n, see
+    /// [`crate::signal::by_name`]) to channel `chan`.
+    pub fn signal_notify(&mut self, chan: Value, mask: u64) -> Result<(), String> {
+        if object::kind_of(chan) != Some(Kind::Chan) {
+            return Err("signal.Notify: argument 1 must be a channel".into());
+        }
+        // The signal table is scanned at the start of a cycle: a channel
+        // entering it during the mark is shaded.
+        shade(self.p, chan);
+        self.host.signal_notify(chan, mask)
+    }
+
+    /// `signal.Stop(chan)` / `signal.Reset(sigs)`.
+    pub fn signal_stop(&mut self, chan: Option<Value>, mask: u64) {
+        self.host.signal_stop(chan, mask)
     }
 
     /// A new channel with room for `cap` values (kept).

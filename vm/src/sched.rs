@@ -35,6 +35,7 @@
 //!   queues key channels by address without keeping them alive.
 
 use crate::interp::{Frame, Panicking, RegFile};
+use crate::signal::{self, NSIG};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -255,6 +256,71 @@ impl RootProvider for TimerRoots {
     }
 }
 
+/// What `signal.Notify` asked this runtime to relay.
+pub(crate) struct SigTable {
+    /// (channel, mask of signal numbers), in registration order.
+    pub subs: Vec<(u64, u64)>,
+    /// Signals this runtime asked the process to catch (`signal::want`),
+    /// as a mask; each bit holds one interest until released.
+    pub caught: u64,
+    /// Per signal: the delivery count already turned into sends.
+    pub seen: [u64; NSIG],
+}
+
+impl Default for SigTable {
+    fn default() -> SigTable {
+        SigTable {
+            subs: Vec::new(),
+            caught: 0,
+            seen: [0; NSIG],
+        }
+    }
+}
+
+/// The signal table as roots: the channels registered with `signal.Notify`.
+pub(crate) struct SignalRoots(pub Arc<Mutex<SigTable>>);
+
+impl RootProvider for SignalRoots {
+    fn scan_roots(&self, tracer: &mut Tracer<'_>) {
+        for (chan, _) in &self.0.lock().expect("signals").subs {
+            tracer.mark_word(*chan);
+        }
+    }
+}
+
+/// `WEFTDEBUG` switches of the scheduler (the collector's are in `gc`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SchedDebug {
+    /// `schedtrace=MS`: a `SCHED` line on stderr every MS milliseconds.
+    pub schedtrace_ms: u64,
+    /// `sigtrace=1`: a line on stderr for each signal delivered, naming the M
+    /// its handler ran on.
+    pub sigtrace: bool,
+}
+
+impl SchedDebug {
+    /// Parses a `WEFTDEBUG` string (unknown keys ignored, as GODEBUG does).
+    pub fn parse(s: &str) -> SchedDebug {
+        let mut d = SchedDebug::default();
+        for kv in s.split(',') {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, "1"));
+            let n: u64 = v.trim().parse().unwrap_or(0);
+            match k.trim() {
+                "schedtrace" => d.schedtrace_ms = n,
+                "sigtrace" => d.sigtrace = n != 0,
+                _ => {}
+            }
+        }
+        d
+    }
+
+    pub fn from_env() -> SchedDebug {
+        std::env::var("WEFTDEBUG")
+            .map(|s| SchedDebug::parse(&s))
+            .unwrap_or_default()
+    }
+}
+
 /// A goroutine parked on a semaphore.
 pub(crate) struct SemaWaiter {
     gid: u64,
@@ -339,9 +405,19 @@ pub(crate) struct Runtime {
     pub done: AtomicBool,
     /// How it ended (the first outcome recorded).
     exit: Mutex<Option<Result<(), crate::interp::Stop>>>,
-    /// Set once any `signal.Notify` registered: a program waiting for signals
-    /// is not deadlocked.
+    /// Set while any `signal.Notify` registration stands: a program waiting
+    /// for signals is not deadlocked.
     pub signals_wanted: AtomicBool,
+    /// `signal.Notify` registrations (rooted by [`SignalRoots`]).
+    pub signals: Arc<Mutex<SigTable>>,
+    /// Mirror of `SigTable::caught`, for sysmon's lock-free look.
+    sig_watch: AtomicU64,
+    /// Signals sysmon saw delivered and no M has relayed yet.
+    sig_pending: AtomicU64,
+    /// A `SIGQUIT` no channel asked for dumps every goroutine and ends the
+    /// program (Go's default); off for embedders unless they ask.
+    pub quit_dump: bool,
+    pub debug: SchedDebug,
 }
 
 /// Initial register array of a new goroutine (it grows by doubling).
@@ -354,6 +430,8 @@ const MAX_REUSED_REGS: usize = 1024;
 /// Sysmon's tick and the time slice after which a running G is preempted.
 const SYSMON_TICK: Duration = Duration::from_millis(2);
 pub(crate) const TIME_SLICE: Duration = Duration::from_millis(10);
+/// How long output may wait in the buffer of a program that keeps running.
+const OUTPUT_FLUSH: Duration = Duration::from_millis(50);
 
 /// What `find_runnable` found.
 pub(crate) enum Found {
@@ -363,8 +441,16 @@ pub(crate) enum Found {
     TimerSend(u64),
     /// No G can ever run again: the parked ones, for the report.
     Deadlock(Vec<GState>),
+    /// Signals to relay (a mask of signal numbers): the caller sends on
+    /// the channels registered for them, or dumps the goroutines for SIGQUIT.
+    Signals(u64),
     /// The program is over: the M stops.
     Exit,
+}
+
+/// The signal numbers in `mask`.
+fn mask_signals(mask: u64) -> impl Iterator<Item = usize> {
+    (0..64).filter(move |i| mask & 1 << i != 0)
 }
 
 impl Runtime {
@@ -387,7 +473,135 @@ impl Runtime {
             done: AtomicBool::new(false),
             exit: Mutex::default(),
             signals_wanted: AtomicBool::new(false),
+            signals: Arc::default(),
+            sig_watch: AtomicU64::new(0),
+            sig_pending: AtomicU64::new(0),
+            quit_dump: false,
+            debug: SchedDebug::from_env(),
         }
+    }
+
+    /// Catches signal `sig` for this runtime (once), relaying only
+    /// deliveries from now on.
+    fn catch(&self, t: &mut SigTable, sig: usize) -> Result<(), String> {
+        if t.caught & 1 << sig == 0 {
+            signal::want(sig)?;
+            t.caught |= 1 << sig;
+            t.seen[sig] = signal::received(sig);
+            self.sig_watch.store(t.caught, Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Starts catching `SIGQUIT` to dump the goroutines (see `quit_dump`).
+    pub fn catch_quit(&self) -> Result<(), String> {
+        let mut t = self.signals.lock().expect("signals");
+        self.catch(&mut t, libc::SIGQUIT as usize)
+    }
+
+    /// `signal.Notify(chan, sigs)`: relays the signals in `mask` to `chan`
+    /// (added to those it already has).
+    pub fn notify(&self, chan: u64, mask: u64) -> Result<(), String> {
+        let mut t = self.signals.lock().expect("signals");
+        for sig in mask_signals(mask) {
+            self.catch(&mut t, sig)?;
+        }
+        match t.subs.iter_mut().find(|(c, _)| *c == chan) {
+            Some((_, m)) => *m |= mask,
+            None => t.subs.push((chan, mask)),
+        }
+        self.signals_wanted.store(true, Relaxed);
+        Ok(())
+    }
+
+    /// `signal.Stop(chan)` (`chan` = None: `signal.Reset(sigs)`, which stops
+    /// relaying the signals in `mask` to every channel). Signals no channel
+    /// wants any more get their default disposition back.
+    pub fn stop_notify(&self, chan: Option<u64>, mask: u64) {
+        let mut t = self.signals.lock().expect("signals");
+        match chan {
+            Some(c) => t.subs.retain(|(ch, _)| *ch != c),
+            None => {
+                for (_, m) in t.subs.iter_mut() {
+                    *m &= !mask;
+                }
+                t.subs.retain(|(_, m)| *m != 0);
+            }
+        }
+        let wanted = t.subs.iter().fold(0, |acc, (_, m)| acc | m);
+        let keep = if self.quit_dump {
+            1 << libc::SIGQUIT
+        } else {
+            0
+        };
+        for sig in mask_signals(t.caught & !wanted & !keep) {
+            signal::unwant(sig);
+            t.caught &= !(1 << sig);
+        }
+        self.sig_watch.store(t.caught, Relaxed);
+        self.signals_wanted.store(!t.subs.is_empty(), Relaxed);
+    }
+
+    /// The program is over: every signal this runtime caught is released.
+    pub fn release_signals(&self) {
+        let mut t = self.signals.lock().expect("signals");
+        for sig in mask_signals(t.caught) {
+            signal::unwant(sig);
+        }
+        t.caught = 0;
+        t.subs.clear();
+        self.sig_watch.store(0, Relaxed);
+    }
+
+    /// sysmon's look at the handler's counts: signals delivered since the
+    /// last look become pending, and an M is woken to relay them.
+    fn poll_signals(&self) {
+        if self.sig_watch.load(Relaxed) == 0 {
+            return;
+        }
+        let mut t = self.signals.lock().expect("signals");
+        let mut fresh = 0;
+        for sig in mask_signals(t.caught) {
+            let n = signal::received(sig);
+            if n != t.seen[sig] {
+                t.seen[sig] = n;
+                fresh |= 1 << sig;
+            }
+        }
+        drop(t);
+        if fresh != 0 {
+            self.sig_pending.fetch_or(fresh, Relaxed);
+            let _s = self.sched.lock().expect("sched");
+            self.sched_cv.notify_one();
+        }
+    }
+
+    /// The channels registered for `sig`.
+    pub fn signal_chans(&self, sig: usize) -> Vec<u64> {
+        let t = self.signals.lock().expect("signals");
+        t.subs
+            .iter()
+            .filter(|(_, m)| m & 1 << sig != 0)
+            .map(|(c, _)| *c)
+            .collect()
+    }
+
+    /// Every goroutine left once the Ms stopped, with its state, for a
+    /// `SIGQUIT` dump: the runnable ones (a G preempted by the end of the
+    /// program among them), then the parked ones with their wait reasons.
+    pub fn drain_all(&self) -> Vec<(Box<GState>, &'static str)> {
+        let mut s = self.sched.lock().expect("sched");
+        let mut all: Vec<(Box<GState>, &'static str)> = Vec::new();
+        let runnext: Vec<Box<GState>> = s.runnext.iter_mut().filter_map(Option::take).collect();
+        for g in runnext.into_iter().chain(s.runq.drain(..)) {
+            all.push((g, "runnable"));
+        }
+        for (_, g) in s.parked.drain() {
+            let reason = g.wait_reason;
+            all.push((g, reason));
+        }
+        all.sort_by_key(|(g, _)| g.id);
+        all
     }
 
     /// A new goroutine with an empty stack (registers nil), registered in
@@ -572,7 +786,12 @@ impl Runtime {
     /// to deliver, or the deadlock. Sleeps (as a blocking region of the P,
     /// so the collector can stop the world meanwhile) while the only hope is
     /// a timer, another M or a signal.
-    pub fn find_runnable(&self, p: &mut P, pid: usize) -> Found {
+    ///
+    /// `idle` runs once (without the lock) before the M first goes to sleep:
+    /// the M flushes the program's buffered output there, so what a program
+    /// printed shows once it waits.
+    pub fn find_runnable(&self, p: &mut P, pid: usize, idle: &mut dyn FnMut(&mut P)) -> Found {
+        let mut idled = false;
         loop {
             let mut s = self.sched.lock().expect("sched");
             if self.done.load(Relaxed) {
@@ -596,6 +815,10 @@ impl Runtime {
                 }
                 None => {}
             }
+            if self.sig_pending.load(Relaxed) != 0 {
+                s.running += 1;
+                return Found::Signals(self.sig_pending.swap(0, Relaxed));
+            }
             // Own runnext, the queue, then another P's runnext (its M is
             // busy with a G, or about to come back for it: either way this
             // idle M may as well run it).
@@ -612,6 +835,12 @@ impl Runtime {
             if next_deadline.is_none() && s.running == 0 && !self.signals_wanted.load(Relaxed) {
                 let parked = s.parked.drain().map(|(_, g)| *g).collect();
                 return Found::Deadlock(parked);
+            }
+            if !idled {
+                idled = true;
+                drop(s);
+                idle(p);
+                continue;
             }
             let wait = next_deadline.map(|when| when.saturating_duration_since(Instant::now()));
             p.blocking(|| match wait {
@@ -669,7 +898,11 @@ impl Runtime {
     /// sysmon: a thread with no P that preempts Gs running past their time
     /// slice and asks for a collection when none ran for two minutes. Returns
     /// when the program ends.
-    pub fn sysmon(&self, heap: &weft_gc::Heap) {
+    ///
+    /// `flush` runs every [`OUTPUT_FLUSH`]: output a busy program printed
+    /// shows within that time (an idle M flushes at once).
+    pub fn sysmon(&self, heap: &weft_gc::Heap, flush: &dyn Fn()) {
+        let mut last_flush = Instant::now();
         let mut last_tick: Vec<(u64, Instant)> = self
             .ps
             .iter()
@@ -678,7 +911,12 @@ impl Runtime {
         let mut last_gc = (heap.stats().cycles, Instant::now());
         while !self.done.load(Relaxed) {
             std::thread::sleep(SYSMON_TICK);
+            self.poll_signals();
             let now = Instant::now();
+            if now - last_flush >= OUTPUT_FLUSH {
+                flush();
+                last_flush = now;
+            }
             for (p, last) in self.ps.iter().zip(last_tick.iter_mut()) {
                 let tick = p.schedtick.load(Relaxed);
                 if tick != last.0 {

@@ -27,12 +27,14 @@ fn new_scanner(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, Strin
 /// Reads the next line (without its newline, and without a trailing `\r`).
 fn scan(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     let mut line = Vec::new();
-    let n = {
+    // A prompt printed before the read must show (stdout is buffered).
+    ctx.flush();
+    let n = ctx.blocking(|| {
         use std::io::BufRead;
         let stdin = std::io::stdin();
         let mut lock = stdin.lock();
         lock.read_until(b'\n', &mut line).unwrap_or(0)
-    };
+    });
     if n == 0 {
         return Ok(vec![Value::FALSE]);
     }

@@ -3,7 +3,8 @@
 //!
 //! One file per module. Today: `fmt` (printing with `%v`; the verb engine
 //! plugs in next), `errors`, `strings`, `strconv`, `math`, `sort`, `os`,
-//! `math/rand`, `runtime`, `encoding/json`, `bufio`.
+//! `math/rand`, `runtime`, `encoding/json`, `bufio`, `sync`, `time`,
+//! `os/signal`.
 
 use weft_vm::native::Natives;
 
@@ -15,6 +16,7 @@ mod math;
 mod os;
 mod rand;
 mod runtime;
+mod signal;
 mod sort;
 mod strconv;
 mod strings;
@@ -39,6 +41,7 @@ pub fn natives() -> Natives {
         .module("bufio", bufio::module())
         .module("sync", sync::module())
         .module("time", time::module())
+        .module("os/signal", signal::module())
 }
 
 /// The argument at `i` as a string, or Go's style of complaint.

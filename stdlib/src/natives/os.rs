@@ -1,4 +1,4 @@
-//! `os`: Args, Exit, Getenv, ReadFile, WriteFile, Stdin.
+//! `os`: Args, Exit, Getenv, ReadFile, WriteFile, Stdin, Interrupt, Kill.
 //!
 //! Files are read and written whole, as strings (Weft has no byte slices);
 //! failures are Go-style `err` values with Go's messages ("open PATH: no such
@@ -17,6 +17,9 @@ pub(crate) fn module() -> ModuleDef {
         .function("WriteFile", write_file)
         .getter("Args", args)
         .constant("Stdin", NativeConst::Str(super::bufio::STDIN))
+        // Signals as `os/signal` names them: Go's text of each (see there).
+        .constant("Interrupt", NativeConst::Str("interrupt"))
+        .constant("Kill", NativeConst::Str("killed"))
 }
 
 /// Ends the program at once with the status: deferred calls do not run (Go's rule).
@@ -61,7 +64,7 @@ fn os_error(op: &str, path: &str, e: &std::io::Error) -> String {
 
 fn read_file(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     let path = String::from_utf8_lossy(&str_arg(a, 0, "os.ReadFile")?).into_owned();
-    match std::fs::read(&path) {
+    match ctx.blocking(|| std::fs::read(&path)) {
         Ok(bytes) => Ok(vec![ctx.new_string(&bytes)?, Value::NIL]),
         Err(e) => {
             let empty = ctx.new_string(b"")?;
@@ -77,7 +80,7 @@ fn write_file(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String
     let path = String::from_utf8_lossy(&str_arg(a, 0, "os.WriteFile")?).into_owned();
     let data = str_arg(a, 1, "os.WriteFile")?;
     let perm = int_arg(a, 2, "os.WriteFile").unwrap_or(0o644);
-    let result = {
+    let result = ctx.blocking(|| {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::OpenOptions::new()
@@ -87,7 +90,7 @@ fn write_file(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String
             .mode(perm as u32)
             .open(&path)
             .and_then(|mut f| f.write_all(&data))
-    };
+    });
     match result {
         Ok(()) => Ok(vec![Value::NIL]),
         Err(e) => {
