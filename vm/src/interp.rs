@@ -669,12 +669,10 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
             Found::G(gs) => gs,
             Found::TimerSend(chan) => {
                 deliver_tick(rt, p, &mut m_mutator, keep, chan);
-                rt.end_slice(None, false);
                 continue;
             }
             Found::Signals(mask) => {
                 deliver_signals(rt, p, &mut m_mutator, keep, mask);
-                rt.end_slice(None, false);
                 continue;
             }
             Found::Deadlock(parked) => return rt.finish(Err(deadlock(vm, parked))),
@@ -700,25 +698,16 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
         let mut gs = exec.gr;
         gs.mutator = mutator;
         match result {
-            Ok(()) if gs.id == MAIN_GOROUTINE => {
-                rt.end_slice(None, false);
-                return rt.finish(Ok(()));
-            }
-            Ok(()) => {
-                rt.retire(gs);
-                rt.end_slice(None, false);
-            }
+            Ok(()) if gs.id == MAIN_GOROUTINE => return rt.finish(Ok(())),
+            Ok(()) => rt.retire(gs),
             Err(Stop::Suspended) => match suspend {
                 Some(Suspend::Park(reason)) => {
                     gs.wait_reason = reason;
-                    rt.end_slice(Some(gs), true);
+                    rt.end_slice(gs, true, pid);
                 }
-                Some(Suspend::Yield) | None => rt.end_slice(Some(gs), false),
+                Some(Suspend::Yield) | None => rt.end_slice(gs, false, pid),
             },
-            Err(stop) => {
-                rt.end_slice(None, false);
-                return rt.finish(Err(stop));
-            }
+            Err(stop) => return rt.finish(Err(stop)),
         }
     }
 }
@@ -3167,9 +3156,8 @@ fn numeric_conversion(callee: Value, x: Value) -> Option<Value> {
     }
 }
 
-/// Receives from a channel value: (value, ok); a receive that would block is
-/// the deadlock (one goroutine); a closed, drained channel gives (nil, false).
-/// A small, fast random source for select's choice (xorshift, per thread).
+/// A small, fast random source for select's choice and the scheduler's
+/// victim order (xorshift, per thread).
 pub(crate) fn next_random() -> u64 {
     use std::cell::Cell;
     thread_local!(static STATE: Cell<u64> = const { Cell::new(0x2545_f491_4f6c_dd1d) });

@@ -12,33 +12,50 @@
 //! boundary.
 //!
 //! There are `WEFTMAXPROCS` Ps and one M (OS thread) per P, started with
-//! the program; an M with nothing to run sleeps in `find_runnable` as a
-//! blocking region of its P (so the collector can stop the world without
-//! it). State of this module: one global run queue under the scheduler's
-//! lock (Go's per-P lock-free queues with stealing are not built yet).
+//! the program. Each P has a lock-free local run queue with a `runnext`
+//! slot ([`crate::runq`]); a global queue under the scheduler's lock takes
+//! yielded Gs, timer wakes without a P and ring overflow. An M looks in its
+//! P's queue, the global queue, then steals half of another P's ring
+//! (spinning, at most half the busy Ms at once); with nothing found it sleeps
+//! on a condvar inside `P::blocking` (so the collector can stop the world
+//! without it), woken by `wakep` when work lands in a ring or the global
+//! queue and no M is spinning.
 //!
 //! Invariants:
 //! - A G is in exactly one place: running on an M (owned by that M's `Exec`),
-//!   in `Sched::runq`, or in `Sched::parked`. A waker that finds a G not yet
-//!   parked (its M is between registering the wait and handing the G over)
-//!   records the wake in `Sched::ready_early`; `park` checks it.
+//!   in a P's local queue (ring or `runnext`), in the global queue, or in
+//!   `Parked::table`. A waker that finds a G not yet parked (its M is
+//!   between registering the wait and handing the G over) records the wake
+//!   in `Parked::ready_early`; `end_slice` checks it.
+//! - Only the M holding P n pushes onto P n's local queue; any M pops or
+//!   steals from it.
+//! - No M sleeps while work it could take is visible (the SeqCst fences of
+//!   `wakep` and the sleeper's last look), and the M that takes the lock
+//!   for the last sleep with no work, no timer and no signal wanted reports
+//!   the deadlock (`Sched::active`).
 //! - A parked G never grows its register array, so a waiter's `regs` (a
 //!   clone of the G's array taken when it registered) is the array the G will
 //!   read when it runs again. Values handed to a parked G are written there
 //!   with the write barrier (another goroutine's stack may already be black).
-//! - Lock order: `chans` or `semas` before `sched`; `timers` alone. No lock is
-//!   held across an allocation or any other safepoint (a stop-the-world would
-//!   wait for a thread blocked on the lock forever).
+//! - Lock order: `chans` or `semas`, then `sched`, then `parked` or
+//!   `timers`; `ready` and `end_slice` let go of `parked` before they queue
+//!   the G. No lock is held across an allocation or any other safepoint,
+//!   nor while leaving a blocking region (a stop-the-world would wait for a
+//!   thread blocked on the lock forever).
 //! - Every G's registers are roots through [`AllGs`] (scanned with the world
 //!   stopped); a channel with waiters is reachable from the waiters' registers
 //!   (it is an operand of the instruction they are parked in), so the wait
 //!   queues key channels by address without keeping them alive.
 
 use crate::interp::{Frame, Panicking, RegFile};
+use crate::runq::LocalQueue;
 use crate::signal::{self, NSIG};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{
+    fence, AtomicBool, AtomicU64, AtomicUsize,
+    Ordering::{Relaxed, SeqCst},
+};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use weft_gc::{Mutator, RootProvider, Tracer, P};
@@ -359,20 +376,25 @@ impl Semas {
     }
 }
 
-/// The run queue and the parked Gs.
+/// The global run queue and the Ms' sleep state, under the scheduler lock.
 ///
-/// Invariant: `running` counts the Ms between taking work from here
-/// (a G, or a timer to deliver) and `end_slice`; the deadlock check needs
-/// it to be 0 with an empty queue and no timers.
+/// Invariant: `active` counts the Ms not asleep in `find_runnable` (running
+/// a G, delivering a timer or a signal, or looking for work). Only an active
+/// M makes a G runnable or adds work, so when the last one goes to sleep
+/// with every queue empty, no timer and no signal wanted, no G can ever run
+/// again: the deadlock check.
 #[derive(Default)]
 struct Sched {
-    runq: VecDeque<Box<GState>>,
-    parked: HashMap<u64, Box<GState>>,
+    global: VecDeque<Box<GState>>,
+    active: usize,
+}
+
+/// The parked Gs, under their own lock.
+#[derive(Default)]
+struct Parked {
+    table: HashMap<u64, Box<GState>>,
+    /// Wakes that came before the G's M parked it (see `end_slice`).
     ready_early: HashSet<u64>,
-    /// Per P: the G to run next (see `Runtime::push_runnable`).
-    runnext: Vec<Option<Box<GState>>>,
-    /// Ms running a G right now.
-    running: usize,
 }
 
 /// Per-P scheduler state read by sysmon.
@@ -388,6 +410,21 @@ pub(crate) struct PRt {
 pub(crate) struct Runtime {
     sched: Mutex<Sched>,
     sched_cv: Condvar,
+    /// `Sched::global.len()`, readable without the lock.
+    global_len: AtomicUsize,
+    /// Per P: its local run queue and `runnext`.
+    locals: Box<[LocalQueue<GState>]>,
+    parked: Mutex<Parked>,
+    /// Ms asleep in `find_runnable` (waiting on `sched_cv`).
+    sleepers: AtomicUsize,
+    /// Ms looking through other Ps' queues (Go's nmspinning): while one is,
+    /// making a G runnable wakes no sleeper.
+    spinning: AtomicUsize,
+    /// The earliest timer deadline, in nanoseconds since `start`
+    /// (`u64::MAX`: none), so `find_runnable` locks the timers only when one
+    /// may be due.
+    timer_earliest: AtomicU64,
+    start: Instant,
     pub chans: Mutex<Chans>,
     pub semas: Mutex<Semas>,
     pub timers: Arc<Mutex<Timers>>,
@@ -457,10 +494,17 @@ impl Runtime {
     pub fn new(maxprocs: usize, nps: usize) -> Runtime {
         Runtime {
             sched: Mutex::new(Sched {
-                runnext: (0..nps).map(|_| None).collect(),
-                ..Sched::default()
+                global: VecDeque::new(),
+                active: nps,
             }),
             sched_cv: Condvar::new(),
+            global_len: AtomicUsize::new(0),
+            locals: (0..nps).map(|_| LocalQueue::default()).collect(),
+            parked: Mutex::default(),
+            sleepers: AtomicUsize::new(0),
+            spinning: AtomicUsize::new(0),
+            timer_earliest: AtomicU64::new(u64::MAX),
+            start: Instant::now(),
             chans: Mutex::default(),
             semas: Mutex::default(),
             timers: Arc::default(),
@@ -590,13 +634,17 @@ impl Runtime {
     /// `SIGQUIT` dump: the runnable ones (a G preempted by the end of the
     /// program among them), then the parked ones with their wait reasons.
     pub fn drain_all(&self) -> Vec<(Box<GState>, &'static str)> {
-        let mut s = self.sched.lock().expect("sched");
         let mut all: Vec<(Box<GState>, &'static str)> = Vec::new();
-        let runnext: Vec<Box<GState>> = s.runnext.iter_mut().filter_map(Option::take).collect();
-        for g in runnext.into_iter().chain(s.runq.drain(..)) {
+        for q in self.locals.iter() {
+            while let Some(g) = q.pop() {
+                all.push((g, "runnable"));
+            }
+        }
+        let global: Vec<_> = self.sched.lock().expect("sched").global.drain(..).collect();
+        for g in global {
             all.push((g, "runnable"));
         }
-        for (_, g) in s.parked.drain() {
+        for (_, g) in self.parked.lock().expect("parked").table.drain() {
             let reason = g.wait_reason;
             all.push((g, reason));
         }
@@ -694,22 +742,21 @@ impl Runtime {
         }
     }
 
-    /// Ends the slice of the G an M was running: it yielded (runnable
-    /// again), parked, or finished (`None`: finished or the M stops). One
-    /// step under the scheduler's lock with the M's `running` count, so the
-    /// deadlock check never sees a G in flight between the two.
-    pub fn end_slice(&self, g: Option<Box<GState>>, park: bool) {
-        let mut s = self.sched.lock().expect("sched");
-        s.running -= 1;
-        let Some(g) = g else { return };
-        if park && !s.ready_early.remove(&g.id) {
-            s.parked.insert(g.id, g);
-        } else {
-            // Yielded (or woken before it parked): behind the others.
-            s.runq.push_back(g);
-            drop(s);
-            self.sched_cv.notify_one();
+    /// Ends the slice of the G the M holding P `pid` was running: it
+    /// yielded (runnable again, behind the others: the global queue, as Go
+    /// puts a preempted G) or parked. A wake that came before this parks it
+    /// (`ready_early`) makes it runnable at once, on this P.
+    pub fn end_slice(&self, g: Box<GState>, park: bool, pid: usize) {
+        if park {
+            let mut parked = self.parked.lock().expect("parked");
+            if !parked.ready_early.remove(&g.id) {
+                parked.table.insert(g.id, g);
+                return;
+            }
+            drop(parked);
+            return self.put_local(pid, g, false);
         }
+        self.put_global(vec![g]);
     }
 
     /// The program is over (main returned, a goroutine failed, os.Exit):
@@ -734,126 +781,259 @@ impl Runtime {
     }
 
     /// Makes `g` runnable: next on P `pid` when given (Go's `runnext`: a
-    /// goroutine just created or woken by the running one runs as soon as
-    /// it stops, on the same M, with no other M woken), else queued.
+    /// goroutine just created or woken by the running one runs as soon as it
+    /// stops, on the same M), else on the global queue. Only the M holding
+    /// `pid` may pass it (it owns that P's queue).
     pub fn push_runnable(&self, g: Box<GState>, pid: Option<usize>) {
-        let mut s = self.sched.lock().expect("sched");
-        if Self::enqueue(&mut s, g, pid) {
-            drop(s);
-            self.sched_cv.notify_one();
+        match pid {
+            Some(pid) => self.put_local(pid, g, true),
+            None => self.put_global(vec![g]),
         }
     }
 
-    /// Puts a runnable G in `pid`'s runnext slot (the G there moves to the
-    /// queue) or the queue; whether an idle M should be woken.
-    fn enqueue(s: &mut Sched, g: Box<GState>, pid: Option<usize>) -> bool {
-        match pid.and_then(|p| s.runnext.get_mut(p)) {
-            Some(slot) => match slot.replace(g) {
-                Some(old) => {
-                    s.runq.push_back(old);
-                    true
-                }
-                None => false,
-            },
-            None => {
-                s.runq.push_back(g);
-                true
+    /// Owner of P `pid` only: puts `g` in its `runnext` slot (`next`) or its
+    /// ring; on overflow, half the ring moves to the global queue (Go's
+    /// runqputslow). Wakes a sleeping M when a G lands in the ring: a
+    /// `runnext` G is for this M, which runs it as soon as it stops.
+    fn put_local(&self, pid: usize, g: Box<GState>, next: bool) {
+        let q = &self.locals[pid];
+        let mut pending = if next { q.push_next(g) } else { q.push(g) };
+        if next && pending.is_ok() {
+            return;
+        }
+        while let Err(g) = pending {
+            let mut batch = q.take_half();
+            if batch.is_empty() {
+                pending = q.push(g);
+                continue;
             }
+            batch.push(g);
+            return self.put_global(batch);
+        }
+        self.wakep();
+    }
+
+    /// Appends `gs` to the global queue and wakes a sleeping M.
+    /// (Boxed: Gs move between queues as pointers.)
+    #[allow(clippy::vec_box)]
+    fn put_global(&self, gs: Vec<Box<GState>>) {
+        let mut s = self.sched.lock().expect("sched");
+        s.global.extend(gs);
+        self.global_len.store(s.global.len(), Relaxed);
+        drop(s);
+        self.wakep();
+    }
+
+    /// Wakes a sleeping M to look for the work just made runnable, unless
+    /// one is spinning already (it will find it) or none sleeps (Go's wakep).
+    ///
+    /// Pairs with the sleeper's check in `find_runnable`: both sides issue a
+    /// SeqCst fence between their write (the work; `sleepers`/`spinning`) and
+    /// their read of the other's, so either the sleeper sees the work or this
+    /// sees the sleeper, and the notify is taken under the lock it waits
+    /// with.
+    fn wakep(&self) {
+        fence(SeqCst);
+        if self.sleepers.load(SeqCst) > 0 && self.spinning.load(SeqCst) == 0 {
+            let _s = self.sched.lock().expect("sched");
+            self.sched_cv.notify_one();
         }
     }
 
     /// Makes the parked G `gid` runnable (or, if its M has not parked it
-    /// yet, records the wake for `end_slice`); `pid`: the P of the waker,
-    /// whose runnext it takes (see `push_runnable`).
+    /// yet, records the wake for `end_slice`); `pid`: the P of the waker
+    /// (held by the caller), whose runnext it takes; `None`: global queue.
     pub fn ready(&self, gid: u64, pid: Option<usize>) {
+        let mut parked = self.parked.lock().expect("parked");
+        match parked.table.remove(&gid) {
+            Some(g) => {
+                drop(parked);
+                self.push_runnable(g, pid);
+            }
+            None => {
+                parked.ready_early.insert(gid);
+            }
+        }
+    }
+
+    /// Whether any run queue looked non-empty (global, or any P's).
+    fn any_runnable(&self) -> bool {
+        self.global_len.load(Relaxed) > 0 || self.locals.iter().any(|q| !q.is_empty())
+    }
+
+    /// Whether a timer may be due now (see `timer_earliest`).
+    fn timer_maybe_due(&self) -> bool {
+        let earliest = self.timer_earliest.load(Relaxed);
+        earliest != u64::MAX && self.start.elapsed().as_nanos() as u64 >= earliest
+    }
+
+    /// Records the timer table's earliest deadline in `timer_earliest`
+    /// (called with the table locked).
+    fn note_earliest(&self, t: &mut Timers) {
+        let ns = t.next_deadline().map_or(u64::MAX, |when| {
+            when.saturating_duration_since(self.start).as_nanos() as u64
+        });
+        self.timer_earliest.store(ns, Relaxed);
+    }
+
+    /// Takes a G from the global queue (`None` if it is empty).
+    fn pop_global(&self) -> Option<Box<GState>> {
+        if self.global_len.load(Relaxed) == 0 {
+            return None;
+        }
         let mut s = self.sched.lock().expect("sched");
-        if Self::make_ready(&mut s, gid, pid) {
-            drop(s);
-            self.sched_cv.notify_one();
-        }
+        let g = s.global.pop_front();
+        self.global_len.store(s.global.len(), Relaxed);
+        g
     }
 
-    fn make_ready(s: &mut Sched, gid: u64, pid: Option<usize>) -> bool {
-        if let Some(g) = s.parked.remove(&gid) {
-            Self::enqueue(s, g, pid)
-        } else {
-            s.ready_early.insert(gid);
-            false
-        }
-    }
-
-    /// The next thing for the M holding `p` to do: a runnable G, a due timer
-    /// to deliver, or the deadlock. Sleeps (as a blocking region of the P,
-    /// so the collector can stop the world meanwhile) while the only hope is
-    /// a timer, another M or a signal.
+    /// Go's findrunnable for the M holding P `pid`: due timers and pending
+    /// signals, then (every 61st time the global queue first, for
+    /// fairness) this P's runnext and ring, the global queue, then stealing
+    /// half of another P's ring (its runnext on the last round), spinning.
+    /// With nothing found the M sleeps, as a blocking region of its P (so
+    /// the collector can stop the world meanwhile), until work arrives or
+    /// the next timer; the last M to sleep with nothing anywhere reports the
+    /// deadlock.
     ///
-    /// `idle` runs once (without the lock) before the M first goes to sleep:
+    /// `idle` runs once (without any lock) before the M first goes to sleep:
     /// the M flushes the program's buffered output there, so what a program
     /// printed shows once it waits.
     pub fn find_runnable(&self, p: &mut P, pid: usize, idle: &mut dyn FnMut(&mut P)) -> Found {
         let mut idled = false;
+        // Set when the last look before sleeping saw work: the next round
+        // steals even past the spinning limit, so it cannot loop idle.
+        let mut must_steal = false;
         loop {
-            let mut s = self.sched.lock().expect("sched");
+            // The loop may go round without sleeping: honour a stop here.
+            p.safepoint();
             if self.done.load(Relaxed) {
                 return Found::Exit;
             }
-            // Due timers first: a sleeper woken now competes fairly with the
-            // queue. (Lock order: sched, then timers.)
-            let (due, next_deadline) = {
+            if self.timer_maybe_due() {
                 let mut t = self.timers.lock().expect("timers");
-                (t.pop_due(Instant::now()), t.next_deadline())
-            };
-            match due {
-                Some(TimerWhat::Wake(gid)) => {
-                    Self::make_ready(&mut s, gid, None);
-                    continue;
+                let due = t.pop_due(Instant::now());
+                self.note_earliest(&mut t);
+                drop(t);
+                match due {
+                    // A sleeper woken now competes fairly with the queue.
+                    Some(TimerWhat::Wake(gid)) => {
+                        self.ready(gid, Some(pid));
+                        continue;
+                    }
+                    Some(TimerWhat::Send { chan, .. }) => return Found::TimerSend(chan),
+                    None => {}
                 }
-                Some(TimerWhat::Send { chan, .. }) => {
-                    // Delivering counts as running: the tick may wake a G.
-                    s.running += 1;
-                    return Found::TimerSend(chan);
-                }
-                None => {}
             }
             if self.sig_pending.load(Relaxed) != 0 {
-                s.running += 1;
                 return Found::Signals(self.sig_pending.swap(0, Relaxed));
             }
-            // Own runnext, the queue, then another P's runnext (its M is
-            // busy with a G, or about to come back for it: either way this
-            // idle M may as well run it).
-            let next = s.runnext.get_mut(pid).and_then(Option::take);
-            let next = next
-                .or_else(|| s.runq.pop_front())
-                .or_else(|| s.runnext.iter_mut().find_map(Option::take));
-            if let Some(g) = next {
-                s.running += 1;
+            let tick = self.ps[pid].schedtick.load(Relaxed);
+            let fair = if tick % 61 == 0 {
+                self.pop_global()
+            } else {
+                None
+            };
+            let found = fair
+                .or_else(|| self.locals[pid].pop())
+                .or_else(|| self.pop_global())
+                .or_else(|| self.steal(pid, std::mem::take(&mut must_steal)));
+            if let Some(g) = found {
                 self.ps[pid].schedtick.fetch_add(1, Relaxed);
                 self.ps[pid].preempt.store(false, Relaxed);
                 return Found::G(g);
             }
-            if next_deadline.is_none() && s.running == 0 && !self.signals_wanted.load(Relaxed) {
-                let parked = s.parked.drain().map(|(_, g)| *g).collect();
-                return Found::Deadlock(parked);
-            }
             if !idled {
                 idled = true;
-                drop(s);
                 idle(p);
                 continue;
             }
+            let mut s = self.sched.lock().expect("sched");
+            self.sleepers.fetch_add(1, SeqCst);
+            fence(SeqCst);
+            if self.any_runnable()
+                || self.sig_pending.load(Relaxed) != 0
+                || self.done.load(Relaxed)
+                || self.timer_maybe_due()
+            {
+                self.sleepers.fetch_sub(1, SeqCst);
+                must_steal = true;
+                continue;
+            }
+            let next_deadline = {
+                let mut t = self.timers.lock().expect("timers");
+                t.next_deadline()
+            };
+            s.active -= 1;
+            if s.active == 0 && next_deadline.is_none() && !self.signals_wanted.load(Relaxed) {
+                self.sleepers.fetch_sub(1, SeqCst);
+                let parked = std::mem::take(&mut self.parked.lock().expect("parked").table);
+                return Found::Deadlock(parked.into_values().map(|g| *g).collect());
+            }
             let wait = next_deadline.map(|when| when.saturating_duration_since(Instant::now()));
-            p.blocking(|| match wait {
-                Some(d) => drop(self.sched_cv.wait_timeout(s, d).expect("sched")),
-                None => drop(self.sched_cv.wait(s).expect("sched")),
+            // The lock is released inside the blocking region: leaving it
+            // waits for a stopped world to restart, and an M waiting for
+            // the lock with its P running would keep the world from stopping.
+            p.blocking(|| {
+                let mut s = match wait {
+                    Some(d) => self.sched_cv.wait_timeout(s, d).expect("sched").0,
+                    None => self.sched_cv.wait(s).expect("sched"),
+                };
+                s.active += 1;
+                self.sleepers.fetch_sub(1, SeqCst);
             });
         }
     }
 
+    /// Steals from another P for the M holding `pid` (its own queue is
+    /// empty), spinning: up to four rounds over the other Ps from a random
+    /// start, taking a victim's `runnext` in the last round only (its M is
+    /// likely to run it in a moment), as Go's stealWork. At most half the
+    /// busy Ps spin at once (Go's limit; `past_limit` lifts it); the others
+    /// go to sleep.
+    fn steal(&self, pid: usize, past_limit: bool) -> Option<Box<GState>> {
+        let n = self.locals.len();
+        if n < 2 {
+            return None;
+        }
+        let busy = n - self.sleepers.load(Relaxed).min(n);
+        if !past_limit && 2 * self.spinning.load(Relaxed) >= busy.max(1) {
+            return None;
+        }
+        self.spinning.fetch_add(1, SeqCst);
+        let start = crate::interp::next_random() as usize;
+        let mut found = None;
+        'rounds: for round in 0..4 {
+            for k in 0..n {
+                let victim = (start + k) % n;
+                if victim == pid {
+                    continue;
+                }
+                found = self.locals[pid].steal_from(&self.locals[victim], round == 3);
+                if found.is_some() {
+                    break 'rounds;
+                }
+            }
+            std::hint::spin_loop();
+        }
+        self.spinning.fetch_sub(1, SeqCst);
+        if found.is_some() {
+            // Go: a spinning M that found work wakes another to spin, in
+            // case there is more.
+            self.wakep();
+        }
+        found
+    }
+
     /// Arms a timer; returns its id.
     pub fn add_timer(&self, when: Instant, what: TimerWhat) -> u64 {
-        let id = self.timers.lock().expect("timers").add(when, what);
-        // An M sleeping until a later deadline must look again.
+        let mut t = self.timers.lock().expect("timers");
+        let id = t.add(when, what);
+        self.note_earliest(&mut t);
+        drop(t);
+        // An M sleeping until a later deadline must look again (under the
+        // lock it sleeps with: it read the deadline holding it).
+        let _s = self.sched.lock().expect("sched");
         self.sched_cv.notify_all();
         id
     }
@@ -874,7 +1054,9 @@ impl Runtime {
         let mut t = self.timers.lock().expect("timers");
         let was = t.live.insert(id, (when, what)).is_some();
         t.heap.push(Reverse((when, id)));
+        self.note_earliest(&mut t);
         drop(t);
+        let _s = self.sched.lock().expect("sched");
         self.sched_cv.notify_all();
         was
     }
