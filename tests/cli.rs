@@ -161,3 +161,31 @@ fn import_cycles_and_unexported_names_are_errors() {
         "{text}"
     );
 }
+
+#[test]
+fn schedtrace_prints_go_style_sched_lines() {
+    let dir = scratch(
+        "sleepy.weft",
+        b"import \"time\"\n\nfunc main() {\n\ttime.Sleep(300 * time.Millisecond)\n}\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("sleepy.weft")
+        .current_dir(&dir)
+        .env("WEFTDEBUG", "schedtrace=50")
+        .env("WEFTMAXPROCS", "2")
+        .output()
+        .expect("weft runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.len() >= 3, "{err}");
+    for line in lines {
+        // SCHED 50ms: gomaxprocs=2 idleprocs=2 threads=3 spinningthreads=0 idlethreads=2 runqueue=0 [0 0]
+        let (head, rest) = line.split_once(": ").expect(line);
+        assert!(head.starts_with("SCHED ") && head.ends_with("ms"), "{line}");
+        assert!(
+            rest.starts_with("gomaxprocs=2 idleprocs=") && rest.ends_with(" runqueue=0 [0 0]"),
+            "{line}"
+        );
+    }
+}

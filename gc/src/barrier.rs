@@ -67,6 +67,28 @@ impl P {
         slot.store(new, Relaxed);
     }
 
+    /// Shades every pointer in `slots` while marking (nothing otherwise):
+    /// how a mutator scans a stack it owns during the concurrent mark (Go:
+    /// a goroutine's stack scanned at a safepoint, no world stop). The caller
+    /// holds the slots still; like any barrier, this needs the P.
+    #[track_caller]
+    pub fn shade_slots(&mut self, slots: &[AtomicU64]) {
+        let flags = self.heap.barrier_flags.load(Relaxed);
+        if flags & WB_CHECK != 0 {
+            self.check_owner(Location::caller());
+        }
+        if flags & WB_SHADE == 0 {
+            return;
+        }
+        let decode = self.heap.config.decode_ptr;
+        for slot in slots {
+            let ptr = decode(slot.load(Relaxed));
+            if ptr != 0 && self.st().wbbuf.push(ptr) {
+                self.flush_wbbuf();
+            }
+        }
+    }
+
     /// Fatal unless the calling M owns this P.
     #[track_caller]
     pub(crate) fn check_owner(&self, at: &Location<'_>) {

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use crate::gcwork::GcWork;
 use crate::heap::{
-    current_m, Heap, RootKind, AF_MARK, PHASE_MARK, PHASE_MARK_TERM, PHASE_OFF, WB_SHADE,
+    current_m, Heap, RootKind, AF_MARK, PAUSE_HISTORY, PHASE_MARK, PHASE_MARK_TERM, PHASE_OFF,
+    WB_SHADE,
 };
 use crate::object::{StackScan, Tracer, TracerMode};
 use crate::p::P;
@@ -361,6 +362,8 @@ impl Heap {
                 .count() as u64;
             s.cycles
         };
+        let pause = (t.stw1 + t.stw2 + t.probe_total).as_nanos() as u64;
+        self.pause_ns.lock().expect("pause lock")[(cycle as usize - 1) % PAUSE_HISTORY] = pause;
         {
             let mut ctl = self.ctl.lock().expect("ctl lock");
             ctl.completed += 1;

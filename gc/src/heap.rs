@@ -95,6 +95,9 @@ impl Default for HeapConfig {
     }
 }
 
+/// Cycles whose pause times [`Heap::pause_ns`] keeps (Go keeps 256).
+pub const PAUSE_HISTORY: usize = 256;
+
 /// Collector statistics (a snapshot).
 #[derive(Clone, Debug, Default)]
 pub struct GcStats {
@@ -249,6 +252,9 @@ pub struct Heap {
     pub(crate) heap_marked: AtomicUsize,
     pub(crate) trigger: AtomicUsize,
     pub(crate) stats: Mutex<GcStats>,
+    /// Stop-the-world time of each of the last 256 cycles, in nanoseconds,
+    /// laid out as Go's `MemStats.PauseNs`: cycle n (from 1) at `(n-1) % 256`.
+    pub(crate) pause_ns: Mutex<[u64; PAUSE_HISTORY]>,
     pub(crate) assist_nanos: AtomicU64,
     pub(crate) mark_nanos: AtomicU64,
     pub(crate) start: Instant,
@@ -376,6 +382,7 @@ impl Heap {
             heap_marked: AtomicUsize::new(0),
             trigger: AtomicUsize::new(trigger),
             stats: Mutex::new(GcStats::default()),
+            pause_ns: Mutex::new([0; PAUSE_HISTORY]),
             assist_nanos: AtomicU64::new(0),
             mark_nanos: AtomicU64::new(0),
             start: Instant::now(),
@@ -462,6 +469,12 @@ impl Heap {
     }
 
     /// A snapshot of the statistics.
+    /// Stop-the-world nanoseconds of the last [`PAUSE_HISTORY`] cycles in
+    /// Go's `PauseNs` layout (cycle n at `(n-1) % 256`; unused entries 0).
+    pub fn pause_ns(&self) -> [u64; PAUSE_HISTORY] {
+        *self.pause_ns.lock().expect("pause lock")
+    }
+
     pub fn stats(&self) -> GcStats {
         let mut s = self.stats.lock().expect("stats lock").clone();
         s.heap_live = self.heap_live.load(Relaxed);

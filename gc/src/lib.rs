@@ -47,8 +47,8 @@ pub use barrier::BarrierFreeRef;
 pub use collector::MAX_MARK_RESTARTS;
 pub use debug::DebugFlags;
 pub use heap::{
-    AllocError, GcStats, Heap, HeapConfig, RootKind, RootProvider, PHASE_MARK, PHASE_MARK_TERM,
-    PHASE_OFF,
+    AllocError, GcStats, Heap, HeapConfig, RootKind, RootProvider, PAUSE_HISTORY, PHASE_MARK,
+    PHASE_MARK_TERM, PHASE_OFF,
 };
 pub use object::{
     ObjRef, ObjView, StackScan, TraceFn, Tracer, TypeId, TypeInfo, TypeTable, HEADER_BYTES,

@@ -43,7 +43,9 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use weft_gc::{AllocError, Heap, Mutator, RootKind, RootProvider, StackScan, Tracer, P};
+use weft_gc::{
+    AllocError, Heap, Mutator, RootKind, RootProvider, StackScan, Tracer, P, PHASE_MARK,
+};
 use weft_lang::bytecode::{Constant, Op, BUILTINS, MULTI};
 use weft_lang::program::{ImportTarget, Program};
 
@@ -126,6 +128,9 @@ pub struct RegFile {
     /// termination scans it, stopped). Changed only under `regs`'s lock, which
     /// a scan holds: a G cannot start running while its stack is scanned.
     running: AtomicBool,
+    /// The P whose M runs the G (meaningful while `running`): a concurrent
+    /// scan asks that P's G to stop (see `AllGs::scan_roots`).
+    on_p: std::sync::atomic::AtomicUsize,
 }
 
 impl RegFile {
@@ -135,12 +140,23 @@ impl RegFile {
             scan_limit: std::sync::atomic::AtomicUsize::new(usize::MAX),
             scanned_epoch: AtomicU64::new(0),
             running: AtomicBool::new(false),
+            on_p: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
-    /// The G starts running on an M (waits for a scan of it in progress).
-    pub(crate) fn begin_running(&self) {
+    /// Whether a concurrent scan of mark cycle `epoch` still has to cover
+    /// this stack, and if so the P running it (if it runs).
+    pub(crate) fn scan_pending(&self, epoch: u64) -> Option<Option<usize>> {
+        if self.scanned_epoch.load(Relaxed) == epoch {
+            return None;
+        }
+        Some(self.running.load(Relaxed).then(|| self.on_p.load(Relaxed)))
+    }
+
+    /// The G starts running on P `pid`'s M (waits for a scan of it in progress).
+    pub(crate) fn begin_running(&self, pid: usize) {
         let _held = self.regs.lock().expect("register file");
+        self.on_p.store(pid, Relaxed);
         self.running.store(true, Relaxed);
         self.scan_limit.store(usize::MAX, Relaxed);
     }
@@ -150,6 +166,18 @@ impl RegFile {
         let _held = self.regs.lock().expect("register file");
         self.running.store(false, Relaxed);
         self.scan_limit.store(limit, Relaxed);
+    }
+
+    /// The G's own M scans its stack during the concurrent mark (the G just
+    /// stopped: yielded or parked), unless this cycle already scanned it, so
+    /// that mark termination has only the Gs that never stopped left to scan.
+    /// Shading the registers grey through the P is what a root scan does.
+    pub(crate) fn scan_stopped(&self, p: &mut P, epoch: u64) {
+        let regs = self.regs.lock().expect("register file");
+        if self.scanned_epoch.swap(epoch, Relaxed) != epoch {
+            let n = self.scan_limit.load(Relaxed).min(regs.len());
+            p.shade_slots(&regs[..n]);
+        }
     }
 
     /// Counts the stack as scanned for mark cycle `epoch` (a goroutine
@@ -679,7 +707,7 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
             Found::Exit => return,
         };
         let mut gs = gs;
-        gs.regs.begin_running();
+        gs.regs.begin_running(pid);
         let mut mutator = std::mem::take(&mut gs.mutator);
         let mut exec = Exec {
             vm,
@@ -694,6 +722,9 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
         };
         let result = exec.run(p, &mut mutator);
         exec.gr.regs.end_running(exec.top_of_stack());
+        if vm.heap.phase() == PHASE_MARK {
+            exec.gr.regs.scan_stopped(p, vm.heap.mark_epoch());
+        }
         let suspend = exec.suspend.take();
         let mut gs = exec.gr;
         gs.mutator = mutator;

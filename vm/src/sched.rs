@@ -58,7 +58,7 @@ use std::sync::atomic::{
 };
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
-use weft_gc::{Mutator, RootProvider, Tracer, P};
+use weft_gc::{Mutator, RootProvider, StackScan, Tracer, P};
 
 /// What a G does when it runs with an empty frame list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,17 +107,50 @@ pub(crate) struct GState {
 pub(crate) const WAKE_DELIVERED: u64 = 1;
 pub(crate) const WAKE_CLOSED: u64 = 2;
 
-/// Every live G's register file: the goroutine stacks as roots.
-#[derive(Default)]
-pub(crate) struct AllGs(Mutex<HashMap<u64, Arc<RegFile>>>);
+/// Every live G's register file: the goroutine stacks as roots; and the
+/// Ps' scheduler records, to ask running Gs to stop for their scan.
+pub(crate) struct AllGs(Mutex<HashMap<u64, Arc<RegFile>>>, Arc<[PRt]>);
+
+/// How long the concurrent stack scan waits for running Gs to stop and
+/// scan themselves before leaving them to mark termination (a G inside a
+/// long native call never reaches a safepoint).
+const STACK_SCAN_WAIT: Duration = Duration::from_millis(2);
 
 impl RootProvider for AllGs {
     fn scan_roots(&self, tracer: &mut Tracer<'_>) {
         // A snapshot, so goroutines come and go while the stacks are scanned
         // (one created meanwhile counts as scanned: see `Runtime::new_g`).
         let all: Vec<Arc<RegFile>> = self.0.lock().expect("allgs").values().cloned().collect();
-        for regs in all {
+        for regs in &all {
             regs.scan_roots(tracer);
+        }
+        let StackScan::Concurrent { epoch } = tracer.stack_scan() else {
+            return;
+        };
+        // Running Gs were skipped: as Go's suspendG, ask each to stop at its
+        // next safepoint (its M then scans its stack: `scan_stopped`) and
+        // scan those that stopped without, for a little while; what is left
+        // is mark termination's.
+        let mut pending: Vec<&Arc<RegFile>> = all
+            .iter()
+            .filter(|r| match r.scan_pending(epoch) {
+                Some(Some(pid)) => {
+                    if let Some(p) = self.1.get(pid) {
+                        p.preempt.store(true, Relaxed);
+                    }
+                    true
+                }
+                Some(None) => true,
+                None => false,
+            })
+            .collect();
+        let deadline = Instant::now() + STACK_SCAN_WAIT;
+        while !pending.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(50));
+            pending.retain(|r| {
+                r.scan_roots(tracer);
+                r.scan_pending(epoch).is_some()
+            });
         }
     }
 }
@@ -437,7 +470,7 @@ pub(crate) struct Runtime {
     pub ngoroutines: AtomicUsize,
     /// `WEFTMAXPROCS`.
     pub maxprocs: usize,
-    pub ps: Box<[PRt]>,
+    pub ps: Arc<[PRt]>,
     /// The program is ending: Ms and sysmon stop.
     pub done: AtomicBool,
     /// How it ended (the first outcome recorded).
@@ -492,6 +525,7 @@ fn mask_signals(mask: u64) -> impl Iterator<Item = usize> {
 
 impl Runtime {
     pub fn new(maxprocs: usize, nps: usize) -> Runtime {
+        let ps: Arc<[PRt]> = (0..nps).map(|_| PRt::default()).collect();
         Runtime {
             sched: Mutex::new(Sched {
                 global: VecDeque::new(),
@@ -508,12 +542,12 @@ impl Runtime {
             chans: Mutex::default(),
             semas: Mutex::default(),
             timers: Arc::default(),
-            allgs: Arc::default(),
+            allgs: Arc::new(AllGs(Mutex::default(), ps.clone())),
             next_gid: AtomicU64::new(1),
             free_gs: Mutex::default(),
             ngoroutines: AtomicUsize::new(0),
             maxprocs,
-            ps: (0..nps).map(|_| PRt::default()).collect(),
+            ps,
             done: AtomicBool::new(false),
             exit: Mutex::default(),
             signals_wanted: AtomicBool::new(false),
@@ -1077,6 +1111,25 @@ impl Runtime {
         }
     }
 
+    /// One `WEFTDEBUG=schedtrace=MS` line, in Go's shape: milliseconds since
+    /// the start, Ps, idle Ps (their Ms asleep), threads (the Ms and
+    /// sysmon), spinning and idle Ms, the global queue's length, then each
+    /// P's local queue.
+    fn schedtrace_line(&self) -> String {
+        let n = self.locals.len();
+        let idle = self.sleepers.load(Relaxed).min(n);
+        let locals: Vec<String> = self.locals.iter().map(|q| q.len().to_string()).collect();
+        format!(
+            "SCHED {}ms: gomaxprocs={} idleprocs={idle} threads={} spinningthreads={} idlethreads={idle} runqueue={} [{}]",
+            self.start.elapsed().as_millis(),
+            self.maxprocs,
+            n + 1,
+            self.spinning.load(Relaxed),
+            self.global_len.load(Relaxed),
+            locals.join(" ")
+        )
+    }
+
     /// sysmon: a thread with no P that preempts Gs running past their time
     /// slice and asks for a collection when none ran for two minutes. Returns
     /// when the program ends.
@@ -1091,13 +1144,30 @@ impl Runtime {
             .map(|p| (p.schedtick.load(Relaxed), Instant::now()))
             .collect();
         let mut last_gc = (heap.stats().cycles, Instant::now());
+        let trace_every = Duration::from_millis(self.debug.schedtrace_ms);
+        let mut last_trace = Instant::now();
+        let mut last_epoch = heap.mark_epoch();
         while !self.done.load(Relaxed) {
             std::thread::sleep(SYSMON_TICK);
             self.poll_signals();
             let now = Instant::now();
+            if !trace_every.is_zero() && now - last_trace >= trace_every {
+                eprintln!("{}", self.schedtrace_line());
+                last_trace = now;
+            }
             if now - last_flush >= OUTPUT_FLUSH {
                 flush();
                 last_flush = now;
+            }
+            // A new mark phase: every running G yields at its next
+            // safepoint, and its M scans its stack then (`scan_stopped`),
+            // so mark termination does not scan stacks that ran throughout.
+            let epoch = heap.mark_epoch();
+            if heap.phase() == weft_gc::PHASE_MARK && epoch != last_epoch {
+                last_epoch = epoch;
+                for p in self.ps.iter() {
+                    p.preempt.store(true, Relaxed);
+                }
             }
             for (p, last) in self.ps.iter().zip(last_tick.iter_mut()) {
                 let tick = p.schedtick.load(Relaxed);

@@ -39,7 +39,7 @@ fn gosched(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
     Ok(vec![])
 }
 
-/// Collector statistics as a map with Go's field names.
+/// Collector statistics as a map with Go's field names (`PauseNs` a list).
 fn read_mem_stats(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
     let s = ctx.p.heap().stats();
     let stacks = ctx.stack_bytes() as i64;
@@ -54,5 +54,15 @@ fn read_mem_stats(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, St
         ("Mallocs", s.objects_allocated as i64),
     ];
     let map = ctx.new_map(&entries)?;
+    // PauseNs: Go's circular buffer of the last 256 cycles' pause times
+    // (the latest at (NumGC+255)%256).
+    let pauses = ctx.p.heap().pause_ns();
+    let mut items = Vec::with_capacity(pauses.len());
+    for ns in pauses {
+        items.push(ctx.new_int(ns as i64)?);
+    }
+    let list = ctx.new_list(&items)?;
+    let key = ctx.new_string(b"PauseNs")?;
+    ctx.map_set(map, key, list)?;
     Ok(vec![map])
 }
