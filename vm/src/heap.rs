@@ -206,11 +206,16 @@ pub fn type_table() -> TypeTable {
     table
 }
 
-/// A heap configuration for the VM: `nprocs` Ps, values decoded by NaN-boxing,
-/// everything else from the environment (`WEFTGC`, `WEFTMEMLIMIT`, `WEFTDEBUG`).
-pub fn heap_config(nprocs: usize) -> HeapConfig {
+/// A heap configuration for the VM with `maxprocs` (`WEFTMAXPROCS`) Ps that
+/// run goroutines: twice as many collector Ps, so that Ms started while
+/// others are blocked in a native call (see `sched::Runtime::exit_syscall`)
+/// have a P of their own to allocate through; mark workers are sized from
+/// `maxprocs`. Values decoded by NaN-boxing, everything else from the
+/// environment (`WEFTGC`, `WEFTMEMLIMIT`, `WEFTDEBUG`).
+pub fn heap_config(maxprocs: usize) -> HeapConfig {
     HeapConfig {
-        nprocs,
+        nprocs: 2 * maxprocs,
+        mark_workers: Some((maxprocs / 4).max(1)),
         decode_ptr: decode_value_ptr,
         ..HeapConfig::default()
     }

@@ -615,31 +615,25 @@ impl Vm {
                 .name(format!("weft-sysmon{sysmon_id}"))
                 .spawn_scoped(scope, move || {
                     let _m = crate::signal::register_m(sysmon_id);
-                    rt_ref.sysmon(heap, &|| vm.flush_from_sysmon())
+                    rt_ref.sysmon(heap, &|| vm.flush_from_sysmon(), &|| {
+                        spawn_m(scope, vm, rt_ref)
+                    })
                 })
                 .expect("spawn sysmon");
-            let mut threads = vec![sysmon];
-            for _ in 1..heap.nprocs() {
-                let id = crate::signal::new_m_id();
-                let m = std::thread::Builder::new()
-                    .name(format!("weft-m{id}"))
-                    .spawn_scoped(scope, move || {
-                        let _m = crate::signal::register_m(id);
-                        let mut p = vm.heap.acquire_p();
-                        let keep = Arc::new(KeepStack::new());
-                        vm.heap.add_roots(RootKind::Other, keep.clone());
-                        run_m(vm, rt_ref, &mut p, &keep);
-                    })
-                    .expect("spawn an M");
-                threads.push(m);
+            let threads = vec![sysmon];
+            rt.note_m_started();
+            for _ in 1..rt.maxprocs {
+                spawn_m(scope, vm, rt_ref);
             }
             run_m(vm, &rt, p, &keep);
-            // Waiting for the other Ms is a blocking region of this P: a
-            // collection they are in the middle of must be able to stop the world.
+            // Waiting for the other Ms (the scope joins them) is a blocking
+            // region of this P: a collection they are in the middle of must
+            // be able to stop the world.
             p.blocking(|| {
                 for t in threads {
                     let _ = t.join();
                 }
+                rt.wait_ms_stopped();
             });
         });
         let _ = self.out.lock().expect("stdout").flush();
@@ -656,6 +650,31 @@ impl Vm {
             }
             outcome => outcome,
         }
+    }
+}
+
+/// Starts one more M (an OS thread named `weft-mN` for its M id) with a
+/// collector P of its own, running the scheduler loop; sysmon starts extra
+/// ones while Ms are blocked in native calls (`Runtime::want_more_ms`).
+fn spawn_m<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    vm: &'scope Vm,
+    rt: &'scope Runtime,
+) {
+    let id = crate::signal::new_m_id();
+    rt.note_m_started();
+    let spawned = std::thread::Builder::new()
+        .name(format!("weft-m{id}"))
+        .spawn_scoped(scope, move || {
+            let _m = crate::signal::register_m(id);
+            let mut p = vm.heap.acquire_p();
+            let keep = Arc::new(KeepStack::new());
+            vm.heap.add_roots(RootKind::Other, keep.clone());
+            run_m(vm, rt, &mut p, &keep);
+            rt.note_m_stopped();
+        });
+    if spawned.is_err() {
+        rt.note_m_stopped();
     }
 }
 
@@ -2798,6 +2817,14 @@ impl NativeHost for Exec<'_> {
 
     fn stack_bytes(&self) -> usize {
         self.rt.stack_bytes()
+    }
+
+    fn enter_syscall(&mut self) {
+        self.rt.enter_syscall(self.pid);
+    }
+
+    fn exit_syscall(&mut self) {
+        self.rt.exit_syscall(self.pid);
     }
 
     fn signal_notify(&mut self, chan: Value, mask: u64) -> Result<(), String> {

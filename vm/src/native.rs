@@ -116,7 +116,8 @@ pub trait NativeHost {
     /// The goroutine enters a call that may block its thread (see
     /// [`NativeCtx::blocking`]).
     fn enter_syscall(&mut self) {}
-    /// ... and comes back from it.
+    /// ... and comes back from it: may wait (called inside the blocking
+    /// region, touching no heap object) until it may run Weft code again.
     fn exit_syscall(&mut self) {}
     /// Relays the signals in `mask` (bit n: signal n) to `chan` from now on.
     fn signal_notify(&mut self, chan: Value, mask: u64) -> Result<(), String>;
@@ -167,11 +168,18 @@ impl<'a> NativeCtx<'a> {
     /// as Go's entersyscall/exitsyscall: the collector does not wait for this
     /// P meanwhile. `f` must not touch the heap: it gets no P, and values it
     /// needs afterwards must be rooted (arguments are).
+    ///
+    /// The G gives up its right to run Weft code meanwhile: another M may run
+    /// goroutines in its place, and the G waits for that right back when `f`
+    /// returns (still inside the blocking region).
     pub fn blocking<R>(&mut self, f: impl FnOnce() -> R) -> R {
         self.host.enter_syscall();
-        let r = self.p.blocking(f);
-        self.host.exit_syscall();
-        r
+        let host = &mut *self.host;
+        self.p.blocking(|| {
+            let r = f();
+            host.exit_syscall();
+            r
+        })
     }
 
     /// Parks the goroutine for `ns` nanoseconds once this native returns.

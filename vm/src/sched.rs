@@ -437,6 +437,9 @@ pub(crate) struct PRt {
     pub preempt: AtomicBool,
     /// Counts G switches on this P; sysmon preempts a P whose count stands still.
     pub schedtick: AtomicU64,
+    /// The M holding this P holds one of the `WEFTMAXPROCS` run tokens
+    /// (written only by that M).
+    has_token: AtomicBool,
 }
 
 /// The scheduler and everything goroutines wait on.
@@ -470,6 +473,20 @@ pub(crate) struct Runtime {
     pub ngoroutines: AtomicUsize,
     /// `WEFTMAXPROCS`.
     pub maxprocs: usize,
+    /// Run tokens not held by any M: an M runs goroutines only while it
+    /// holds one, so at most `WEFTMAXPROCS` Ms run Weft code at once however
+    /// many exist. An M blocked in a native call gives its token back
+    /// (`enter_syscall`) so another M can run goroutines meanwhile (Go hands
+    /// the P off; here the collector Ps stay with their Ms and the token is
+    /// what moves).
+    tokens: AtomicUsize,
+    /// Ms waiting in `exit_syscall` for a token.
+    token_waiters: AtomicUsize,
+    token_cv: Condvar,
+    /// Ms started and not stopped (sysmon starts more, up to one per
+    /// collector P, while Ms are blocked in native calls).
+    ms: Mutex<usize>,
+    ms_cv: Condvar,
     pub ps: Arc<[PRt]>,
     /// The program is ending: Ms and sysmon stop.
     pub done: AtomicBool,
@@ -529,7 +546,7 @@ impl Runtime {
         Runtime {
             sched: Mutex::new(Sched {
                 global: VecDeque::new(),
-                active: nps,
+                active: 0,
             }),
             sched_cv: Condvar::new(),
             global_len: AtomicUsize::new(0),
@@ -547,6 +564,11 @@ impl Runtime {
             free_gs: Mutex::default(),
             ngoroutines: AtomicUsize::new(0),
             maxprocs,
+            tokens: AtomicUsize::new(maxprocs),
+            token_waiters: AtomicUsize::new(0),
+            token_cv: Condvar::new(),
+            ms: Mutex::new(0),
+            ms_cv: Condvar::new(),
             ps,
             done: AtomicBool::new(false),
             exit: Mutex::default(),
@@ -944,7 +966,11 @@ impl Runtime {
             if self.done.load(Relaxed) {
                 return Found::Exit;
             }
-            if self.timer_maybe_due() {
+            if !self.take_token(pid) {
+                // All tokens are held: nothing to do but sleep until one is
+                // given back (the sleep path below, skipping the search).
+                idled = true;
+            } else if self.timer_maybe_due() {
                 let mut t = self.timers.lock().expect("timers");
                 let due = t.pop_due(Instant::now());
                 self.note_earliest(&mut t);
@@ -959,23 +985,25 @@ impl Runtime {
                     None => {}
                 }
             }
-            if self.sig_pending.load(Relaxed) != 0 {
-                return Found::Signals(self.sig_pending.swap(0, Relaxed));
-            }
-            let tick = self.ps[pid].schedtick.load(Relaxed);
-            let fair = if tick % 61 == 0 {
-                self.pop_global()
-            } else {
-                None
-            };
-            let found = fair
-                .or_else(|| self.locals[pid].pop())
-                .or_else(|| self.pop_global())
-                .or_else(|| self.steal(pid, std::mem::take(&mut must_steal)));
-            if let Some(g) = found {
-                self.ps[pid].schedtick.fetch_add(1, Relaxed);
-                self.ps[pid].preempt.store(false, Relaxed);
-                return Found::G(g);
+            if self.ps[pid].has_token.load(Relaxed) {
+                if self.sig_pending.load(Relaxed) != 0 {
+                    return Found::Signals(self.sig_pending.swap(0, Relaxed));
+                }
+                let tick = self.ps[pid].schedtick.load(Relaxed);
+                let fair = if tick % 61 == 0 {
+                    self.pop_global()
+                } else {
+                    None
+                };
+                let found = fair
+                    .or_else(|| self.locals[pid].pop())
+                    .or_else(|| self.pop_global())
+                    .or_else(|| self.steal(pid, std::mem::take(&mut must_steal)));
+                if let Some(g) = found {
+                    self.ps[pid].schedtick.fetch_add(1, Relaxed);
+                    self.ps[pid].preempt.store(false, Relaxed);
+                    return Found::G(g);
+                }
             }
             if !idled {
                 idled = true;
@@ -984,12 +1012,14 @@ impl Runtime {
             }
             let mut s = self.sched.lock().expect("sched");
             self.sleepers.fetch_add(1, SeqCst);
+            // A sleeping M holds no token (an M coming back from a native
+            // call may be waiting for one: `exit_syscall`).
+            self.give_token(pid);
             fence(SeqCst);
-            if self.any_runnable()
+            let work = self.any_runnable()
                 || self.sig_pending.load(Relaxed) != 0
-                || self.done.load(Relaxed)
-                || self.timer_maybe_due()
-            {
+                || self.timer_maybe_due();
+            if self.done.load(Relaxed) || (work && self.tokens.load(SeqCst) > 0) {
                 self.sleepers.fetch_sub(1, SeqCst);
                 must_steal = true;
                 continue;
@@ -1016,6 +1046,99 @@ impl Runtime {
                 s.active += 1;
                 self.sleepers.fetch_sub(1, SeqCst);
             });
+        }
+    }
+
+    /// Takes a run token for the M holding `pid` unless it holds one;
+    /// whether it holds one now.
+    fn take_token(&self, pid: usize) -> bool {
+        let held = &self.ps[pid].has_token;
+        if held.load(Relaxed) {
+            return true;
+        }
+        let taken = self
+            .tokens
+            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        held.store(taken, Relaxed);
+        taken
+    }
+
+    /// The M holding `pid` gives its run token back (if it holds one), and
+    /// an M waiting for one in `exit_syscall` is woken.
+    fn give_token(&self, pid: usize) {
+        if !self.ps[pid].has_token.swap(false, Relaxed) {
+            return;
+        }
+        self.tokens.fetch_add(1, SeqCst);
+        fence(SeqCst);
+        if self.token_waiters.load(SeqCst) > 0 {
+            self.token_cv.notify_one();
+        }
+    }
+
+    /// Go's entersyscall: the G on P `pid` enters a native call that may
+    /// block. Its M gives its run token back and, if goroutines are waiting,
+    /// a sleeping M is woken to run them (if none sleeps, sysmon starts one:
+    /// `want_more_ms`). The P's own queue is left to thieves.
+    pub fn enter_syscall(&self, pid: usize) {
+        self.give_token(pid);
+        fence(SeqCst);
+        if self.any_runnable() && self.sleepers.load(SeqCst) > 0 {
+            let _s = self.sched.lock().expect("sched");
+            self.sched_cv.notify_one();
+        }
+    }
+
+    /// Go's exitsyscall: the native call returned; the M waits (inside its
+    /// blocking region, so the collector need not wait for it) until it
+    /// holds a run token again.
+    pub fn exit_syscall(&self, pid: usize) {
+        if self.take_token(pid) {
+            return;
+        }
+        let mut s = self.sched.lock().expect("sched");
+        self.token_waiters.fetch_add(1, SeqCst);
+        while !self.take_token(pid) {
+            // (A bounded wait: a token given back between the look and the
+            // wait is picked up at the next round.)
+            s = self
+                .token_cv
+                .wait_timeout(s, Duration::from_millis(1))
+                .expect("sched")
+                .0;
+        }
+        self.token_waiters.fetch_sub(1, SeqCst);
+    }
+
+    /// sysmon: whether to start an M because goroutines are runnable, a run
+    /// token is free and no M sleeps that could take it (the Ms that held
+    /// the tokens are blocked in native calls).
+    fn want_more_ms(&self) -> bool {
+        self.tokens.load(SeqCst) > 0
+            && self.sleepers.load(SeqCst) == 0
+            && self.any_runnable()
+            && *self.ms.lock().expect("ms") < self.locals.len()
+    }
+
+    /// Counts an M started (before its thread runs): it is active (see
+    /// `Sched::active`) until it first sleeps.
+    pub fn note_m_started(&self) {
+        *self.ms.lock().expect("ms") += 1;
+        self.sched.lock().expect("sched").active += 1;
+    }
+
+    /// Counts an M stopped (its scheduler loop returned).
+    pub fn note_m_stopped(&self) {
+        *self.ms.lock().expect("ms") -= 1;
+        self.ms_cv.notify_all();
+    }
+
+    /// Waits until every M but the caller's has stopped.
+    pub fn wait_ms_stopped(&self) {
+        let mut ms = self.ms.lock().expect("ms");
+        while *ms > 1 {
+            ms = self.ms_cv.wait(ms).expect("ms");
         }
     }
 
@@ -1112,19 +1235,19 @@ impl Runtime {
     }
 
     /// One `WEFTDEBUG=schedtrace=MS` line, in Go's shape: milliseconds since
-    /// the start, Ps, idle Ps (their Ms asleep), threads (the Ms and
-    /// sysmon), spinning and idle Ms, the global queue's length, then each
-    /// P's local queue.
+    /// the start, Ps (run tokens), idle ones (tokens no M holds), threads
+    /// (the Ms and sysmon), spinning and sleeping Ms, the global queue's
+    /// length, then each collector P's local queue.
     fn schedtrace_line(&self) -> String {
-        let n = self.locals.len();
-        let idle = self.sleepers.load(Relaxed).min(n);
         let locals: Vec<String> = self.locals.iter().map(|q| q.len().to_string()).collect();
         format!(
-            "SCHED {}ms: gomaxprocs={} idleprocs={idle} threads={} spinningthreads={} idlethreads={idle} runqueue={} [{}]",
+            "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} idlethreads={} runqueue={} [{}]",
             self.start.elapsed().as_millis(),
             self.maxprocs,
-            n + 1,
+            self.tokens.load(Relaxed),
+            *self.ms.lock().expect("ms") + 1,
             self.spinning.load(Relaxed),
+            self.sleepers.load(Relaxed),
             self.global_len.load(Relaxed),
             locals.join(" ")
         )
@@ -1136,7 +1259,11 @@ impl Runtime {
     ///
     /// `flush` runs every [`OUTPUT_FLUSH`]: output a busy program printed
     /// shows within that time (an idle M flushes at once).
-    pub fn sysmon(&self, heap: &weft_gc::Heap, flush: &dyn Fn()) {
+    ///
+    /// `spawn_m` starts one more M: sysmon does when goroutines wait while
+    /// the Ms that held the run tokens are blocked in native calls (Go's
+    /// sysmon retakes the P of a long syscall for a new M).
+    pub fn sysmon(&self, heap: &weft_gc::Heap, flush: &dyn Fn(), spawn_m: &dyn Fn()) {
         let mut last_flush = Instant::now();
         let mut last_tick: Vec<(u64, Instant)> = self
             .ps
@@ -1150,6 +1277,9 @@ impl Runtime {
         while !self.done.load(Relaxed) {
             std::thread::sleep(SYSMON_TICK);
             self.poll_signals();
+            if self.want_more_ms() {
+                spawn_m();
+            }
             let now = Instant::now();
             if !trace_every.is_zero() && now - last_trace >= trace_every {
                 eprintln!("{}", self.schedtrace_line());
