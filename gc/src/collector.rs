@@ -161,7 +161,10 @@ impl Heap {
         self.marked_bytes.store(0, Relaxed);
         self.bg_credit.store(0, Relaxed);
         let marked_last = self.heap_marked.load(Relaxed) as u64;
-        let goal = self.config.pacer.goal(self.heap_marked.load(Relaxed));
+        let goal = self.config.pacer.goal(
+            self.heap_marked.load(Relaxed),
+            self.root_bytes.load(Relaxed),
+        );
         let live = self.heap_live.load(Relaxed);
         let runway = goal.saturating_sub(live) as u64;
         let ratio = crate::pacer::PacerConfig::assist_ratio(marked_last, runway);
@@ -343,8 +346,12 @@ impl Heap {
         let marked = self.marked_bytes.load(Relaxed);
         self.heap_marked.store(marked, Relaxed);
         self.heap_live.store(marked, Relaxed);
-        self.trigger
-            .store(self.config.pacer.trigger(marked), Relaxed);
+        self.trigger.store(
+            self.config
+                .pacer
+                .trigger(marked, self.root_bytes.load(Relaxed)),
+            Relaxed,
+        );
         self.phase.store(PHASE_OFF, Relaxed);
     }
 
@@ -381,7 +388,11 @@ impl Heap {
                 mb(t.heap_before),
                 mb(self.page_stats.in_use_bytes.load(Relaxed)),
                 mb(marked),
-                mb(self.config.pacer.goal(marked).min(1 << 50)),
+                mb(self
+                    .config
+                    .pacer
+                    .goal(marked, self.root_bytes.load(Relaxed))
+                    .min(1 << 50)),
                 self.ps.len(),
                 t.restarts,
                 t.ttsp[0].as_secs_f64() * 1e3,

@@ -255,6 +255,9 @@ pub struct Heap {
     /// Stop-the-world time of each of the last 256 cycles, in nanoseconds,
     /// laid out as Go's `MemStats.PauseNs`: cycle n (from 1) at `(n-1) % 256`.
     pub(crate) pause_ns: Mutex<[u64; PAUSE_HISTORY]>,
+    /// Bytes of roots outside the heap the embedder scans each cycle
+    /// (goroutine stacks), for the pacer's goal (`set_root_bytes`).
+    pub(crate) root_bytes: AtomicUsize,
     pub(crate) assist_nanos: AtomicU64,
     pub(crate) mark_nanos: AtomicU64,
     pub(crate) start: Instant,
@@ -342,7 +345,7 @@ impl Heap {
                 allocs: AtomicU64::new(0),
             })
             .collect();
-        let trigger = config.pacer.trigger(0);
+        let trigger = config.pacer.trigger(0, 0);
         let mut alloc_flags = 0;
         if config.debug.gcstress > 0 || config.debug.poison {
             alloc_flags |= AF_DEBUG;
@@ -383,6 +386,7 @@ impl Heap {
             trigger: AtomicUsize::new(trigger),
             stats: Mutex::new(GcStats::default()),
             pause_ns: Mutex::new([0; PAUSE_HISTORY]),
+            root_bytes: AtomicUsize::new(0),
             assist_nanos: AtomicU64::new(0),
             mark_nanos: AtomicU64::new(0),
             start: Instant::now(),
@@ -469,6 +473,12 @@ impl Heap {
     }
 
     /// A snapshot of the statistics.
+    /// Tells the pacer how many bytes of roots outside the heap (goroutine
+    /// stacks) each cycle scans: the next goal grows with them, as Go's.
+    pub fn set_root_bytes(&self, bytes: usize) {
+        self.root_bytes.store(bytes, Relaxed);
+    }
+
     /// Stop-the-world nanoseconds of the last [`PAUSE_HISTORY`] cycles in
     /// Go's `PauseNs` layout (cycle n at `(n-1) % 256`; unused entries 0).
     pub fn pause_ns(&self) -> [u64; PAUSE_HISTORY] {

@@ -41,10 +41,14 @@ impl PacerConfig {
         c
     }
 
-    /// Heap goal after a cycle that marked `marked` bytes.
-    pub fn goal(&self, marked: usize) -> usize {
+    /// Heap goal after a cycle that marked `marked` bytes, with `roots`
+    /// bytes of roots outside the heap to scan each cycle (goroutine
+    /// stacks): Go 1.18's goal, marked + (marked + roots) x GOGC/100, so a
+    /// program with many goroutines and a small heap does not collect (and
+    /// scan every stack) over and over.
+    pub fn goal(&self, marked: usize, roots: usize) -> usize {
         let by_gogc = match self.gogc {
-            Some(p) => (marked + marked / 100 * p as usize).max(MIN_HEAP_GOAL),
+            Some(p) => (marked + (marked + roots) / 100 * p as usize).max(MIN_HEAP_GOAL),
             None => usize::MAX,
         };
         match self.mem_limit {
@@ -55,8 +59,8 @@ impl PacerConfig {
 
     /// Heap size at which the next cycle starts: 70% of the way from the
     /// marked heap to the goal, leaving 30% runway for allocation during mark.
-    pub fn trigger(&self, marked: usize) -> usize {
-        let goal = self.goal(marked);
+    pub fn trigger(&self, marked: usize, roots: usize) -> usize {
+        let goal = self.goal(marked, roots);
         if goal == usize::MAX {
             return usize::MAX;
         }
@@ -108,19 +112,20 @@ mod tests {
             mem_limit: None,
         };
         let marked = 100 << 20;
-        assert_eq!(c.goal(marked), 200 << 20);
-        let t = c.trigger(marked);
+        assert_eq!(c.goal(marked, 0), 200 << 20);
+        assert_eq!(c.goal(marked, 50 << 20), 250 << 20);
+        let t = c.trigger(marked, 0);
         assert!(t > marked && t < 200 << 20);
         let off = PacerConfig {
             gogc: None,
             mem_limit: None,
         };
-        assert_eq!(off.trigger(marked), usize::MAX);
+        assert_eq!(off.trigger(marked, 0), usize::MAX);
         let limited = PacerConfig {
             gogc: Some(100),
             mem_limit: Some(120 << 20),
         };
-        assert!(limited.goal(marked) < 120 << 20);
+        assert!(limited.goal(marked, 1 << 30) < 120 << 20);
     }
 
     #[test]

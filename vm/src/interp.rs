@@ -1077,6 +1077,7 @@ impl Exec<'_> {
             // The old array is retired, not freed: `step` may still hold a
             // reference to it (and stops using it before touching registers
             // again; see `regs_ref`).
+            self.rt.reg_bytes.fetch_add(grown.len() * 8, Relaxed);
             let old = std::mem::replace(&mut self.gr.cached_regs, grown);
             self.gr.retired_regs.push(old);
         }

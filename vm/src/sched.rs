@@ -471,6 +471,10 @@ pub(crate) struct Runtime {
     free_gs: Mutex<Vec<Box<GState>>>,
     /// Live goroutines (`runtime.NumGoroutine`).
     pub ngoroutines: AtomicUsize,
+    /// Bytes of live goroutines' register arrays (what a cycle scans
+    /// outside the heap), kept as Gs start, grow and end; sysmon hands it to
+    /// the pacer (`Heap::set_root_bytes`).
+    pub reg_bytes: AtomicUsize,
     /// `WEFTMAXPROCS`.
     pub maxprocs: usize,
     /// Run tokens not held by any M: an M runs goroutines only while it
@@ -563,6 +567,7 @@ impl Runtime {
             next_gid: AtomicU64::new(1),
             free_gs: Mutex::default(),
             ngoroutines: AtomicUsize::new(0),
+            reg_bytes: AtomicUsize::new(0),
             maxprocs,
             tokens: AtomicUsize::new(maxprocs),
             token_waiters: AtomicUsize::new(0),
@@ -732,6 +737,7 @@ impl Runtime {
                 .expect("allgs")
                 .insert(id, g.regs.clone());
             self.ngoroutines.fetch_add(1, Relaxed);
+            self.reg_bytes.fetch_add(g.cached_regs.len() * 8, Relaxed);
             return g;
         }
         let array = crate::interp::new_regs(min_regs.max(INITIAL_REGS).next_power_of_two());
@@ -740,6 +746,7 @@ impl Runtime {
         regs.mark_scanned(scanned.unwrap_or(0));
         self.allgs.0.lock().expect("allgs").insert(id, regs.clone());
         self.ngoroutines.fetch_add(1, Relaxed);
+        self.reg_bytes.fetch_add(array.len() * 8, Relaxed);
         Box::new(GState {
             id,
             regs,
@@ -777,6 +784,8 @@ impl Runtime {
     pub fn retire(&self, mut g: Box<GState>) {
         self.allgs.0.lock().expect("allgs").remove(&g.id);
         self.ngoroutines.fetch_sub(1, Relaxed);
+        let words = g.cached_regs.len() + g.retired_regs.iter().map(|r| r.len()).sum::<usize>();
+        self.reg_bytes.fetch_sub(words * 8, Relaxed);
         if !g.retired_regs.is_empty() || g.cached_regs.len() > MAX_REUSED_REGS {
             return;
         }
@@ -1277,6 +1286,7 @@ impl Runtime {
         while !self.done.load(Relaxed) {
             std::thread::sleep(SYSMON_TICK);
             self.poll_signals();
+            heap.set_root_bytes(self.reg_bytes.load(Relaxed));
             if self.want_more_ms() {
                 spawn_m();
             }
