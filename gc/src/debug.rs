@@ -27,10 +27,8 @@ impl DebugFlags {
     /// Parses a `WEFTDEBUG` string; unknown keys are ignored, as GODEBUG does.
     pub fn parse(s: &str) -> DebugFlags {
         let mut f = DebugFlags::default();
-        for kv in s.split(',') {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, "1"));
-            let n: u64 = v.trim().parse().unwrap_or(0);
-            match k.trim() {
+        for (k, n) in weftdebug_pairs(s) {
+            match k {
                 "gctrace" => f.gctrace = n != 0,
                 "gccheckmark" => f.checkmark = n != 0,
                 "gcstress" => f.gcstress = n,
@@ -50,6 +48,17 @@ impl DebugFlags {
             .map(|s| DebugFlags::parse(&s))
             .unwrap_or_default()
     }
+}
+
+/// The `key=value` pairs of a `WEFTDEBUG` string, values as numbers (a bare
+/// `key` is `key=1`, a value that is not a number 0), for every layer that
+/// reads its own keys from it (this crate's [`DebugFlags`], the VM's
+/// scheduler switches).
+pub fn weftdebug_pairs(s: &str) -> impl Iterator<Item = (&str, u64)> {
+    s.split(',').map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, "1"));
+        (k.trim(), v.trim().parse().unwrap_or(0))
+    })
 }
 
 /// A fatal runtime error: misuse the collector cannot survive. It panics with

@@ -45,7 +45,7 @@ mod wbbuf;
 
 pub use barrier::BarrierFreeRef;
 pub use collector::MAX_MARK_RESTARTS;
-pub use debug::DebugFlags;
+pub use debug::{weftdebug_pairs, DebugFlags};
 pub use heap::{
     AllocError, GcStats, Heap, HeapConfig, RootKind, RootProvider, PAUSE_HISTORY, PHASE_MARK,
     PHASE_MARK_TERM, PHASE_OFF,

@@ -352,10 +352,8 @@ impl SchedDebug {
     /// Parses a `WEFTDEBUG` string (unknown keys ignored, as GODEBUG does).
     pub fn parse(s: &str) -> SchedDebug {
         let mut d = SchedDebug::default();
-        for kv in s.split(',') {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, "1"));
-            let n: u64 = v.trim().parse().unwrap_or(0);
-            match k.trim() {
+        for (k, n) in weft_gc::weftdebug_pairs(s) {
+            match k {
                 "schedtrace" => d.schedtrace_ms = n,
                 "sigtrace" => d.sigtrace = n != 0,
                 _ => {}
@@ -1337,4 +1335,22 @@ pub fn maxprocs_setting() -> usize {
         .filter(|&n| n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .min(256)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sched_debug_reads_its_own_weftdebug_keys() {
+        let d = SchedDebug::parse("gctrace=1,schedtrace=250,sigtrace");
+        assert_eq!(
+            d,
+            SchedDebug {
+                schedtrace_ms: 250,
+                sigtrace: true
+            }
+        );
+        assert_eq!(SchedDebug::parse("gcstress=10"), SchedDebug::default());
+    }
 }
