@@ -60,6 +60,44 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use weft_gc::{Mutator, RootProvider, StackScan, Tracer, P};
 
+/// Hashing for the runtime's tables keyed by goroutine ids, channel
+/// addresses, semaphore keys and timer ids: a multiply and a rotate (the
+/// keys are not attacker-chosen strings; SipHash cost pingpong 16% of its
+/// time in these tables).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHash;
+
+impl std::hash::BuildHasher for IdHash {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+/// The hasher of [`IdHash`].
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        // Fibonacci hashing; the rotate brings the well-mixed high bits down
+        // to where hashbrown takes its bucket index from.
+        self.0 = (self.0 ^ n)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(26);
+    }
+}
+
+/// A map keyed by a runtime id.
+pub(crate) type IdMap<V> = HashMap<u64, V, IdHash>;
+
 /// What a G does when it runs with an empty frame list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Entry {
@@ -109,7 +147,7 @@ pub(crate) const WAKE_CLOSED: u64 = 2;
 
 /// Every live G's register file: the goroutine stacks as roots; and the
 /// Ps' scheduler records, to ask running Gs to stop for their scan.
-pub(crate) struct AllGs(Mutex<HashMap<u64, Arc<RegFile>>>, Arc<[PRt]>);
+pub(crate) struct AllGs(Mutex<IdMap<Arc<RegFile>>>, Arc<[PRt]>);
 
 /// How long the concurrent stack scan waits for running Gs to stop and
 /// scan themselves before leaving them to mark termination (a G inside a
@@ -181,7 +219,7 @@ pub(crate) struct ChanQueues {
 /// The channel wait queues of every channel that has waiters.
 #[derive(Default)]
 pub(crate) struct Chans {
-    pub queues: HashMap<u64, ChanQueues>,
+    pub queues: IdMap<ChanQueues>,
 }
 
 impl Chans {
@@ -243,7 +281,7 @@ pub(crate) enum TimerWhat {
 #[derive(Default)]
 pub(crate) struct Timers {
     heap: BinaryHeap<Reverse<(Instant, u64)>>,
-    live: HashMap<u64, (Instant, TimerWhat)>,
+    live: IdMap<(Instant, TimerWhat)>,
     next_id: u64,
 }
 
@@ -378,7 +416,7 @@ pub(crate) struct SemaWaiter {
 /// FIFO. `sync`'s primitives keep their counts in their objects and park here.
 #[derive(Default)]
 pub struct Semas {
-    queues: HashMap<u64, VecDeque<SemaWaiter>>,
+    queues: IdMap<VecDeque<SemaWaiter>>,
     /// Gs to make runnable once the table's lock is released.
     woken: Vec<u64>,
 }
@@ -423,9 +461,9 @@ struct Sched {
 /// The parked Gs, under their own lock.
 #[derive(Default)]
 struct Parked {
-    table: HashMap<u64, Box<GState>>,
+    table: IdMap<Box<GState>>,
     /// Wakes that came before the G's M parked it (see `end_slice`).
-    ready_early: HashSet<u64>,
+    ready_early: HashSet<u64, IdHash>,
 }
 
 /// Per-P scheduler state read by sysmon.
