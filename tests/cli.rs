@@ -255,3 +255,71 @@ func main() {
     );
     assert!(child.wait().unwrap().success());
 }
+
+/// The other half of entersyscall: a goroutine coming back from a blocking
+/// read while goroutines that never sleep hold every run token still gets
+/// to run (it yields to the global queue, Go's exitsyscall0), instead of
+/// waiting for a token forever.
+#[test]
+fn a_goroutine_back_from_a_blocking_read_runs_while_others_spin() {
+    use std::io::{BufRead, Write};
+    let dir = scratch(
+        "starve.weft",
+        br#"import (
+	"bufio"
+	"fmt"
+	"os"
+)
+
+func spin(stop) {
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+	}
+}
+
+func main() {
+	stop := make(chan)
+	go spin(stop)
+	go spin(stop)
+	s := bufio.NewScanner(os.Stdin)
+	fmt.Println("waiting")
+	s.Scan()
+	fmt.Println("read", s.Text())
+	close(stop)
+}
+"#,
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("starve.weft")
+        .current_dir(&dir)
+        .env("WEFTMAXPROCS", "1")
+        .env_remove("WEFTDEBUG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("weft runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let _ = tx.send(line.unwrap_or_default());
+        }
+    });
+    let wait = std::time::Duration::from_secs(30);
+    assert_eq!(rx.recv_timeout(wait).as_deref(), Ok("waiting"));
+    // Let the spinners take the token first.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    stdin.write_all(b"hi\n").unwrap();
+    drop(stdin);
+    let read = rx.recv_timeout(wait);
+    if read.is_err() {
+        let _ = child.kill();
+    }
+    assert_eq!(read.as_deref(), Ok("read hi"));
+    assert!(child.wait().unwrap().success());
+}

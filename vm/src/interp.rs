@@ -2825,7 +2825,19 @@ impl NativeHost for Exec<'_> {
     }
 
     fn exit_syscall(&mut self) {
-        self.rt.exit_syscall(self.pid);
+        if self.rt.exit_syscall_fast(self.pid) {
+            return;
+        }
+        if self.nested == 0 {
+            // No token free (Go's exitsyscall0): the G yields to the global
+            // queue as soon as the native returns and a token holder runs it
+            // on; this M sleeps. Waiting here instead could wait forever
+            // while the token holders run goroutines that never sleep.
+            self.suspend = Some(Suspend::Yield);
+        } else {
+            // Inside a callback from native code the G cannot yield.
+            self.rt.wait_for_token(self.pid);
+        }
     }
 
     fn signal_notify(&mut self, chan: Value, mask: u64) -> Result<(), String> {

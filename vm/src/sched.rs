@@ -1135,10 +1135,17 @@ impl Runtime {
         }
     }
 
-    /// Go's exitsyscall: the native call returned; the M waits (inside its
-    /// blocking region, so the collector need not wait for it) until it
-    /// holds a run token again.
-    pub fn exit_syscall(&self, pid: usize) {
+    /// Go's exitsyscall fast path: the native call returned; whether the M
+    /// got a run token back at once (if not, its G yields: see
+    /// `Exec::exit_syscall`).
+    pub fn exit_syscall_fast(&self, pid: usize) -> bool {
+        self.take_token(pid)
+    }
+
+    /// Waits (inside the caller's blocking region, so the collector need not
+    /// wait for it) until the M holding `pid` holds a run token: for a G that
+    /// cannot yield (inside a callback from native code).
+    pub fn wait_for_token(&self, pid: usize) {
         if self.take_token(pid) {
             return;
         }
