@@ -584,7 +584,9 @@ impl Vm {
     /// unrecovered panic in any goroutine, or on a deadlock.
     pub fn run_program(&mut self, p: &mut P, g: &mut Mutator) -> Result<(), Stop> {
         let _ = g;
-        let mut rt = Runtime::new(maxprocs_setting(), self.heap.nprocs());
+        // The run tokens: half the collector Ps (see `heap_config`), not a
+        // second read of WEFTMAXPROCS that could disagree with the first.
+        let mut rt = Runtime::new((self.heap.nprocs() / 2).max(1), self.heap.nprocs());
         rt.quit_dump = self.sigquit_dump;
         if rt.quit_dump {
             // Best effort: a process that cannot catch SIGQUIT keeps its default.

@@ -1128,6 +1128,16 @@ impl Runtime {
     /// `want_more_ms`). The P's own queue is left to thieves.
     pub fn enter_syscall(&self, pid: usize) {
         self.give_token(pid);
+        // Go hands the P's run queue on with the P: token holders look in
+        // the global queue before they steal, so Gs left here could wait
+        // behind busy ones forever (review finding).
+        let mut stranded = Vec::new();
+        while let Some(g) = self.locals[pid].pop() {
+            stranded.push(g);
+        }
+        if !stranded.is_empty() {
+            self.put_global(stranded);
+        }
         fence(SeqCst);
         if self.any_runnable() && self.sleepers.load(SeqCst) > 0 {
             let _s = self.sched.lock().expect("sched");
