@@ -29,8 +29,8 @@ use crate::arith::{self, ArithOp, Num};
 use crate::heap::{heap_config, type_table, Kind};
 use crate::native::{NativeConst, NativeCtx, NativeHost, Natives};
 use crate::sched::{
-    maxprocs_setting, Entry, Found, GState, Runtime, SignalRoots, TimerRoots, TimerWhat, Waiter,
-    WAKE_CLOSED, WAKE_DELIVERED,
+    maxprocs_setting, Chans, Entry, Found, GState, Runtime, SignalRoots, TimerRoots, TimerWhat,
+    Waiter, WAKE_CLOSED, WAKE_DELIVERED,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicBool;
@@ -775,14 +775,7 @@ fn deliver_tick(rt: &Runtime, p: &mut P, m: &mut Mutator, keep: &KeepStack, chan
     keep.0[0].store(chan, Relaxed);
     let now = crate::native::unix_nanos();
     let time = crate::native::new_time(p, m, now, &keep.0[1..5]).unwrap_or(Value::NIL);
-    if let Some(c) = obj_of(Value::from_bits(chan)) {
-        let mut chans = rt.chans.lock().expect("chans");
-        if let Some(w) = chans.pop_receiver(c.addr() as u64) {
-            hand_to_receiver(p, rt, &w, time, true);
-        } else {
-            object::chan_try_send(p, c, time);
-        }
-    }
+    send_without_blocking(rt, p, &mut rt.chans.lock().expect("chans"), chan, time);
     keep.0[0].store(Value::NIL.bits(), Relaxed);
     for slot in &keep.0[1..5] {
         slot.store(Value::NIL.bits(), Relaxed);
@@ -826,16 +819,24 @@ fn deliver_signals(rt: &Runtime, p: &mut P, m: &mut Mutator, keep: &KeepStack, m
         let targets = rt.signal_chans(sig);
         let mut chans = rt.chans.lock().expect("chans");
         for chan in targets {
-            if let Some(c) = obj_of(Value::from_bits(chan)) {
-                if let Some(w) = chans.pop_receiver(c.addr() as u64) {
-                    hand_to_receiver(p, rt, &w, v, true);
-                } else {
-                    object::chan_try_send(p, c, v);
-                }
-            }
+            send_without_blocking(rt, p, &mut chans, chan, v);
         }
         drop(chans);
         keep.0[0].store(Value::NIL.bits(), Relaxed);
+    }
+}
+
+/// The runtime's own send (a timer's tick, a signal): to a parked receiver,
+/// else into the buffer, else dropped; never blocks. `chans` is the locked
+/// channel table.
+fn send_without_blocking(rt: &Runtime, p: &mut P, chans: &mut Chans, chan: u64, v: Value) {
+    let Some(c) = obj_of(Value::from_bits(chan)) else {
+        return;
+    };
+    if let Some(w) = chans.pop_receiver(c.addr() as u64) {
+        hand_to_receiver(p, rt, &w, v, true);
+    } else {
+        object::chan_try_send(p, c, v);
     }
 }
 
