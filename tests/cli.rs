@@ -190,13 +190,58 @@ fn schedtrace_prints_go_style_sched_lines() {
     }
 }
 
+/// Starts `weft FILE` in `dir` on one P with piped stdin; its stdout lines
+/// arrive on the receiver (read by a thread, so a test can wait with a
+/// timeout).
+fn on_one_p_with_stdin(
+    dir: &Path,
+    file: &str,
+) -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    std::sync::mpsc::Receiver<String>,
+) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg(file)
+        .current_dir(dir)
+        .env("WEFTMAXPROCS", "1")
+        .env_remove("WEFTDEBUG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("weft runs");
+    let stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let _ = tx.send(line.unwrap_or_default());
+        }
+    });
+    (child, stdin, rx)
+}
+
+/// The child's next stdout line, or None after 30 s (the child is killed,
+/// so a hung program fails the test instead of hanging it).
+fn next_line(
+    rx: &std::sync::mpsc::Receiver<String>,
+    child: &mut std::process::Child,
+) -> Option<String> {
+    let line = rx.recv_timeout(std::time::Duration::from_secs(30)).ok();
+    if line.is_none() {
+        let _ = child.kill();
+    }
+    line
+}
+
 /// A goroutine blocked in a native call (reading stdin) gives its run token
 /// back (Go's entersyscall/handoff): with one P, main keeps computing and
 /// printing while the reader waits for input that only comes after main's
 /// output is seen.
 #[test]
 fn a_goroutine_blocked_reading_stdin_does_not_stop_the_others_on_one_p() {
-    use std::io::{BufRead, Write};
+    use std::io::Write;
     let dir = scratch(
         "reader.weft",
         br#"import (
@@ -224,35 +269,14 @@ func main() {
 }
 "#,
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .arg("reader.weft")
-        .current_dir(&dir)
-        .env("WEFTMAXPROCS", "1")
-        .env_remove("WEFTDEBUG")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("weft runs");
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let _ = tx.send(line.unwrap_or_default());
-        }
-    });
-    let first = rx.recv_timeout(std::time::Duration::from_secs(30));
-    if first.is_err() {
-        let _ = child.kill();
-    }
-    assert_eq!(first.as_deref(), Ok("computed 196418"));
+    let (mut child, mut stdin, rx) = on_one_p_with_stdin(&dir, "reader.weft");
+    assert_eq!(
+        next_line(&rx, &mut child).as_deref(),
+        Some("computed 196418")
+    );
     stdin.write_all(b"hello\n").unwrap();
     drop(stdin);
-    assert_eq!(
-        rx.recv_timeout(std::time::Duration::from_secs(30))
-            .as_deref(),
-        Ok("read hello")
-    );
+    assert_eq!(next_line(&rx, &mut child).as_deref(), Some("read hello"));
     assert!(child.wait().unwrap().success());
 }
 
@@ -262,7 +286,7 @@ func main() {
 /// waiting for a token forever.
 #[test]
 fn a_goroutine_back_from_a_blocking_read_runs_while_others_spin() {
-    use std::io::{BufRead, Write};
+    use std::io::Write;
     let dir = scratch(
         "starve.weft",
         br#"import (
@@ -293,33 +317,12 @@ func main() {
 }
 "#,
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .arg("starve.weft")
-        .current_dir(&dir)
-        .env("WEFTMAXPROCS", "1")
-        .env_remove("WEFTDEBUG")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("weft runs");
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let _ = tx.send(line.unwrap_or_default());
-        }
-    });
-    let wait = std::time::Duration::from_secs(30);
-    assert_eq!(rx.recv_timeout(wait).as_deref(), Ok("waiting"));
+    let (mut child, mut stdin, rx) = on_one_p_with_stdin(&dir, "starve.weft");
+    assert_eq!(next_line(&rx, &mut child).as_deref(), Some("waiting"));
     // Let the spinners take the token first.
     std::thread::sleep(std::time::Duration::from_millis(200));
     stdin.write_all(b"hi\n").unwrap();
     drop(stdin);
-    let read = rx.recv_timeout(wait);
-    if read.is_err() {
-        let _ = child.kill();
-    }
-    assert_eq!(read.as_deref(), Ok("read hi"));
+    assert_eq!(next_line(&rx, &mut child).as_deref(), Some("read hi"));
     assert!(child.wait().unwrap().success());
 }
