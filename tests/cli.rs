@@ -326,3 +326,53 @@ func main() {
     assert_eq!(next_line(&rx, &mut child).as_deref(), Some("read hi"));
     assert!(child.wait().unwrap().success());
 }
+
+/// The program's end does not wait for a goroutine blocked reading stdin
+/// (Go exits the process; Weft's read gives up, see `weft_vm::blocking`):
+/// with the input still open and empty, `os.Exit(3)` and a return from main
+/// each end the program at once, with their own status.
+#[test]
+fn the_end_of_the_program_does_not_wait_for_a_blocked_reader() {
+    for (ending, status) in [("os.Exit(3)", 3), ("return", 0)] {
+        let source = format!(
+            r#"import (
+	"bufio"
+	"fmt"
+	"os"
+	"time"
+)
+
+func main() {{
+	go func() {{
+		s := bufio.NewScanner(os.Stdin)
+		for s.Scan() {{
+			fmt.Println("read", s.Text())
+		}}
+		fmt.Println("end of input")
+	}}()
+	time.Sleep(20 * time.Millisecond)
+	fmt.Println("main ends")
+	{ending}
+}}
+"#
+        );
+        let dir = scratch("exit.weft", source.as_bytes());
+        let (mut child, stdin, rx) = on_one_p_with_stdin(&dir, "exit.weft");
+        assert_eq!(next_line(&rx, &mut child).as_deref(), Some("main ends"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let code = loop {
+            if let Some(code) = child.try_wait().unwrap() {
+                break code.code();
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("`{ending}` waited for the blocked reader");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        assert_eq!(code, Some(status), "after `{ending}`");
+        // The reader was stopped, not handed an end of input.
+        assert_eq!(rx.recv().ok(), None);
+        drop(stdin);
+    }
+}

@@ -983,6 +983,11 @@ impl Exec<'_> {
             };
             let result = self.call_value(p, g, FIRST_FRAME_REG, callee, receiver, nargs, 0);
             if let Err(message) = result {
+                if message.is_empty() {
+                    // A native gave up because the program is over
+                    // (`native::program_over`).
+                    return Err(Stop::Suspended);
+                }
                 if self.gr.frames.is_empty() {
                     // A native called by `go` panicked: no frame to unwind.
                     return Err(self.top_level_failure(message));
@@ -2821,6 +2826,10 @@ impl NativeHost for Exec<'_> {
 
     fn stack_bytes(&self) -> usize {
         self.rt.stack_bytes()
+    }
+
+    fn exit_fd(&self) -> std::os::fd::RawFd {
+        self.rt.exit_wake.raw()
     }
 
     fn enter_syscall(&mut self) {

@@ -20,6 +20,7 @@ mod runq_atomics {
 }
 
 pub mod arith;
+pub mod blocking;
 pub mod heap;
 pub mod interp;
 pub mod native;

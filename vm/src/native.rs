@@ -113,6 +113,11 @@ pub trait NativeHost {
     fn gomaxprocs(&self) -> usize;
     /// Bytes held by goroutine stacks and records outside the heap.
     fn stack_bytes(&self) -> usize;
+    /// The descriptor that becomes readable when the program is over (see
+    /// [`crate::blocking`]); `-1` when there is none.
+    fn exit_fd(&self) -> std::os::fd::RawFd {
+        -1
+    }
     /// The goroutine enters a call that may block its thread (see
     /// [`NativeCtx::blocking`]).
     fn enter_syscall(&mut self) {}
@@ -180,6 +185,14 @@ impl<'a> NativeCtx<'a> {
             host.exit_syscall();
             r
         })
+    }
+
+    /// The descriptor that becomes readable when the program is over: a
+    /// native that may wait indefinitely inside [`NativeCtx::blocking`]
+    /// waits with [`crate::blocking::read_unless_exiting`] on it, and
+    /// returns [`program_over`] when that gives up.
+    pub fn exit_fd(&self) -> std::os::fd::RawFd {
+        self.host.exit_fd()
     }
 
     /// Parks the goroutine for `ns` nanoseconds once this native returns.
@@ -420,6 +433,15 @@ impl<'a> NativeCtx<'a> {
         self.keep(v)?;
         Ok(v)
     }
+}
+
+/// What a native returns when the program ended while it waited (see
+/// [`NativeCtx::exit_fd`]): the goroutine stops where it is, with no panic
+/// and no deferred call run, as every goroutine does at the program's end.
+pub fn program_over() -> String {
+    // The interpreter's "suspended" error: an empty message with no reason
+    // to park makes the G yield, and the program's end drains it.
+    String::new()
 }
 
 /// The `%v` text of a value (what `fmt.Println` prints for it).

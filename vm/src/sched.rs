@@ -532,6 +532,9 @@ pub(crate) struct Runtime {
     pub done: AtomicBool,
     /// How it ended (the first outcome recorded).
     exit: Mutex<Option<Result<(), crate::interp::Stop>>>,
+    /// Readable once the program is over: natives waiting for input give up
+    /// (see [`crate::blocking`]), so no M blocked in a read outlives it.
+    pub exit_wake: crate::blocking::ExitWake,
     /// Set while any `signal.Notify` registration stands: a program waiting
     /// for signals is not deadlocked.
     pub signals_wanted: AtomicBool,
@@ -613,6 +616,7 @@ impl Runtime {
             ps,
             done: AtomicBool::new(false),
             exit: Mutex::default(),
+            exit_wake: crate::blocking::ExitWake::new(),
             signals_wanted: AtomicBool::new(false),
             signals: Arc::default(),
             sig_watch: AtomicU64::new(0),
@@ -869,6 +873,7 @@ impl Runtime {
         }
         drop(exit);
         self.done.store(true, Relaxed);
+        self.exit_wake.signal();
         for p in self.ps.iter() {
             p.preempt.store(true, Relaxed);
         }
@@ -1161,7 +1166,9 @@ impl Runtime {
         }
         let mut s = self.sched.lock().expect("sched");
         self.token_waiters.fetch_add(1, SeqCst);
-        while !self.take_token(pid) {
+        // The program's end releases the waiter: the Ms that hold tokens
+        // stop without giving them back.
+        while !self.take_token(pid) && !self.done.load(Relaxed) {
             // (A bounded wait: a token given back between the look and the
             // wait is picked up at the next round.)
             s = self
@@ -1173,13 +1180,17 @@ impl Runtime {
         self.token_waiters.fetch_sub(1, SeqCst);
     }
 
-    /// sysmon: whether to start an M because goroutines are runnable, a run
-    /// token is free and no M sleeps that could take it (the Ms that held
-    /// the tokens are blocked in native calls).
+    /// sysmon: whether to start an M because there is work (runnable
+    /// goroutines, a due timer, a signal to relay), a run token is free and
+    /// no M sleeps that could take it (the Ms that held the tokens are
+    /// blocked in native calls). Go's handoffp starts an M for the same
+    /// three kinds of work.
     fn want_more_ms(&self) -> bool {
         self.tokens.load(SeqCst) > 0
             && self.sleepers.load(SeqCst) == 0
-            && self.any_runnable()
+            && (self.any_runnable()
+                || self.timer_maybe_due()
+                || self.sig_pending.load(Relaxed) != 0)
             && *self.ms.lock().expect("ms") < self.locals.len()
     }
 

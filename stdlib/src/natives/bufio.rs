@@ -2,7 +2,10 @@
 //!
 //! `os.Stdin` is the marker string `"os.Stdin"` until file values exist.
 
-use weft_vm::native::{state, string_arg, ModuleDef, NativeCtx};
+use std::sync::Mutex;
+
+use weft_vm::blocking::read_unless_exiting;
+use weft_vm::native::{program_over, state, string_arg, ModuleDef, NativeCtx};
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
@@ -24,18 +27,34 @@ fn new_scanner(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, Strin
     Ok(vec![ctx.new_opaque("bufio", "Scanner", 1)?])
 }
 
+/// Input read from fd 0 and not yet scanned (`buf[start..]`): shared by
+/// every Scanner, so a line read ahead by one is not lost to the next (Go's
+/// Scanners each keep their own buffer; Weft's can all be on stdin only).
+static STDIN_AHEAD: Mutex<Ahead> = Mutex::new(Ahead {
+    buf: Vec::new(),
+    start: 0,
+});
+
+struct Ahead {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+/// How much one read from stdin asks for.
+const STDIN_CHUNK: usize = 64 * 1024;
+
 /// Reads the next line (without its newline, and without a trailing `\r`).
 fn scan(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    let mut line = Vec::new();
     // A prompt printed before the read must show (stdout is buffered).
     ctx.flush();
-    let n = ctx.blocking(|| {
-        use std::io::BufRead;
-        let stdin = std::io::stdin();
-        let mut lock = stdin.lock();
-        lock.read_until(b'\n', &mut line).unwrap_or(0)
-    });
-    if n == 0 {
+    let exit_fd = ctx.exit_fd();
+    // The lock is taken inside the blocking region: another goroutine's
+    // Scan may hold it while it waits for input.
+    let line = ctx.blocking(|| next_line(&mut STDIN_AHEAD.lock().expect("stdin"), exit_fd));
+    let Some(mut line) = line else {
+        return Err(program_over());
+    };
+    if line.is_empty() {
         return Ok(vec![Value::FALSE]);
     }
     if line.last() == Some(&b'\n') {
@@ -47,6 +66,38 @@ fn scan(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     let s = ctx.new_string(&line)?;
     ctx.set_state(a[0], 0, s)?;
     Ok(vec![Value::TRUE])
+}
+
+/// The next line of stdin with its newline (the rest of the input when it
+/// ends without one; empty at the end of input or on a read error), or
+/// `None` when the program ended while it waited.
+fn next_line(ahead: &mut Ahead, exit_fd: std::os::fd::RawFd) -> Option<Vec<u8>> {
+    let mut searched = ahead.start;
+    loop {
+        if let Some(i) = ahead.buf[searched..].iter().position(|&b| b == b'\n') {
+            let line = ahead.buf[ahead.start..searched + i + 1].to_vec();
+            ahead.start = searched + i + 1;
+            return Some(line);
+        }
+        // Drop what was scanned before reading more (one copy per read).
+        ahead.buf.drain(..ahead.start);
+        ahead.start = 0;
+        searched = ahead.buf.len();
+        let old = ahead.buf.len();
+        ahead.buf.resize(old + STDIN_CHUNK, 0);
+        let n = match read_unless_exiting(0, exit_fd, &mut ahead.buf[old..]) {
+            None => {
+                ahead.buf.truncate(old);
+                return None;
+            }
+            Some(Ok(n)) => n,
+            Some(Err(_)) => 0,
+        };
+        ahead.buf.truncate(old + n);
+        if n == 0 {
+            return Some(std::mem::take(&mut ahead.buf));
+        }
+    }
 }
 
 fn text(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
