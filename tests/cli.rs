@@ -376,3 +376,53 @@ func main() {{
         drop(stdin);
     }
 }
+
+/// A goroutine woken into `runnext` runs in the time slice of the one that
+/// woke it (Go's inheritTime): a pair ping-ponging through `runnext` on one
+/// P is preempted after a slice, so a goroutine waiting in the P's ring
+/// runs (it waited forever when each hand-off started a new slice).
+#[test]
+fn a_ping_pong_pair_does_not_starve_the_run_queue_on_one_p() {
+    let dir = scratch(
+        "pingpong.weft",
+        br#"import "fmt"
+
+func main() {
+	a := make(chan)
+	b := make(chan)
+	done := make(chan, 1)
+	go func() {
+		x := 0
+		for i := 0; i < 1000; i++ {
+			x += i
+		}
+		done <- x > 0
+	}()
+	go func() {
+		for {
+			v := <-a
+			b <- v + 1
+		}
+	}()
+	n := 0
+	for {
+		select {
+		case ok := <-done:
+			fmt.Println("ring ran", ok, n > 0)
+			return
+		default:
+		}
+		a <- n
+		n = <-b
+	}
+}
+"#,
+    );
+    let (mut child, stdin, rx) = on_one_p_with_stdin(&dir, "pingpong.weft");
+    assert_eq!(
+        next_line(&rx, &mut child).as_deref(),
+        Some("ring ran true true")
+    );
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

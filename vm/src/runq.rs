@@ -126,12 +126,20 @@ impl<T, const N: u32> LocalQueue<T, N> {
 
     /// Any thread: takes `runnext`, else the oldest G of the ring.
     pub fn pop(&self) -> Option<Box<T>> {
+        self.pop_inheriting().map(|(g, _)| g)
+    }
+
+    /// As [`LocalQueue::pop`], and whether the G came from `runnext`: such
+    /// a G inherits the time slice of the one that readied it (Go's
+    /// runqget `inheritTime`), so a pair handing work back and forth
+    /// through `runnext` cannot keep the ring from running forever.
+    pub fn pop_inheriting(&self) -> Option<(Box<T>, bool)> {
         let next = self.next.swap(ptr::null_mut(), AcqRel);
         if !next.is_null() {
             // SAFETY: taken from `next` by the swap: sole owner.
-            return Some(unsafe { Box::from_raw(next) });
+            return Some((unsafe { Box::from_raw(next) }, true));
         }
-        self.pop_ring()
+        self.pop_ring().map(|g| (g, false))
     }
 
     fn pop_ring(&self) -> Option<Box<T>> {

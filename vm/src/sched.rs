@@ -1045,12 +1045,25 @@ impl Runtime {
                 } else {
                     None
                 };
-                let found = fair
-                    .or_else(|| self.locals[pid].pop())
-                    .or_else(|| self.pop_global())
-                    .or_else(|| self.steal(pid, std::mem::take(&mut must_steal)));
+                let mut inherit = false;
+                let found = match fair {
+                    Some(g) => Some(g),
+                    None => match self.locals[pid].pop_inheriting() {
+                        Some((g, from_next)) => {
+                            inherit = from_next;
+                            Some(g)
+                        }
+                        None => self
+                            .pop_global()
+                            .or_else(|| self.steal(pid, std::mem::take(&mut must_steal))),
+                    },
+                };
                 if let Some(g) = found {
-                    self.ps[pid].schedtick.fetch_add(1, Relaxed);
+                    // A `runnext` G runs in the slice of the G that readied
+                    // it: the tick sysmon times slices by stays put.
+                    if !inherit {
+                        self.ps[pid].schedtick.fetch_add(1, Relaxed);
+                    }
                     self.ps[pid].preempt.store(false, Relaxed);
                     return Found::G(g);
                 }
