@@ -426,3 +426,60 @@ func main() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+/// Output to a pipe nobody reads blocks the goroutine that writes, not the
+/// collector: the write is a blocking region of its P. With the printer
+/// stuck in a full pipe, main allocates through many collections (each
+/// stops the world) and records that it finished in a file.
+#[test]
+fn a_stalled_stdout_pipe_does_not_stop_the_collector() {
+    let dir = scratch(
+        "stalled.weft",
+        br#"import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+func main() {
+	go func() {
+		line := strings.Repeat("x", 999)
+		for {
+			fmt.Println(line)
+		}
+	}()
+	total := 0
+	for i := 0; i < 300000; i++ {
+		xs := [i, i + 1, i + 2]
+		total += len(xs)
+	}
+	os.WriteFile("finished.txt", fmt.Sprint(total), 0644)
+	os.Exit(0)
+}
+"#,
+    );
+    let finished = dir.join("finished.txt");
+    let _ = std::fs::remove_file(&finished);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("stalled.weft")
+        .current_dir(&dir)
+        .env("WEFTMAXPROCS", "2")
+        .env("WEFTDEBUG", "gcstress=5000")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("weft runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !finished.exists() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("main never finished while stdout was stalled");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Now read the pipe, so the printer and the final flush can finish.
+    let mut out = child.stdout.take().unwrap();
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    assert!(child.wait().unwrap().success());
+    let total = std::fs::read_to_string(&finished).unwrap();
+    assert_eq!(total, "900000");
+}

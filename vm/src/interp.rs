@@ -676,7 +676,7 @@ fn spawn_m<'scope>(
             rt.note_m_stopped();
         });
     if spawned.is_err() {
-        rt.note_m_stopped();
+        rt.note_m_not_started();
     }
 }
 
@@ -691,18 +691,41 @@ impl Vm {
         }
     }
 
-    /// Flushes the program's buffered output (an M found nothing to run):
-    /// as a blocking region, since a pipe nobody reads can block the write.
-    ///
-    /// The lock is taken and released inside the blocking region: an M that
-    /// held it while waiting for a stopped world to restart would deadlock
-    /// with an M waiting for it (with its P running) that the stop waits for.
-    fn flush_when_idle(&self, p: &mut P) {
-        if self.out.lock().expect("stdout").buffer().is_empty() {
-            return;
+    /// Flushes the program's buffered output (an M found nothing to run, a
+    /// native is about to wait for input). See `write_output` for why the
+    /// write is a blocking region.
+    fn flush_output(&self, p: &mut P) {
+        if let Ok(out) = self.out.try_lock() {
+            if out.buffer().is_empty() {
+                return;
+            }
         }
         p.blocking(|| {
             let _ = self.out.lock().expect("stdout").flush();
+        });
+    }
+
+    /// Appends to the program's buffered standard output from an M holding
+    /// `p`. Bytes that fit the buffer's spare room are copied under an
+    /// uncontended lock, which does no I/O; anything else (a full buffer
+    /// that must be written out, or the lock held by another M or by
+    /// sysmon, perhaps in a write to a pipe nobody reads) happens in a
+    /// blocking region, so a stuck pipe stops this goroutine only, never a
+    /// collection waiting for the world to stop.
+    ///
+    /// The lock is taken and released inside the region: an M that held it
+    /// while waiting for a stopped world to restart would deadlock with an
+    /// M waiting for it (with its P running) that the stop waits for.
+    fn write_output(&self, p: &mut P, bytes: &[u8]) {
+        if let Ok(mut out) = self.out.try_lock() {
+            if out.capacity() - out.buffer().len() >= bytes.len() {
+                // Fits: BufWriter only copies.
+                let _ = out.write_all(bytes);
+                return;
+            }
+        }
+        p.blocking(|| {
+            let _ = self.out.lock().expect("stdout").write_all(bytes);
         });
     }
 }
@@ -714,7 +737,7 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
     let mut m_mutator = Mutator::new();
     let pid = p.id();
     loop {
-        let gs = match rt.find_runnable(p, pid, &mut |p| vm.flush_when_idle(p)) {
+        let gs = match rt.find_runnable(p, pid, &mut |p| vm.flush_output(p)) {
             Found::G(gs) => gs,
             Found::TimerSend(chan) => {
                 deliver_tick(rt, p, &mut m_mutator, keep, chan);
@@ -2471,7 +2494,7 @@ impl Exec<'_> {
                 if which == "print" {
                     line.pop();
                 }
-                let _ = self.vm.out.lock().expect("stdout").write_all(&line);
+                self.vm.write_output(p, &line);
                 Ok(vec![])
             }
             Some("panic") => {
@@ -2747,12 +2770,12 @@ impl Exec<'_> {
 }
 
 impl NativeHost for Exec<'_> {
-    fn write_out(&mut self, bytes: &[u8]) {
-        let _ = self.vm.out.lock().expect("stdout").write_all(bytes);
+    fn write_out(&mut self, p: &mut P, bytes: &[u8]) {
+        self.vm.write_output(p, bytes);
     }
 
-    fn flush_out(&mut self) {
-        let _ = self.vm.out.lock().expect("stdout").flush();
+    fn flush_out(&mut self, p: &mut P) {
+        self.vm.flush_output(p);
     }
 
     fn sleep(&mut self, ns: i64) -> Result<(), String> {

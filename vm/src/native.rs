@@ -77,10 +77,11 @@ pub type SemaOp<'a> = &'a mut dyn FnMut(&mut Semas) -> Result<Option<(u64, &'sta
 
 /// What the interpreter offers a native function beyond the heap.
 pub trait NativeHost {
-    /// Writes to the program's standard output (buffered).
-    fn write_out(&mut self, bytes: &[u8]);
-    /// Flushes the program's standard output.
-    fn flush_out(&mut self);
+    /// Writes to the program's standard output (buffered) from the M
+    /// holding `p` (a write that may block is a blocking region of `p`).
+    fn write_out(&mut self, p: &mut P, bytes: &[u8]);
+    /// Flushes the program's standard output (a blocking region of `p`).
+    fn flush_out(&mut self, p: &mut P);
     /// The program's arguments (`os.Args`: the script path, then its arguments).
     fn program_args(&self) -> Vec<String>;
     /// Calls a Weft function value and returns its results. The arguments
@@ -150,7 +151,7 @@ fn oom(e: weft_gc::AllocError) -> String {
 impl<'a> NativeCtx<'a> {
     /// Writes to the program's standard output.
     pub fn write(&mut self, bytes: &[u8]) {
-        self.host.write_out(bytes);
+        self.host.write_out(self.p, bytes);
     }
 
     /// The program's arguments (`os.Args`).
@@ -160,7 +161,7 @@ impl<'a> NativeCtx<'a> {
 
     /// Flushes the program's standard output (before exiting, for instance).
     pub fn flush(&mut self) {
-        self.host.flush_out();
+        self.host.flush_out(self.p);
     }
 
     /// Calls a Weft function value (a callback such as `sort.Slice`'s `less`).

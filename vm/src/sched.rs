@@ -1214,6 +1214,14 @@ impl Runtime {
         self.sched.lock().expect("sched").active += 1;
     }
 
+    /// Takes back `note_m_started` for an M whose thread could not be
+    /// created: it never ran, so it is neither an M nor active (counted
+    /// active, it would hide every later deadlock).
+    pub fn note_m_not_started(&self) {
+        self.sched.lock().expect("sched").active -= 1;
+        self.note_m_stopped();
+    }
+
     /// Counts an M stopped (its scheduler loop returned).
     pub fn note_m_stopped(&self) {
         *self.ms.lock().expect("ms") -= 1;
