@@ -24,6 +24,12 @@ use crate::p::P;
 /// Restarts of concurrent mark before mark termination drains regardless.
 pub const MAX_MARK_RESTARTS: u32 = 8;
 
+/// Extra concurrent passes over goroutine stacks still unscanned when the
+/// mark drains (each waits a little for running goroutines to stop: see
+/// the `vm` crate's `AllGs`); what is left after them is scanned in mark
+/// termination.
+pub const MAX_STACK_PASSES: u32 = 10;
+
 struct CycleTimes {
     start: Instant,
     stw1: Duration,
@@ -80,8 +86,17 @@ impl Heap {
         let mut probe_pauses = Duration::ZERO;
         let mut ttsp2;
         let mut probe_total = Duration::ZERO;
+        let mut stack_passes = 0;
         loop {
             self.wait_mark_drained();
+            if stack_passes < MAX_STACK_PASSES && self.stacks_unscanned() {
+                // Stacks whose goroutines kept running (or whose threads the
+                // OS did not run) are scanned concurrently again rather than
+                // marked from in the pause.
+                stack_passes += 1;
+                self.scan_barriered_roots();
+                continue;
+            }
             stw2_start = Instant::now();
             ttsp2 = self.stop_the_world();
             if self.flush_all_ps_found_work() && restarts < MAX_MARK_RESTARTS {
@@ -201,6 +216,16 @@ impl Heap {
         self.flush_counters(&mut gcw);
         self.work.publish(&mut gcw, true);
         self.wake_markers();
+    }
+
+    /// Whether a root provider reports stacks not yet scanned this cycle.
+    fn stacks_unscanned(&self) -> bool {
+        let epoch = self.mark_epoch.load(Relaxed);
+        self.roots
+            .read()
+            .expect("roots lock")
+            .iter()
+            .any(|(k, provider)| *k == RootKind::Stacks && provider.unscanned(epoch))
     }
 
     /// Waits until no grey work is published and no marker is busy (or a

@@ -297,6 +297,17 @@ pub enum RootKind {
 pub trait RootProvider: Send + Sync {
     /// Reports every root pointer to `tracer`.
     fn scan_roots(&self, tracer: &mut Tracer<'_>);
+
+    /// Whether roots of this provider are still unscanned in mark cycle
+    /// `epoch` because they could not be scanned concurrently yet (the
+    /// stacks of goroutines that kept running). The coordinator scans
+    /// again, for a while, before it leaves them to mark termination: every
+    /// stack left there is marked from with the world stopped (Go's
+    /// gcMarkDone likewise waits for every root job, stack scans included).
+    fn unscanned(&self, epoch: u64) -> bool {
+        let _ = epoch;
+        false
+    }
 }
 
 /// Allocation failure.

@@ -191,6 +191,14 @@ impl RootProvider for AllGs {
             });
         }
     }
+
+    fn unscanned(&self, epoch: u64) -> bool {
+        self.0
+            .lock()
+            .expect("allgs")
+            .values()
+            .any(|r| r.scan_pending(epoch).is_some())
+    }
 }
 
 /// A goroutine parked on a channel.
