@@ -5,7 +5,8 @@
 //!
 //! The assist runs in collector code on the mutator's thread and holds no
 //! reference into the mutator's own stack or registers: it touches only the
-//! P's state and the `Mutator` record. "This assist completed the mark phase"
+//! P's state and the `Mutator` record (and, once per cycle before it parks,
+//! asks the embedder to shade the mutator's stack: `OwnRoots`). "This assist completed the mark phase"
 //! is reported through `Mutator::assist_completed_mark` (seed: "lift the
 //! systemstack part of gcAssistAlloc").
 
@@ -47,6 +48,14 @@ impl P {
             self.safepoint();
             if g.assist_bytes >= 0 || done > 0 {
                 continue;
+            }
+            // Before waiting for work, make the mutator's own stack work
+            // (see `OwnRoots`); then there is some to do, unless it was
+            // scanned already.
+            if let Some(roots) = g.own_roots.clone() {
+                if roots.shade_own(self, epoch) {
+                    continue;
+                }
             }
             if heap.mark_work_drained() {
                 // Nothing left anywhere: this assist completed the mark phase.

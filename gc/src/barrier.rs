@@ -87,6 +87,10 @@ impl P {
                 self.flush_wbbuf();
             }
         }
+        // A scanned stack is grey work now, for the mark workers: left in
+        // the buffer it would wait for mark termination to drain it with
+        // the world stopped.
+        self.flush_wbbuf();
     }
 
     /// Fatal unless the calling M owns this P.

@@ -53,7 +53,7 @@ pub use heap::{
 pub use object::{
     ObjRef, ObjView, StackScan, TraceFn, Tracer, TypeId, TypeInfo, TypeTable, HEADER_BYTES,
 };
-pub use p::{Mutator, PHandoff, MAX_PAYLOAD_BYTES, P};
+pub use p::{Mutator, OwnRoots, PHandoff, MAX_PAYLOAD_BYTES, P};
 pub use pacer::PacerConfig;
 pub use sweep::POISON;
 pub use wbbuf::WBBUF_DEFAULT;

@@ -84,7 +84,7 @@ pub struct PHandoff(P);
 /// credit or debt, and whether its last assist completed the mark phase.
 /// Owned by the mutator; the collector reads and writes it only inside
 /// allocation calls made by that mutator, never through its stack.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Mutator {
     /// Allocation bytes pre-paid (> 0) or owed (< 0) in the current cycle.
     pub(crate) assist_bytes: i64,
@@ -93,12 +93,43 @@ pub struct Mutator {
     /// Set when an assist of this mutator found no work left anywhere, i.e.
     /// it completed the mark phase (Go's seed: reported through the G).
     pub(crate) assist_completed_mark: bool,
+    /// The roots the mutator holds itself (its goroutine's stack), set by the
+    /// embedder while the mutator runs; see [`OwnRoots`].
+    pub(crate) own_roots: Option<std::sync::Arc<dyn OwnRoots>>,
+}
+
+/// Roots a running mutator holds itself (a goroutine's stack), which the
+/// collector cannot scan while it runs. An assist about to park has its
+/// mutator at a safepoint inside an allocation, roots at rest: it shades
+/// them first, through its own P. Otherwise the mutator could wait in the
+/// assist for the cycle to end while the cycle waits for its stack (Go
+/// avoids the same by scanning the stack of a G parked in an assist).
+pub trait OwnRoots: Send + Sync {
+    /// Shades the roots for mark cycle `epoch` unless they were scanned in
+    /// it already; whether it scanned them now.
+    fn shade_own(&self, p: &mut P, epoch: u64) -> bool;
+}
+
+impl std::fmt::Debug for Mutator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mutator")
+            .field("assist_bytes", &self.assist_bytes)
+            .field("epoch", &self.epoch)
+            .field("assist_completed_mark", &self.assist_completed_mark)
+            .field("own_roots", &self.own_roots.is_some())
+            .finish()
+    }
 }
 
 impl Mutator {
     /// A fresh record.
     pub fn new() -> Mutator {
         Mutator::default()
+    }
+    /// Sets (or clears) the roots the mutator holds itself while it runs
+    /// (see [`OwnRoots`]).
+    pub fn set_own_roots(&mut self, roots: Option<std::sync::Arc<dyn OwnRoots>>) {
+        self.own_roots = roots;
     }
     /// Whether an assist by this mutator completed the mark phase; clears it.
     pub fn take_assist_completed_mark(&mut self) -> bool {

@@ -172,12 +172,16 @@ impl RegFile {
     /// stopped: yielded or parked), unless this cycle already scanned it, so
     /// that mark termination has only the Gs that never stopped left to scan.
     /// Shading the registers grey through the P is what a root scan does.
-    pub(crate) fn scan_stopped(&self, p: &mut P, epoch: u64) {
+    /// Also called by the G's own assist about to park (`weft_gc::OwnRoots`).
+    /// Whether it scanned now.
+    pub(crate) fn scan_stopped(&self, p: &mut P, epoch: u64) -> bool {
         let regs = self.regs.lock().expect("register file");
-        if self.scanned_epoch.swap(epoch, Relaxed) != epoch {
-            let n = self.scan_limit.load(Relaxed).min(regs.len());
-            p.shade_slots(&regs[..n]);
+        if self.scanned_epoch.swap(epoch, Relaxed) == epoch {
+            return false;
         }
+        let n = self.scan_limit.load(Relaxed).min(regs.len());
+        p.shade_slots(&regs[..n]);
+        true
     }
 
     /// Counts the stack as scanned for mark cycle `epoch` (a goroutine
@@ -251,6 +255,14 @@ impl RootProvider for KeepStack {
 
 /// Slots in each M's keep stack: room for callbacks nested 16 deep.
 const KEEP_STACK_SLOTS: usize = 16 * NATIVE_KEEP_SLOTS;
+
+/// A running goroutine's stack, scanned by its own assist before it parks:
+/// the G is inside an allocation, at a safepoint, its registers at rest.
+impl weft_gc::OwnRoots for RegFile {
+    fn shade_own(&self, p: &mut P, epoch: u64) -> bool {
+        self.scan_stopped(p, epoch)
+    }
+}
 
 impl RootProvider for RegFile {
     fn scan_roots(&self, tracer: &mut Tracer<'_>) {
@@ -782,6 +794,7 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
         let mut gs = gs;
         gs.regs.begin_running(pid);
         let mut mutator = std::mem::take(&mut gs.mutator);
+        mutator.set_own_roots(Some(gs.regs.clone()));
         let mut exec = Exec {
             vm,
             rt,
@@ -796,10 +809,11 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
         let result = exec.run(p, &mut mutator);
         exec.gr.regs.end_running(exec.top_of_stack());
         if vm.heap.phase() == PHASE_MARK {
-            exec.gr.regs.scan_stopped(p, vm.heap.mark_epoch());
+            let _ = exec.gr.regs.scan_stopped(p, vm.heap.mark_epoch());
         }
         let suspend = exec.suspend.take();
         let mut gs = exec.gr;
+        mutator.set_own_roots(None);
         gs.mutator = mutator;
         match result {
             Ok(()) if gs.id == MAIN_GOROUTINE => return rt.finish(Ok(())),
