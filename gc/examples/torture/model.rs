@@ -277,8 +277,20 @@ impl Worker {
                 }
             }
         }
-        self.shadow
-            .retain(|id, _| seen.contains_key(id) || *id > self.next_id.saturating_sub(64));
+        // The shadow holds every chain node too (a quarter million per
+        // thread): forgetting is long, so it has safepoints of its own
+        // (nothing in the heap changes meanwhile), or the time to safepoint
+        // of every stop would include it.
+        let recent = self.next_id.saturating_sub(64);
+        let p = &mut self.p;
+        let mut looked = 0u32;
+        self.shadow.retain(|id, _| {
+            looked += 1;
+            if looked % 256 == 0 {
+                p.safepoint();
+            }
+            seen.contains_key(id) || *id > recent
+        });
     }
 
     /// Builds the long-lived chain in register 0.
