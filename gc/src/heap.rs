@@ -483,7 +483,6 @@ impl Heap {
         self.mark_epoch.load(Relaxed)
     }
 
-    /// A snapshot of the statistics.
     /// Tells the pacer how many bytes of roots outside the heap (goroutine
     /// stacks) each cycle scans: the next goal grows with them, as Go's.
     pub fn set_root_bytes(&self, bytes: usize) {
@@ -496,6 +495,7 @@ impl Heap {
         *self.pause_ns.lock().expect("pause lock")
     }
 
+    /// A snapshot of the statistics.
     pub fn stats(&self) -> GcStats {
         let mut s = self.stats.lock().expect("stats lock").clone();
         s.heap_live = self.heap_live.load(Relaxed);

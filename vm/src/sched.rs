@@ -11,15 +11,25 @@
 //! register array and frame list ([`GState`]), resumable at any instruction
 //! boundary.
 //!
-//! There are `WEFTMAXPROCS` Ps and one M (OS thread) per P, started with
-//! the program. Each P has a lock-free local run queue with a `runnext`
-//! slot ([`crate::runq`]); a global queue under the scheduler's lock takes
-//! yielded Gs, timer wakes without a P and ring overflow. An M looks in its
-//! P's queue, the global queue, then steals half of another P's ring
-//! (spinning, at most half the busy Ms at once); with nothing found it sleeps
-//! on a condvar inside `P::blocking` (so the collector can stop the world
-//! without it), woken by `wakep` when work lands in a ring or the global
-//! queue and no M is spinning.
+//! `WEFTMAXPROCS` run tokens (Go's Ps as the scheduler sees them) limit
+//! how many Ms run Weft code at once. The program starts one M per token;
+//! each M owns a collector P (`gc::P`, twice as many as tokens exist) and
+//! its local run queue. An M blocked in a native call gives its token back
+//! (`enter_syscall`), and sysmon starts another M while work waits, a token
+//! is free and no M sleeps; an M coming back takes a token or, with none
+//! free, yields its G to the global queue (Go's exitsyscall0). Each P has a
+//! lock-free local run queue with a `runnext` slot ([`crate::runq`]), whose
+//! G inherits the time slice of the one that readied it; a global queue
+//! under the scheduler's lock takes yielded Gs, timer wakes without a P and
+//! ring overflow. An M looks in its P's queue, the global queue, then
+//! steals half of another P's ring (spinning, at most half the busy Ms at
+//! once); with nothing found it sleeps on a condvar inside `P::blocking`
+//! (so the collector can stop the world without it), woken by `wakep` when
+//! work lands in a ring or the global queue and no M is spinning.
+//!
+//! The program's end (`finish`) makes `Runtime::exit_wake` readable, so
+//! natives waiting for input give up ([`crate::blocking`]) and every M can
+//! be joined.
 //!
 //! Invariants:
 //! - A G is in exactly one place: running on an M (owned by that M's `Exec`),
@@ -42,8 +52,10 @@
 //!   the G. No lock is held across an allocation or any other safepoint,
 //!   nor while leaving a blocking region (a stop-the-world would wait for a
 //!   thread blocked on the lock forever).
-//! - Every G's registers are roots through [`AllGs`] (scanned with the world
-//!   stopped); a channel with waiters is reachable from the waiters' registers
+//! - Every G's registers are roots through [`AllGs`]: a stopped G's during
+//!   the concurrent mark (by the collector, or by its own M as it stops:
+//!   `RegFile::scan_stopped`, also from its assist before it parks), a G
+//!   that kept running in mark termination; a channel with waiters is reachable from the waiters' registers
 //!   (it is an operand of the instruction they are parked in), so the wait
 //!   queues key channels by address without keeping them alive.
 
