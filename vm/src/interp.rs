@@ -33,7 +33,7 @@ use crate::sched::{
     Waiter, WAKE_CLOSED, WAKE_DELIVERED,
 };
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Acquire, Ordering::Release};
 
 mod chan;
 use crate::object::{self, obj_of};
@@ -113,6 +113,11 @@ impl RootProvider for RuntimeRoots {
     }
 }
 
+/// `RegFile::state` values.
+const G_IDLE: u8 = 0;
+const G_RUNNING: u8 = 1;
+const G_SCANNING: u8 = 2;
+
 /// A goroutine's registers.
 pub struct RegFile {
     regs: Mutex<Arc<[AtomicU64]>>,
@@ -124,10 +129,14 @@ pub struct RegFile {
     /// The mark cycle whose stack scan has covered these registers (see
     /// `weft_gc::StackScan`).
     scanned_epoch: AtomicU64,
-    /// The goroutine is running on an M: a concurrent scan skips it (mark
-    /// termination scans it, stopped). Changed only under `regs`'s lock, which
-    /// a scan holds: a G cannot start running while its stack is scanned.
-    running: AtomicBool,
+    /// `G_IDLE`, `G_RUNNING` (on an M: a concurrent scan skips it, mark
+    /// termination scans it, stopped) or `G_SCANNING` (the coordinator's
+    /// concurrent scan claimed it). A G starts running only by a CAS from
+    /// `G_IDLE`, so never while its stack is scanned; only its own M ends
+    /// `G_RUNNING`, only the scanner ends `G_SCANNING`. (One CAS per
+    /// slice: the register lock taken twice per slice was a tenth of
+    /// pingpong's time.)
+    state: AtomicU8,
     /// The P whose M runs the G (meaningful while `running`): a concurrent
     /// scan asks that P's G to stop (see `AllGs::scan_roots`).
     on_p: std::sync::atomic::AtomicUsize,
@@ -139,7 +148,7 @@ impl RegFile {
             regs: Mutex::new(array),
             scan_limit: std::sync::atomic::AtomicUsize::new(usize::MAX),
             scanned_epoch: AtomicU64::new(0),
-            running: AtomicBool::new(false),
+            state: AtomicU8::new(G_IDLE),
             on_p: std::sync::atomic::AtomicUsize::new(0),
         }
     }
@@ -150,22 +159,36 @@ impl RegFile {
         if self.scanned_epoch.load(Relaxed) == epoch {
             return None;
         }
-        Some(self.running.load(Relaxed).then(|| self.on_p.load(Relaxed)))
+        let running = self.state.load(Relaxed) == G_RUNNING;
+        Some(running.then(|| self.on_p.load(Relaxed)))
     }
 
     /// The G starts running on P `pid`'s M (waits for a scan of it in progress).
     pub(crate) fn begin_running(&self, pid: usize) {
-        let _held = self.regs.lock().expect("register file");
         self.on_p.store(pid, Relaxed);
-        self.running.store(true, Relaxed);
+        let mut tries = 0u32;
+        // Acquire: the scanner's reads of the registers happen before this
+        // M's writes (its Release store of G_IDLE).
+        while self
+            .state
+            .compare_exchange_weak(G_IDLE, G_RUNNING, Acquire, Relaxed)
+            .is_err()
+        {
+            tries += 1;
+            if tries < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
         self.scan_limit.store(usize::MAX, Relaxed);
     }
 
     /// The G stopped running; `limit`: its top of stack.
     pub(crate) fn end_running(&self, limit: usize) {
-        let _held = self.regs.lock().expect("register file");
-        self.running.store(false, Relaxed);
         self.scan_limit.store(limit, Relaxed);
+        // Release: a scanner that claims the stack sees its final registers.
+        self.state.store(G_IDLE, Release);
     }
 
     /// The G's own M scans its stack during the concurrent mark (the G just
@@ -266,23 +289,36 @@ impl weft_gc::OwnRoots for RegFile {
 
 impl RootProvider for RegFile {
     fn scan_roots(&self, tracer: &mut Tracer<'_>) {
-        // Called with the goroutine stopped at a safepoint (or by checkmark/validation).
-        // Held for the whole scan: the G cannot start running meanwhile.
-        let regs = self.regs.lock().expect("register file");
-        let scan = match tracer.stack_scan() {
-            StackScan::All => true,
-            StackScan::Concurrent { epoch } => {
-                let due = !self.running.load(Relaxed) && self.scanned_epoch.load(Relaxed) != epoch;
-                if due {
-                    self.scanned_epoch.store(epoch, Relaxed);
-                }
-                due
-            }
-            StackScan::Final { epoch } => self.scanned_epoch.swap(epoch, Relaxed) != epoch,
-        };
-        if scan {
+        let scan_regs = |tracer: &mut Tracer<'_>| {
+            let regs = self.regs.lock().expect("register file");
             let n = self.scan_limit.load(Relaxed).min(regs.len());
             tracer.mark_slots(&regs[..n]);
+        };
+        match tracer.stack_scan() {
+            // With the world stopped (mark termination, checkmark,
+            // validation): every G is at a safepoint.
+            StackScan::All => scan_regs(tracer),
+            StackScan::Final { epoch } => {
+                if self.scanned_epoch.swap(epoch, Relaxed) != epoch {
+                    scan_regs(tracer);
+                }
+            }
+            // Concurrently: only a G not running, claimed for the scan so
+            // it cannot start meanwhile (see `state`).
+            StackScan::Concurrent { epoch } => {
+                if self.scanned_epoch.load(Relaxed) == epoch
+                    || self
+                        .state
+                        .compare_exchange(G_IDLE, G_SCANNING, Acquire, Relaxed)
+                        .is_err()
+                {
+                    return;
+                }
+                if self.scanned_epoch.swap(epoch, Relaxed) != epoch {
+                    scan_regs(tracer);
+                }
+                self.state.store(G_IDLE, Release);
+            }
         }
     }
 }
@@ -794,7 +830,6 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
         let mut gs = gs;
         gs.regs.begin_running(pid);
         let mut mutator = std::mem::take(&mut gs.mutator);
-        mutator.set_own_roots(Some(gs.regs.clone()));
         let mut exec = Exec {
             vm,
             rt,
@@ -813,7 +848,6 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
         }
         let suspend = exec.suspend.take();
         let mut gs = exec.gr;
-        mutator.set_own_roots(None);
         gs.mutator = mutator;
         match result {
             Ok(()) if gs.id == MAIN_GOROUTINE => return rt.finish(Ok(())),

@@ -570,6 +570,15 @@ pub(crate) struct Runtime {
     pub debug: SchedDebug,
 }
 
+/// A goroutine's fresh collector record: its stack is what its assist
+/// shades before it parks (`weft_gc::OwnRoots`; set once here rather than
+/// per time slice, which cost an atomic increment and decrement a slice).
+fn g_mutator(regs: &Arc<RegFile>) -> Mutator {
+    let mut m = Mutator::new();
+    m.set_own_roots(Some(regs.clone()));
+    m
+}
+
 /// Initial register array of a new goroutine (it grows by doubling).
 const INITIAL_REGS: usize = 32;
 
@@ -809,6 +818,7 @@ impl Runtime {
         self.reg_bytes.fetch_add(array.len() * 8, Relaxed);
         Box::new(GState {
             id,
+            mutator: g_mutator(&regs),
             regs,
             frames: Vec::new(),
             top: 0,
@@ -816,7 +826,6 @@ impl Runtime {
             retired_regs: Vec::new(),
             panicking: None,
             defer_count: 0,
-            mutator: Mutator::new(),
             entry,
             resuming: false,
             resume_unwind: false,
@@ -856,7 +865,7 @@ impl Runtime {
         g.top = 0;
         g.panicking = None;
         g.defer_count = 0;
-        g.mutator = Mutator::new();
+        g.mutator = g_mutator(&g.regs);
         g.resuming = false;
         g.resume_unwind = false;
         g.wake.store(0, Relaxed);
