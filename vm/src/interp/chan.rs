@@ -119,7 +119,7 @@ impl Exec<'_> {
         }
         let w = self.waiter(val, NO_OK, 0, None);
         let message = self.park_in(at, "chan send")?;
-        chans.queues.entry(addr).or_default().sendq.push_back(w);
+        chans.queues_for(addr).sendq.push_back(w);
         Err(message)
     }
 
@@ -147,7 +147,7 @@ impl Exec<'_> {
         }
         let w = self.waiter(dst, ok, 0, None);
         let message = self.park_in(at, "chan receive")?;
-        chans.queues.entry(addr).or_default().recvq.push_back(w);
+        chans.queues_for(addr).recvq.push_back(w);
         Err(message)
     }
 
@@ -298,7 +298,7 @@ impl Exec<'_> {
         let message = self.park_in(at, reason)?;
         for (i, c) in chans_of.iter().enumerate() {
             let Some(c) = c else { continue };
-            let q = chans.queues.entry(c.addr() as u64).or_default();
+            let q = chans.queues_for(c.addr() as u64);
             match cases[i] {
                 SelectCase::Send => q.sendq.push_back(self.waiter(
                     a + 4 + 2 * i,
