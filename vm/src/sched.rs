@@ -159,7 +159,49 @@ pub(crate) const WAKE_CLOSED: u64 = 2;
 
 /// Every live G's register file: the goroutine stacks as roots; and the
 /// Ps' scheduler records, to ask running Gs to stop for their scan.
-pub(crate) struct AllGs(Mutex<IdMap<Arc<RegFile>>>, Arc<[PRt]>);
+///
+/// The table is split into `ALLGS_SHARDS` by goroutine id: every `go` and
+/// every goroutine's end updates it, and one lock for all of them was
+/// contended between Ms (skynet).
+pub(crate) struct AllGs(Box<[Mutex<IdMap<Arc<RegFile>>>]>, Arc<[PRt]>);
+
+/// Shards of `AllGs` and of the dead-G free lists (powers of two).
+const ALLGS_SHARDS: usize = 16;
+const FREE_G_SHARDS: usize = 8;
+
+impl AllGs {
+    fn new(ps: Arc<[PRt]>) -> AllGs {
+        AllGs((0..ALLGS_SHARDS).map(|_| Mutex::default()).collect(), ps)
+    }
+
+    fn shard(&self, gid: u64) -> &Mutex<IdMap<Arc<RegFile>>> {
+        &self.0[gid as usize & (ALLGS_SHARDS - 1)]
+    }
+
+    fn insert(&self, gid: u64, regs: Arc<RegFile>) {
+        self.shard(gid).lock().expect("allgs").insert(gid, regs);
+    }
+
+    fn remove(&self, gid: u64) {
+        self.shard(gid).lock().expect("allgs").remove(&gid);
+    }
+
+    /// Every live G's register file, one shard at a time.
+    fn snapshot(&self) -> Vec<Arc<RegFile>> {
+        let mut all = Vec::new();
+        for shard in self.0.iter() {
+            all.extend(shard.lock().expect("allgs").values().cloned());
+        }
+        all
+    }
+
+    /// Whether `f` holds for any live G's register file.
+    fn any(&self, f: impl Fn(&RegFile) -> bool) -> bool {
+        self.0
+            .iter()
+            .any(|shard| shard.lock().expect("allgs").values().any(|r| f(r)))
+    }
+}
 
 /// How long the concurrent stack scan waits for running Gs to stop and
 /// scan themselves before leaving them to mark termination (a G inside a
@@ -170,7 +212,7 @@ impl RootProvider for AllGs {
     fn scan_roots(&self, tracer: &mut Tracer<'_>) {
         // A snapshot, so goroutines come and go while the stacks are scanned
         // (one created meanwhile counts as scanned: see `Runtime::new_g`).
-        let all: Vec<Arc<RegFile>> = self.0.lock().expect("allgs").values().cloned().collect();
+        let all = self.snapshot();
         for regs in &all {
             regs.scan_roots(tracer);
         }
@@ -205,11 +247,7 @@ impl RootProvider for AllGs {
     }
 
     fn unscanned(&self, epoch: u64) -> bool {
-        self.0
-            .lock()
-            .expect("allgs")
-            .values()
-            .any(|r| r.scan_pending(epoch).is_some())
+        self.any(|r| r.scan_pending(epoch).is_some())
     }
 }
 
@@ -544,9 +582,10 @@ pub(crate) struct Runtime {
     pub timers: Arc<Mutex<Timers>>,
     pub allgs: Arc<AllGs>,
     next_gid: AtomicU64,
-    /// Dead Gs kept for reuse (boxed: they move in and out as pointers).
+    /// Dead Gs kept for reuse (boxed: they move in and out as pointers),
+    /// one list per thread shard (`free_g_shard`), as Go keeps one per P.
     #[allow(clippy::vec_box)]
-    free_gs: Mutex<Vec<Box<GState>>>,
+    free_gs: Box<[Mutex<Vec<Box<GState>>>]>,
     /// Live goroutines (`runtime.NumGoroutine`).
     pub ngoroutines: AtomicUsize,
     /// Bytes of live goroutines' register arrays (what a cycle scans
@@ -601,6 +640,16 @@ fn g_mutator(regs: &Arc<RegFile>) -> Mutator {
     m
 }
 
+/// The free-G list the calling thread uses: Ms are given shards in turn,
+/// so each M mostly reuses the Gs it retired, without contention.
+fn free_g_shard() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Relaxed) & (FREE_G_SHARDS - 1);
+    }
+    SHARD.with(|s| *s)
+}
+
 /// Initial register array of a new goroutine (it grows by doubling).
 const INITIAL_REGS: usize = 32;
 
@@ -653,9 +702,9 @@ impl Runtime {
             chans: Mutex::default(),
             semas: Mutex::default(),
             timers: Arc::default(),
-            allgs: Arc::new(AllGs(Mutex::default(), ps.clone())),
+            allgs: Arc::new(AllGs::new(ps.clone())),
             next_gid: AtomicU64::new(1),
-            free_gs: Mutex::default(),
+            free_gs: (0..FREE_G_SHARDS).map(|_| Mutex::default()).collect(),
             ngoroutines: AtomicUsize::new(0),
             reg_bytes: AtomicUsize::new(0),
             maxprocs,
@@ -816,17 +865,13 @@ impl Runtime {
         scanned: Option<u64>,
     ) -> Box<GState> {
         let id = self.next_gid.fetch_add(1, Relaxed);
-        let reused = self.free_gs.lock().expect("free gs").pop();
+        let reused = self.free_gs[free_g_shard()].lock().expect("free gs").pop();
         if let Some(mut g) = reused.filter(|g| g.cached_regs.len() >= min_regs) {
             g.id = id;
             g.entry = entry;
             g.regs.set_scan_limit(min_regs);
             g.regs.mark_scanned(scanned.unwrap_or(0));
-            self.allgs
-                .0
-                .lock()
-                .expect("allgs")
-                .insert(id, g.regs.clone());
+            self.allgs.insert(id, g.regs.clone());
             self.ngoroutines.fetch_add(1, Relaxed);
             self.reg_bytes.fetch_add(g.cached_regs.len() * 8, Relaxed);
             return g;
@@ -835,7 +880,7 @@ impl Runtime {
         let regs = Arc::new(RegFile::new(array.clone()));
         regs.set_scan_limit(min_regs);
         regs.mark_scanned(scanned.unwrap_or(0));
-        self.allgs.0.lock().expect("allgs").insert(id, regs.clone());
+        self.allgs.insert(id, regs.clone());
         self.ngoroutines.fetch_add(1, Relaxed);
         self.reg_bytes.fetch_add(array.len() * 8, Relaxed);
         Box::new(GState {
@@ -861,10 +906,8 @@ impl Runtime {
     pub fn stack_bytes(&self) -> usize {
         let fixed = std::mem::size_of::<GState>() + std::mem::size_of::<RegFile>() + 64;
         self.allgs
-            .0
-            .lock()
-            .expect("allgs")
-            .values()
+            .snapshot()
+            .iter()
             .map(|r| r.len() * 8 + fixed)
             .sum()
     }
@@ -873,7 +916,7 @@ impl Runtime {
     /// kept for reuse, cleared (its registers point at nothing the collector
     /// keeps alive any more).
     pub fn retire(&self, mut g: Box<GState>) {
-        self.allgs.0.lock().expect("allgs").remove(&g.id);
+        self.allgs.remove(g.id);
         self.ngoroutines.fetch_sub(1, Relaxed);
         let words = g.cached_regs.len() + g.retired_regs.iter().map(|r| r.len()).sum::<usize>();
         self.reg_bytes.fetch_sub(words * 8, Relaxed);
@@ -892,8 +935,8 @@ impl Runtime {
         g.resume_unwind = false;
         g.wake.store(0, Relaxed);
         g.wait_reason = "";
-        let mut free = self.free_gs.lock().expect("free gs");
-        if free.len() < MAX_FREE_GS {
+        let mut free = self.free_gs[free_g_shard()].lock().expect("free gs");
+        if free.len() < MAX_FREE_GS / FREE_G_SHARDS {
             free.push(g);
         }
     }
