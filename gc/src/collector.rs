@@ -78,9 +78,11 @@ impl Heap {
         let stw1 = t0.elapsed();
         self.start_the_world();
         self.wake_markers();
+        // The concurrent phase starts with the root scan (goroutine stacks
+        // can take tens of milliseconds), and gctrace counts it.
+        let tmark = Instant::now();
         self.scan_barriered_roots();
 
-        let tmark = Instant::now();
         let mut restarts = 0;
         let mut stw2_start;
         let mut probe_pauses = Duration::ZERO;
@@ -190,11 +192,7 @@ impl Heap {
         let mut gcw = GcWork::default();
         self.scan_roots(
             |k| k != RootKind::Barriered && k != RootKind::Stacks,
-            &mut Tracer {
-                heap: self,
-                mode: TracerMode::Mark(&mut gcw),
-                stacks: StackScan::All,
-            },
+            &mut Tracer::new(self, TracerMode::Mark(&mut gcw), StackScan::All),
         );
         self.flush_counters(&mut gcw);
         self.work.publish(&mut gcw, true);
@@ -207,11 +205,11 @@ impl Heap {
         let epoch = self.mark_epoch.load(Relaxed);
         self.scan_roots(
             |k| k == RootKind::Barriered || k == RootKind::Stacks,
-            &mut Tracer {
-                heap: self,
-                mode: TracerMode::Mark(&mut gcw),
-                stacks: StackScan::Concurrent { epoch },
-            },
+            &mut Tracer::new(
+                self,
+                TracerMode::Mark(&mut gcw),
+                StackScan::Concurrent { epoch },
+            ),
         );
         self.flush_counters(&mut gcw);
         self.work.publish(&mut gcw, true);
@@ -276,11 +274,7 @@ impl Heap {
         let epoch = self.mark_epoch.load(Relaxed);
         self.scan_roots(
             |k| k == RootKind::Stacks,
-            &mut Tracer {
-                heap: self,
-                mode: TracerMode::Mark(&mut gcw),
-                stacks: StackScan::Final { epoch },
-            },
+            &mut Tracer::new(self, TracerMode::Mark(&mut gcw), StackScan::Final { epoch }),
         );
         self.flush_counters(&mut gcw);
         self.work.publish(&mut gcw, true);

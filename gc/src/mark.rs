@@ -40,11 +40,7 @@ impl Heap {
             return;
         };
         if let Some(trace) = info.trace {
-            let mut tracer = Tracer {
-                heap: self,
-                mode: TracerMode::Mark(gcw),
-                stacks: StackScan::All,
-            };
+            let mut tracer = Tracer::new(self, TracerMode::Mark(gcw), StackScan::All);
             trace(
                 ObjView {
                     obj,
@@ -172,11 +168,7 @@ impl Heap {
         let mut pending = Vec::new();
         self.scan_roots(
             |k| kind.is_none_or(|want| want == k),
-            &mut Tracer {
-                heap: self,
-                mode: TracerMode::Visit(&mut pending),
-                stacks: StackScan::All,
-            },
+            &mut Tracer::new(self, TracerMode::Visit(&mut pending), StackScan::All),
         );
         let mut seen = HashSet::new();
         while let Some(addr) = pending.pop() {
@@ -196,11 +188,7 @@ impl Heap {
                 continue;
             };
             if let Some(trace) = info.trace {
-                let mut tracer = Tracer {
-                    heap: self,
-                    mode: TracerMode::Visit(&mut pending),
-                    stacks: StackScan::All,
-                };
+                let mut tracer = Tracer::new(self, TracerMode::Visit(&mut pending), StackScan::All);
                 trace(
                     ObjView {
                         obj,
@@ -248,11 +236,8 @@ impl Heap {
                 };
                 let Some(trace) = info.trace else { continue };
                 children.clear();
-                let mut tracer = Tracer {
-                    heap: self,
-                    mode: TracerMode::Visit(&mut children),
-                    stacks: StackScan::All,
-                };
+                let mut tracer =
+                    Tracer::new(self, TracerMode::Visit(&mut children), StackScan::All);
                 trace(
                     ObjView {
                         obj,

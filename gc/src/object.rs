@@ -139,6 +139,8 @@ pub struct Tracer<'a> {
     pub(crate) heap: &'a Heap,
     pub(crate) mode: TracerMode<'a>,
     pub(crate) stacks: StackScan,
+    /// Root slots reported since the last [`Tracer::checkpoint`].
+    slots_since_checkpoint: u64,
 }
 
 /// Which goroutine stacks a [`crate::RootKind::Stacks`] provider reports in
@@ -156,7 +158,35 @@ pub enum StackScan {
     Final { epoch: u64 },
 }
 
-impl Tracer<'_> {
+impl<'a> Tracer<'a> {
+    pub(crate) fn new(heap: &'a Heap, mode: TracerMode<'a>, stacks: StackScan) -> Tracer<'a> {
+        Tracer {
+            heap,
+            mode,
+            stacks,
+            slots_since_checkpoint: 0,
+        }
+    }
+
+    /// For a long root scan (many goroutine stacks) during the concurrent
+    /// mark: publishes the grey objects found so far, so mark workers and
+    /// assists can work on them meanwhile, and counts the slots scanned
+    /// since the last checkpoint as background credit (Go counts stack
+    /// scanning as scan work too): assists in debt take it instead of
+    /// parking while the stacks, not the heap, hold the cycle's work.
+    pub fn checkpoint(&mut self) {
+        let credit = std::mem::take(&mut self.slots_since_checkpoint) * 8;
+        if let TracerMode::Mark(gcw) = &mut self.mode {
+            self.heap.flush_counters(gcw);
+            self.heap.work.publish(gcw, true);
+            if self.heap.phase() == crate::heap::PHASE_MARK && credit > 0 {
+                self.heap.bg_credit.fetch_add(credit as i64, Relaxed);
+                self.heap.wake_assists();
+            }
+            self.heap.wake_markers();
+        }
+    }
+
     /// What a stack provider should report now (see [`StackScan`]).
     pub fn stack_scan(&self) -> StackScan {
         self.stacks
@@ -183,6 +213,7 @@ impl Tracer<'_> {
 
     /// Reports every slot of `slots` (loaded Relaxed).
     pub fn mark_slots(&mut self, slots: &[AtomicU64]) {
+        self.slots_since_checkpoint += slots.len() as u64;
         for s in slots {
             self.mark_word(s.load(Relaxed));
         }

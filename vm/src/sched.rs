@@ -165,6 +165,9 @@ pub(crate) const WAKE_CLOSED: u64 = 2;
 /// contended between Ms (skynet).
 pub(crate) struct AllGs(Box<[Mutex<IdMap<Arc<RegFile>>>]>, Arc<[PRt]>);
 
+/// Stacks scanned concurrently between two `Tracer::checkpoint`s.
+const STACKS_PER_CHECKPOINT: usize = 256;
+
 /// Shards of `AllGs` and of the dead-G free lists (powers of two).
 const ALLGS_SHARDS: usize = 16;
 const FREE_G_SHARDS: usize = 8;
@@ -213,8 +216,12 @@ impl RootProvider for AllGs {
         // A snapshot, so goroutines come and go while the stacks are scanned
         // (one created meanwhile counts as scanned: see `Runtime::new_g`).
         let all = self.snapshot();
-        for regs in &all {
+        let concurrent = matches!(tracer.stack_scan(), StackScan::Concurrent { .. });
+        for (i, regs) in all.iter().enumerate() {
             regs.scan_roots(tracer);
+            if concurrent && i % STACKS_PER_CHECKPOINT == STACKS_PER_CHECKPOINT - 1 {
+                tracer.checkpoint();
+            }
         }
         let StackScan::Concurrent { epoch } = tracer.stack_scan() else {
             return;
