@@ -203,6 +203,8 @@ impl Heap {
     fn scan_barriered_roots(&self) {
         let mut gcw = GcWork::default();
         let epoch = self.mark_epoch.load(Relaxed);
+        self.root_jobs_open.store(true, Relaxed);
+        self.wake_markers();
         self.scan_roots(
             |k| k == RootKind::Barriered || k == RootKind::Stacks,
             &mut Tracer::new(
@@ -211,6 +213,7 @@ impl Heap {
                 StackScan::Concurrent { epoch },
             ),
         );
+        self.root_jobs_open.store(false, Relaxed);
         self.flush_counters(&mut gcw);
         self.work.publish(&mut gcw, true);
         self.wake_markers();

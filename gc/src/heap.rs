@@ -221,6 +221,10 @@ pub struct Heap {
     pub(crate) stop_pending: AtomicBool,
     /// True while the world is stopped (barrier-free store validation).
     pub(crate) world_stopped: AtomicBool,
+    /// Set by the coordinator while it scans the `RootKind::Stacks` roots
+    /// concurrently: markers and assists with no grey work take chunks of
+    /// that scan (`RootProvider::scan_job`) instead of idling or parking.
+    pub(crate) root_jobs_open: AtomicBool,
     /// `WB_*` bits; one Relaxed load on the barrier fast path. Changed only
     /// with the world stopped; the restart publishes it.
     pub(crate) barrier_flags: AtomicU8,
@@ -308,6 +312,17 @@ pub trait RootProvider: Send + Sync {
         let _ = epoch;
         false
     }
+
+    /// Scans one chunk of the roots the concurrent mark still needs (the
+    /// tracer's [`crate::StackScan::Concurrent`] epoch), for a mark worker
+    /// or an assist that found no grey objects: Go's markroot jobs, which
+    /// spread stack scanning over every marker. Whether it did any; only
+    /// called while the coordinator's own concurrent scan of the provider
+    /// is under way (see `Heap::root_jobs_open`).
+    fn scan_job(&self, tracer: &mut Tracer<'_>) -> bool {
+        let _ = tracer;
+        false
+    }
 }
 
 /// Allocation failure.
@@ -377,6 +392,7 @@ impl Heap {
             stopped_cv: Condvar::new(),
             stop_pending: AtomicBool::new(false),
             world_stopped: AtomicBool::new(false),
+            root_jobs_open: AtomicBool::new(false),
             barrier_flags: AtomicU8::new(if checked { WB_CHECK } else { 0 }),
             alloc_flags: AtomicU8::new(alloc_flags),
             phase: AtomicU8::new(PHASE_OFF),

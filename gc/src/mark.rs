@@ -72,6 +72,7 @@ impl Heap {
                         gcw.local = b;
                         continue;
                     }
+                    None if self.run_root_job(gcw) => continue,
                     None => break,
                 },
             };
@@ -126,7 +127,7 @@ impl Heap {
                 // the mutators reach their safepoints sooner (mark-termination
                 // helpers drain whatever is left).
                 if self.phase() != PHASE_MARK
-                    || self.work.is_empty()
+                    || (self.work.is_empty() && !self.root_jobs_open.load(Relaxed))
                     || self.stop_pending.load(Relaxed)
                 {
                     let _ = self
@@ -146,6 +147,35 @@ impl Heap {
             self.wake_assists();
             self.mark_cv.notify_all();
         }
+    }
+
+    /// Takes a chunk of the coordinator's concurrent stack scan, if one is
+    /// open (see `root_jobs_open`); the slots scanned count as scan work.
+    /// Whether there was one.
+    fn run_root_job(&self, gcw: &mut GcWork) -> bool {
+        if !self.root_jobs_open.load(Relaxed)
+            || self.phase() != PHASE_MARK
+            || self.world_stopped.load(Acquire)
+        {
+            return false;
+        }
+        let epoch = self.mark_epoch.load(Relaxed);
+        let mut did = false;
+        let mut slots = 0;
+        for (k, provider) in self.roots.read().expect("roots lock").iter() {
+            if *k != RootKind::Stacks {
+                continue;
+            }
+            let mut tracer =
+                Tracer::new(self, TracerMode::Mark(gcw), StackScan::Concurrent { epoch });
+            did |= provider.scan_job(&mut tracer);
+            slots += tracer.take_slots();
+            if did {
+                break;
+            }
+        }
+        gcw.scan_work += slots * 8;
+        did
     }
 
     /// Scans every root provider (or only those of `kind`) into `tracer`.

@@ -187,6 +187,11 @@ impl<'a> Tracer<'a> {
         }
     }
 
+    /// Root slots reported since the last checkpoint (and forgets them).
+    pub(crate) fn take_slots(&mut self) -> u64 {
+        std::mem::take(&mut self.slots_since_checkpoint)
+    }
+
     /// What a stack provider should report now (see [`StackScan`]).
     pub fn stack_scan(&self) -> StackScan {
         self.stacks

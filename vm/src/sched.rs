@@ -163,10 +163,41 @@ pub(crate) const WAKE_CLOSED: u64 = 2;
 /// The table is split into `ALLGS_SHARDS` by goroutine id: every `go` and
 /// every goroutine's end updates it, and one lock for all of them was
 /// contended between Ms (skynet).
-pub(crate) struct AllGs(Box<[Mutex<IdMap<Arc<RegFile>>>]>, Arc<[PRt]>);
+pub(crate) struct AllGs(
+    Box<[Mutex<IdMap<Arc<RegFile>>>]>,
+    Arc<[PRt]>,
+    /// The concurrent stack scan under way (see [`StackJob`]).
+    Mutex<Option<Arc<StackJob>>>,
+);
 
-/// Stacks scanned concurrently between two `Tracer::checkpoint`s.
-const STACKS_PER_CHECKPOINT: usize = 256;
+/// One cycle's concurrent scan of the goroutine stacks, shared out in
+/// chunks: the coordinator takes them in turn, and so do mark workers and
+/// assists that run out of grey objects (`RootProvider::scan_job`). Two
+/// scanners never scan one stack at once: each claims the G first
+/// (`RegFile::state`), and a stack scanned in this cycle is skipped.
+struct StackJob {
+    epoch: u64,
+    stacks: Vec<Arc<RegFile>>,
+    /// The first stack no scanner has taken yet.
+    next: AtomicUsize,
+}
+
+impl StackJob {
+    /// Scans the next chunk of stacks; whether there was one.
+    fn scan_chunk(&self, tracer: &mut Tracer<'_>) -> bool {
+        let start = self.next.fetch_add(STACKS_PER_CHUNK, Relaxed);
+        let Some(chunk) = self.stacks.get(start..) else {
+            return false;
+        };
+        for regs in chunk.iter().take(STACKS_PER_CHUNK) {
+            regs.scan_roots(tracer);
+        }
+        true
+    }
+}
+
+/// Stacks in one chunk of the concurrent stack scan (see `StackJob`).
+const STACKS_PER_CHUNK: usize = 64;
 
 /// Shards of `AllGs` and of the dead-G free lists (powers of two).
 const ALLGS_SHARDS: usize = 16;
@@ -174,7 +205,11 @@ const FREE_G_SHARDS: usize = 8;
 
 impl AllGs {
     fn new(ps: Arc<[PRt]>) -> AllGs {
-        AllGs((0..ALLGS_SHARDS).map(|_| Mutex::default()).collect(), ps)
+        AllGs(
+            (0..ALLGS_SHARDS).map(|_| Mutex::default()).collect(),
+            ps,
+            Mutex::new(None),
+        )
     }
 
     fn shard(&self, gid: u64) -> &Mutex<IdMap<Arc<RegFile>>> {
@@ -216,16 +251,24 @@ impl RootProvider for AllGs {
         // A snapshot, so goroutines come and go while the stacks are scanned
         // (one created meanwhile counts as scanned: see `Runtime::new_g`).
         let all = self.snapshot();
-        let concurrent = matches!(tracer.stack_scan(), StackScan::Concurrent { .. });
-        for (i, regs) in all.iter().enumerate() {
-            regs.scan_roots(tracer);
-            if concurrent && i % STACKS_PER_CHECKPOINT == STACKS_PER_CHECKPOINT - 1 {
-                tracer.checkpoint();
-            }
-        }
         let StackScan::Concurrent { epoch } = tracer.stack_scan() else {
+            for regs in &all {
+                regs.scan_roots(tracer);
+            }
             return;
         };
+        // Shared out: markers and assists take chunks too (`scan_job`).
+        let job = Arc::new(StackJob {
+            epoch,
+            stacks: all,
+            next: AtomicUsize::new(0),
+        });
+        *self.2.lock().expect("stack job") = Some(job.clone());
+        while job.scan_chunk(tracer) {
+            tracer.checkpoint();
+        }
+        *self.2.lock().expect("stack job") = None;
+        let all = &job.stacks;
         // Running Gs were skipped: as Go's suspendG, ask each to stop at its
         // next safepoint (its M then scans its stack: `scan_stopped`) and
         // scan those that stopped without, for a little while; what is left
@@ -255,6 +298,14 @@ impl RootProvider for AllGs {
 
     fn unscanned(&self, epoch: u64) -> bool {
         self.any(|r| r.scan_pending(epoch).is_some())
+    }
+
+    fn scan_job(&self, tracer: &mut Tracer<'_>) -> bool {
+        let Some(job) = self.2.lock().expect("stack job").clone() else {
+            return false;
+        };
+        tracer.stack_scan() == (StackScan::Concurrent { epoch: job.epoch })
+            && job.scan_chunk(tracer)
     }
 }
 
