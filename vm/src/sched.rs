@@ -297,7 +297,15 @@ impl RootProvider for AllGs {
     }
 
     fn unscanned(&self, epoch: u64) -> bool {
-        self.any(|r| r.scan_pending(epoch).is_some())
+        // A G running on an M without a run token is inside a blocking
+        // native (or waiting to come back from one): it will not reach a
+        // safepoint soon, so another pass would only wait for it; mark
+        // termination scans it.
+        self.any(|r| match r.scan_pending(epoch) {
+            Some(Some(pid)) => self.1.get(pid).is_some_and(|p| p.has_token.load(Relaxed)),
+            Some(None) => true,
+            None => false,
+        })
     }
 
     fn scan_job(&self, tracer: &mut Tracer<'_>) -> bool {
