@@ -196,6 +196,9 @@ impl StackJob {
     }
 }
 
+/// Shards of the parked table (a power of two).
+const PARKED_SHARDS: usize = 16;
+
 /// Stacks in one chunk of the concurrent stack scan (see `StackJob`).
 const STACKS_PER_CHUNK: usize = 64;
 
@@ -632,7 +635,9 @@ pub(crate) struct Runtime {
     global_len: AtomicUsize,
     /// Per P: its local run queue and `runnext`.
     locals: Box<[LocalQueue<GState>]>,
-    parked: Mutex<Parked>,
+    /// Split by goroutine id (`parked_shard`): every park and every wake
+    /// takes one, and a single lock was shared by all Ms.
+    parked: Box<[Mutex<Parked>]>,
     /// Ms asleep in `find_runnable` (waiting on `sched_cv`).
     sleepers: AtomicUsize,
     /// Ms looking through other Ps' queues (Go's nmspinning): while one is,
@@ -760,7 +765,7 @@ impl Runtime {
             sched_cv: Condvar::new(),
             global_len: AtomicUsize::new(0),
             locals: (0..nps).map(|_| LocalQueue::default()).collect(),
-            parked: Mutex::default(),
+            parked: (0..PARKED_SHARDS).map(|_| Mutex::default()).collect(),
             sleepers: AtomicUsize::new(0),
             spinning: AtomicUsize::new(0),
             timer_earliest: AtomicU64::new(u64::MAX),
@@ -911,7 +916,15 @@ impl Runtime {
         for g in global {
             all.push((g, "runnable"));
         }
-        for (_, g) in self.parked.lock().expect("parked").table.drain() {
+        let parked: Vec<Box<GState>> = self
+            .parked
+            .iter()
+            .flat_map(|shard| {
+                let table = std::mem::take(&mut shard.lock().expect("parked").table);
+                table.into_values()
+            })
+            .collect();
+        for g in parked {
             let reason = g.wait_reason;
             all.push((g, reason));
         }
@@ -1013,7 +1026,7 @@ impl Runtime {
     /// (`ready_early`) makes it runnable at once, on this P.
     pub fn end_slice(&self, g: Box<GState>, park: bool, pid: usize) {
         if park {
-            let mut parked = self.parked.lock().expect("parked");
+            let mut parked = self.parked_shard(g.id).lock().expect("parked");
             if !parked.ready_early.remove(&g.id) {
                 parked.table.insert(g.id, g);
                 return;
@@ -1110,7 +1123,7 @@ impl Runtime {
     /// yet, records the wake for `end_slice`); `pid`: the P of the waker
     /// (held by the caller), whose runnext it takes; `None`: global queue.
     pub fn ready(&self, gid: u64, pid: Option<usize>) {
-        let mut parked = self.parked.lock().expect("parked");
+        let mut parked = self.parked_shard(gid).lock().expect("parked");
         match parked.table.remove(&gid) {
             Some(g) => {
                 drop(parked);
@@ -1120,6 +1133,11 @@ impl Runtime {
                 parked.ready_early.insert(gid);
             }
         }
+    }
+
+    /// The shard of the parked table that holds goroutine `gid`.
+    fn parked_shard(&self, gid: u64) -> &Mutex<Parked> {
+        &self.parked[gid as usize & (PARKED_SHARDS - 1)]
     }
 
     /// Whether any run queue looked non-empty (global, or any P's).
@@ -1254,8 +1272,15 @@ impl Runtime {
             s.active -= 1;
             if s.active == 0 && next_deadline.is_none() && !self.signals_wanted.load(Relaxed) {
                 self.sleepers.fetch_sub(1, SeqCst);
-                let parked = std::mem::take(&mut self.parked.lock().expect("parked").table);
-                return Found::Deadlock(parked.into_values().map(|g| *g).collect());
+                let parked = self
+                    .parked
+                    .iter()
+                    .flat_map(|shard| {
+                        std::mem::take(&mut shard.lock().expect("parked").table).into_values()
+                    })
+                    .map(|g| *g)
+                    .collect();
+                return Found::Deadlock(parked);
             }
             let wait = next_deadline.map(|when| when.saturating_duration_since(Instant::now()));
             // The lock is released inside the blocking region: leaving it
