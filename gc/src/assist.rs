@@ -53,7 +53,7 @@ impl P {
             // (see `OwnRoots`); then there is some to do, unless it was
             // scanned already.
             if let Some(roots) = g.own_roots.clone() {
-                if roots.shade_own(self, epoch) {
+                if roots.shade_own(self, heap.mark_epoch.load(Relaxed)) {
                     continue;
                 }
             }

@@ -141,6 +141,17 @@ impl Heap {
             let before = gcw.scan_work;
             self.drain(&mut gcw, u64::MAX, true);
             let done = gcw.scan_work - before;
+            if done == 0 {
+                // Root jobs open but none left to take (the coordinator is
+                // finishing its scan or waiting for running goroutines):
+                // wait a little rather than spin on a shared core.
+                let g = self.mark_lock.lock().expect("mark lock");
+                let _ = self
+                    .mark_cv
+                    .wait_timeout(g, Duration::from_micros(200))
+                    .expect("mark lock");
+                continue;
+            }
             self.bg_credit.fetch_add(done as i64, Relaxed);
             self.mark_nanos
                 .fetch_add(t.elapsed().as_nanos() as u64, Relaxed);

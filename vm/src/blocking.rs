@@ -105,6 +105,20 @@ pub fn read_unless_exiting(fd: RawFd, exit_fd: RawFd, buf: &mut [u8]) -> Option<
     }
 }
 
+/// Waits up to `timeout` for the program to end (`exit_fd` readable);
+/// whether it did. Without an `exit_fd` (`-1`) it just sleeps.
+pub fn wait_for_exit(exit_fd: RawFd, timeout: std::time::Duration) -> bool {
+    let mut fds = [libc::pollfd {
+        fd: exit_fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
+    // SAFETY: `fds` is a live array of one pollfd, as the count says.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
+    n > 0 && fds[0].revents != 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -165,7 +165,6 @@ impl RegFile {
 
     /// The G starts running on P `pid`'s M (waits for a scan of it in progress).
     pub(crate) fn begin_running(&self, pid: usize) {
-        self.on_p.store(pid, Relaxed);
         let mut tries = 0u32;
         // Acquire: the scanner's reads of the registers happen before this
         // M's writes (its Release store of G_IDLE).
@@ -181,6 +180,9 @@ impl RegFile {
                 std::thread::yield_now();
             }
         }
+        // After the claim: a scanner that sees G_RUNNING with an older P
+        // asks the wrong P to stop once, and looks again next pass.
+        self.on_p.store(pid, Relaxed);
         self.scan_limit.store(usize::MAX, Relaxed);
     }
 
@@ -481,7 +483,7 @@ pub struct Vm {
     pub modules: Vec<ModuleRt>,
     roots: Arc<RuntimeRoots>,
     builtins: Vec<Value>,
-    out: Mutex<std::io::BufWriter<std::io::Stdout>>,
+    out: Mutex<std::io::BufWriter<RawStdout>>,
     /// A `SIGQUIT` no `signal.Notify` asked for dumps every goroutine and
     /// ends the program with status 2, as Go's runtime does. Off by default:
     /// signal dispositions belong to the whole process, and an embedder may
@@ -503,7 +505,7 @@ impl Vm {
             modules: Vec::new(),
             roots,
             builtins: Vec::new(),
-            out: Mutex::new(std::io::BufWriter::new(std::io::stdout())),
+            out: Mutex::new(std::io::BufWriter::new(RawStdout)),
             natives,
             std_modules: HashMap::new(),
             std_module_paths: HashMap::new(),
@@ -732,6 +734,33 @@ impl Vm {
     }
 }
 
+/// File descriptor 1 without a buffer of its own: the program's output is
+/// buffered once, in `Vm::out`, so an empty `BufWriter` means nothing is
+/// pending (`std::io::Stdout` keeps a line buffer of its own, which a
+/// flush skipped for an empty `BufWriter` would have left unwritten).
+pub(crate) struct RawStdout;
+
+impl Write for RawStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        loop {
+            // SAFETY: writes at most `buf.len()` bytes from the live slice
+            // to fd 1, which the process keeps open.
+            let n = unsafe { libc::write(1, buf.as_ptr().cast(), buf.len()) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Starts one more M (an OS thread named `weft-mN` for its M id) with a
 /// collector P of its own, running the scheduler loop; sysmon starts extra
 /// ones while Ms are blocked in native calls (`Runtime::want_more_ms`).
@@ -795,8 +824,9 @@ impl Vm {
     /// M waiting for it (with its P running) that the stop waits for.
     fn write_output(&self, p: &mut P, bytes: &[u8]) {
         if let Ok(mut out) = self.out.try_lock() {
-            if out.capacity() - out.buffer().len() >= bytes.len() {
-                // Fits: BufWriter only copies.
+            if out.capacity() - out.buffer().len() > bytes.len() {
+                // Fits with room to spare: BufWriter only copies (with
+                // exactly no room left it would write straight through).
                 let _ = out.write_all(bytes);
                 return;
             }
@@ -988,6 +1018,10 @@ fn traceback(vm: &Vm, frames: &[Frame]) -> Vec<(Arc<str>, Arc<str>, u32)> {
 }
 
 /// Why a goroutine stopped running before it returned.
+/// The wait reason of a goroutine stopped by the end of the program while a
+/// native waited (it is never woken).
+const PROGRAM_OVER: &str = "program over";
+
 enum Suspend {
     /// Preempted or `runtime.Gosched`: runnable again at once.
     Yield,
@@ -1083,7 +1117,8 @@ impl Exec<'_> {
             if let Err(message) = result {
                 if message.is_empty() {
                     // A native gave up because the program is over
-                    // (`native::program_over`).
+                    // (`native::program_over`): parked for good.
+                    self.suspend.get_or_insert(Suspend::Park(PROGRAM_OVER));
                     return Err(Stop::Suspended);
                 }
                 if self.gr.frames.is_empty() {
@@ -1273,8 +1308,14 @@ impl Exec<'_> {
                         return Err(Stop::Suspended);
                     }
                 }
-                // An instruction parked or yielded the goroutine (see `suspend`).
-                Err(message) if message.is_empty() => return Err(Stop::Suspended),
+                // An instruction parked or yielded the goroutine (see
+                // `suspend`); with no reason given, a native gave up because
+                // the program is over (`native::program_over`): the G must
+                // never resume past that call, so it parks for good.
+                Err(message) if message.is_empty() => {
+                    self.suspend.get_or_insert(Suspend::Park(PROGRAM_OVER));
+                    return Err(Stop::Suspended);
+                }
                 Err(message) => {
                     if let Some(stop) = self.program_ending(&message) {
                         return Err(stop);

@@ -186,7 +186,7 @@ impl StackJob {
     /// Scans the next chunk of stacks; whether there was one.
     fn scan_chunk(&self, tracer: &mut Tracer<'_>) -> bool {
         let start = self.next.fetch_add(STACKS_PER_CHUNK, Relaxed);
-        let Some(chunk) = self.stacks.get(start..) else {
+        let Some(chunk) = self.stacks.get(start..).filter(|c| !c.is_empty()) else {
             return false;
         };
         for regs in chunk.iter().take(STACKS_PER_CHUNK) {
@@ -1241,8 +1241,10 @@ impl Runtime {
                     // it: the tick sysmon times slices by stays put.
                     if !inherit {
                         self.ps[pid].schedtick.fetch_add(1, Relaxed);
+                        // A request to end the last slice does not carry
+                        // over to a new one; an inherited slice keeps it.
+                        self.ps[pid].preempt.store(false, Relaxed);
                     }
-                    self.ps[pid].preempt.store(false, Relaxed);
                     return Found::G(g);
                 }
             }

@@ -2,7 +2,7 @@
 //!
 //! `os.Stdin` is the marker string `"os.Stdin"` until file values exist.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 use weft_vm::blocking::read_unless_exiting;
 use weft_vm::native::{program_over, state, string_arg, ModuleDef, NativeCtx};
@@ -49,8 +49,13 @@ fn scan(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     ctx.flush();
     let exit_fd = ctx.exit_fd();
     // The lock is taken inside the blocking region: another goroutine's
-    // Scan may hold it while it waits for input.
-    let line = ctx.blocking(|| next_line(&mut STDIN_AHEAD.lock().expect("stdin"), exit_fd));
+    // Scan (perhaps of another program in this process) may hold it while
+    // it waits for input, and the end of this program must still end the
+    // wait.
+    let line = ctx.blocking(|| {
+        let mut ahead = lock_unless_exiting(exit_fd)?;
+        next_line(&mut ahead, exit_fd)
+    });
     let Some(mut line) = line else {
         return Err(program_over());
     };
@@ -67,6 +72,24 @@ fn scan(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     ctx.set_state(a[0], 0, s)?;
     Ok(vec![Value::TRUE])
 }
+
+/// Takes the read-ahead buffer's lock, or `None` if the program ends first.
+fn lock_unless_exiting(exit_fd: std::os::fd::RawFd) -> Option<MutexGuard<'static, Ahead>> {
+    loop {
+        match STDIN_AHEAD.try_lock() {
+            Ok(guard) => return Some(guard),
+            Err(TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => {
+                if weft_vm::blocking::wait_for_exit(exit_fd, STDIN_LOCK_POLL) {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// How often a Scan waiting for another one's read looks at the lock.
+const STDIN_LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// The next line of stdin with its newline (the rest of the input when it
 /// ends without one; empty at the end of input or on a read error), or
