@@ -81,7 +81,7 @@ impl Heap {
         // The concurrent phase starts with the root scan (goroutine stacks
         // can take tens of milliseconds), and gctrace counts it.
         let tmark = Instant::now();
-        self.scan_barriered_roots();
+        self.scan_barriered_roots(true);
 
         let mut restarts = 0;
         let mut stw2_start;
@@ -96,7 +96,7 @@ impl Heap {
                 // OS did not run) are scanned concurrently again rather than
                 // marked from in the pause.
                 stack_passes += 1;
-                self.scan_barriered_roots();
+                self.scan_barriered_roots(false);
                 continue;
             }
             stw2_start = Instant::now();
@@ -200,13 +200,15 @@ impl Heap {
 
     /// Scans `RootKind::Barriered` roots, and the stacks of goroutines not
     /// running (`RootKind::Stacks`), during concurrent mark.
-    fn scan_barriered_roots(&self) {
+    /// `with_barriered`: false for the extra passes over stacks still
+    /// unscanned (the Barriered roots were scanned in the first).
+    fn scan_barriered_roots(&self, with_barriered: bool) {
         let mut gcw = GcWork::default();
         let epoch = self.mark_epoch.load(Relaxed);
         self.root_jobs_open.store(true, Relaxed);
         self.wake_markers();
         self.scan_roots(
-            |k| k == RootKind::Barriered || k == RootKind::Stacks,
+            |k| (with_barriered && k == RootKind::Barriered) || k == RootKind::Stacks,
             &mut Tracer::new(
                 self,
                 TracerMode::Mark(&mut gcw),
