@@ -297,6 +297,8 @@ impl RootProvider for AllGs {
                 r.scan_pending(epoch).is_some()
             });
         }
+        // What the last chunk and the stopped Gs added counts as credit too.
+        tracer.checkpoint();
     }
 
     fn unscanned(&self, epoch: u64) -> bool {
