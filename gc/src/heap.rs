@@ -549,17 +549,20 @@ impl Heap {
         // of pause on a loaded machine.
         drop(w);
         let spin_until = t + STW_SPIN;
-        while self.ps.iter().any(|p| p.status.load(Relaxed) == P_RUNNING)
-            && Instant::now() < spin_until
-        {
+        while self.any_p_running() && Instant::now() < spin_until {
             std::thread::yield_now();
         }
         w = self.world.lock().expect("world lock");
-        while self.ps.iter().any(|p| p.status.load(Relaxed) == P_RUNNING) {
+        while self.any_p_running() {
             w = self.stopped_cv.wait(w).expect("world lock");
         }
         self.world_stopped.store(true, Release);
         t.elapsed()
+    }
+
+    /// Whether some P has not stopped yet (see `stop_the_world`).
+    fn any_p_running(&self) -> bool {
+        self.ps.iter().any(|p| p.status.load(Relaxed) == P_RUNNING)
     }
 
     /// Restarts the world stopped by [`Heap::stop_the_world`].

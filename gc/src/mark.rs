@@ -171,22 +171,20 @@ impl Heap {
             return false;
         }
         let epoch = self.mark_epoch.load(Relaxed);
-        let mut did = false;
-        let mut slots = 0;
         for (k, provider) in self.roots.read().expect("roots lock").iter() {
             if *k != RootKind::Stacks {
                 continue;
             }
             let mut tracer =
                 Tracer::new(self, TracerMode::Mark(gcw), StackScan::Concurrent { epoch });
-            did |= provider.scan_job(&mut tracer);
-            slots += tracer.take_slots();
+            let did = provider.scan_job(&mut tracer);
+            let slots = tracer.take_slots();
+            gcw.scan_work += slots * 8;
             if did {
-                break;
+                return true;
             }
         }
-        gcw.scan_work += slots * 8;
-        did
+        false
     }
 
     /// Scans every root provider (or only those of `kind`) into `tracer`.

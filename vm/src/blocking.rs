@@ -64,18 +64,7 @@ impl Default for ExitWake {
 /// [`crate::native::NativeCtx::exit_fd`].
 pub fn read_unless_exiting(fd: RawFd, exit_fd: RawFd, buf: &mut [u8]) -> Option<io::Result<usize>> {
     loop {
-        let mut fds = [
-            libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: exit_fd,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
+        let mut fds = [pollin(fd), pollin(exit_fd)];
         // SAFETY: `fds` is a live array of two pollfd, as the count says.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
         if n < 0 {
@@ -108,15 +97,20 @@ pub fn read_unless_exiting(fd: RawFd, exit_fd: RawFd, buf: &mut [u8]) -> Option<
 /// Waits up to `timeout` for the program to end (`exit_fd` readable);
 /// whether it did. Without an `exit_fd` (`-1`) it just sleeps.
 pub fn wait_for_exit(exit_fd: RawFd, timeout: std::time::Duration) -> bool {
-    let mut fds = [libc::pollfd {
-        fd: exit_fd,
-        events: libc::POLLIN,
-        revents: 0,
-    }];
+    let mut fds = [pollin(exit_fd)];
     let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
     // SAFETY: `fds` is a live array of one pollfd, as the count says.
     let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
     n > 0 && fds[0].revents != 0
+}
+
+/// A poll entry waiting for `fd` to be readable (`-1`: ignored by poll).
+fn pollin(fd: RawFd) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
 }
 
 #[cfg(test)]

@@ -256,10 +256,16 @@ impl KeepStack {
     /// The first `n` slots, for the runtime's own deliveries between
     /// goroutines (no native is running): scanned until `clear_runtime_slots`.
     fn runtime_slots(&self, n: usize) -> &[AtomicU64] {
-        if self.extent.load(Relaxed) < n {
-            self.extent.store(n, Relaxed);
-        }
+        self.cover(n);
         &self.slots[..n]
+    }
+
+    /// Counts the first `end` slots as in use (scanned). Only the owning M
+    /// calls it, so a load and a store will do.
+    pub(crate) fn cover(&self, end: usize) {
+        if self.extent.load(Relaxed) < end {
+            self.extent.store(end, Relaxed);
+        }
     }
 
     /// Ends a `runtime_slots` use: the slots hold nothing any more.
@@ -1116,10 +1122,8 @@ impl Exec<'_> {
             let result = self.call_value(p, g, FIRST_FRAME_REG, callee, receiver, nargs, 0);
             if let Err(message) = result {
                 if message.is_empty() {
-                    // A native gave up because the program is over
-                    // (`native::program_over`): parked for good.
-                    self.suspend.get_or_insert(Suspend::Park(PROGRAM_OVER));
-                    return Err(Stop::Suspended);
+                    // A native gave up because the program is over.
+                    return Err(self.suspended());
                 }
                 if self.gr.frames.is_empty() {
                     // A native called by `go` panicked: no frame to unwind.
@@ -1133,6 +1137,15 @@ impl Exec<'_> {
                 return Err(Stop::Suspended);
             }
         }
+    }
+
+    /// The stop for an empty error message: the instruction parked or
+    /// yielded the G (`suspend` says how), or, with no reason given, a
+    /// native gave up because the program is over (`native::program_over`):
+    /// the G must never resume past that call, so it parks for good.
+    fn suspended(&mut self) -> Stop {
+        self.suspend.get_or_insert(Suspend::Park(PROGRAM_OVER));
+        Stop::Suspended
     }
 
     /// Stops the goroutine at a safepoint to let others run (sysmon asked).
@@ -1309,13 +1322,8 @@ impl Exec<'_> {
                     }
                 }
                 // An instruction parked or yielded the goroutine (see
-                // `suspend`); with no reason given, a native gave up because
-                // the program is over (`native::program_over`): the G must
-                // never resume past that call, so it parks for good.
-                Err(message) if message.is_empty() => {
-                    self.suspend.get_or_insert(Suspend::Park(PROGRAM_OVER));
-                    return Err(Stop::Suspended);
-                }
+                // `suspend`), or a native gave up because the program is over.
+                Err(message) if message.is_empty() => return Err(self.suspended()),
                 Err(message) => {
                     if let Some(stop) = self.program_ending(&message) {
                         return Err(stop);
@@ -2855,7 +2863,7 @@ impl Exec<'_> {
             host: self,
             keep,
             keep_base: start,
-            keep_extent: &stack.extent,
+            keep_stack: stack,
             kept: 0,
             high_water: 0,
         };

@@ -18,7 +18,7 @@ use crate::object;
 pub use crate::sched::Semas;
 use crate::value::Value;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use weft_gc::{Mutator, P};
 
 /// A native function.
@@ -139,10 +139,10 @@ pub struct NativeCtx<'a> {
     pub(crate) host: &'a mut dyn NativeHost,
     /// Scanned slots (registers above the call) for [`NativeCtx::keep`].
     pub(crate) keep: &'a [AtomicU64],
-    /// Where `keep` starts in the M's keep stack, and that stack's scanned
-    /// extent, raised as slots are taken (see `interp::KeepStack`).
+    /// Where `keep` starts in the M's keep stack, whose scanned extent is
+    /// raised as slots are taken (see `interp::KeepStack`).
     pub(crate) keep_base: usize,
-    pub(crate) keep_extent: &'a AtomicUsize,
+    pub(crate) keep_stack: &'a crate::interp::KeepStack,
     pub(crate) kept: usize,
     /// The most slots used at once (they are cleared after the call).
     pub(crate) high_water: usize,
@@ -294,10 +294,7 @@ impl<'a> NativeCtx<'a> {
         self.kept += 1;
         if self.kept > self.high_water {
             self.high_water = self.kept;
-            let end = self.keep_base + self.kept;
-            if self.keep_extent.load(Relaxed) < end {
-                self.keep_extent.store(end, Relaxed);
-            }
+            self.keep_stack.cover(self.keep_base + self.kept);
         }
         Ok(slot)
     }

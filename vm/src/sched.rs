@@ -55,9 +55,10 @@
 //! - Every G's registers are roots through [`AllGs`]: a stopped G's during
 //!   the concurrent mark (by the collector, or by its own M as it stops:
 //!   `RegFile::scan_stopped`, also from its assist before it parks), a G
-//!   that kept running in mark termination; a channel with waiters is reachable from the waiters' registers
-//!   (it is an operand of the instruction they are parked in), so the wait
-//!   queues key channels by address without keeping them alive.
+//!   that kept running in mark termination. A channel with waiters is
+//!   reachable from the waiters' registers (it is an operand of the
+//!   instruction they are parked in), so the wait queues key channels by
+//!   address without keeping them alive.
 
 use crate::interp::{Frame, Panicking, RegFile};
 use crate::runq::LocalQueue;
@@ -918,15 +919,7 @@ impl Runtime {
         for g in global {
             all.push((g, "runnable"));
         }
-        let parked: Vec<Box<GState>> = self
-            .parked
-            .iter()
-            .flat_map(|shard| {
-                let table = std::mem::take(&mut shard.lock().expect("parked").table);
-                table.into_values()
-            })
-            .collect();
-        for g in parked {
+        for g in self.take_all_parked() {
             let reason = g.wait_reason;
             all.push((g, reason));
         }
@@ -1137,9 +1130,28 @@ impl Runtime {
         }
     }
 
+    /// Empties every shard of the parked table (the deadlock report, the
+    /// `SIGQUIT` dump: no M can park or wake a G meanwhile). Boxed as the
+    /// table holds them (the dump keeps the boxes).
+    #[allow(clippy::vec_box)]
+    fn take_all_parked(&self) -> Vec<Box<GState>> {
+        self.parked
+            .iter()
+            .flat_map(|shard| {
+                std::mem::take(&mut shard.lock().expect("parked").table).into_values()
+            })
+            .collect()
+    }
+
     /// The shard of the parked table that holds goroutine `gid`.
     fn parked_shard(&self, gid: u64) -> &Mutex<Parked> {
         &self.parked[gid as usize & (PARKED_SHARDS - 1)]
+    }
+
+    /// Whether an M with a token would find something to do: a runnable
+    /// goroutine, a due timer or a signal to relay.
+    fn work_waiting(&self) -> bool {
+        self.any_runnable() || self.timer_maybe_due() || self.sig_pending.load(Relaxed) != 0
     }
 
     /// Whether any run queue looked non-empty (global, or any P's).
@@ -1261,10 +1273,7 @@ impl Runtime {
             // call may be waiting for one: `exit_syscall`).
             self.give_token(pid);
             fence(SeqCst);
-            let work = self.any_runnable()
-                || self.sig_pending.load(Relaxed) != 0
-                || self.timer_maybe_due();
-            if self.done.load(Relaxed) || (work && self.tokens.load(SeqCst) > 0) {
+            if self.done.load(Relaxed) || (self.work_waiting() && self.tokens.load(SeqCst) > 0) {
                 self.sleepers.fetch_sub(1, SeqCst);
                 must_steal = true;
                 continue;
@@ -1276,14 +1285,7 @@ impl Runtime {
             s.active -= 1;
             if s.active == 0 && next_deadline.is_none() && !self.signals_wanted.load(Relaxed) {
                 self.sleepers.fetch_sub(1, SeqCst);
-                let parked = self
-                    .parked
-                    .iter()
-                    .flat_map(|shard| {
-                        std::mem::take(&mut shard.lock().expect("parked").table).into_values()
-                    })
-                    .map(|g| *g)
-                    .collect();
+                let parked = self.take_all_parked().into_iter().map(|g| *g).collect();
                 return Found::Deadlock(parked);
             }
             let wait = next_deadline.map(|when| when.saturating_duration_since(Instant::now()));
@@ -1390,9 +1392,7 @@ impl Runtime {
     fn want_more_ms(&self) -> bool {
         self.tokens.load(SeqCst) > 0
             && self.sleepers.load(SeqCst) == 0
-            && (self.any_runnable()
-                || self.timer_maybe_due()
-                || self.sig_pending.load(Relaxed) != 0)
+            && self.work_waiting()
             && *self.ms.lock().expect("ms") < self.locals.len()
     }
 
