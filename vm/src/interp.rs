@@ -908,12 +908,12 @@ const MAIN_GOROUTINE: u64 = 1;
 fn deliver_tick(rt: &Runtime, p: &mut P, m: &mut Mutator, keep: &KeepStack, chan: u64) {
     // The channel is not reachable from any root between popping its timer
     // and the delivery: it is parked in the M's keep slots, as is the time.
-    let slots = keep.runtime_slots(5);
+    let slots = keep.runtime_slots(2);
     slots[0].store(chan, Relaxed);
     let now = crate::native::unix_nanos();
-    let time = crate::native::new_time(p, m, now, &slots[1..5]).unwrap_or(Value::NIL);
+    let time = crate::native::new_time(p, m, now, &slots[1..2]).unwrap_or(Value::NIL);
     send_without_blocking(rt, p, &mut rt.chans.lock().expect("chans"), chan, time);
-    keep.clear_runtime_slots(5);
+    keep.clear_runtime_slots(2);
 }
 
 /// Relays the signals in `mask`: Go's text for each (`interrupt`) is sent
@@ -1413,7 +1413,7 @@ impl Exec<'_> {
             }
         }
         let frame = self.gr.frames.pop().expect("a frame");
-        let regs = self.gr.cached_regs.clone();
+        let regs = self.regs_ref();
         // After a recovered panic the results are nil: one nil where the caller
         // takes them all (`f(g())`), as `x := g()` would see.
         let (first, n) = results.unwrap_or((PANIC_REG, 0));
@@ -1456,7 +1456,7 @@ impl Exec<'_> {
         stop_depth: usize,
     ) -> Result<bool, Stop> {
         if message != CONTINUE_UNWINDING {
-            let regs = self.gr.cached_regs.clone();
+            let regs = self.regs_ref();
             let text = if message == PANIC_VALUE {
                 show(Value::from_bits(regs[PANIC_REG].load(Relaxed)))
             } else {
@@ -2101,7 +2101,7 @@ impl Exec<'_> {
                         nargs.0 as usize
                     };
                     // The spread may have grown the register array.
-                    let regs = self.gr.cached_regs.clone();
+                    let regs = self.regs_ref();
                     match object::kind_of(recv) {
                         Some(Kind::Instance) => {
                             let inst = obj_of(recv).expect("instance");
@@ -2122,13 +2122,31 @@ impl Exec<'_> {
                             let f = self.module_member(recv, name)?;
                             self.call_value(p, g, abs, f, None, nargs, nres.0)?;
                         }
-                        Some(Kind::StdModule) => {
-                            let f =
-                                self.native_function(recv, name, &proto.inline_cache[pc - 1])?;
-                            let args: Vec<Value> = (0..nargs)
-                                .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
-                                .collect();
-                            let results = self.call_native_fn(p, g, f, &args)?;
+                        Some(kind @ (Kind::StdModule | Kind::Opaque)) => {
+                            let cache = &proto.inline_cache[pc - 1];
+                            // A native object's method is its module's function
+                            // `Type.Method`, called with the object first.
+                            let (f, first) = if kind == Kind::StdModule {
+                                (self.native_function(recv, name, cache)?, abs + 1)
+                            } else {
+                                (self.opaque_method(recv, name, cache)?, abs)
+                            };
+                            let mut buf = [Value::NIL; 8];
+                            let spilled: Vec<Value>;
+                            let count = abs + 1 + nargs - first;
+                            let args: &[Value] = if count <= buf.len() {
+                                for (slot, w) in buf.iter_mut().zip(&regs[first..first + count]) {
+                                    *slot = Value::from_bits(w.load(Relaxed));
+                                }
+                                &buf[..count]
+                            } else {
+                                spilled = regs[first..first + count]
+                                    .iter()
+                                    .map(|w| Value::from_bits(w.load(Relaxed)))
+                                    .collect();
+                                &spilled
+                            };
+                            let results = self.call_native_fn(p, g, f, args)?;
                             self.store_results(abs, nres.0, &results);
                             if self.suspend.is_some() {
                                 // The native parks the goroutine (a lock, a sleep).
@@ -2282,10 +2300,10 @@ impl Exec<'_> {
                         Some(Kind::Opaque) => {
                             // A native object's field (`timer.C`) is the
                             // module's getter `Type.Field`; a method, a bound one.
-                            let (path, type_name) =
-                                crate::native::opaque_type(target).unwrap_or_default();
+                            let (path, type_name) = crate::native::opaque_type(target)
+                                .map_or(("", ""), |(_, t)| (t.module, t.name));
                             let key = format!("{type_name}.{}", String::from_utf8_lossy(name));
-                            let def = self.vm.natives.modules.get(path.as_str());
+                            let def = self.vm.natives.modules.get(path);
                             if let Some(getter) =
                                 def.and_then(|d| d.getters.get(key.as_str())).copied()
                             {
@@ -2732,7 +2750,16 @@ impl Exec<'_> {
                 Value::int_inline(length(args[0])? as i64).expect("fits")
             ]),
             Some("str") if args.len() == 1 => {
-                // The %v text: fmt.Sprint of one value (String() methods included).
+                // Ints and strings print as themselves; anything else is
+                // fmt.Sprint's %v text (String() methods included).
+                if let Some(i) = object::int_of(args[0]) {
+                    let mut buf = [0u8; 20];
+                    let text = format_int(i, &mut buf);
+                    return Ok(vec![object::new_string(p, g, text).map_err(oom)?]);
+                }
+                if object::kind_of(args[0]) == Some(Kind::Str) {
+                    return Ok(vec![args[0]]);
+                }
                 match self
                     .vm
                     .natives
@@ -2773,20 +2800,11 @@ impl Exec<'_> {
         name: &[u8],
         args: &[Value],
     ) -> Res<Vec<Value>> {
-        if let Some((path, type_name)) = crate::native::opaque_type(module) {
-            // A native object's method: the module's function `Type.Method`,
-            // the object first.
-            let std_module = self
-                .vm
-                .std_modules
-                .get(path.as_str())
-                .copied()
-                .ok_or("unknown native module")?;
-            let mut full = format!("{type_name}.").into_bytes();
-            full.extend_from_slice(name);
+        if object::kind_of(module) == Some(Kind::Opaque) {
+            let f = self.opaque_method(module, name, &AtomicU64::new(0))?;
             let mut with_receiver = vec![module];
             with_receiver.extend_from_slice(args);
-            return self.call_module_function(p, g, std_module, &full, &with_receiver);
+            return self.call_native_fn(p, g, f, &with_receiver);
         }
         match object::kind_of(module) {
             Some(Kind::StdModule) => {
@@ -2828,6 +2846,40 @@ impl Exec<'_> {
         let i = self.native_slot(self.std_module_path(module), name)?;
         if i + 1 < 0xffff {
             cache.store(addr << 16 | (i as u64 + 1), Relaxed);
+        }
+        Ok(self.vm.native_table[i])
+    }
+
+    /// The native function implementing the method `name` of the native
+    /// object `obj` (its module's `Type.name`), through the instruction's
+    /// inline cache: `(type id + 1) << 16 | index into Vm::native_table + 1`.
+    /// Type ids are small and heap addresses are not, so an entry of
+    /// [`Exec::native_function`] never matches here, nor one of these there.
+    fn opaque_method(
+        &self,
+        obj: Value,
+        name: &[u8],
+        cache: &AtomicU64,
+    ) -> Res<crate::native::NativeFn> {
+        let Some((id, ty)) = crate::native::opaque_type(obj) else {
+            return Err(field_of_non_struct(obj, name));
+        };
+        let entry = cache.load(Relaxed);
+        if entry != 0 && entry >> 16 == id as u64 + 1 {
+            if let Some(f) = self.vm.native_table.get((entry & 0xffff) as usize - 1) {
+                return Ok(*f);
+            }
+        }
+        let method = format!("{}.{}", ty.name, String::from_utf8_lossy(name));
+        let Some(&i) = self.vm.native_index.get(&(ty.module, method.as_str())) else {
+            let name = String::from_utf8_lossy(name);
+            let (module, ty) = (ty.module, ty.name);
+            return Err(format!(
+                "{module}.{ty}.{name} undefined (type {module}.{ty} has no field or method {name})"
+            ));
+        };
+        if i + 1 < 0xffff {
+            cache.store((id as u64 + 1) << 16 | (i as u64 + 1), Relaxed);
         }
         Ok(self.vm.native_table[i])
     }
@@ -3618,6 +3670,25 @@ pub fn type_name(v: Value) -> &'static str {
     }
 }
 
+/// The decimal text of `i`, written at the end of `buf`.
+fn format_int(i: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut n = i.unsigned_abs();
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    &buf[at..]
+}
+
 /// The order in which printing sorts map keys (Go's fmt sorts keys): nil,
 /// bools (false first), numbers by value, strings by bytes, then the rest by address.
 pub fn key_order(a: Value, b: Value) -> Ordering {
@@ -3673,7 +3744,7 @@ pub fn type_name_full(v: Value) -> String {
     match obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Instance)) {
         Some(inst) => instance_type(inst).map(type_name_of).unwrap_or_default(),
         None => match crate::native::opaque_type(v) {
-            Some((_, t)) => t,
+            Some((_, t)) => t.name.to_string(),
             None => type_name(v).to_string(),
         },
     }
@@ -3828,6 +3899,14 @@ mod tests {
             (-0.0, "-0"),
         ] {
             assert_eq!(format_float_v(f), s, "{f}");
+        }
+    }
+
+    #[test]
+    fn ints_format_in_decimal_over_the_whole_range() {
+        for i in [0, 7, -7, 10, 499, -1000, i64::MAX, i64::MIN, 1 << 50] {
+            let mut buf = [0u8; 20];
+            assert_eq!(format_int(i, &mut buf), i.to_string().as_bytes(), "{i}");
         }
     }
 }

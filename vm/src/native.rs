@@ -274,15 +274,8 @@ impl<'a> NativeCtx<'a> {
 
     /// A `time.Time` for `unix_nanos` (kept).
     pub fn new_time(&mut self, unix_nanos: i64) -> Result<Value, String> {
-        let base = self.kept;
-        for _ in 0..4 {
-            self.take_slot()?;
-        }
-        let roots = &self.keep[base..base + 4];
-        let v = new_time(self.p, self.g, unix_nanos, roots).map_err(oom)?;
-        self.release(4);
-        self.keep(v)?;
-        Ok(v)
+        let slot = self.take_slot()?;
+        new_time(self.p, self.g, unix_nanos, std::slice::from_ref(slot))
     }
 
     /// The next free keep slot (the caller stores into it).
@@ -397,21 +390,19 @@ impl<'a> NativeCtx<'a> {
     /// A new object of a native module with `n` state slots (nil), kept. Its
     /// methods are the functions `Type.Method` of the module `module`.
     pub fn new_opaque(&mut self, module: &str, type_name: &str, n: usize) -> Result<Value, String> {
-        let m = self.new_string(module.as_bytes())?;
-        let t = self.new_string(type_name.as_bytes())?;
+        let id = opaque_type_id(module, type_name)?;
         let obj = self
             .p
-            .alloc(self.g, Kind::Opaque.type_id(), (2 + n) * 8)
+            .alloc(self.g, Kind::Opaque.type_id(), (OPAQUE_STATE + n) * 8)
             .map_err(oom)?;
         // SAFETY: just allocated; kept right below.
         let slots = unsafe { obj.slots() };
-        self.p.write_slot(&slots[0], m.bits());
-        self.p.write_slot(&slots[1], t.bits());
-        for slot in &slots[2..] {
+        // An inline int: no pointer, so no barrier.
+        slots[0].store(id.bits(), Relaxed);
+        for slot in &slots[OPAQUE_STATE..] {
             slot.store(Value::NIL.bits(), Relaxed);
         }
         let v = Value::object(obj.addr());
-        self.release(2);
         self.keep(v)?;
         Ok(v)
     }
@@ -420,7 +411,7 @@ impl<'a> NativeCtx<'a> {
     pub fn set_state(&mut self, obj: Value, i: usize, value: Value) -> Result<(), String> {
         let slots = opaque_slots(obj).ok_or("not a native object")?;
         let slot = slots
-            .get(2 + i)
+            .get(OPAQUE_STATE + i)
             .ok_or("native object state index out of range")?;
         self.p.write_slot(slot, value.bits());
         Ok(())
@@ -465,23 +456,98 @@ fn opaque_slots(v: Value) -> Option<&'static [AtomicU64]> {
 
 /// State slot `i` of a native object, if `v` is one of type `type_name`.
 pub fn state(v: Value, type_name: &str, i: usize) -> Option<Value> {
-    let slots = opaque_slots(v)?;
-    let t = object::obj_of(Value::from_bits(slots[1].load(Relaxed))).map(object::string_bytes)?;
-    if t != type_name.as_bytes() {
-        return None;
-    }
-    slots.get(2 + i).map(|w| Value::from_bits(w.load(Relaxed)))
+    state_slot(v, type_name, i).map(|w| Value::from_bits(w.load(Relaxed)))
 }
 
-/// The module path and type name of a native object.
-pub fn opaque_type(v: Value) -> Option<(String, String)> {
+fn state_slot(v: Value, type_name: &str, i: usize) -> Option<&'static AtomicU64> {
     let slots = opaque_slots(v)?;
-    let text = |w: &AtomicU64| {
-        object::obj_of(Value::from_bits(w.load(Relaxed)))
-            .map(|o| String::from_utf8_lossy(&object::string_bytes(o)).into_owned())
-            .unwrap_or_default()
+    if opaque_type_in(slots)?.name != type_name {
+        return None;
+    }
+    slots.get(OPAQUE_STATE + i)
+}
+
+// ---------------------------------------------------------------- native object types
+//
+// A native object (`Kind::Opaque`) is `[type id, state...]`: slot 0 holds its
+// type's index in the process-wide table below as an inline int (no pointer,
+// so it needs no barrier and the collector ignores it), the rest is the
+// native's state. The table is filled on first use of each (module, type)
+// pair and never shrinks, so an id stays valid for the life of the process
+// and the interpreter can key its method caches on it.
+
+/// Where a native object's state starts.
+const OPAQUE_STATE: usize = 1;
+
+/// How many distinct native object types a process may register.
+const MAX_OPAQUE_TYPES: usize = 256;
+
+/// A native object type: the module whose `Type.Method` functions are its
+/// methods, and the type's name.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OpaqueType {
+    pub module: &'static str,
+    pub name: &'static str,
+}
+
+/// Invariant: entries `0..OPAQUE_COUNT` are set (each is set before the
+/// count that covers it is published with Release); none is ever replaced.
+static OPAQUE_TYPES: [std::sync::OnceLock<OpaqueType>; MAX_OPAQUE_TYPES] =
+    [const { std::sync::OnceLock::new() }; MAX_OPAQUE_TYPES];
+static OPAQUE_COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Serialises registrations (lookups take no lock).
+static OPAQUE_REGISTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn find_opaque_type(module: &str, name: &str) -> Option<usize> {
+    let n = OPAQUE_COUNT.load(std::sync::atomic::Ordering::Acquire);
+    (0..n).find(|&i| {
+        OPAQUE_TYPES[i]
+            .get()
+            .is_some_and(|t| t.module == module && t.name == name)
+    })
+}
+
+/// The id of the native object type `module`.`name` (registered on first
+/// use), as the inline int stored in the object's slot 0.
+fn opaque_type_id(module: &str, name: &str) -> Result<Value, String> {
+    let id = match find_opaque_type(module, name) {
+        Some(i) => i,
+        None => {
+            let _serial = OPAQUE_REGISTER
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match find_opaque_type(module, name) {
+                Some(i) => i,
+                None => {
+                    let n = OPAQUE_COUNT.load(Relaxed);
+                    let slot = OPAQUE_TYPES
+                        .get(n)
+                        .ok_or("too many native object types in one process")?;
+                    // Leaked once per distinct type: the table lives as long as the process.
+                    let _ = slot.set(OpaqueType {
+                        module: Box::leak(module.to_owned().into_boxed_str()),
+                        name: Box::leak(name.to_owned().into_boxed_str()),
+                    });
+                    OPAQUE_COUNT.store(n + 1, std::sync::atomic::Ordering::Release);
+                    n
+                }
+            }
+        }
     };
-    Some((text(&slots[0]), text(&slots[1])))
+    Ok(Value::int_inline(id as i64).expect("small id"))
+}
+
+fn opaque_type_in(slots: &[AtomicU64]) -> Option<&'static OpaqueType> {
+    let id = Value::from_bits(slots.first()?.load(Relaxed)).as_inline_int()?;
+    OPAQUE_TYPES.get(usize::try_from(id).ok()?)?.get()
+}
+
+/// The type of a native object, and its id (an index that never changes).
+pub fn opaque_type(v: Value) -> Option<(usize, &'static OpaqueType)> {
+    let slots = opaque_slots(v)?;
+    let t = opaque_type_in(slots)?;
+    let id = Value::from_bits(slots[0].load(Relaxed)).as_inline_int()? as usize;
+    Some((id, t))
 }
 
 /// The method `name` of a struct instance's type, if it has one.
@@ -547,6 +613,24 @@ pub fn string_arg(v: Value) -> Option<Vec<u8>> {
         .flatten()
 }
 
+/// The length in bytes of a string value, if it is one.
+pub fn string_len(v: Value) -> Option<usize> {
+    object::obj_of(v)
+        .filter(|_| object::kind_of(v) == Some(Kind::Str))
+        .map(object::string_len)
+}
+
+/// Appends the bytes of a string value to `out`; `false` if it is not one.
+pub fn extend_with_string(v: Value, out: &mut Vec<u8>) -> bool {
+    match object::obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Str)) {
+        Some(s) => {
+            object::string_extend(s, out);
+            true
+        }
+        None => false,
+    }
+}
+
 /// The int a value holds, if any.
 pub fn int_arg(v: Value) -> Option<i64> {
     object::int_of(v)
@@ -608,28 +692,26 @@ pub fn unix_nanos() -> i64 {
 }
 
 /// A `time.Time` object (a native object of module `time`, type `Time`, state
-/// 0 the Unix time in nanoseconds). `roots`: four scanned slots to park the
-/// parts in while they are allocated.
+/// 0 the Unix time in nanoseconds). `roots`: a scanned slot to park the time
+/// in while the object is allocated (a boxed int: times do not fit 50 bits).
 pub fn new_time(
     p: &mut P,
     g: &mut Mutator,
     unix_nanos: i64,
     roots: &[AtomicU64],
-) -> Result<Value, weft_gc::AllocError> {
-    let m = object::new_string(p, g, b"time")?;
-    roots[0].store(m.bits(), Relaxed);
-    let t = object::new_string(p, g, b"Time")?;
-    roots[1].store(t.bits(), Relaxed);
-    let n = object::new_int(p, g, unix_nanos)?;
-    roots[2].store(n.bits(), Relaxed);
-    let obj = p.alloc(g, Kind::Opaque.type_id(), 3 * 8)?;
+) -> Result<Value, String> {
+    let id = opaque_type_id("time", "Time")?;
+    let n = object::new_int(p, g, unix_nanos).map_err(oom)?;
+    roots[0].store(n.bits(), Relaxed);
+    let obj = p
+        .alloc(g, Kind::Opaque.type_id(), (OPAQUE_STATE + 1) * 8)
+        .map_err(oom)?;
     // SAFETY: just allocated; the caller roots the value before its next safepoint.
     let slots = unsafe { obj.slots() };
-    p.write_slot(&slots[0], m.bits());
-    p.write_slot(&slots[1], t.bits());
-    p.write_slot(&slots[2], n.bits());
+    slots[0].store(id.bits(), Relaxed);
+    p.write_slot(&slots[OPAQUE_STATE], n.bits());
     let v = Value::object(obj.addr());
-    roots[3].store(v.bits(), Relaxed);
+    roots[0].store(v.bits(), Relaxed);
     Ok(v)
 }
 
@@ -638,10 +720,5 @@ pub fn new_time(
 /// stored into it directly: that store needs no write barrier, because the
 /// slot never holds a pointer (the barrier exists to shade pointers).
 pub fn raw_state_slot(v: Value, type_name: &str, i: usize) -> Option<&'static AtomicU64> {
-    let slots = opaque_slots(v)?;
-    let t = object::obj_of(Value::from_bits(slots[1].load(Relaxed))).map(object::string_bytes)?;
-    if t != type_name.as_bytes() {
-        return None;
-    }
-    slots.get(2 + i)
+    state_slot(v, type_name, i)
 }

@@ -80,14 +80,21 @@ pub fn string_len(obj: ObjRef) -> usize {
 
 /// The bytes of a string object (copied out with word-sized atomic loads).
 pub fn string_bytes(obj: ObjRef) -> Vec<u8> {
+    let mut out = Vec::new();
+    string_extend(obj, &mut out);
+    out
+}
+
+/// Appends the bytes of a string object to `out` (no other allocation).
+pub fn string_extend(obj: ObjRef, out: &mut Vec<u8>) {
     let s = slots(obj);
     let len = string_len(obj);
-    let mut out = Vec::with_capacity(len.next_multiple_of(8));
+    let start = out.len();
+    out.reserve(len.next_multiple_of(8));
     for w in &s[STR_BYTES..STR_BYTES + len.div_ceil(8)] {
         out.extend_from_slice(&w.load(Relaxed).to_le_bytes());
     }
-    out.truncate(len);
-    out
+    out.truncate(start + len);
 }
 
 /// Byte `i` of a string object, read from its word (no copy of the string).
@@ -113,8 +120,12 @@ pub fn string_hash(obj: ObjRef) -> u64 {
         return cached;
     }
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in string_bytes(obj) {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    let len = string_len(obj);
+    for (i, w) in s[STR_BYTES..STR_BYTES + len.div_ceil(8)].iter().enumerate() {
+        let bytes = w.load(Relaxed).to_le_bytes();
+        for &b in &bytes[..(len - 8 * i).min(8)] {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
     }
     let h = h.max(1);
     // Idempotent: racing writers store the same value.

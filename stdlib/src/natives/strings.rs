@@ -242,7 +242,7 @@ fn builder_text(ctx: &mut NativeCtx<'_>, b: Value) -> Result<Value, String> {
     }
     let mut text = Vec::with_capacity(builder_len_of(b).max(0) as usize);
     for piece in items {
-        text.extend(string_arg(piece).unwrap_or_default());
+        weft_vm::native::extend_with_string(piece, &mut text);
     }
     let joined = ctx.new_string(&text)?;
     let fresh = ctx.new_list(&[joined])?;
@@ -252,17 +252,35 @@ fn builder_text(ctx: &mut NativeCtx<'_>, b: Value) -> Result<Value, String> {
 
 fn builder_append(ctx: &mut NativeCtx<'_>, b: Value, more: &[u8]) -> Result<Vec<Value>, String> {
     let piece = ctx.new_string(more)?;
+    builder_push(ctx, b, piece, more.len())
+}
+
+/// Appends the string `piece` (rooted by the caller) of `len` bytes.
+fn builder_push(
+    ctx: &mut NativeCtx<'_>,
+    b: Value,
+    piece: Value,
+    len: usize,
+) -> Result<Vec<Value>, String> {
     let pieces = builder_pieces(b)?;
     ctx.list_push(pieces, piece)?;
-    let total = ctx.new_int(builder_len_of(b) + more.len() as i64)?;
+    let total = ctx.new_int(builder_len_of(b) + len as i64)?;
     ctx.set_state(b, 1, total)?;
-    let n = ctx.new_int(more.len() as i64)?;
+    let n = ctx.new_int(len as i64)?;
     Ok(vec![n, Value::NIL])
 }
 
 fn builder_write_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    let more = str_arg(a, 1, "strings.Builder.WriteString")?;
-    builder_append(ctx, a[0], &more)
+    // Strings are immutable: the argument itself is the piece (no copy).
+    let piece = a
+        .get(1)
+        .copied()
+        .filter(|v| weft_vm::native::string_len(*v).is_some());
+    let Some(piece) = piece else {
+        return Err("strings.Builder.WriteString: argument 2 must be a string".into());
+    };
+    let len = weft_vm::native::string_len(piece).unwrap_or(0);
+    builder_push(ctx, a[0], piece, len)
 }
 
 fn builder_write_byte(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
