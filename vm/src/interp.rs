@@ -29,8 +29,8 @@ use crate::arith::{self, ArithOp, Num};
 use crate::heap::{heap_config, type_table, Kind};
 use crate::native::{NativeConst, NativeCtx, NativeHost, Natives};
 use crate::sched::{
-    maxprocs_setting, Chans, Entry, Found, GState, Runtime, SignalRoots, TimerRoots, TimerWhat,
-    Waiter, WAKE_CLOSED, WAKE_DELIVERED,
+    maxprocs_setting, Entry, Found, GState, Runtime, SignalRoots, TimerRoots, TimerWhat, Waiter,
+    WAKE_DELIVERED,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Acquire, Ordering::Release};
@@ -912,7 +912,7 @@ fn deliver_tick(rt: &Runtime, p: &mut P, m: &mut Mutator, keep: &KeepStack, chan
     slots[0].store(chan, Relaxed);
     let now = crate::native::unix_nanos();
     let time = crate::native::new_time(p, m, now, &slots[1..2]).unwrap_or(Value::NIL);
-    send_without_blocking(rt, p, &mut rt.chans.lock().expect("chans"), chan, time);
+    send_without_blocking(rt, p, chan, time);
     keep.clear_runtime_slots(2);
 }
 
@@ -950,24 +950,22 @@ fn deliver_signals(rt: &Runtime, p: &mut P, m: &mut Mutator, keep: &KeepStack, m
             continue;
         };
         keep.runtime_slots(1)[0].store(v.bits(), Relaxed);
-        let targets = rt.signal_chans(sig);
-        let mut chans = rt.chans.lock().expect("chans");
-        for chan in targets {
-            send_without_blocking(rt, p, &mut chans, chan, v);
+        for chan in rt.signal_chans(sig) {
+            send_without_blocking(rt, p, chan, v);
         }
-        drop(chans);
         keep.clear_runtime_slots(1);
     }
 }
 
 /// The runtime's own send (a timer's tick, a signal): to a parked receiver,
-/// else into the buffer, else dropped; never blocks. `chans` is the locked
-/// channel table.
-fn send_without_blocking(rt: &Runtime, p: &mut P, chans: &mut Chans, chan: u64, v: Value) {
+/// else into the buffer, else dropped; never blocks.
+fn send_without_blocking(rt: &Runtime, p: &mut P, chan: u64, v: Value) {
     let Some(c) = obj_of(Value::from_bits(chan)) else {
         return;
     };
-    if let Some(w) = chans.pop_receiver(c.addr() as u64) {
+    let addr = c.addr() as u64;
+    let mut chans = rt.chans.lock(addr);
+    if let Some(w) = chans.pop_receiver(addr, WAKE_DELIVERED) {
         hand_to_receiver(p, rt, &w, v, true);
     } else {
         object::chan_try_send(p, c, v);
@@ -976,7 +974,8 @@ fn send_without_blocking(rt: &Runtime, p: &mut P, chans: &mut Chans, chan: u64, 
 
 /// Writes a received value (and the `ok` flag) into a parked receiver's
 /// registers, with the barrier (its stack may already be black), and makes
-/// it runnable.
+/// it runnable. The receiver was claimed with the matching wake code
+/// (`Waiter::claim`) when it was dequeued.
 fn hand_to_receiver(p: &mut P, rt: &Runtime, w: &Waiter, v: Value, ok: bool) {
     if let Some(slot) = w.regs.get(w.val) {
         p.write_slot(slot, v.bits());
@@ -984,10 +983,6 @@ fn hand_to_receiver(p: &mut P, rt: &Runtime, w: &Waiter, v: Value, ok: bool) {
     if let Some(slot) = w.regs.get(w.ok) {
         slot.store(Value::bool(ok).bits(), Relaxed);
     }
-    w.wake.store(
-        w.case << 2 | if ok { WAKE_DELIVERED } else { WAKE_CLOSED },
-        Relaxed,
-    );
     rt.ready(w.gid, Some(p.id()));
 }
 

@@ -47,8 +47,9 @@
 //!   clone of the G's array taken when it registered) is the array the G will
 //!   read when it runs again. Values handed to a parked G are written there
 //!   with the write barrier (another goroutine's stack may already be black).
-//! - Lock order: `chans` or `semas`, then `sched`, then `parked` or
-//!   `timers`; `ready` and `end_slice` let go of `parked` before they queue
+//! - Lock order: a channel stripe of `chans` (several only through
+//!   [`ChanLocks::lock_all`], in stripe order) or `semas`, then `sched`,
+//!   then `parked` or `timers`; `ready` and `end_slice` let go of `parked` before they queue
 //!   the G. No lock is held across an allocation or any other safepoint,
 //!   nor while leaving a blocking region (a stop-the-world would wait for a
 //!   thread blocked on the lock forever).
@@ -67,9 +68,9 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{
     fence, AtomicBool, AtomicU64, AtomicUsize,
-    Ordering::{Relaxed, SeqCst},
+    Ordering::{AcqRel, Relaxed, SeqCst},
 };
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use weft_gc::{Mutator, RootProvider, StackScan, Tracer, P};
 
@@ -323,7 +324,12 @@ impl RootProvider for AllGs {
     }
 }
 
-/// A goroutine parked on a channel.
+/// A goroutine parked on a channel (Go's sudog). A select parks one entry
+/// per case, all sharing the G's `wake` word: whoever dequeues an entry
+/// claims the G by moving `wake` from 0 to its wake code ([`Waiter::claim`]),
+/// so of a select's entries only the first dequeued counts; the others are
+/// stale from then on, skipped by whoever dequeues them, and removed by the
+/// G itself when it resumes (`Exec::op_select`), as Go's `selectDone`.
 pub(crate) struct Waiter {
     pub gid: u64,
     /// The parked G's register array.
@@ -335,8 +341,20 @@ pub(crate) struct Waiter {
     /// The select case this entry stands for (0 for plain operations).
     pub case: u64,
     pub wake: Arc<AtomicU64>,
-    /// A select's channels (addresses): on wake its other entries are unlinked.
-    pub select: Option<Arc<[u64]>>,
+}
+
+impl Waiter {
+    /// Claims the parked G for this entry with `status` (`WAKE_DELIVERED`
+    /// or `WAKE_CLOSED`); `false` if another entry of its select already
+    /// has. Invariant: a G's `wake` is 0 from the moment it registers
+    /// waiters until one is claimed, and every stale entry is gone before
+    /// the G can park again (it removes them when it resumes), so a claim
+    /// can never succeed on an entry of an earlier park.
+    pub fn claim(&self, status: u64) -> bool {
+        self.wake
+            .compare_exchange(0, self.case << 2 | status, AcqRel, Relaxed)
+            .is_ok()
+    }
 }
 
 /// The goroutines parked on one channel, FIFO.
@@ -346,7 +364,8 @@ pub(crate) struct ChanQueues {
     pub sendq: VecDeque<Waiter>,
 }
 
-/// The channel wait queues of every channel that has waiters.
+/// The channel wait queues of the channels of one lock stripe that have
+/// waiters (see [`ChanLocks`]).
 #[derive(Default)]
 pub(crate) struct Chans {
     pub queues: IdMap<ChanQueues>,
@@ -356,8 +375,8 @@ pub(crate) struct Chans {
     spare: Vec<ChanQueues>,
 }
 
-/// How many emptied queue pairs `Chans` keeps.
-const SPARE_CHAN_QUEUES: usize = 64;
+/// How many emptied queue pairs each stripe's `Chans` keeps.
+const SPARE_CHAN_QUEUES: usize = 16;
 
 impl Chans {
     /// The wait queues of channel `addr`, made (or reused) if it has none.
@@ -383,37 +402,120 @@ impl Chans {
         }
     }
 
-    /// Removes a select's other entries after one of them fired.
-    pub fn unlink_select(&mut self, gid: u64, chans: &[u64]) {
-        for addr in chans {
-            if let Some(q) = self.queues.get_mut(addr) {
-                q.recvq.retain(|w| w.gid != gid);
-                q.sendq.retain(|w| w.gid != gid);
-                self.drop_if_empty(*addr);
-            }
+    /// Removes goroutine `gid`'s entries from channel `addr`'s queues (a
+    /// select's stale entries, when it resumes).
+    pub fn remove_waiter(&mut self, gid: u64, addr: u64) {
+        if let Some(q) = self.queues.get_mut(&addr) {
+            q.recvq.retain(|w| w.gid != gid);
+            q.sendq.retain(|w| w.gid != gid);
+            self.drop_if_empty(addr);
         }
     }
 
-    /// The first receiver waiting on `addr`, unlinked (with its select's other entries).
-    pub fn pop_receiver(&mut self, addr: u64) -> Option<Waiter> {
-        let w = self.queues.get_mut(&addr)?.recvq.pop_front();
-        self.after_pop(addr, w)
+    /// The first receiver waiting on `addr` that could be claimed with
+    /// `status`, unlinked (stale select entries before it are dropped).
+    pub fn pop_receiver(&mut self, addr: u64, status: u64) -> Option<Waiter> {
+        self.pop_claimed(addr, status, |q| &mut q.recvq)
     }
 
-    /// The first sender waiting on `addr`, unlinked likewise.
-    pub fn pop_sender(&mut self, addr: u64) -> Option<Waiter> {
-        let w = self.queues.get_mut(&addr)?.sendq.pop_front();
-        self.after_pop(addr, w)
+    /// The first sender waiting on `addr` that could be claimed, likewise.
+    pub fn pop_sender(&mut self, addr: u64, status: u64) -> Option<Waiter> {
+        self.pop_claimed(addr, status, |q| &mut q.sendq)
     }
 
-    fn after_pop(&mut self, addr: u64, w: Option<Waiter>) -> Option<Waiter> {
-        if let Some(w) = &w {
-            if let Some(chans) = &w.select {
-                self.unlink_select(w.gid, &chans.clone());
+    fn pop_claimed(
+        &mut self,
+        addr: u64,
+        status: u64,
+        side: fn(&mut ChanQueues) -> &mut VecDeque<Waiter>,
+    ) -> Option<Waiter> {
+        let q = self.queues.get_mut(&addr)?;
+        let mut found = None;
+        while let Some(w) = side(q).pop_front() {
+            if w.claim(status) {
+                found = Some(w);
+                break;
             }
         }
         self.drop_if_empty(addr);
-        w
+        found
+    }
+}
+
+/// How many lock stripes the channels are spread over.
+const CHAN_STRIPES: usize = 64;
+
+/// One stripe: its own cache line, so Ms working on channels of different
+/// stripes do not share one.
+#[repr(align(64))]
+#[derive(Default)]
+struct ChanStripe(Mutex<Chans>);
+
+/// The channel locks: a channel's buffer, closed flag and wait queues are
+/// guarded by the lock of its stripe (its address hashed), Go's per-channel
+/// `hchan.lock` with channels sharing a lock only when they share a
+/// stripe. Lock order: a stripe lock is taken alone, or several at once by
+/// [`ChanLocks::lock_all`] in ascending stripe order (Go's `sellock`); the
+/// parked-table, run-queue and timer locks may be taken while one is held,
+/// never the other way round.
+pub(crate) struct ChanLocks {
+    stripes: Box<[ChanStripe]>,
+}
+
+impl Default for ChanLocks {
+    fn default() -> ChanLocks {
+        ChanLocks {
+            stripes: (0..CHAN_STRIPES).map(|_| ChanStripe::default()).collect(),
+        }
+    }
+}
+
+impl ChanLocks {
+    fn stripe_of(addr: u64) -> usize {
+        // Objects are 8-byte aligned and often allocated close together:
+        // multiply, then take the high bits.
+        (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize & (CHAN_STRIPES - 1)
+    }
+
+    /// Locks the stripe of channel `addr`.
+    pub fn lock(&self, addr: u64) -> MutexGuard<'_, Chans> {
+        self.stripes[Self::stripe_of(addr)]
+            .0
+            .lock()
+            .expect("channel lock")
+    }
+
+    /// Locks the stripes of every channel in `addrs`, in ascending order,
+    /// each once.
+    pub fn lock_all(&self, addrs: impl IntoIterator<Item = u64>) -> ChanGuards<'_> {
+        let mut stripes: Vec<usize> = addrs.into_iter().map(Self::stripe_of).collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        ChanGuards {
+            held: stripes
+                .into_iter()
+                .map(|i| (i, self.stripes[i].0.lock().expect("channel lock")))
+                .collect(),
+        }
+    }
+}
+
+/// Stripe locks held together (a select).
+pub(crate) struct ChanGuards<'a> {
+    held: Vec<(usize, MutexGuard<'a, Chans>)>,
+}
+
+impl ChanGuards<'_> {
+    /// The queues of the stripe of channel `addr`, which must be one of the
+    /// channels the guards were taken for.
+    pub fn of(&mut self, addr: u64) -> &mut Chans {
+        let stripe = ChanLocks::stripe_of(addr);
+        let at = self
+            .held
+            .iter()
+            .position(|(i, _)| *i == stripe)
+            .expect("the stripe of a locked channel");
+        &mut self.held[at].1
     }
 }
 
@@ -651,7 +753,7 @@ pub(crate) struct Runtime {
     /// may be due.
     timer_earliest: AtomicU64,
     start: Instant,
-    pub chans: Mutex<Chans>,
+    pub chans: ChanLocks,
     pub semas: Mutex<Semas>,
     pub timers: Arc<Mutex<Timers>>,
     pub allgs: Arc<AllGs>,
@@ -773,7 +875,7 @@ impl Runtime {
             spinning: AtomicUsize::new(0),
             timer_earliest: AtomicU64::new(u64::MAX),
             start: Instant::now(),
-            chans: Mutex::default(),
+            chans: ChanLocks::default(),
             semas: Mutex::default(),
             timers: Arc::default(),
             allgs: Arc::new(AllGs::new(ps.clone())),

@@ -10,21 +10,24 @@
 //! registers and its wake code, and makes it runnable; when the G runs again
 //! the instruction finishes from the wake code instead of starting over.
 //!
-//! Every operation holds the runtime's channel lock from the moment it looks
-//! at a channel until it has either completed or registered its waiters, so
-//! operations on a channel are atomic with respect to each other (one lock
-//! for all channels for now, which also gives `select` its lock order for
-//! free).
+//! Every operation holds its channel's lock (`sched::ChanLocks`, a stripe
+//! of locks by address) from the moment it looks at the channel until it
+//! has either completed or registered its waiter, so operations on a channel
+//! are atomic with respect to each other. A `select` takes the locks of all
+//! its channels at once, in stripe order (Go's `sellock`), to poll them and
+//! to register its waiters; whoever dequeues one of them claims the G for
+//! that case (`Waiter::claim`), and the G removes its other, stale entries
+//! when it resumes.
 
 use super::{hand_to_receiver, next_random, show, type_name, Exec, Res, Suspend};
 use crate::heap::Kind;
 use crate::native::shade;
 use crate::object::{self, obj_of};
+use crate::sched::ChanGuards;
 use crate::sched::{Chans, Entry, Waiter, WAKE_CLOSED, WAKE_DELIVERED};
 use crate::value::Value;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 use weft_gc::{ObjRef, P};
 use weft_lang::bytecode::SelectCase;
 
@@ -71,7 +74,7 @@ impl Exec<'_> {
     }
 
     /// A waiter record for this goroutine.
-    fn waiter(&self, val: usize, ok: usize, case: u64, select: Option<Arc<[u64]>>) -> Waiter {
+    fn waiter(&self, val: usize, ok: usize, case: u64) -> Waiter {
         Waiter {
             gid: self.gr.id,
             regs: self.gr.cached_regs.clone(),
@@ -79,7 +82,6 @@ impl Exec<'_> {
             ok,
             case,
             wake: self.gr.wake.clone(),
-            select,
         }
     }
 
@@ -106,18 +108,18 @@ impl Exec<'_> {
         };
         let addr = c.addr() as u64;
         let v = self.reg(val);
-        let mut chans = self.rt.chans.lock().expect("chans");
+        let mut chans = self.rt.chans.lock(addr);
         if object::chan_state(c).2 {
             return Err("send on closed channel".into());
         }
-        if let Some(w) = chans.pop_receiver(addr) {
+        if let Some(w) = chans.pop_receiver(addr, WAKE_DELIVERED) {
             hand_to_receiver(p, self.rt, &w, v, true);
             return Ok(());
         }
         if object::chan_try_send(p, c, v) {
             return Ok(());
         }
-        let w = self.waiter(val, NO_OK, 0, None);
+        let w = self.waiter(val, NO_OK, 0);
         let message = self.park_in(at, "chan send")?;
         chans.queues_for(addr).sendq.push_back(w);
         Err(message)
@@ -141,11 +143,11 @@ impl Exec<'_> {
             return Err(self.park_in(at, "chan receive (nil chan)")?);
         };
         let addr = c.addr() as u64;
-        let mut chans = self.rt.chans.lock().expect("chans");
+        let mut chans = self.rt.chans.lock(addr);
         if let Some(received) = self.try_recv(p, &mut chans, c, dst, ok) {
             return Ok(received);
         }
-        let w = self.waiter(dst, ok, 0, None);
+        let w = self.waiter(dst, ok, 0);
         let message = self.park_in(at, "chan receive")?;
         chans.queues_for(addr).recvq.push_back(w);
         Err(message)
@@ -162,7 +164,7 @@ impl Exec<'_> {
         ok: usize,
     ) -> Option<bool> {
         let addr = c.addr() as u64;
-        let got = if let Some(w) = chans.pop_sender(addr) {
+        let got = if let Some(w) = chans.pop_sender(addr, WAKE_DELIVERED) {
             let sent = Value::from_bits(w.regs.get(w.val).map_or(0, |s| s.load(Relaxed)));
             // A full buffer: take its oldest value and put the sender's at
             // the end (FIFO); unbuffered: take the sender's directly.
@@ -180,7 +182,6 @@ impl Exec<'_> {
                     sent
                 }
             };
-            w.wake.store(w.case << 2 | WAKE_DELIVERED, Relaxed);
             self.rt.ready(w.gid, Some(p.id()));
             Some(v)
         } else {
@@ -206,16 +207,15 @@ impl Exec<'_> {
             return Err("close of nil channel".into());
         };
         let addr = c.addr() as u64;
-        let mut chans = self.rt.chans.lock().expect("chans");
+        let mut chans = self.rt.chans.lock(addr);
         if object::chan_state(c).2 {
             return Err("close of closed channel".into());
         }
         object::chan_close(c);
-        while let Some(w) = chans.pop_receiver(addr) {
+        while let Some(w) = chans.pop_receiver(addr, WAKE_CLOSED) {
             hand_to_receiver(p, self.rt, &w, Value::NIL, false);
         }
-        while let Some(w) = chans.pop_sender(addr) {
-            w.wake.store(w.case << 2 | WAKE_CLOSED, Relaxed);
+        while let Some(w) = chans.pop_sender(addr, WAKE_CLOSED) {
             self.rt.ready(w.gid, Some(p.id()));
         }
         Ok(())
@@ -232,14 +232,6 @@ impl Exec<'_> {
         has_default: bool,
         at: usize,
     ) -> Res<()> {
-        if let Some(code) = self.take_wake() {
-            let case = (code >> 2) as usize;
-            self.set_reg(a, Value::int_inline(case as i64).expect("case fits"));
-            if cases.get(case) == Some(&SelectCase::Send) && code & 3 == WAKE_CLOSED {
-                return Err("send on closed channel".into());
-            }
-            return Ok(());
-        }
         let n = cases.len();
         let mut chans_of = Vec::with_capacity(n);
         for (i, case) in cases.iter().enumerate() {
@@ -249,15 +241,33 @@ impl Exec<'_> {
             };
             chans_of.push(chan_of(self.reg(a + 3 + 2 * i), what)?);
         }
+        let addrs = || chans_of.iter().flatten().map(|c| c.addr() as u64);
+        if let Some(code) = self.take_wake() {
+            // One entry was claimed; the others are stale: remove them
+            // before this G can park again (see `Waiter::claim`). The case
+            // registers still hold the channels the select parked on.
+            let mut chans = self.rt.chans.lock_all(addrs());
+            for addr in addrs() {
+                chans.of(addr).remove_waiter(self.gr.id, addr);
+            }
+            drop(chans);
+            let case = (code >> 2) as usize;
+            self.set_reg(a, Value::int_inline(case as i64).expect("case fits"));
+            if cases.get(case) == Some(&SelectCase::Send) && code & 3 == WAKE_CLOSED {
+                return Err("send on closed channel".into());
+            }
+            return Ok(());
+        }
         // Poll in a random order (a uniformly random ready case, as Go's).
         let mut order: Vec<usize> = (0..n).collect();
         for i in (1..n).rev() {
             order.swap(i, (next_random() % (i as u64 + 1)) as usize);
         }
-        let mut chans = self.rt.chans.lock().expect("chans");
+        let mut chans: ChanGuards<'_> = self.rt.chans.lock_all(addrs());
         for &i in &order {
             let Some(c) = chans_of[i] else { continue };
             let addr = c.addr() as u64;
+            let chans = chans.of(addr);
             let chosen = Value::int_inline(i as i64).expect("case fits");
             match cases[i] {
                 SelectCase::Send => {
@@ -266,7 +276,7 @@ impl Exec<'_> {
                         return Err("send on closed channel".into());
                     }
                     let v = self.reg(a + 4 + 2 * i);
-                    if let Some(w) = chans.pop_receiver(addr) {
+                    if let Some(w) = chans.pop_receiver(addr, WAKE_DELIVERED) {
                         hand_to_receiver(p, self.rt, &w, v, true);
                     } else if count < cap {
                         object::chan_try_send(p, c, v);
@@ -277,7 +287,7 @@ impl Exec<'_> {
                     return Ok(());
                 }
                 SelectCase::Recv => {
-                    if self.try_recv(p, &mut chans, c, a + 1, a + 2).is_none() {
+                    if self.try_recv(p, chans, c, a + 1, a + 2).is_none() {
                         continue;
                     }
                     self.set_reg(a, chosen);
@@ -289,8 +299,7 @@ impl Exec<'_> {
             self.set_reg(a, Value::int_inline(n as i64).expect("case count fits"));
             return Ok(());
         }
-        let addrs: Arc<[u64]> = chans_of.iter().flatten().map(|c| c.addr() as u64).collect();
-        let reason = if addrs.is_empty() {
+        let reason = if addrs().next().is_none() {
             "select (no cases)"
         } else {
             "select"
@@ -298,18 +307,13 @@ impl Exec<'_> {
         let message = self.park_in(at, reason)?;
         for (i, c) in chans_of.iter().enumerate() {
             let Some(c) = c else { continue };
-            let q = chans.queues_for(c.addr() as u64);
+            let addr = c.addr() as u64;
+            let q = chans.of(addr).queues_for(addr);
             match cases[i] {
-                SelectCase::Send => q.sendq.push_back(self.waiter(
-                    a + 4 + 2 * i,
-                    NO_OK,
-                    i as u64,
-                    Some(addrs.clone()),
-                )),
-                SelectCase::Recv => {
-                    q.recvq
-                        .push_back(self.waiter(a + 1, a + 2, i as u64, Some(addrs.clone())))
-                }
+                SelectCase::Send => q
+                    .sendq
+                    .push_back(self.waiter(a + 4 + 2 * i, NO_OK, i as u64)),
+                SelectCase::Recv => q.recvq.push_back(self.waiter(a + 1, a + 2, i as u64)),
             }
         }
         Err(message)
