@@ -290,6 +290,8 @@ macro_rules! for_each_op {
             Add { a: Reg, b: Reg, c: Reg } plain "R[a] := R[b] + R[c]";
             AddInt { a: Reg, b: Reg, v: Imm } plain "R[a] := R[b] + v";
             Sub { a: Reg, b: Reg, c: Reg } plain "R[a] := R[b] - R[c]";
+            MulInt { a: Reg, b: Reg, v: Imm } plain "R[a] := R[b] * v";
+            ModInt { a: Reg, b: Reg, v: Imm } plain "R[a] := R[b] % v  (v is never 0)";
             Mul { a: Reg, b: Reg, c: Reg } plain "R[a] := R[b] * R[c]";
             Div { a: Reg, b: Reg, c: Reg } plain "R[a] := R[b] / R[c]";
             Mod { a: Reg, b: Reg, c: Reg } plain "R[a] := R[b] % R[c]";
@@ -314,6 +316,14 @@ macro_rules! for_each_op {
             JmpNotLt { a: Reg, b: Reg, off: Jump } plain "if !(R[a] < R[b]) then pc += off";
             JmpLe { a: Reg, b: Reg, off: Jump } plain "if R[a] <= R[b] then pc += off";
             JmpNotLe { a: Reg, b: Reg, off: Jump } plain "if !(R[a] <= R[b]) then pc += off";
+            JmpLtK { a: Reg, k: Kst, off: Jump } plain "if R[a] < K[k] then pc += off  (K[k] an int)";
+            JmpNotLtK { a: Reg, k: Kst, off: Jump } plain "if !(R[a] < K[k]) then pc += off";
+            JmpLeK { a: Reg, k: Kst, off: Jump } plain "if R[a] <= K[k] then pc += off";
+            JmpNotLeK { a: Reg, k: Kst, off: Jump } plain "if !(R[a] <= K[k]) then pc += off";
+            JmpGtK { a: Reg, k: Kst, off: Jump } plain "if R[a] > K[k] then pc += off";
+            JmpNotGtK { a: Reg, k: Kst, off: Jump } plain "if !(R[a] > K[k]) then pc += off";
+            JmpGeK { a: Reg, k: Kst, off: Jump } plain "if R[a] >= K[k] then pc += off";
+            JmpNotGeK { a: Reg, k: Kst, off: Jump } plain "if !(R[a] >= K[k]) then pc += off";
             JmpEq { a: Reg, b: Reg, off: Jump } plain "if R[a] == R[b] then pc += off";
             JmpNe { a: Reg, b: Reg, off: Jump } plain "if R[a] != R[b] then pc += off";
             Call { a: Reg, nargs: Count, nres: Count } plain "R[a], ... := R[a](R[a+1], ..., R[a+nargs])";

@@ -249,6 +249,14 @@ impl<'a> Compiler<'a> {
             | Op::JmpNotLt { off: o, .. }
             | Op::JmpLe { off: o, .. }
             | Op::JmpNotLe { off: o, .. }
+            | Op::JmpLtK { off: o, .. }
+            | Op::JmpNotLtK { off: o, .. }
+            | Op::JmpLeK { off: o, .. }
+            | Op::JmpNotLeK { off: o, .. }
+            | Op::JmpGtK { off: o, .. }
+            | Op::JmpNotGtK { off: o, .. }
+            | Op::JmpGeK { off: o, .. }
+            | Op::JmpNotGeK { off: o, .. }
             | Op::JmpEq { off: o, .. }
             | Op::JmpNe { off: o, .. }
             | Op::RangeNext { off: o, .. } => *o = off,
@@ -1720,18 +1728,21 @@ impl<'a> Compiler<'a> {
             _ => {
                 let ra = self.expr_any(a);
                 // `x + k` and `x - k` with a small constant use the immediate form.
+                // `x * k` and `x % k` likewise (`% 0` keeps its runtime panic).
                 if let Some(Folded::Int(k)) = self.fold(b) {
                     let imm = match op {
-                        BinOp::Add => Some(k),
+                        BinOp::Add | BinOp::Mul => Some(k),
                         BinOp::Sub => k.checked_neg(),
+                        BinOp::Mod if k != 0 => Some(k),
                         _ => None,
                     };
                     if let Some(v) = imm.filter(|v| fits_i32(*v)) {
                         self.cur_line = self.line_of(a.span.to(b.span));
-                        self.emit(Op::AddInt {
-                            a: dst,
-                            b: ra,
-                            v: Imm(v as i32),
+                        let (b, v) = (ra, Imm(v as i32));
+                        self.emit(match op {
+                            BinOp::Mul => Op::MulInt { a: dst, b, v },
+                            BinOp::Mod => Op::ModInt { a: dst, b, v },
+                            _ => Op::AddInt { a: dst, b, v },
                         });
                         return;
                     }
@@ -1797,6 +1808,9 @@ impl<'a> Compiler<'a> {
                 a,
                 b,
             ) => {
+                if let Some(at) = self.compare_with_int_const(*op, a, b, when, e.span) {
+                    return vec![at];
+                }
                 let mark = self.mark();
                 let ra = self.expr_any(a);
                 let rb = self.expr_any(b);
@@ -1830,6 +1844,49 @@ impl<'a> Compiler<'a> {
                 })]
             }
         }
+    }
+
+    /// An ordering test of a value against an int constant (`i < n` with `n`
+    /// constant) as one instruction with the constant operand; `None` when
+    /// the right side is not an int constant or the left one is one too.
+    fn compare_with_int_const(
+        &mut self,
+        op: BinOp,
+        a: &Expr,
+        b: &Expr,
+        when: bool,
+        span: Span,
+    ) -> Option<usize> {
+        let int_const = |c: &mut Self, e: &Expr| match c.fold(e) {
+            Some(Folded::Int(k)) => Some(k),
+            _ => None,
+        };
+        // Only with the constant on the right: `k < x` keeps the general
+        // form, whose error for a non-number names the operands in order.
+        let (value, k) = match (int_const(self, a), int_const(self, b)) {
+            (None, Some(k)) => (a, k),
+            _ => return None,
+        };
+        if !matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
+            return None;
+        }
+        let mark = self.mark();
+        let r = self.expr_any(value);
+        self.release_to(mark);
+        let k = self.constant(ConstKey::Int(k), Constant::Int(k), span);
+        self.cur_line = self.line_of(span);
+        let off = Jump(0);
+        let ins = match (op, when) {
+            (BinOp::Lt, true) => Op::JmpLtK { a: r, k, off },
+            (BinOp::Lt, false) => Op::JmpNotLtK { a: r, k, off },
+            (BinOp::Le, true) => Op::JmpLeK { a: r, k, off },
+            (BinOp::Le, false) => Op::JmpNotLeK { a: r, k, off },
+            (BinOp::Gt, true) => Op::JmpGtK { a: r, k, off },
+            (BinOp::Gt, false) => Op::JmpNotGtK { a: r, k, off },
+            (BinOp::Ge, true) => Op::JmpGeK { a: r, k, off },
+            _ => Op::JmpNotGeK { a: r, k, off },
+        };
+        Some(self.emit(ins))
     }
 
     /// Evaluates call arguments into the registers after the callee; returns their count.

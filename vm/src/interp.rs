@@ -1899,6 +1899,29 @@ impl Exec<'_> {
                     }
                 }
                 Op::Sub { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Sub)?,
+                Op::MulInt { a, b, v } | Op::ModInt { a, b, v } => {
+                    let x = get!(b.0);
+                    let k = v.0 as i64;
+                    let is_mul = matches!(op, Op::MulInt { .. });
+                    // Inline ints are 50 bits and k 32: the product fits i64
+                    // (checked anyway), and `k` is never 0 for `%`.
+                    let fast = x.as_inline_int().and_then(|i| {
+                        if is_mul {
+                            i.checked_mul(k).and_then(Value::int_inline)
+                        } else {
+                            i.checked_rem(k).and_then(Value::int_inline)
+                        }
+                    });
+                    match fast {
+                        Some(r) => set!(a.0, r),
+                        None => {
+                            save_pc!();
+                            let arith = if is_mul { ArithOp::Mul } else { ArithOp::Mod };
+                            let kv = Value::int_inline(k).expect("i32 fits inline");
+                            binop(p, g, r!(a.0), x, kv, arith)?;
+                        }
+                    }
+                }
                 Op::Mul { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Mul)?,
                 Op::Div { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Div)?,
                 Op::Mod { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Mod)?,
@@ -2031,6 +2054,40 @@ impl Exec<'_> {
                         }
                     };
                     let jump_when = matches!(op, Op::JmpLt { .. } | Op::JmpLe { .. });
+                    if holds == jump_when {
+                        pc = (pc as i64 + off.0 as i64) as usize;
+                        if off.0 < 0 {
+                            back_edge!();
+                        }
+                    }
+                }
+                Op::JmpLtK { a, k, off }
+                | Op::JmpNotLtK { a, k, off }
+                | Op::JmpLeK { a, k, off }
+                | Op::JmpNotLeK { a, k, off }
+                | Op::JmpGtK { a, k, off }
+                | Op::JmpNotGtK { a, k, off }
+                | Op::JmpGeK { a, k, off }
+                | Op::JmpNotGeK { a, k, off } => {
+                    let (x, y) = (get!(a.0), proto.consts[k.0 as usize]);
+                    let order = match (x.as_inline_int(), y.as_inline_int()) {
+                        (Some(i), Some(j)) => Some(i.cmp(&j)),
+                        _ => compare(x, y)?,
+                    };
+                    // Unordered (NaN) makes every one of these tests false.
+                    let holds = order.is_some_and(|o| match op {
+                        Op::JmpLtK { .. } | Op::JmpNotLtK { .. } => o == Ordering::Less,
+                        Op::JmpLeK { .. } | Op::JmpNotLeK { .. } => o != Ordering::Greater,
+                        Op::JmpGtK { .. } | Op::JmpNotGtK { .. } => o == Ordering::Greater,
+                        _ => o != Ordering::Less,
+                    });
+                    let jump_when = matches!(
+                        op,
+                        Op::JmpLtK { .. }
+                            | Op::JmpLeK { .. }
+                            | Op::JmpGtK { .. }
+                            | Op::JmpGeK { .. }
+                    );
                     if holds == jump_when {
                         pc = (pc as i64 + off.0 as i64) as usize;
                         if off.0 < 0 {
