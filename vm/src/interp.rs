@@ -27,7 +27,8 @@
 
 use crate::arith::{self, ArithOp, Num};
 use crate::heap::{heap_config, type_table, Kind};
-use crate::native::{NativeConst, NativeCtx, NativeHost, Natives};
+use crate::native::{NativeConst, NativeCtx, NativeHost, Natives, Results};
+use crate::results;
 use crate::sched::{
     maxprocs_setting, Entry, Found, GState, Runtime, SignalRoots, TimerRoots, TimerWhat, Waiter,
     WAKE_DELIVERED,
@@ -2649,7 +2650,7 @@ impl Exec<'_> {
         g: &mut Mutator,
         callee: Value,
         args: &[Value],
-    ) -> Res<Vec<Value>> {
+    ) -> Res<Results> {
         let Some(obj) = obj_of(callee).filter(|_| object::kind_of(callee) == Some(Kind::Builtin))
         else {
             return rt_err(format!("call of non-function {}", show(callee)));
@@ -2689,17 +2690,17 @@ impl Exec<'_> {
                     line.pop();
                 }
                 self.vm.write_output(p, &line);
-                Ok(vec![])
+                Ok(results![])
             }
             Some("panic") => {
                 self.gr.cached_regs[PANIC_REG]
                     .store(args.first().copied().unwrap_or(Value::NIL).bits(), Relaxed);
                 Err(PANIC_VALUE.into())
             }
-            Some("recover") => Ok(vec![Value::NIL]),
+            Some("recover") => Ok(results![Value::NIL]),
             Some("close") if args.len() == 1 => {
                 self.op_close(p, args[0])?;
-                Ok(vec![])
+                Ok(results![])
             }
             Some("delete") if args.len() == 2 => {
                 if let Some(m) =
@@ -2709,7 +2710,7 @@ impl Exec<'_> {
                         return rt_err(format!("hash of unhashable type {}", e.0));
                     }
                 }
-                Ok(vec![])
+                Ok(results![])
             }
             Some("int") if args.len() == 1 => {
                 let v = args[0];
@@ -2731,7 +2732,7 @@ impl Exec<'_> {
                         type_name(v)
                     ));
                 };
-                Ok(vec![object::new_int(p, g, i).map_err(oom)?])
+                Ok(results![object::new_int(p, g, i).map_err(oom)?])
             }
             Some("float") if args.len() == 1 => {
                 let v = args[0];
@@ -2752,7 +2753,7 @@ impl Exec<'_> {
                         ))
                     }
                 };
-                Ok(vec![Value::float(f)])
+                Ok(results![Value::float(f)])
             }
             Some(which @ ("min" | "max")) if !args.is_empty() => {
                 let mut best = args[0];
@@ -2768,7 +2769,7 @@ impl Exec<'_> {
                         best = v;
                     }
                 }
-                Ok(vec![best])
+                Ok(results![best])
             }
             Some("cap") if args.len() == 1 => {
                 let n = match obj_of(args[0])
@@ -2777,12 +2778,12 @@ impl Exec<'_> {
                     Some(c) => object::chan_state(c).0,
                     None => length(args[0])?,
                 };
-                Ok(vec![Value::int_inline(n as i64).expect("fits")])
+                Ok(results![Value::int_inline(n as i64).expect("fits")])
             }
             Some("copy") if args.len() == 2 => {
                 let (dst, src) = (args[0], args[1]);
                 let (Some(d), Some(s)) = (obj_of(dst), obj_of(src)) else {
-                    return Ok(vec![Value::int_inline(0).expect("zero")]);
+                    return Ok(results![Value::int_inline(0).expect("zero")]);
                 };
                 if object::kind_of(dst) != Some(Kind::List)
                     || object::kind_of(src) != Some(Kind::List)
@@ -2796,21 +2797,23 @@ impl Exec<'_> {
                 for (i, v) in items.iter().take(n).enumerate() {
                     object::list_set(p, d, i, *v);
                 }
-                Ok(vec![Value::int_inline(n as i64).expect("fits")])
+                Ok(results![Value::int_inline(n as i64).expect("fits")])
             }
-            Some("len") if args.len() == 1 => Ok(vec![
-                Value::int_inline(length(args[0])? as i64).expect("fits")
-            ]),
+            Some("len") if args.len() == 1 => {
+                Ok(results![
+                    Value::int_inline(length(args[0])? as i64).expect("fits")
+                ])
+            }
             Some("str") if args.len() == 1 => {
                 // Ints and strings print as themselves; anything else is
                 // fmt.Sprint's %v text (String() methods included).
                 if let Some(i) = object::int_of(args[0]) {
                     let mut buf = [0u8; 20];
                     let text = format_int(i, &mut buf);
-                    return Ok(vec![object::new_string(p, g, text).map_err(oom)?]);
+                    return Ok(results![object::new_string(p, g, text).map_err(oom)?]);
                 }
                 if object::kind_of(args[0]) == Some(Kind::Str) {
-                    return Ok(vec![args[0]]);
+                    return Ok(results![args[0]]);
                 }
                 match self
                     .vm
@@ -2821,7 +2824,7 @@ impl Exec<'_> {
                     .copied()
                 {
                     Some(f) => self.call_native_fn(p, g, f, args),
-                    None => Ok(vec![
+                    None => Ok(results![
                         object::new_string(p, g, show(args[0]).as_bytes()).map_err(oom)?
                     ]),
                 }
@@ -2833,7 +2836,9 @@ impl Exec<'_> {
                     Some(inst) => instance_type(inst).map(type_name_of).unwrap_or_default(),
                     None => type_name(args[0]).to_string(),
                 };
-                Ok(vec![object::new_string(p, g, name.as_bytes()).map_err(oom)?])
+                Ok(results![
+                    object::new_string(p, g, name.as_bytes()).map_err(oom)?
+                ])
             }
             Some(name) => Err(format!(
                 "builtin {name} is not implemented yet in this interpreter"
@@ -2851,7 +2856,7 @@ impl Exec<'_> {
         module: Value,
         name: &[u8],
         args: &[Value],
-    ) -> Res<Vec<Value>> {
+    ) -> Res<Results> {
         if object::kind_of(module) == Some(Kind::Opaque) {
             let f = self.opaque_method(module, name, &AtomicU64::new(0))?;
             let mut with_receiver = vec![module];
@@ -2867,7 +2872,7 @@ impl Exec<'_> {
             Some(Kind::Error) if name == b"Error" => {
                 let (msg, _) = crate::native::error_parts(module).unwrap_or_default();
                 let v = object::new_string(p, g, &msg).map_err(oom)?;
-                Ok(vec![v])
+                Ok(results![v])
             }
             _ => Err(format!(
                 "{}.{} undefined (type {} has no field or method {})",
@@ -2953,7 +2958,7 @@ impl Exec<'_> {
         g: &mut Mutator,
         f: crate::native::NativeFn,
         args: &[Value],
-    ) -> Res<Vec<Value>> {
+    ) -> Res<Results> {
         let start = self.keep_top;
         let stack: &KeepStack = self.keep;
         let Some(keep) = stack.slots.get(start..start + NATIVE_KEEP_SLOTS) else {
@@ -3126,7 +3131,7 @@ impl NativeHost for Exec<'_> {
         g: &mut Mutator,
         f: Value,
         args: &[Value],
-    ) -> Result<Vec<Value>, String> {
+    ) -> Result<Results, String> {
         let abs = self.top_of_stack() + 2;
         let regs = self.ensure_regs(abs + args.len() + 2);
         regs[abs].store(f.bits(), Relaxed);

@@ -22,7 +22,20 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use weft_gc::{Mutator, P};
 
 /// A native function.
-pub type NativeFn = fn(&mut NativeCtx<'_>, &[Value]) -> Result<Vec<Value>, String>;
+pub type NativeFn = fn(&mut NativeCtx<'_>, &[Value]) -> Result<Results, String>;
+
+/// A native function's results: up to three are kept inline (no heap
+/// allocation per call). Build them with [`results!`](crate::results),
+/// as `vec!`.
+pub type Results = smallvec::SmallVec<[Value; 3]>;
+
+/// Builds [`Results`] as `vec!` builds a `Vec`.
+#[macro_export]
+macro_rules! results {
+    ($($v:expr),* $(,)?) => {
+        $crate::native::Results::from_slice(&[$($v),*])
+    };
+}
 
 /// A constant of a native module.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,7 +105,7 @@ pub trait NativeHost {
         g: &mut Mutator,
         f: Value,
         args: &[Value],
-    ) -> Result<Vec<Value>, String>;
+    ) -> Result<Results, String>;
     /// Parks the calling goroutine for `ns` nanoseconds once the native returns.
     fn sleep(&mut self, ns: i64) -> Result<(), String>;
     /// Lets other goroutines run once the native returns.
@@ -170,7 +183,7 @@ impl<'a> NativeCtx<'a> {
 
     /// Calls a Weft function value (a callback such as `sort.Slice`'s `less`).
     /// A panic in it becomes this native's panic.
-    pub fn call(&mut self, f: Value, args: &[Value]) -> Result<Vec<Value>, String> {
+    pub fn call(&mut self, f: Value, args: &[Value]) -> Result<Results, String> {
         self.host.call(self.p, self.g, f, args)
     }
 

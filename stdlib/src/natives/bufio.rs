@@ -3,6 +3,8 @@
 //! `os.Stdin` is the marker string `"os.Stdin"` until file values exist.
 
 use std::sync::{Mutex, MutexGuard, TryLockError};
+use weft_vm::native::Results;
+use weft_vm::results;
 
 use weft_vm::blocking::read_unless_exiting;
 use weft_vm::native::{program_over, state, string_arg, ModuleDef, NativeCtx};
@@ -19,12 +21,12 @@ pub(crate) fn module() -> ModuleDef {
 /// The value of `os.Stdin`.
 pub(crate) const STDIN: &str = "os.Stdin";
 
-fn new_scanner(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn new_scanner(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     match a.first().and_then(|v| string_arg(*v)) {
         Some(s) if s == STDIN.as_bytes() => {}
         _ => return Err("bufio.NewScanner: only os.Stdin can be scanned so far".into()),
     }
-    Ok(vec![ctx.new_opaque("bufio", "Scanner", 1)?])
+    Ok(results![ctx.new_opaque("bufio", "Scanner", 1)?])
 }
 
 /// Input read from fd 0 and not yet scanned (`buf[start..]`): shared by
@@ -44,7 +46,7 @@ struct Ahead {
 const STDIN_CHUNK: usize = 64 * 1024;
 
 /// Reads the next line (without its newline, and without a trailing `\r`).
-fn scan(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn scan(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     // A prompt printed before the read must show (stdout is buffered).
     ctx.flush();
     let exit_fd = ctx.exit_fd();
@@ -60,7 +62,7 @@ fn scan(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
         return Err(program_over());
     };
     if line.is_empty() {
-        return Ok(vec![Value::FALSE]);
+        return Ok(results![Value::FALSE]);
     }
     if line.last() == Some(&b'\n') {
         line.pop();
@@ -70,7 +72,7 @@ fn scan(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     }
     let s = ctx.new_string(&line)?;
     ctx.set_state(a[0], 0, s)?;
-    Ok(vec![Value::TRUE])
+    Ok(results![Value::TRUE])
 }
 
 /// Takes the read-ahead buffer's lock, or `None` if the program ends first.
@@ -123,13 +125,13 @@ fn next_line(ahead: &mut Ahead, exit_fd: std::os::fd::RawFd) -> Option<Vec<u8>> 
     }
 }
 
-fn text(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn text(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     match state(a[0], "Scanner", 0) {
-        Some(v) if !v.is_nil() => Ok(vec![v]),
-        _ => Ok(vec![ctx.new_string(b"")?]),
+        Some(v) if !v.is_nil() => Ok(results![v]),
+        _ => Ok(results![ctx.new_string(b"")?]),
     }
 }
 
-fn err(_: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::NIL])
+fn err(_: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::NIL])
 }

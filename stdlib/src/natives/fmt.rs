@@ -6,7 +6,9 @@
 //! interpreter, so the engine itself never touches the heap.
 
 use crate::fmt::{compare_keys, errorf, sprint, sprintf, sprintln, ArgKind, FmtArg};
+use weft_vm::native::Results;
 use weft_vm::native::{show, show_plus, type_name, value_kind, ModuleDef, NativeCtx, ValueKind};
+use weft_vm::results;
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
@@ -208,48 +210,48 @@ fn format_arg(a: &[Value], func: &str) -> Result<Vec<u8>, String> {
         .ok_or_else(|| format!("{func}: the format must be a string"))
 }
 
-fn println(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn println(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let args = convert(ctx, a)?;
     ctx.write(&sprintln(&refs(&args)));
-    Ok(vec![])
+    Ok(results![])
 }
 
-fn print(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn print(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let args = convert(ctx, a)?;
     ctx.write(&sprint(&refs(&args)));
-    Ok(vec![])
+    Ok(results![])
 }
 
-fn printf(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn printf(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let format = format_arg(a, "fmt.Printf")?;
     let args = convert(ctx, &a[1..])?;
     ctx.write(&sprintf(&format, &refs(&args)));
-    Ok(vec![])
+    Ok(results![])
 }
 
-fn sprint_fn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn sprint_fn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let args = convert(ctx, a)?;
-    Ok(vec![ctx.new_string(&sprint(&refs(&args)))?])
+    Ok(results![ctx.new_string(&sprint(&refs(&args)))?])
 }
 
-fn sprintln_fn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn sprintln_fn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let args = convert(ctx, a)?;
-    Ok(vec![ctx.new_string(&sprintln(&refs(&args)))?])
+    Ok(results![ctx.new_string(&sprintln(&refs(&args)))?])
 }
 
-fn sprintf_fn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn sprintf_fn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let format = format_arg(a, "fmt.Sprintf")?;
     let args = convert(ctx, &a[1..])?;
-    Ok(vec![ctx.new_string(&sprintf(&format, &refs(&args)))?])
+    Ok(results![ctx.new_string(&sprintf(&format, &refs(&args)))?])
 }
 
 /// `fmt.Errorf`: an error value; with one `%w` naming an error, it wraps it.
-fn errorf_fn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn errorf_fn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let format = format_arg(a, "fmt.Errorf")?;
     let args = convert(ctx, &a[1..])?;
     let (text, wrapped) = errorf(&format, &refs(&args));
     let wrapped = wrapped
         .and_then(|i| a.get(1 + i).copied())
         .unwrap_or(Value::NIL);
-    Ok(vec![ctx.new_error(&text, wrapped)?])
+    Ok(results![ctx.new_error(&text, wrapped)?])
 }

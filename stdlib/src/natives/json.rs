@@ -3,7 +3,9 @@
 //! returning `(string, err)`, and Unmarshal returning `(value, err)` with
 //! objects as maps, arrays as lists, integral numbers as ints.
 
+use weft_vm::native::Results;
 use weft_vm::native::{value_kind, ModuleDef, NativeCtx, ValueKind};
+use weft_vm::results;
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
@@ -15,14 +17,14 @@ pub(crate) fn module() -> ModuleDef {
 /// Deepest nesting either direction accepts (cycles would otherwise recurse forever).
 const MAX_DEPTH: usize = 1000;
 
-fn marshal(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn marshal(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let mut out = Vec::new();
     match encode(a.first().copied().unwrap_or_default(), &mut out, 0) {
-        Ok(()) => Ok(vec![ctx.new_string(&out)?, Value::NIL]),
+        Ok(()) => Ok(results![ctx.new_string(&out)?, Value::NIL]),
         Err(msg) => {
             let empty = ctx.new_string(b"")?;
             let err = ctx.new_error(msg.as_bytes(), Value::NIL)?;
-            Ok(vec![empty, err])
+            Ok(results![empty, err])
         }
     }
 }
@@ -169,7 +171,7 @@ enum Json {
     Object(Vec<(Vec<u8>, Json)>),
 }
 
-fn unmarshal(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn unmarshal(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let text = a
         .first()
         .and_then(|v| weft_vm::native::string_arg(*v))
@@ -189,11 +191,11 @@ fn unmarshal(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String>
     match parsed {
         Ok(doc) => {
             let v = build(ctx, &doc)?;
-            Ok(vec![v, Value::NIL])
+            Ok(results![v, Value::NIL])
         }
         Err(msg) => {
             let err = ctx.new_error(msg.as_bytes(), Value::NIL)?;
-            Ok(vec![Value::NIL, err])
+            Ok(results![Value::NIL, err])
         }
     }
 }

@@ -1,15 +1,17 @@
 //! `math`: the float functions and constants of Go's package.
 
 use super::float_arg;
+use weft_vm::native::Results;
 use weft_vm::native::{ModuleDef, NativeConst, NativeCtx};
+use weft_vm::results;
 use weft_vm::value::Value;
 
 macro_rules! unary {
     ($name:ident, $go:literal, $f:expr) => {
-        fn $name(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+        fn $name(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
             let x = float_arg(a, 0, $go)?;
             let f: fn(f64) -> f64 = $f;
-            Ok(vec![Value::float(f(x))])
+            Ok(results![Value::float(f(x))])
         }
     };
 }
@@ -86,20 +88,20 @@ pub(crate) fn module() -> ModuleDef {
         .constant("SmallestNonzeroFloat64", NativeConst::Float(5e-324))
 }
 
-fn pow(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::float(
+fn pow(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::float(
         float_arg(a, 0, "math.Pow")?.powf(float_arg(a, 1, "math.Pow")?),
     )])
 }
 
-fn fmod(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::float(
+fn fmod(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::float(
         float_arg(a, 0, "math.Mod")? % float_arg(a, 1, "math.Mod")?,
     )])
 }
 
 /// Go's math.Max: NaN if either is NaN; +0 beats -0.
-fn fmax(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn fmax(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let (x, y) = (float_arg(a, 0, "math.Max")?, float_arg(a, 1, "math.Max")?);
     let r = if x.is_nan() || y.is_nan() {
         f64::NAN
@@ -112,10 +114,10 @@ fn fmax(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     } else {
         x.max(y)
     };
-    Ok(vec![Value::float(r)])
+    Ok(results![Value::float(r)])
 }
 
-fn fmin(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn fmin(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let (x, y) = (float_arg(a, 0, "math.Min")?, float_arg(a, 1, "math.Min")?);
     let r = if x.is_nan() || y.is_nan() {
         f64::NAN
@@ -128,54 +130,56 @@ fn fmin(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     } else {
         x.min(y)
     };
-    Ok(vec![Value::float(r)])
+    Ok(results![Value::float(r)])
 }
 
-fn inf(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn inf(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let sign = super::int_arg(a, 0, "math.Inf")?;
-    Ok(vec![Value::float(if sign >= 0 {
+    Ok(results![Value::float(if sign >= 0 {
         f64::INFINITY
     } else {
         f64::NEG_INFINITY
     })])
 }
 
-fn nan(_: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::float(f64::NAN)])
+fn nan(_: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::float(f64::NAN)])
 }
 
-fn is_nan(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::bool(float_arg(a, 0, "math.IsNaN")?.is_nan())])
+fn is_nan(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::bool(
+        float_arg(a, 0, "math.IsNaN")?.is_nan()
+    )])
 }
 
-fn is_inf(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn is_inf(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let x = float_arg(a, 0, "math.IsInf")?;
     let sign = super::int_arg(a, 1, "math.IsInf")?;
-    Ok(vec![Value::bool(
+    Ok(results![Value::bool(
         x.is_infinite() && (sign == 0 || (sign > 0) == (x > 0.0)),
     )])
 }
 
-fn hypot(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::float(
+fn hypot(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::float(
         float_arg(a, 0, "math.Hypot")?.hypot(float_arg(a, 1, "math.Hypot")?),
     )])
 }
 
-fn atan2(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::float(
+fn atan2(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::float(
         float_arg(a, 0, "math.Atan2")?.atan2(float_arg(a, 1, "math.Atan2")?),
     )])
 }
 
-fn signbit(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::bool(
+fn signbit(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::bool(
         float_arg(a, 0, "math.Signbit")?.is_sign_negative(),
     )])
 }
 
-fn copysign(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::float(
+fn copysign(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::float(
         float_arg(a, 0, "math.Copysign")?.copysign(float_arg(a, 1, "math.Copysign")?),
     )])
 }

@@ -6,7 +6,9 @@
 
 use super::{int_arg, str_arg};
 use weft_vm::interp::EXIT_PREFIX;
+use weft_vm::native::Results;
 use weft_vm::native::{ModuleDef, NativeConst, NativeCtx};
+use weft_vm::results;
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
@@ -23,25 +25,25 @@ pub(crate) fn module() -> ModuleDef {
 }
 
 /// Ends the program at once with the status: deferred calls do not run (Go's rule).
-fn exit(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn exit(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let code = int_arg(a, 0, "os.Exit")?;
     ctx.flush();
     Err(format!("{EXIT_PREFIX}{code}"))
 }
 
-fn getenv(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn getenv(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let name = str_arg(a, 0, "os.Getenv")?;
     let value = std::env::var_os(String::from_utf8_lossy(&name).as_ref()).unwrap_or_default();
-    Ok(vec![ctx.new_string(value.to_string_lossy().as_bytes())?])
+    Ok(results![ctx.new_string(value.to_string_lossy().as_bytes())?])
 }
 
-fn args(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+fn args(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
     let parts: Vec<Vec<u8>> = ctx
         .program_args()
         .into_iter()
         .map(String::into_bytes)
         .collect();
-    Ok(vec![ctx.strings_list(&parts)?])
+    Ok(results![ctx.strings_list(&parts)?])
 }
 
 /// Go's text for an OS error (`syscall.Errno` strings are lower case).
@@ -62,21 +64,21 @@ fn os_error(op: &str, path: &str, e: &std::io::Error) -> String {
     format!("{op} {path}: {reason}")
 }
 
-fn read_file(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn read_file(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let path = String::from_utf8_lossy(&str_arg(a, 0, "os.ReadFile")?).into_owned();
     match ctx.blocking(|| std::fs::read(&path)) {
-        Ok(bytes) => Ok(vec![ctx.new_string(&bytes)?, Value::NIL]),
+        Ok(bytes) => Ok(results![ctx.new_string(&bytes)?, Value::NIL]),
         Err(e) => {
             let empty = ctx.new_string(b"")?;
             let err = ctx.new_error(os_error("open", &path, &e).as_bytes(), Value::NIL)?;
-            Ok(vec![empty, err])
+            Ok(results![empty, err])
         }
     }
 }
 
 /// `os.WriteFile(path, data, perm)`: creates or truncates the file (perm as
 /// Go applies it, on creation).
-fn write_file(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn write_file(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let path = String::from_utf8_lossy(&str_arg(a, 0, "os.WriteFile")?).into_owned();
     let data = str_arg(a, 1, "os.WriteFile")?;
     let perm = int_arg(a, 2, "os.WriteFile").unwrap_or(0o644);
@@ -92,9 +94,9 @@ fn write_file(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String
             .and_then(|mut f| f.write_all(&data))
     });
     match result {
-        Ok(()) => Ok(vec![Value::NIL]),
+        Ok(()) => Ok(results![Value::NIL]),
         Err(e) => {
-            Ok(vec![ctx.new_error(
+            Ok(results![ctx.new_error(
                 os_error("open", &path, &e).as_bytes(),
                 Value::NIL,
             )?])

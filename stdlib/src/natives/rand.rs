@@ -3,7 +3,9 @@
 
 use super::int_arg;
 use std::cell::Cell;
+use weft_vm::native::Results;
 use weft_vm::native::{ModuleDef, NativeCtx};
+use weft_vm::results;
 use weft_vm::value::Value;
 
 thread_local! {
@@ -36,26 +38,26 @@ pub(crate) fn module() -> ModuleDef {
         .function("Seed", seed)
 }
 
-fn intn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn intn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let n = int_arg(a, 0, "rand.Intn")?;
     if n <= 0 {
         return Err("invalid argument to Intn".into());
     }
-    Ok(vec![ctx.new_int((next() % n as u64) as i64)?])
+    Ok(results![ctx.new_int((next() % n as u64) as i64)?])
 }
 
-fn int(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![ctx.new_int((next() >> 1) as i64)?])
+fn int(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
+    Ok(results![ctx.new_int((next() >> 1) as i64)?])
 }
 
-fn float64(_: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::float(
+fn float64(_: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::float(
         (next() >> 11) as f64 / (1u64 << 53) as f64,
     )])
 }
 
-fn seed(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn seed(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let s = int_arg(a, 0, "rand.Seed")?;
     STATE.with(|st| st.set((s as u64) | 1));
-    Ok(vec![])
+    Ok(results![])
 }

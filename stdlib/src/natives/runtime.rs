@@ -2,7 +2,9 @@
 //!
 //! NumGoroutine counts live goroutines; Gosched yields the P to the others.
 
+use weft_vm::native::Results;
 use weft_vm::native::{ModuleDef, NativeCtx};
+use weft_vm::results;
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
@@ -15,32 +17,32 @@ pub(crate) fn module() -> ModuleDef {
 }
 
 /// Runs a full collection and waits for it, as Go's runtime.GC does.
-fn gc(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+fn gc(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
     ctx.p.gc();
-    Ok(vec![])
+    Ok(results![])
 }
 
 /// `WEFTMAXPROCS`; an argument > 0 would change it (not supported: Ps are
 /// fixed at start-up, and the call reports the current value, as Go's
 /// GOMAXPROCS(0) does).
-fn gomaxprocs(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+fn gomaxprocs(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
     let n = ctx.gomaxprocs() as i64;
-    Ok(vec![ctx.new_int(n)?])
+    Ok(results![ctx.new_int(n)?])
 }
 
-fn num_goroutine(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+fn num_goroutine(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
     let n = ctx.num_goroutine() as i64;
-    Ok(vec![ctx.new_int(n)?])
+    Ok(results![ctx.new_int(n)?])
 }
 
 /// Lets the other runnable goroutines run first.
-fn gosched(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+fn gosched(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
     ctx.yield_now();
-    Ok(vec![])
+    Ok(results![])
 }
 
 /// Collector statistics as a map with Go's field names (`PauseNs` a list).
-fn read_mem_stats(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+fn read_mem_stats(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
     let s = ctx.p.heap().stats();
     let stacks = ctx.stack_bytes() as i64;
     let entries: [(&str, i64); 8] = [
@@ -64,5 +66,5 @@ fn read_mem_stats(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, St
     let list = ctx.new_list(&items)?;
     let key = ctx.new_string(b"PauseNs")?;
     ctx.map_set(map, key, list)?;
-    Ok(vec![map])
+    Ok(results![map])
 }

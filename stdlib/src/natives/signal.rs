@@ -10,7 +10,9 @@
 //! delivered. The handler itself lives in `weft_vm::signal`.
 
 use super::str_arg;
+use weft_vm::native::Results;
 use weft_vm::native::{ModuleDef, NativeCtx};
+use weft_vm::results;
 use weft_vm::signal;
 use weft_vm::value::Value;
 
@@ -21,7 +23,7 @@ pub(crate) fn module() -> ModuleDef {
         .function("Reset", reset)
 }
 
-type Res = Result<Vec<Value>, String>;
+type Res = Result<Results, String>;
 
 /// The mask of the signals named by `a[from..]` (every catchable one when
 /// there are none).
@@ -53,18 +55,18 @@ fn notify(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     if mask != 0 {
         ctx.signal_notify(chan, mask)?;
     }
-    Ok(vec![])
+    Ok(results![])
 }
 
 fn stop(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     if let Some(&chan) = a.first() {
         ctx.signal_stop(Some(chan), 0);
     }
-    Ok(vec![])
+    Ok(results![])
 }
 
 fn reset(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let mask = signal_mask(a, 0, "signal.Reset")?;
     ctx.signal_stop(None, mask);
-    Ok(vec![])
+    Ok(results![])
 }

@@ -1,6 +1,8 @@
 //! `sort`: Ints and Strings sort a list in place.
 
+use weft_vm::native::Results;
 use weft_vm::native::{int_arg, list_items, list_replace, string_arg, ModuleDef, NativeCtx};
+use weft_vm::results;
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
@@ -10,7 +12,7 @@ pub(crate) fn module() -> ModuleDef {
         .function("Slice", slice)
 }
 
-fn ints(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn ints(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let list = a.first().copied().unwrap_or_default();
     let mut items = list_items(list).ok_or("sort.Ints: argument must be a list")?;
     if items.iter().any(|v| int_arg(*v).is_none()) {
@@ -18,10 +20,10 @@ fn ints(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     }
     items.sort_by_key(|v| int_arg(*v).unwrap_or(0));
     list_replace(ctx.p, list, &items);
-    Ok(vec![])
+    Ok(results![])
 }
 
-fn strings(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn strings(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let list = a.first().copied().unwrap_or_default();
     let items = list_items(list).ok_or("sort.Strings: argument must be a list")?;
     let mut keyed: Vec<(Vec<u8>, Value)> = Vec::with_capacity(items.len());
@@ -34,12 +36,12 @@ fn strings(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     keyed.sort_by(|x, y| x.0.cmp(&y.0));
     let sorted: Vec<Value> = keyed.into_iter().map(|(_, v)| v).collect();
     list_replace(ctx.p, list, &sorted);
-    Ok(vec![])
+    Ok(results![])
 }
 
 /// `sort.Slice(list, less)`: sorts in place with `less(i, j)` (indices into the
 /// list as it is being sorted, Go's contract).
-fn slice(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn slice(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let list = a.first().copied().unwrap_or_default();
     let less = a.get(1).copied().unwrap_or_default();
     let n = list_items(list)
@@ -71,7 +73,7 @@ fn slice(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
             }
         }
     }
-    Ok(vec![])
+    Ok(results![])
 }
 
 fn int(i: usize) -> Value {

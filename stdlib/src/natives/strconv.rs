@@ -4,7 +4,9 @@
 
 use super::{int_arg, str_arg};
 use crate::fmt::{self as engine, NumErrorKind};
+use weft_vm::native::Results;
 use weft_vm::native::{float_arg, ModuleDef, NativeCtx};
+use weft_vm::results;
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
@@ -19,18 +21,18 @@ pub(crate) fn module() -> ModuleDef {
         .function("QuoteRune", quote_rune)
 }
 
-fn itoa(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn itoa(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let i = int_arg(a, 0, "strconv.Itoa")?;
-    Ok(vec![ctx.new_string(engine::itoa(i).as_bytes())?])
+    Ok(results![ctx.new_string(engine::itoa(i).as_bytes())?])
 }
 
 /// `(value, nil)` or `(fallback, error)`.
 fn int_result(
     ctx: &mut NativeCtx<'_>,
     r: Result<i64, engine::NumError>,
-) -> Result<Vec<Value>, String> {
+) -> Result<Results, String> {
     match r {
-        Ok(i) => Ok(vec![ctx.new_int(i)?, Value::NIL]),
+        Ok(i) => Ok(results![ctx.new_int(i)?, Value::NIL]),
         Err(e) => {
             // Go returns the clamped bound for a range error, 0 otherwise.
             let fallback = match e.kind {
@@ -40,18 +42,18 @@ fn int_result(
             };
             let v = ctx.new_int(fallback)?;
             let err = ctx.new_error(e.to_string().as_bytes(), Value::NIL)?;
-            Ok(vec![v, err])
+            Ok(results![v, err])
         }
     }
 }
 
-fn atoi(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn atoi(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let s = str_arg(a, 0, "strconv.Atoi")?;
     let r = engine::atoi(&s);
     int_result(ctx, r)
 }
 
-fn parse_int(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn parse_int(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let s = str_arg(a, 0, "strconv.ParseInt")?;
     let base = int_arg(a, 1, "strconv.ParseInt")?.clamp(0, 1000) as u32;
     let bits = int_arg(a, 2, "strconv.ParseInt")?.clamp(0, 1000) as u32;
@@ -59,10 +61,10 @@ fn parse_int(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String>
     int_result(ctx, r)
 }
 
-fn parse_float(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn parse_float(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let s = str_arg(a, 0, "strconv.ParseFloat")?;
     match engine::parse_float(&s) {
-        Ok(f) => Ok(vec![Value::float(f), Value::NIL]),
+        Ok(f) => Ok(results![Value::float(f), Value::NIL]),
         Err(e) => {
             let fallback = match e.kind {
                 NumErrorKind::Range if e.num.first() == Some(&b'-') => f64::NEG_INFINITY,
@@ -70,38 +72,38 @@ fn parse_float(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, Strin
                 _ => 0.0,
             };
             let err = ctx.new_error(e.to_string().as_bytes(), Value::NIL)?;
-            Ok(vec![Value::float(fallback), err])
+            Ok(results![Value::float(fallback), err])
         }
     }
 }
 
-fn format_int(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn format_int(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let i = int_arg(a, 0, "strconv.FormatInt")?;
     let base = int_arg(a, 1, "strconv.FormatInt")?;
     if !(2..=36).contains(&base) {
         return Err("strconv: illegal AppendInt/FormatInt base".into());
     }
-    Ok(vec![ctx.new_string(
+    Ok(results![ctx.new_string(
         engine::format_int(i, base as u32).as_bytes(),
     )?])
 }
 
-fn format_float(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn format_float(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let f = float_arg(a[0]).ok_or("strconv.FormatFloat: argument 1 must be a number")?;
     let fmt = int_arg(a, 1, "strconv.FormatFloat")?;
     let prec = int_arg(a, 2, "strconv.FormatFloat")?.clamp(-1, 1000) as i32;
     let text = engine::format_float(f, fmt as u8, prec);
-    Ok(vec![ctx.new_string(text.as_bytes())?])
+    Ok(results![ctx.new_string(text.as_bytes())?])
 }
 
-fn quote(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn quote(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let s = str_arg(a, 0, "strconv.Quote")?;
-    Ok(vec![ctx.new_string(&engine::quote(&s))?])
+    Ok(results![ctx.new_string(&engine::quote(&s))?])
 }
 
-fn quote_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn quote_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let r = int_arg(a, 0, "strconv.QuoteRune")?;
-    Ok(vec![ctx.new_string(&engine::quote_rune(
+    Ok(results![ctx.new_string(&engine::quote_rune(
         r.clamp(0, u32::MAX as i64) as u32,
     ))?])
 }

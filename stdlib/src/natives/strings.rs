@@ -1,7 +1,9 @@
 //! `strings`: the byte-string functions of Go's package (on Weft's byte strings).
 
 use super::{int_arg, str_arg};
+use weft_vm::native::Results;
 use weft_vm::native::{list_items, string_arg, ModuleDef, NativeCtx};
+use weft_vm::results;
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
@@ -35,8 +37,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn contains(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::bool(
+fn contains(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::bool(
         find(
             &str_arg(a, 0, "strings.Contains")?,
             &str_arg(a, 1, "strings.Contains")?,
@@ -45,23 +47,23 @@ fn contains(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     )])
 }
 
-fn index(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn index(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let i = find(
         &str_arg(a, 0, "strings.Index")?,
         &str_arg(a, 1, "strings.Index")?,
     )
     .map_or(-1, |i| i as i64);
-    Ok(vec![ctx.new_int(i)?])
+    Ok(results![ctx.new_int(i)?])
 }
 
-fn has_prefix(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::bool(
+fn has_prefix(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::bool(
         str_arg(a, 0, "strings.HasPrefix")?.starts_with(&str_arg(a, 1, "strings.HasPrefix")?),
     )])
 }
 
-fn has_suffix(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![Value::bool(
+fn has_suffix(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    Ok(results![Value::bool(
         str_arg(a, 0, "strings.HasSuffix")?.ends_with(&str_arg(a, 1, "strings.HasSuffix")?),
     )])
 }
@@ -73,27 +75,27 @@ fn map_utf8(s: &[u8], f: impl Fn(char) -> String) -> Vec<u8> {
     }
 }
 
-fn to_upper(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn to_upper(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let s = map_utf8(&str_arg(a, 0, "strings.ToUpper")?, |c| {
         c.to_uppercase().collect()
     });
-    Ok(vec![ctx.new_string(&s)?])
+    Ok(results![ctx.new_string(&s)?])
 }
 
-fn to_lower(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn to_lower(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let s = map_utf8(&str_arg(a, 0, "strings.ToLower")?, |c| {
         c.to_lowercase().collect()
     });
-    Ok(vec![ctx.new_string(&s)?])
+    Ok(results![ctx.new_string(&s)?])
 }
 
-fn trim_space(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn trim_space(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let s = str_arg(a, 0, "strings.TrimSpace")?;
     let text = String::from_utf8_lossy(&s);
-    Ok(vec![ctx.new_string(text.trim().as_bytes())?])
+    Ok(results![ctx.new_string(text.trim().as_bytes())?])
 }
 
-fn repeat(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn repeat(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let s = str_arg(a, 0, "strings.Repeat")?;
     let n = int_arg(a, 1, "strings.Repeat")?;
     if n < 0 {
@@ -102,7 +104,7 @@ fn repeat(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
     if (s.len() as u128) * (n as u128) > (1 << 31) {
         return Err("strings: Repeat output length overflow".into());
     }
-    Ok(vec![ctx.new_string(&s.repeat(n as usize))?])
+    Ok(results![ctx.new_string(&s.repeat(n as usize))?])
 }
 
 fn replace_n(s: &[u8], old: &[u8], new: &[u8], n: i64) -> Vec<u8> {
@@ -140,7 +142,7 @@ fn replace_n(s: &[u8], old: &[u8], new: &[u8], n: i64) -> Vec<u8> {
     out
 }
 
-fn replace(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn replace(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let f = "strings.Replace";
     let s = replace_n(
         &str_arg(a, 0, f)?,
@@ -148,10 +150,10 @@ fn replace(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
         &str_arg(a, 2, f)?,
         int_arg(a, 3, f)?,
     );
-    Ok(vec![ctx.new_string(&s)?])
+    Ok(results![ctx.new_string(&s)?])
 }
 
-fn replace_all(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn replace_all(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let f = "strings.ReplaceAll";
     let s = replace_n(
         &str_arg(a, 0, f)?,
@@ -159,10 +161,10 @@ fn replace_all(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, Strin
         &str_arg(a, 2, f)?,
         -1,
     );
-    Ok(vec![ctx.new_string(&s)?])
+    Ok(results![ctx.new_string(&s)?])
 }
 
-fn split(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn split(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let (s, sep) = (
         str_arg(a, 0, "strings.Split")?,
         str_arg(a, 1, "strings.Split")?,
@@ -182,19 +184,19 @@ fn split(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
         parts.push(rest.to_vec());
         parts
     };
-    Ok(vec![ctx.strings_list(&parts)?])
+    Ok(results![ctx.strings_list(&parts)?])
 }
 
-fn fields(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn fields(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let s = str_arg(a, 0, "strings.Fields")?;
     let parts: Vec<Vec<u8>> = String::from_utf8_lossy(&s)
         .split_whitespace()
         .map(|w| w.as_bytes().to_vec())
         .collect();
-    Ok(vec![ctx.strings_list(&parts)?])
+    Ok(results![ctx.strings_list(&parts)?])
 }
 
-fn join(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn join(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let items = a
         .first()
         .and_then(|v| list_items(*v))
@@ -207,20 +209,20 @@ fn join(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
         }
         out.extend(string_arg(*v).ok_or("strings.Join: elements must be strings")?);
     }
-    Ok(vec![ctx.new_string(&out)?])
+    Ok(results![ctx.new_string(&out)?])
 }
 
 // strings.Builder: state 0 is a list of the written pieces (strings) and
 // state 1 their total length; String() joins them and collapses the list to
 // the one joined piece, so writes are amortised O(1) and String() is linear.
 
-fn builder(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Vec<Value>, String> {
+fn builder(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
     let b = ctx.new_opaque("strings", "Builder", 2)?;
     let pieces = ctx.new_list(&[])?;
     ctx.set_state(b, 0, pieces)?;
     let zero = ctx.new_int(0)?;
     ctx.set_state(b, 1, zero)?;
-    Ok(vec![b])
+    Ok(results![b])
 }
 
 fn builder_pieces(b: Value) -> Result<Value, String> {
@@ -250,7 +252,7 @@ fn builder_text(ctx: &mut NativeCtx<'_>, b: Value) -> Result<Value, String> {
     Ok(joined)
 }
 
-fn builder_append(ctx: &mut NativeCtx<'_>, b: Value, more: &[u8]) -> Result<Vec<Value>, String> {
+fn builder_append(ctx: &mut NativeCtx<'_>, b: Value, more: &[u8]) -> Result<Results, String> {
     let piece = ctx.new_string(more)?;
     builder_push(ctx, b, piece, more.len())
 }
@@ -261,16 +263,16 @@ fn builder_push(
     b: Value,
     piece: Value,
     len: usize,
-) -> Result<Vec<Value>, String> {
+) -> Result<Results, String> {
     let pieces = builder_pieces(b)?;
     ctx.list_push(pieces, piece)?;
     let total = ctx.new_int(builder_len_of(b) + len as i64)?;
     ctx.set_state(b, 1, total)?;
     let n = ctx.new_int(len as i64)?;
-    Ok(vec![n, Value::NIL])
+    Ok(results![n, Value::NIL])
 }
 
-fn builder_write_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn builder_write_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     // Strings are immutable: the argument itself is the piece (no copy).
     let piece = a
         .get(1)
@@ -283,13 +285,13 @@ fn builder_write_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Valu
     builder_push(ctx, a[0], piece, len)
 }
 
-fn builder_write_byte(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn builder_write_byte(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let b = int_arg(a, 1, "strings.Builder.WriteByte")?;
     builder_append(ctx, a[0], &[b as u8])?;
-    Ok(vec![Value::NIL])
+    Ok(results![Value::NIL])
 }
 
-fn builder_write_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn builder_write_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let r = int_arg(a, 1, "strings.Builder.WriteRune")?;
     let c = u32::try_from(r)
         .ok()
@@ -299,19 +301,19 @@ fn builder_write_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>
     builder_append(ctx, a[0], c.encode_utf8(&mut buf).as_bytes())
 }
 
-fn builder_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
-    Ok(vec![builder_text(ctx, a[0])?])
+fn builder_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    Ok(results![builder_text(ctx, a[0])?])
 }
 
-fn builder_len(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn builder_len(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let n = builder_len_of(a[0]);
-    Ok(vec![ctx.new_int(n)?])
+    Ok(results![ctx.new_int(n)?])
 }
 
-fn builder_reset(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Vec<Value>, String> {
+fn builder_reset(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let pieces = ctx.new_list(&[])?;
     ctx.set_state(a[0], 0, pieces)?;
     let zero = ctx.new_int(0)?;
     ctx.set_state(a[0], 1, zero)?;
-    Ok(vec![])
+    Ok(results![])
 }

@@ -13,7 +13,9 @@
 
 use super::int_arg;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use weft_vm::native::Results;
 use weft_vm::native::{raw_state_slot, ModuleDef, NativeCtx};
+use weft_vm::results;
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
@@ -35,7 +37,7 @@ pub(crate) fn module() -> ModuleDef {
         .function("Once.Do", once_do)
 }
 
-type Res = Result<Vec<Value>, String>;
+type Res = Result<Results, String>;
 
 /// A new native object of type `name` with `n` counters at zero.
 fn new_object(ctx: &mut NativeCtx<'_>, name: &str, n: usize) -> Res {
@@ -44,7 +46,7 @@ fn new_object(ctx: &mut NativeCtx<'_>, name: &str, n: usize) -> Res {
         let slot = raw_state_slot(obj, name, i).ok_or("sync object")?;
         set(slot, 0);
     }
-    Ok(vec![obj])
+    Ok(results![obj])
 }
 
 fn get(slot: &AtomicU64) -> i64 {
@@ -91,7 +93,7 @@ fn wg_add_n(ctx: &mut NativeCtx<'_>, a: &[Value], delta: i64) -> Res {
         }
         Ok(None)
     })?;
-    Ok(vec![])
+    Ok(results![])
 }
 
 fn wg_add(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
@@ -107,7 +109,7 @@ fn wg_wait(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let c = counters(a, "WaitGroup", 1)?;
     let key = key(a, 0);
     ctx.with_semas(&mut |_| Ok((get(c[0]) > 0).then_some((key, "sync.WaitGroup.Wait"))))?;
-    Ok(vec![])
+    Ok(results![])
 }
 
 // Mutex: counter 0 is 1 while locked. Unlock hands the lock straight to the
@@ -129,7 +131,7 @@ fn mutex_lock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
             Ok(Some((key, "sync.Mutex.Lock")))
         }
     })?;
-    Ok(vec![])
+    Ok(results![])
 }
 
 fn mutex_try_lock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
@@ -142,7 +144,7 @@ fn mutex_try_lock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
         }
         Ok(None)
     })?;
-    Ok(vec![Value::bool(got)])
+    Ok(results![Value::bool(got)])
 }
 
 fn mutex_unlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
@@ -157,7 +159,7 @@ fn mutex_unlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
         }
         Ok(None)
     })?;
-    Ok(vec![])
+    Ok(results![])
 }
 
 // RWMutex: counters are [writer holds it (0/1), active readers, waiting
@@ -185,7 +187,7 @@ fn rw_lock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
             Ok(Some((key, "sync.RWMutex.Lock")))
         }
     })?;
-    Ok(vec![])
+    Ok(results![])
 }
 
 fn rw_unlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
@@ -210,7 +212,7 @@ fn rw_unlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
         }
         Ok(None)
     })?;
-    Ok(vec![])
+    Ok(results![])
 }
 
 fn rw_rlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
@@ -225,7 +227,7 @@ fn rw_rlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
             Ok(Some((key + 8, "sync.RWMutex.RLock")))
         }
     })?;
-    Ok(vec![])
+    Ok(results![])
 }
 
 fn rw_runlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
@@ -244,7 +246,7 @@ fn rw_runlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
         }
         Ok(None)
     })?;
-    Ok(vec![])
+    Ok(results![])
 }
 
 // Once: counter 0 is 0 (not run), 1 (running), 2 (done). Callers that arrive
@@ -269,7 +271,7 @@ fn once_do(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
         _ => Ok(None),
     })?;
     if !run {
-        return Ok(vec![]);
+        return Ok(results![]);
     }
     // Done even if f panics (Go's rule): the waiters are released either way.
     let result = ctx.call(f, &[]);
@@ -278,5 +280,5 @@ fn once_do(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
         semas.wake(key, usize::MAX);
         Ok(None)
     })?;
-    result.map(|_| vec![])
+    result.map(|_| Results::new())
 }

@@ -7,7 +7,9 @@
 //! (`native::new_time`); timers send one on their channel when they fire.
 
 use super::int_arg;
+use weft_vm::native::Results;
 use weft_vm::native::{state, unix_nanos, ModuleDef, NativeConst, NativeCtx};
+use weft_vm::results;
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
@@ -41,16 +43,16 @@ pub(crate) fn module() -> ModuleDef {
         .function("Time.Equal", time_equal)
 }
 
-type Res = Result<Vec<Value>, String>;
+type Res = Result<Results, String>;
 
 /// `time.Duration(n)`: durations are ints already.
 fn duration(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let n = int_arg(a, 0, "time.Duration")?;
-    Ok(vec![ctx.new_int(n)?])
+    Ok(results![ctx.new_int(n)?])
 }
 
 fn now(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Res {
-    Ok(vec![ctx.new_time(unix_nanos())?])
+    Ok(results![ctx.new_time(unix_nanos())?])
 }
 
 /// The Unix nanoseconds of the `time.Time` in `a[i]`.
@@ -63,13 +65,13 @@ fn time_arg(a: &[Value], i: usize, func: &str) -> Result<i64, String> {
 
 fn since(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let t = time_arg(a, 0, "time.Since")?;
-    Ok(vec![ctx.new_int(unix_nanos() - t)?])
+    Ok(results![ctx.new_int(unix_nanos() - t)?])
 }
 
 fn sleep(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let d = int_arg(a, 0, "time.Sleep")?;
     ctx.sleep(d)?;
-    Ok(vec![])
+    Ok(results![])
 }
 
 /// A channel of capacity 1 fed by a new timer; returns (channel, timer id).
@@ -81,15 +83,15 @@ fn timer_chan(ctx: &mut NativeCtx<'_>, d: i64, period: i64) -> Result<(Value, i6
 
 fn after(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let d = int_arg(a, 0, "time.After")?;
-    Ok(vec![timer_chan(ctx, d, 0)?.0])
+    Ok(results![timer_chan(ctx, d, 0)?.0])
 }
 
 fn tick(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let d = int_arg(a, 0, "time.Tick")?;
     if d <= 0 {
-        return Ok(vec![Value::NIL]);
+        return Ok(results![Value::NIL]);
     }
-    Ok(vec![timer_chan(ctx, d, d)?.0])
+    Ok(results![timer_chan(ctx, d, d)?.0])
 }
 
 /// A Timer or Ticker object: state 0 the channel, 1 the timer id, 2 the period.
@@ -101,7 +103,7 @@ fn timer_object(ctx: &mut NativeCtx<'_>, name: &str, d: i64, period: i64) -> Res
     ctx.set_state(t, 1, id)?;
     let period = ctx.new_int(period)?;
     ctx.set_state(t, 2, period)?;
-    Ok(vec![t])
+    Ok(results![t])
 }
 
 fn new_timer(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
@@ -127,18 +129,18 @@ fn timer_parts(a: &[Value]) -> Result<(Value, u64), String> {
 }
 
 fn timer_c(_: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    Ok(vec![timer_parts(a)?.0])
+    Ok(results![timer_parts(a)?.0])
 }
 
 fn timer_stop(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let (_, id) = timer_parts(a)?;
-    Ok(vec![Value::bool(ctx.stop_timer(id))])
+    Ok(results![Value::bool(ctx.stop_timer(id))])
 }
 
 fn timer_reset(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let (ch, id) = timer_parts(a)?;
     let d = int_arg(a, 1, "time.Timer.Reset")?;
-    Ok(vec![Value::bool(ctx.reset_timer(id, d, ch, 0))])
+    Ok(results![Value::bool(ctx.reset_timer(id, d, ch, 0))])
 }
 
 fn ticker_reset(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
@@ -148,43 +150,43 @@ fn ticker_reset(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
         return Err("non-positive interval for Ticker.Reset".into());
     }
     ctx.reset_timer(id, d, ch, d);
-    Ok(vec![])
+    Ok(results![])
 }
 
 fn time_sub(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let d = time_arg(a, 0, "time.Time.Sub")? - time_arg(a, 1, "time.Time.Sub")?;
-    Ok(vec![ctx.new_int(d)?])
+    Ok(results![ctx.new_int(d)?])
 }
 
 fn time_unix(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let t = time_arg(a, 0, "time.Time.Unix")?;
-    Ok(vec![ctx.new_int(t.div_euclid(1_000_000_000))?])
+    Ok(results![ctx.new_int(t.div_euclid(1_000_000_000))?])
 }
 
 fn time_unix_nano(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let t = time_arg(a, 0, "time.Time.UnixNano")?;
-    Ok(vec![ctx.new_int(t)?])
+    Ok(results![ctx.new_int(t)?])
 }
 
 fn time_unix_milli(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let t = time_arg(a, 0, "time.Time.UnixMilli")?;
-    Ok(vec![ctx.new_int(t.div_euclid(1_000_000))?])
+    Ok(results![ctx.new_int(t.div_euclid(1_000_000))?])
 }
 
 fn time_before(_: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    Ok(vec![Value::bool(
+    Ok(results![Value::bool(
         time_arg(a, 0, "time.Time.Before")? < time_arg(a, 1, "time.Time.Before")?,
     )])
 }
 
 fn time_after(_: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    Ok(vec![Value::bool(
+    Ok(results![Value::bool(
         time_arg(a, 0, "time.Time.After")? > time_arg(a, 1, "time.Time.After")?,
     )])
 }
 
 fn time_equal(_: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    Ok(vec![Value::bool(
+    Ok(results![Value::bool(
         time_arg(a, 0, "time.Time.Equal")? == time_arg(a, 1, "time.Time.Equal")?,
     )])
 }
