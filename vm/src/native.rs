@@ -366,11 +366,11 @@ impl<'a> NativeCtx<'a> {
     }
 
     /// A new list of new strings, each rooted as soon as it exists (kept).
-    pub fn strings_list(&mut self, parts: &[Vec<u8>]) -> Result<Value, String> {
+    pub fn strings_list<T: AsRef<[u8]>>(&mut self, parts: &[T]) -> Result<Value, String> {
         let list = self.new_list(&vec![Value::NIL; parts.len()])?;
         let l = object::obj_of(list).expect("list");
         for (i, part) in parts.iter().enumerate() {
-            let s = object::new_string(self.p, self.g, part).map_err(oom)?;
+            let s = object::new_string(self.p, self.g, part.as_ref()).map_err(oom)?;
             object::list_set(self.p, l, i, s);
         }
         Ok(list)

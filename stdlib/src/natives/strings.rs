@@ -31,10 +31,11 @@ pub(crate) fn module() -> ModuleDef {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
+    match needle {
+        [] => Some(0),
+        [byte] => hay.iter().position(|b| b == byte),
+        _ => hay.windows(needle.len()).position(|w| w == needle),
     }
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn contains(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
@@ -169,21 +170,21 @@ fn split(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
         str_arg(a, 0, "strings.Split")?,
         str_arg(a, 1, "strings.Split")?,
     );
-    let parts: Vec<Vec<u8>> = if sep.is_empty() {
-        String::from_utf8_lossy(&s)
+    if sep.is_empty() {
+        let parts: Vec<Vec<u8>> = String::from_utf8_lossy(&s)
             .chars()
             .map(|c| c.to_string().into_bytes())
-            .collect()
-    } else {
-        let mut parts = Vec::new();
-        let mut rest = s.as_slice();
-        while let Some(at) = find(rest, &sep) {
-            parts.push(rest[..at].to_vec());
-            rest = &rest[at + sep.len()..];
-        }
-        parts.push(rest.to_vec());
-        parts
-    };
+            .collect();
+        return Ok(results![ctx.strings_list(&parts)?]);
+    }
+    // Slices of `s`, not copies: the strings are made from them one by one.
+    let mut parts: Vec<&[u8]> = Vec::new();
+    let mut rest = s.as_slice();
+    while let Some(at) = find(rest, &sep) {
+        parts.push(&rest[..at]);
+        rest = &rest[at + sep.len()..];
+    }
+    parts.push(rest);
     Ok(results![ctx.strings_list(&parts)?])
 }
 
