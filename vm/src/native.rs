@@ -328,6 +328,15 @@ impl<'a> NativeCtx<'a> {
         self.kept = self.kept.saturating_sub(n);
     }
 
+    /// A safepoint, for a native that works for long without allocating
+    /// (joining a million strings): a collection waiting to stop the world
+    /// can go ahead here instead of waiting for the native to return. Every
+    /// heap value the native still uses must be reachable from its
+    /// arguments or kept ([`NativeCtx::keep`]) across the call.
+    pub fn safepoint(&mut self) {
+        self.p.safepoint();
+    }
+
     /// A new empty map (kept).
     pub fn new_empty_map(&mut self) -> Result<Value, String> {
         let slot = self.take_slot()?;
@@ -652,6 +661,20 @@ pub fn int_arg(v: Value) -> Option<i64> {
 /// The number a value holds, as a float.
 pub fn float_arg(v: Value) -> Option<f64> {
     v.as_float().or_else(|| object::int_of(v).map(|i| i as f64))
+}
+
+/// The length of a list value, if it is one.
+pub fn list_len(v: Value) -> Option<usize> {
+    object::obj_of(v)
+        .filter(|_| object::kind_of(v) == Some(Kind::List))
+        .map(object::list_len)
+}
+
+/// Element `i` of a list value, if it is one and `i` is in range.
+pub fn list_get(v: Value, i: usize) -> Option<Value> {
+    object::obj_of(v)
+        .filter(|_| object::kind_of(v) == Some(Kind::List))
+        .and_then(|l| object::list_get(l, i))
 }
 
 /// The elements of a list value.

@@ -239,12 +239,22 @@ fn builder_len_of(b: Value) -> i64 {
 /// The text so far, joined (and the pieces list collapsed to it).
 fn builder_text(ctx: &mut NativeCtx<'_>, b: Value) -> Result<Value, String> {
     let pieces = builder_pieces(b)?;
-    let items = list_items(pieces).unwrap_or_default();
-    if items.len() == 1 {
-        return Ok(items[0]);
+    let n = weft_vm::native::list_len(pieces).unwrap_or(0);
+    if n == 1 {
+        return Ok(weft_vm::native::list_get(pieces, 0).unwrap_or(Value::NIL));
     }
+    // Joining millions of pieces takes milliseconds: poll for a collection
+    // now and then, the pieces kept alive across the polls (a racing Reset
+    // could otherwise drop the list).
+    ctx.keep(pieces)?;
     let mut text = Vec::with_capacity(builder_len_of(b).max(0) as usize);
-    for piece in items {
+    for i in 0..n {
+        if i % 4096 == 4095 {
+            ctx.safepoint();
+        }
+        let Some(piece) = weft_vm::native::list_get(pieces, i) else {
+            break;
+        };
         weft_vm::native::extend_with_string(piece, &mut text);
     }
     let joined = ctx.new_string(&text)?;
