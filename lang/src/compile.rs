@@ -1857,19 +1857,20 @@ impl<'a> Compiler<'a> {
         when: bool,
         span: Span,
     ) -> Option<usize> {
-        let int_const = |c: &mut Self, e: &Expr| match c.fold(e) {
-            Some(Folded::Int(k)) => Some(k),
-            _ => None,
-        };
-        // Only with the constant on the right: `k < x` keeps the general
-        // form, whose error for a non-number names the operands in order.
-        let (value, k) = match (int_const(self, a), int_const(self, b)) {
-            (None, Some(k)) => (a, k),
-            _ => return None,
-        };
         if !matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
             return None;
         }
+        // Only with the constant on the right: `k < x` keeps the general
+        // form, whose error for a non-number names the operands in order.
+        // Folding here is quiet: an out-of-range literal is left to the
+        // general form, which reports it once.
+        let (Some(Folded::Int(k)), false) = self.fold_quiet(b) else {
+            return None;
+        };
+        if let (Some(_), _) | (_, true) = self.fold_quiet(a) {
+            return None;
+        }
+        let value = a;
         let mark = self.mark();
         let r = self.expr_any(value);
         self.release_to(mark);
@@ -2047,6 +2048,16 @@ impl<'a> Compiler<'a> {
     }
 
     // ------------------------------------------------------------ constant folding
+
+    /// [`Compiler::fold`] without reporting: the folded value and whether
+    /// folding found an error (which the caller leaves to the general path).
+    fn fold_quiet(&mut self, e: &Expr) -> (Option<Folded>, bool) {
+        let reported = self.diags.len();
+        let folded = self.fold(e);
+        let failed = self.diags.len() > reported;
+        self.diags.truncate(reported);
+        (folded, failed)
+    }
 
     fn fold(&mut self, e: &Expr) -> Option<Folded> {
         match &e.kind {

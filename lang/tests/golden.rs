@@ -68,6 +68,13 @@ fn diagnostics_render_with_position_and_snippet() {
 }
 
 #[test]
+fn an_overflowing_constant_in_a_comparison_is_reported_once() {
+    // Once per use: the compare-with-constant form folds its operands
+    // quietly and leaves the report to the general form.
+    diag_golden("overflow");
+}
+
+#[test]
 fn every_listing_counts_its_barriers() {
     let program = compile_golden("stores").expect("compiles");
     let listing = weft_lang::disasm::disassemble_program(&program);

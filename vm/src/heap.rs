@@ -51,9 +51,10 @@ pub enum Kind {
     Error = 12,
     /// `[import path string]`: a standard (native) module.
     StdModule = 13,
-    /// `[module path string][type name string][state values...]`: an object
-    /// of a native module (`strings.Builder`, `bufio.Scanner`); its methods
-    /// are the module's functions named `Type.Method`.
+    /// `[type id (inline int)][state values...]`: an object of a native
+    /// module (`strings.Builder`, `bufio.Scanner`); the id indexes the
+    /// process-wide table of native object types (`native::opaque_type`),
+    /// and its methods are the module's functions named `Type.Method`.
     Opaque = 14,
     /// `[globals list][name string]`: a file module (what `import "./x.weft"` binds).
     Module = 15,

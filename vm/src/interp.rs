@@ -69,7 +69,12 @@ pub struct FnProto {
     /// and method names, read without touching the heap.
     pub const_strs: Box<[Box<[u8]>]>,
     /// One inline cache per instruction, for field and method lookups by
-    /// name: `type id << 16 | method bit << 15 | index + 1` (0 = empty). Type
+    /// name: `key << 16 | payload` (0 = empty), where the key is one of
+    /// three disjoint kinds: a struct type id (below 2^47; payload `method
+    /// bit << 15 | index + 1`), a native module's address (a user-space
+    /// address, at least 2^16 and below 2^47, never equal to a type id in
+    /// practice: ids count up from 1; payload a native function index + 1),
+    /// or `OPAQUE_IC_TAG | native object type id` (payload likewise). Type
     /// ids are unique and never reused, and a type's fields and methods never
     /// change after its module's init has attached them, so a hit is exact.
     pub inline_cache: Box<[AtomicU64]>,
@@ -2909,9 +2914,10 @@ impl Exec<'_> {
 
     /// The native function implementing the method `name` of the native
     /// object `obj` (its module's `Type.name`), through the instruction's
-    /// inline cache: `(type id + 1) << 16 | index into Vm::native_table + 1`.
-    /// Type ids are small and heap addresses are not, so an entry of
-    /// [`Exec::native_function`] never matches here, nor one of these there.
+    /// inline cache: `(OPAQUE_IC_TAG | native type id) << 16 | index into
+    /// Vm::native_table + 1`. The tag keeps these keys apart from struct
+    /// type ids (below it) and module addresses (user-space addresses are
+    /// below 2^47 too, and never tagged): see `FnProto::inline_cache`.
     fn opaque_method(
         &self,
         obj: Value,
@@ -2922,7 +2928,8 @@ impl Exec<'_> {
             return Err(field_of_non_struct(obj, name));
         };
         let entry = cache.load(Relaxed);
-        if entry != 0 && entry >> 16 == id as u64 + 1 {
+        let key = OPAQUE_IC_TAG | id as u64;
+        if entry != 0 && entry >> 16 == key {
             if let Some(f) = self.vm.native_table.get((entry & 0xffff) as usize - 1) {
                 return Ok(*f);
             }
@@ -2936,7 +2943,7 @@ impl Exec<'_> {
             ));
         };
         if i + 1 < 0xffff {
-            cache.store((id as u64 + 1) << 16 | (i as u64 + 1), Relaxed);
+            cache.store(key << 16 | (i as u64 + 1), Relaxed);
         }
         Ok(self.vm.native_table[i])
     }
@@ -3183,7 +3190,7 @@ fn new_struct_type(
     // A unique id, never reused: what inline caches key on.
     static NEXT_TYPE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     slots[3].store(
-        NEXT_TYPE_ID.fetch_add(1, Relaxed) & ((1 << 48) - 1),
+        NEXT_TYPE_ID.fetch_add(1, Relaxed) & (OPAQUE_IC_TAG - 1),
         Relaxed,
     );
     let name_v = object::new_string(p, g, name.as_bytes()).map_err(oom)?;
@@ -3239,6 +3246,10 @@ enum Member {
 }
 
 const IC_METHOD: u64 = 1 << 15;
+
+/// Marks an inline-cache key as a native object type's (see
+/// `Exec::opaque_method`); struct type ids stay below it.
+const OPAQUE_IC_TAG: u64 = 1 << 47;
 
 /// Looks `name` up among `ty`'s fields, then its methods, through the
 /// instruction's inline cache (see `FnProto::inline_cache`).
