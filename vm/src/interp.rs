@@ -1905,29 +1905,8 @@ impl Exec<'_> {
                     }
                 }
                 Op::Sub { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Sub)?,
-                Op::MulInt { a, b, v } | Op::ModInt { a, b, v } => {
-                    let x = get!(b.0);
-                    let k = v.0 as i64;
-                    let is_mul = matches!(op, Op::MulInt { .. });
-                    // Inline ints are 50 bits and k 32: the product fits i64
-                    // (checked anyway), and `k` is never 0 for `%`.
-                    let fast = x.as_inline_int().and_then(|i| {
-                        if is_mul {
-                            i.checked_mul(k).and_then(Value::int_inline)
-                        } else {
-                            i.checked_rem(k).and_then(Value::int_inline)
-                        }
-                    });
-                    match fast {
-                        Some(r) => set!(a.0, r),
-                        None => {
-                            save_pc!();
-                            let arith = if is_mul { ArithOp::Mul } else { ArithOp::Mod };
-                            let kv = Value::int_inline(k).expect("i32 fits inline");
-                            binop(p, g, r!(a.0), x, kv, arith)?;
-                        }
-                    }
-                }
+                Op::MulInt { a, b, v } => binop_imm(p, g, r!(a.0), get!(b.0), v.0, ArithOp::Mul)?,
+                Op::ModInt { a, b, v } => binop_imm(p, g, r!(a.0), get!(b.0), v.0, ArithOp::Mod)?,
                 Op::Mul { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Mul)?,
                 Op::Div { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Div)?,
                 Op::Mod { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Mod)?,
@@ -2075,26 +2054,7 @@ impl Exec<'_> {
                 | Op::JmpNotGtK { a, k, off }
                 | Op::JmpGeK { a, k, off }
                 | Op::JmpNotGeK { a, k, off } => {
-                    let (x, y) = (get!(a.0), proto.consts[k.0 as usize]);
-                    let order = match (x.as_inline_int(), y.as_inline_int()) {
-                        (Some(i), Some(j)) => Some(i.cmp(&j)),
-                        _ => compare(x, y)?,
-                    };
-                    // Unordered (NaN) makes every one of these tests false.
-                    let holds = order.is_some_and(|o| match op {
-                        Op::JmpLtK { .. } | Op::JmpNotLtK { .. } => o == Ordering::Less,
-                        Op::JmpLeK { .. } | Op::JmpNotLeK { .. } => o != Ordering::Greater,
-                        Op::JmpGtK { .. } | Op::JmpNotGtK { .. } => o == Ordering::Greater,
-                        _ => o != Ordering::Less,
-                    });
-                    let jump_when = matches!(
-                        op,
-                        Op::JmpLtK { .. }
-                            | Op::JmpLeK { .. }
-                            | Op::JmpGtK { .. }
-                            | Op::JmpGeK { .. }
-                    );
-                    if holds == jump_when {
+                    if compare_k(op, get!(a.0), proto.consts[k.0 as usize])? {
                         pc = (pc as i64 + off.0 as i64) as usize;
                         if off.0 < 0 {
                             back_edge!();
@@ -3415,6 +3375,62 @@ fn binop(p: &mut P, g: &mut Mutator, dst: &AtomicU64, x: Value, y: Value, op: Ar
         }
     }
     binop_slow(p, g, dst, x, y, op)
+}
+
+/// `R[b] op v` for `MulInt`/`ModInt` (`v` is never 0 for `%`).
+#[inline]
+fn binop_imm(
+    p: &mut P,
+    g: &mut Mutator,
+    dst: &AtomicU64,
+    x: Value,
+    v: i32,
+    op: ArithOp,
+) -> Res<()> {
+    // Inline ints are 50 bits and v 32: checked anyway.
+    let fast = x.as_inline_int().and_then(|i| match op {
+        ArithOp::Mul => i.checked_mul(v as i64),
+        _ => i.checked_rem(v as i64),
+    });
+    if let Some(r) = fast.and_then(Value::int_inline) {
+        dst.store(r.bits(), Relaxed);
+        return Ok(());
+    }
+    binop_slow(
+        p,
+        g,
+        dst,
+        x,
+        Value::int_inline(v as i64).expect("i32 fits"),
+        op,
+    )
+}
+
+/// Whether a `Jmp..K` instruction jumps, for `R[a] = x` and `K[k] = k`.
+#[inline]
+fn compare_k(op: Op, x: Value, k: Value) -> Res<bool> {
+    let order = match (x.as_inline_int(), k.as_inline_int()) {
+        (Some(i), Some(j)) => Some(i.cmp(&j)),
+        _ => compare_k_slow(x, k)?,
+    };
+    // Unordered (NaN) makes every one of these tests false.
+    let holds = order.is_some_and(|o| match op {
+        Op::JmpLtK { .. } | Op::JmpNotLtK { .. } => o == Ordering::Less,
+        Op::JmpLeK { .. } | Op::JmpNotLeK { .. } => o != Ordering::Greater,
+        Op::JmpGtK { .. } | Op::JmpNotGtK { .. } => o == Ordering::Greater,
+        _ => o != Ordering::Less,
+    });
+    let jump_when = matches!(
+        op,
+        Op::JmpLtK { .. } | Op::JmpLeK { .. } | Op::JmpGtK { .. } | Op::JmpGeK { .. }
+    );
+    Ok(holds == jump_when)
+}
+
+#[cold]
+#[inline(never)]
+fn compare_k_slow(x: Value, k: Value) -> Res<Option<Ordering>> {
+    compare(x, k)
 }
 
 #[cold]
