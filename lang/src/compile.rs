@@ -1870,9 +1870,8 @@ impl<'a> Compiler<'a> {
         if let (Some(_), _) | (_, true) = self.fold_quiet(a) {
             return None;
         }
-        let value = a;
         let mark = self.mark();
-        let r = self.expr_any(value);
+        let r = self.expr_any(a);
         self.release_to(mark);
         let k = self.constant(ConstKey::Int(k), Constant::Int(k), span);
         self.cur_line = self.line_of(span);

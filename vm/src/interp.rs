@@ -2859,17 +2859,33 @@ impl Exec<'_> {
         cache: &AtomicU64,
     ) -> Res<crate::native::NativeFn> {
         let addr = module.as_object().unwrap_or(0) as u64;
-        let entry = cache.load(Relaxed);
-        if entry != 0 && entry >> 16 == addr {
-            if let Some(f) = self.vm.native_table.get((entry & 0xffff) as usize - 1) {
-                return Ok(*f);
-            }
+        if let Some(f) = self.cached_native(cache, addr) {
+            return Ok(f);
         }
         let i = self.native_slot(self.std_module_path(module), name)?;
-        if i + 1 < 0xffff {
-            cache.store(addr << 16 | (i as u64 + 1), Relaxed);
+        Ok(self.cache_native(cache, addr, i))
+    }
+
+    /// The native function an inline-cache entry `key << 16 | index + 1`
+    /// names, if `cache` holds one for `key` (see `FnProto::inline_cache`).
+    fn cached_native(&self, cache: &AtomicU64, key: u64) -> Option<crate::native::NativeFn> {
+        let entry = cache.load(Relaxed);
+        if entry == 0 || entry >> 16 != key {
+            return None;
         }
-        Ok(self.vm.native_table[i])
+        self.vm
+            .native_table
+            .get((entry & 0xffff) as usize - 1)
+            .copied()
+    }
+
+    /// Native function `i`, remembered in `cache` under `key` (when the
+    /// index fits the entry).
+    fn cache_native(&self, cache: &AtomicU64, key: u64, i: usize) -> crate::native::NativeFn {
+        if i + 1 < 0xffff {
+            cache.store(key << 16 | (i as u64 + 1), Relaxed);
+        }
+        self.vm.native_table[i]
     }
 
     /// The native function implementing the method `name` of the native
@@ -2887,12 +2903,9 @@ impl Exec<'_> {
         let Some((id, ty)) = crate::native::opaque_type(obj) else {
             return Err(field_of_non_struct(obj, name));
         };
-        let entry = cache.load(Relaxed);
         let key = OPAQUE_IC_TAG | id as u64;
-        if entry != 0 && entry >> 16 == key {
-            if let Some(f) = self.vm.native_table.get((entry & 0xffff) as usize - 1) {
-                return Ok(*f);
-            }
+        if let Some(f) = self.cached_native(cache, key) {
+            return Ok(f);
         }
         let method = format!("{}.{}", ty.name, String::from_utf8_lossy(name));
         let Some(&i) = self.vm.native_index.get(&(ty.module, method.as_str())) else {
@@ -2902,10 +2915,7 @@ impl Exec<'_> {
                 "{module}.{ty}.{name} undefined (type {module}.{ty} has no field or method {name})"
             ));
         };
-        if i + 1 < 0xffff {
-            cache.store(key << 16 | (i as u64 + 1), Relaxed);
-        }
-        Ok(self.vm.native_table[i])
+        Ok(self.cache_native(cache, key, i))
     }
 
     /// Index into `Vm::native_table` of the native function `path.name`.

@@ -471,7 +471,7 @@ pub fn show(v: Value) -> String {
 }
 
 fn opaque_slots(v: Value) -> Option<&'static [AtomicU64]> {
-    let obj = object::obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Opaque))?;
+    let obj = object::obj_of_kind(v, Kind::Opaque)?;
     // SAFETY: a live native object (an argument, rooted by a register).
     Some(unsafe { obj.slots() })
 }
@@ -483,7 +483,7 @@ pub fn state(v: Value, type_name: &str, i: usize) -> Option<Value> {
 
 fn state_slot(v: Value, type_name: &str, i: usize) -> Option<&'static AtomicU64> {
     let slots = opaque_slots(v)?;
-    if opaque_type_in(slots)?.name != type_name {
+    if opaque_type_in(slots)?.1.name != type_name {
         return None;
     }
     slots.get(OPAQUE_STATE + i)
@@ -559,17 +559,16 @@ fn opaque_type_id(module: &str, name: &str) -> Result<Value, String> {
     Ok(Value::int_inline(id as i64).expect("small id"))
 }
 
-fn opaque_type_in(slots: &[AtomicU64]) -> Option<&'static OpaqueType> {
+/// The id in slot 0 of a native object's `slots`, and its type.
+fn opaque_type_in(slots: &[AtomicU64]) -> Option<(usize, &'static OpaqueType)> {
     let id = Value::from_bits(slots.first()?.load(Relaxed)).as_inline_int()?;
-    OPAQUE_TYPES.get(usize::try_from(id).ok()?)?.get()
+    let id = usize::try_from(id).ok()?;
+    Some((id, OPAQUE_TYPES.get(id)?.get()?))
 }
 
 /// The type of a native object, and its id (an index that never changes).
 pub fn opaque_type(v: Value) -> Option<(usize, &'static OpaqueType)> {
-    let slots = opaque_slots(v)?;
-    let t = opaque_type_in(slots)?;
-    let id = Value::from_bits(slots[0].load(Relaxed)).as_inline_int()? as usize;
-    Some((id, t))
+    opaque_type_in(opaque_slots(v)?)
 }
 
 /// The method `name` of a struct instance's type, if it has one.
@@ -630,21 +629,17 @@ pub fn value_kind(v: Value) -> ValueKind {
 
 /// The bytes of a string value, if it is one.
 pub fn string_arg(v: Value) -> Option<Vec<u8>> {
-    (object::kind_of(v) == Some(Kind::Str))
-        .then(|| object::obj_of(v).map(object::string_bytes))
-        .flatten()
+    object::obj_of_kind(v, Kind::Str).map(object::string_bytes)
 }
 
 /// The length in bytes of a string value, if it is one.
 pub fn string_len(v: Value) -> Option<usize> {
-    object::obj_of(v)
-        .filter(|_| object::kind_of(v) == Some(Kind::Str))
-        .map(object::string_len)
+    object::obj_of_kind(v, Kind::Str).map(object::string_len)
 }
 
 /// Appends the bytes of a string value to `out`; `false` if it is not one.
 pub fn extend_with_string(v: Value, out: &mut Vec<u8>) -> bool {
-    match object::obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Str)) {
+    match object::obj_of_kind(v, Kind::Str) {
         Some(s) => {
             object::string_extend(s, out);
             true
@@ -665,21 +660,17 @@ pub fn float_arg(v: Value) -> Option<f64> {
 
 /// The length of a list value, if it is one.
 pub fn list_len(v: Value) -> Option<usize> {
-    object::obj_of(v)
-        .filter(|_| object::kind_of(v) == Some(Kind::List))
-        .map(object::list_len)
+    object::obj_of_kind(v, Kind::List).map(object::list_len)
 }
 
 /// Element `i` of a list value, if it is one and `i` is in range.
 pub fn list_get(v: Value, i: usize) -> Option<Value> {
-    object::obj_of(v)
-        .filter(|_| object::kind_of(v) == Some(Kind::List))
-        .and_then(|l| object::list_get(l, i))
+    object::obj_of_kind(v, Kind::List).and_then(|l| object::list_get(l, i))
 }
 
 /// The elements of a list value.
 pub fn list_items(v: Value) -> Option<Vec<Value>> {
-    let l = object::obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::List))?;
+    let l = object::obj_of_kind(v, Kind::List)?;
     Some(
         (0..object::list_len(l))
             .filter_map(|i| object::list_get(l, i))
@@ -689,7 +680,7 @@ pub fn list_items(v: Value) -> Option<Vec<Value>> {
 
 /// An error value's message and wrapped error.
 pub fn error_parts(v: Value) -> Option<(Vec<u8>, Value)> {
-    let e = object::obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Error))?;
+    let e = object::obj_of_kind(v, Kind::Error)?;
     // SAFETY: a live error object (an argument, rooted by a register).
     let slots = unsafe { e.slots() };
     let msg = object::obj_of(Value::from_bits(slots[0].load(Relaxed)))

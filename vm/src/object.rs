@@ -34,6 +34,11 @@ pub fn obj_of(v: Value) -> Option<ObjRef> {
     v.as_object().and_then(ObjRef::from_addr)
 }
 
+/// The object a value points to, if it is one of kind `kind`.
+pub fn obj_of_kind(v: Value, kind: Kind) -> Option<ObjRef> {
+    obj_of(v).filter(|_| kind_of(v) == Some(kind))
+}
+
 /// The kind of the object a value points to.
 pub fn kind_of(v: Value) -> Option<Kind> {
     obj_of(v)

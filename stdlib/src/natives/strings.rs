@@ -285,15 +285,10 @@ fn builder_push(
 
 fn builder_write_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     // Strings are immutable: the argument itself is the piece (no copy).
-    let piece = a
-        .get(1)
-        .copied()
-        .filter(|v| weft_vm::native::string_len(*v).is_some());
-    let Some(piece) = piece else {
+    let Some(len) = a.get(1).and_then(|v| weft_vm::native::string_len(*v)) else {
         return Err("strings.Builder.WriteString: argument 2 must be a string".into());
     };
-    let len = weft_vm::native::string_len(piece).unwrap_or(0);
-    builder_push(ctx, a[0], piece, len)
+    builder_push(ctx, a[0], a[1], len)
 }
 
 fn builder_write_byte(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {

@@ -23,7 +23,6 @@ use super::{hand_to_receiver, next_random, show, type_name, Exec, Res, Suspend};
 use crate::heap::Kind;
 use crate::native::shade;
 use crate::object::{self, obj_of};
-use crate::sched::ChanGuards;
 use crate::sched::{Chans, Entry, Waiter, WAKE_CLOSED, WAKE_DELIVERED};
 use crate::value::Value;
 use std::collections::VecDeque;
@@ -263,7 +262,7 @@ impl Exec<'_> {
         for i in (1..n).rev() {
             order.swap(i, (next_random() % (i as u64 + 1)) as usize);
         }
-        let mut chans: ChanGuards<'_> = self.rt.chans.lock_all(addrs());
+        let mut chans = self.rt.chans.lock_all(addrs());
         for &i in &order {
             let Some(c) = chans_of[i] else { continue };
             let addr = c.addr() as u64;
