@@ -4,7 +4,7 @@
 //! runs; a shadow model (ids and checksums in every node, the expected child
 //! ids per node) detects any reachable node that was freed or corrupted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -87,8 +87,18 @@ struct Worker {
     regs: Arc<Regs>,
     rng: u64,
     next_id: u64,
-    /// Expected child ids (0 = nil) of every node this thread may reach.
-    shadow: HashMap<u64, Vec<u64>>,
+    /// Expected child ids (0 = nil) of every node this thread may reach
+    /// (the table's entry is a placeholder: its slots are `table_shadow`).
+    /// Inline arrays, not vectors: a malloc and free per node made the
+    /// harness's own allocator return memory to the OS (madvise) for
+    /// milliseconds inside `retain`, time the collector's stops then waited
+    /// for.
+    shadow: HashMap<u64, [u64; NSLOTS]>,
+    /// The table's id and expected child ids.
+    table_id: u64,
+    table_shadow: Vec<u64>,
+    /// `verify`'s visited set, kept between walks.
+    seen: HashSet<u64>,
     corrupted: u64,
 }
 
@@ -120,8 +130,30 @@ impl Worker {
         let s = unsafe { obj.slots() };
         s[0].store(id, Relaxed);
         s[1].store(checksum(id), Relaxed);
-        self.shadow.insert(id, vec![0; nslots]);
+        self.shadow.insert(id, [0; NSLOTS]);
+        if nslots == TABLE_SLOTS {
+            self.table_id = id;
+            self.table_shadow = vec![0; TABLE_SLOTS];
+        }
         Some(obj.addr() as u64)
+    }
+
+    /// The expected child ids of node `id`, if it is known.
+    fn want_mut(&mut self, id: u64) -> Option<&mut [u64]> {
+        if id == self.table_id {
+            Some(&mut self.table_shadow)
+        } else {
+            self.shadow.get_mut(&id).map(|e| &mut e[..])
+        }
+    }
+
+    /// The expected child id in slot `k` of node `id` (0 if unknown).
+    fn want(&self, id: u64, k: usize) -> u64 {
+        if id == self.table_id {
+            self.table_shadow[k]
+        } else {
+            self.shadow.get(&id).map_or(0, |e| e[k])
+        }
     }
 
     fn slot_count(&self, addr: u64) -> usize {
@@ -157,7 +189,7 @@ impl Worker {
                     let ida = self.check(a);
                     let idb = if b != 0 { self.check(b) } else { 0 };
                     self.p.write_slot(&slots(a)[2 + slot], b);
-                    if let Some(e) = self.shadow.get_mut(&ida) {
+                    if let Some(e) = self.want_mut(ida) {
                         e[slot] = idb;
                     }
                 }
@@ -168,7 +200,7 @@ impl Worker {
                 if a != 0 {
                     let ida = self.check(a);
                     let child = slots(a)[2 + slot].load(Relaxed);
-                    let want = self.shadow.get(&ida).map_or(0, |e| e[slot]);
+                    let want = self.want(ida, slot);
                     let got = if child != 0 { self.check(child) } else { 0 };
                     if got != want {
                         self.corrupted += 1;
@@ -191,12 +223,12 @@ impl Worker {
                     let vb = slots(b)[2 + slot].load(Relaxed);
                     self.p.write_slot(&slots(a)[2 + slot], vb);
                     self.p.write_slot(&slots(b)[2 + slot], va);
-                    let sa = self.shadow.get(&ida).map_or(0, |e| e[slot]);
-                    let sb = self.shadow.get(&idb).map_or(0, |e| e[slot]);
-                    if let Some(e) = self.shadow.get_mut(&ida) {
+                    let sa = self.want(ida, slot);
+                    let sb = self.want(idb, slot);
+                    if let Some(e) = self.want_mut(ida) {
                         e[slot] = sb;
                     }
-                    if let Some(e) = self.shadow.get_mut(&idb) {
+                    if let Some(e) = self.want_mut(idb) {
                         e[slot] = sa;
                     }
                 }
@@ -206,7 +238,7 @@ impl Worker {
                 if a != 0 {
                     let ida = self.check(a);
                     self.p.write_slot(&slots(a)[2 + slot], 0);
-                    if let Some(e) = self.shadow.get_mut(&ida) {
+                    if let Some(e) = self.want_mut(ida) {
                         e[slot] = 0;
                     }
                 }
@@ -223,7 +255,7 @@ impl Worker {
                 }
                 self.set_reg(r1, v);
                 self.p.write_slot(&slots(t)[2 + k], 0);
-                if let Some(e) = self.shadow.get_mut(&tid) {
+                if let Some(e) = self.want_mut(tid) {
                     e[k] = 0;
                 }
             }
@@ -235,7 +267,7 @@ impl Worker {
                 let v = self.reg(r1);
                 let vid = if v != 0 { self.check(v) } else { 0 };
                 self.p.write_slot(&slots(t)[2 + k], v);
-                if let Some(e) = self.shadow.get_mut(&tid) {
+                if let Some(e) = self.want_mut(tid) {
                     e[k] = vid;
                 }
             }
@@ -246,7 +278,8 @@ impl Worker {
     /// Walks everything reachable from registers 1.. and checks it against
     /// the shadow; then forgets unreachable shadow entries.
     fn verify(&mut self) {
-        let mut seen: HashMap<u64, ()> = HashMap::new();
+        let mut seen = std::mem::take(&mut self.seen);
+        seen.clear();
         let mut stack: Vec<u64> = (1..NREGS)
             .map(|r| self.reg(r))
             .filter(|&a| a != 0)
@@ -261,11 +294,14 @@ impl Worker {
                 self.p.safepoint();
             }
             let id = self.check(a);
-            if seen.insert(id, ()).is_some() {
+            if !seen.insert(id) {
                 continue;
             }
-            let want = self.shadow.get(&id).cloned().unwrap_or_default();
-            for (k, &w) in want.iter().enumerate() {
+            if id != self.table_id && !self.shadow.contains_key(&id) {
+                continue; // `check` counted it
+            }
+            for k in 0..self.slot_count(a) {
+                let w = self.want(id, k);
                 let c = slots(a)[2 + k].load(Relaxed);
                 let got = if c != 0 { slots(c)[0].load(Relaxed) } else { 0 };
                 if got != w {
@@ -289,8 +325,9 @@ impl Worker {
             if looked % 256 == 0 {
                 p.safepoint();
             }
-            seen.contains_key(id) || *id > recent
+            seen.contains(id) || *id > recent
         });
+        self.seen = seen;
     }
 
     /// Builds the long-lived chain in register 0.
@@ -372,7 +409,16 @@ pub fn run(cfg: &Config) -> Summary {
                     regs,
                     rng: 0x2545_F491_4F6C_DD1D ^ ((i as u64 + 1) * 0x9E37_79B9),
                     next_id: (i as u64) << 40,
-                    shadow: HashMap::new(),
+                    // Both tables are sized for the whole run up front:
+                    // growing one rehashes a quarter of a million entries,
+                    // milliseconds in which this thread holds its P without
+                    // a safepoint, and every stop-the-world would wait for
+                    // it (the harness's time to safepoint, not the
+                    // collector's).
+                    shadow: HashMap::with_capacity(2 * live),
+                    seen: HashSet::with_capacity(2 * live),
+                    table_id: 0,
+                    table_shadow: Vec::new(),
                     corrupted: 0,
                 };
                 w.build_chain(live);
