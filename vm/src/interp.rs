@@ -2088,7 +2088,37 @@ impl Exec<'_> {
                     };
                     if let Some(child) = closure_proto(callee) {
                         // Continue in the callee without leaving this loop.
-                        self.push_frame(p, g, child, callee, abs + 1, abs, nres.0, nargs)?;
+                        let fp = self.proto_ref(child);
+                        let callee_base = abs + 1;
+                        if !fp.variadic
+                            && nargs <= fp.n_params
+                            && callee_base + fp.max_registers < regs.len()
+                            && self.gr.frames.len() < MAX_FRAMES
+                        {
+                            // The common call, `push_frame` inline: the
+                            // register array is large enough already, every
+                            // argument has its parameter.
+                            for r in &regs[callee_base + nargs..callee_base + fp.max_registers] {
+                                r.store(Value::NIL.bits(), Relaxed);
+                            }
+                            let defer_mark = self.defer_len();
+                            self.gr.frames.push(Frame {
+                                proto: child,
+                                closure: callee,
+                                base: callee_base,
+                                pc: 0,
+                                ret: abs,
+                                nres: nres.0,
+                                defer_mark,
+                                deferred: false,
+                            });
+                            proto = fp;
+                            code = &fp.code;
+                            base = callee_base;
+                            pc = 0;
+                            continue;
+                        }
+                        self.push_frame(p, g, child, callee, callee_base, abs, nres.0, nargs)?;
                         reload!();
                         continue;
                     }
