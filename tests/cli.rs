@@ -427,6 +427,51 @@ func main() {
     assert!(child.wait().unwrap().success());
 }
 
+/// A method call is a safepoint: a goroutine that only recurses through
+/// methods (no loop, no plain call, no allocation) is preempted on one P,
+/// so a sleeper prints before the recursion ends. It printed after it
+/// when method calls had no safepoint.
+#[test]
+fn a_goroutine_recursing_through_methods_is_preempted_on_one_p() {
+    let dir = scratch(
+        "method_preempt.weft",
+        br#"import "fmt"
+import "time"
+
+type Fib struct{}
+
+func (f Fib) calc(n) {
+	if n < 2 {
+		return n
+	}
+	return f.calc(n-1) + f.calc(n-2)
+}
+
+func main() {
+	done := make(chan)
+	go func() {
+		time.Sleep(time.Millisecond)
+		fmt.Println("sleeper woke while the recursion ran")
+		done <- true
+	}()
+	fmt.Println(Fib{}.calc(30))
+	<-done
+}
+"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["run", "method_preempt.weft"])
+        .current_dir(&dir)
+        .env("WEFTMAXPROCS", "1")
+        .output()
+        .expect("weft runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "sleeper woke while the recursion ran\n832040\n"
+    );
+}
+
 /// Output to a pipe nobody reads blocks the goroutine that writes, not the
 /// collector: the write is a blocking region of its P. With the printer
 /// stuck in a full pipe, main allocates through many collections (each

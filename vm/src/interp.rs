@@ -1567,6 +1567,43 @@ impl Exec<'_> {
                 }
             };
         }
+        // Enters closure `$callee` (prototype `$fp`, number `$child`) whose
+        // `$nargs` arguments are at `$abs + 1..`, results to `$abs`, without
+        // leaving this loop (`push_frame` inline), when that needs nothing
+        // special: no variadic parameter, no extra arguments, the register
+        // array large enough, the depth limit far. Otherwise does nothing.
+        macro_rules! enter_inline {
+            ($child:expr, $fp:expr, $callee:expr, $abs:expr, $nargs:expr, $nres:expr) => {{
+                let fp: &FnProto = $fp;
+                let nargs_in: usize = $nargs;
+                let callee_base = $abs + 1;
+                if !fp.variadic
+                    && nargs_in <= fp.n_params
+                    && callee_base + fp.max_registers < regs.len()
+                    && self.gr.frames.len() < MAX_FRAMES
+                {
+                    for r in &regs[callee_base + nargs_in..callee_base + fp.max_registers] {
+                        r.store(Value::NIL.bits(), Relaxed);
+                    }
+                    let defer_mark = self.defer_len();
+                    self.gr.frames.push(Frame {
+                        proto: $child,
+                        closure: $callee,
+                        base: callee_base,
+                        pc: 0,
+                        ret: $abs,
+                        nres: $nres,
+                        defer_mark,
+                        deferred: false,
+                    });
+                    proto = fp;
+                    code = &fp.code;
+                    base = callee_base;
+                    pc = 0;
+                    continue;
+                }
+            }};
+        }
         loop {
             let op = code[pc];
             pc += 1;
@@ -2088,37 +2125,8 @@ impl Exec<'_> {
                     };
                     if let Some(child) = closure_proto(callee) {
                         // Continue in the callee without leaving this loop.
-                        let fp = self.proto_ref(child);
-                        let callee_base = abs + 1;
-                        if !fp.variadic
-                            && nargs <= fp.n_params
-                            && callee_base + fp.max_registers < regs.len()
-                            && self.gr.frames.len() < MAX_FRAMES
-                        {
-                            // The common call, `push_frame` inline: the
-                            // register array is large enough already, every
-                            // argument has its parameter.
-                            for r in &regs[callee_base + nargs..callee_base + fp.max_registers] {
-                                r.store(Value::NIL.bits(), Relaxed);
-                            }
-                            let defer_mark = self.defer_len();
-                            self.gr.frames.push(Frame {
-                                proto: child,
-                                closure: callee,
-                                base: callee_base,
-                                pc: 0,
-                                ret: abs,
-                                nres: nres.0,
-                                defer_mark,
-                                deferred: false,
-                            });
-                            proto = fp;
-                            code = &fp.code;
-                            base = callee_base;
-                            pc = 0;
-                            continue;
-                        }
-                        self.push_frame(p, g, child, callee, callee_base, abs, nres.0, nargs)?;
+                        enter_inline!(child, self.proto_ref(child), callee, abs, nargs, nres.0);
+                        self.push_frame(p, g, child, callee, abs + 1, abs, nres.0, nargs)?;
                         reload!();
                         continue;
                     }
@@ -2137,6 +2145,14 @@ impl Exec<'_> {
                 }
                 Op::CallMethod { a, k, nargs, nres }
                 | Op::CallMethodSpread { a, k, nargs, nres } => {
+                    // A call is a safepoint (a recursion through methods
+                    // has no back edge), as for Call.
+                    p.safepoint();
+                    if self.preempt.load(Relaxed) && self.nested == 0 {
+                        pc -= 1;
+                        save_pc!();
+                        return Err(self.preempted());
+                    }
                     save_pc!();
                     let recv = get!(a.0);
                     let name: &[u8] = &proto.const_strs[k.0 as usize];
@@ -2161,6 +2177,34 @@ impl Exec<'_> {
                                     self.call_value(p, g, abs, f, None, nargs, nres.0)?;
                                 }
                                 Some(Member::Method(m)) => {
+                                    if let (Op::CallMethod { .. }, Some(child)) =
+                                        (op, closure_proto(m))
+                                    {
+                                        // A method defined in Weft: the
+                                        // receiver goes before the arguments
+                                        // and the callee runs in this loop.
+                                        let fp = self.proto_ref(child);
+                                        if abs + nargs + 2 < regs.len() {
+                                            for i in (abs + 1..=abs + nargs).rev() {
+                                                regs[i + 1].store(regs[i].load(Relaxed), Relaxed);
+                                            }
+                                            regs[abs + 1].store(recv.bits(), Relaxed);
+                                            regs[abs].store(m.bits(), Relaxed);
+                                            enter_inline!(child, fp, m, abs, nargs + 1, nres.0);
+                                            self.push_frame(
+                                                p,
+                                                g,
+                                                child,
+                                                m,
+                                                abs + 1,
+                                                abs,
+                                                nres.0,
+                                                nargs + 1,
+                                            )?;
+                                            reload!();
+                                            continue;
+                                        }
+                                    }
                                     self.call_value(p, g, abs, m, Some(recv), nargs, nres.0)?;
                                 }
                                 None => return Err(no_field(recv, name)),
