@@ -3297,6 +3297,9 @@ const OPAQUE_IC_TAG: u64 = 1 << 47;
 
 /// Looks `name` up among `ty`'s fields, then its methods, through the
 /// instruction's inline cache (see `FnProto::inline_cache`).
+/// The hit path is inlined into the instructions that use it (field access
+/// is most of some programs: nbody); the rest is out of line.
+#[inline(always)]
 fn cached_member(cache: &AtomicU64, ty: weft_gc::ObjRef, name: &[u8]) -> Option<Member> {
     let entry = cache.load(Relaxed);
     // The type's unique id (slot 3), never reused, so a hit needs no re-check.
@@ -3311,6 +3314,19 @@ fn cached_member(cache: &AtomicU64, ty: weft_gc::ObjRef, name: &[u8]) -> Option<
             return Some(Member::Method(m));
         }
     }
+    cached_member_miss(cache, ty, addr, name)
+}
+
+/// `cached_member` when the cache does not hold `ty`'s entry: looks the
+/// name up and fills the cache.
+#[cold]
+#[inline(never)]
+fn cached_member_miss(
+    cache: &AtomicU64,
+    ty: weft_gc::ObjRef,
+    addr: u64,
+    name: &[u8],
+) -> Option<Member> {
     if let Some(i) = field_index(ty, name) {
         if i + 1 < IC_METHOD as usize {
             cache.store(addr << 16 | (i as u64 + 1), Relaxed);
