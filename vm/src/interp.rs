@@ -2155,7 +2155,7 @@ impl Exec<'_> {
                     }
                     save_pc!();
                     let recv = get!(a.0);
-                    let name: &[u8] = &proto.const_strs[k.0 as usize];
+                    let name = || -> &[u8] { &proto.const_strs[k.0 as usize] };
                     let abs = base + a.0 as usize;
                     let nargs = if matches!(op, Op::CallMethodSpread { .. }) {
                         self.spread_args(abs, nargs)?
@@ -2207,11 +2207,11 @@ impl Exec<'_> {
                                     }
                                     self.call_value(p, g, abs, m, Some(recv), nargs, nres.0)?;
                                 }
-                                None => return Err(no_field(recv, name)),
+                                None => return Err(no_field(recv, name())),
                             }
                         }
                         Some(Kind::Module) => {
-                            let f = self.module_member(recv, name)?;
+                            let f = self.module_member(recv, name())?;
                             self.call_value(p, g, abs, f, None, nargs, nres.0)?;
                         }
                         Some(kind @ (Kind::StdModule | Kind::Opaque)) => {
@@ -2219,9 +2219,9 @@ impl Exec<'_> {
                             // A native object's method is its module's function
                             // `Type.Method`, called with the object first.
                             let (f, first) = if kind == Kind::StdModule {
-                                (self.native_function(recv, name, cache)?, abs + 1)
+                                (self.native_function(recv, name(), cache)?, abs + 1)
                             } else {
-                                (self.opaque_method(recv, name, cache)?, abs)
+                                (self.opaque_method(recv, name(), cache)?, abs)
                             };
                             let mut buf = [Value::NIL; 8];
                             let spilled: Vec<Value>;
@@ -2253,7 +2253,7 @@ impl Exec<'_> {
                             let args: Vec<Value> = (0..nargs)
                                 .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
                                 .collect();
-                            let results = self.call_module_function(p, g, recv, name, &args)?;
+                            let results = self.call_module_function(p, g, recv, name(), &args)?;
                             self.store_results(abs, nres.0, &results);
                         }
                     }
@@ -2312,17 +2312,17 @@ impl Exec<'_> {
                 }
                 Op::SetField { a, k, b } => {
                     let target = get!(a.0);
-                    let name: &[u8] = &proto.const_strs[k.0 as usize];
+                    let name = || -> &[u8] { &proto.const_strs[k.0 as usize] };
                     let inst =
                         obj_of(target).filter(|_| object::kind_of(target) == Some(Kind::Instance));
                     let Some(inst) = inst else {
-                        return Err(field_of_non_struct(target, name));
+                        return Err(field_of_non_struct(target, name()));
                     };
                     let cache = &proto.inline_cache[pc - 1];
                     let Some(Member::Field(i)) =
                         instance_type(inst).and_then(|t| cached_member(cache, t, name))
                     else {
-                        return Err(no_field(target, name));
+                        return Err(no_field(target, name()));
                     };
                     // SAFETY: a live instance (in a register).
                     let slots = unsafe { inst.slots() };
@@ -2331,7 +2331,7 @@ impl Exec<'_> {
                 Op::GetField { a, b, k } => {
                     save_pc!();
                     let target = get!(b.0);
-                    let name: &[u8] = &proto.const_strs[k.0 as usize];
+                    let name = || -> &[u8] { &proto.const_strs[k.0 as usize] };
                     let v = match object::kind_of(target) {
                         Some(Kind::Instance) => {
                             let inst = obj_of(target).expect("instance");
@@ -2349,14 +2349,14 @@ impl Exec<'_> {
                                 p.write_slot(&slots[1], m.bits());
                                 Value::object(bm.addr())
                             } else {
-                                return Err(no_field(target, name));
+                                return Err(no_field(target, name()));
                             }
                         }
-                        Some(Kind::Module) => self.module_member(target, name)?,
+                        Some(Kind::Module) => self.module_member(target, name())?,
                         Some(Kind::StdModule) => {
                             let path = self.std_module_path(target);
                             let def = self.vm.natives.modules.get(path);
-                            let key = std::str::from_utf8(name).unwrap_or("");
+                            let key = std::str::from_utf8(name()).unwrap_or("");
                             match def.and_then(|d| d.constants.get(key)).cloned() {
                                 Some(NativeConst::Int(i)) => {
                                     object::new_int(p, g, i).map_err(oom)?
@@ -2372,7 +2372,7 @@ impl Exec<'_> {
                                         p,
                                         g,
                                         target,
-                                        name,
+                                        name(),
                                         proto.consts[k.0 as usize],
                                         scratch,
                                     )?
@@ -2394,7 +2394,7 @@ impl Exec<'_> {
                             // module's getter `Type.Field`; a method, a bound one.
                             let (path, type_name) = crate::native::opaque_type(target)
                                 .map_or(("", ""), |(_, t)| (t.module, t.name));
-                            let key = format!("{type_name}.{}", String::from_utf8_lossy(name));
+                            let key = format!("{type_name}.{}", String::from_utf8_lossy(name()));
                             let def = self.vm.natives.modules.get(path);
                             if let Some(getter) =
                                 def.and_then(|d| d.getters.get(key.as_str())).copied()
@@ -2407,7 +2407,7 @@ impl Exec<'_> {
                                     p,
                                     g,
                                     target,
-                                    name,
+                                    name(),
                                     proto.consts[k.0 as usize],
                                     scratch,
                                 )?
@@ -2416,13 +2416,13 @@ impl Exec<'_> {
                                 return Err(format!(
                                     "{}.{} undefined (type {} has no field or method {})",
                                     show(target),
-                                    String::from_utf8_lossy(name),
+                                    String::from_utf8_lossy(name()),
                                     type_name_full(target),
-                                    String::from_utf8_lossy(name)
+                                    String::from_utf8_lossy(name())
                                 ));
                             }
                         }
-                        _ => return Err(field_of_non_struct(target, name)),
+                        _ => return Err(field_of_non_struct(target, name())),
                     };
                     set!(a.0, v);
                 }
@@ -3298,9 +3298,14 @@ const OPAQUE_IC_TAG: u64 = 1 << 47;
 /// Looks `name` up among `ty`'s fields, then its methods, through the
 /// instruction's inline cache (see `FnProto::inline_cache`).
 /// The hit path is inlined into the instructions that use it (field access
-/// is most of some programs: nbody); the rest is out of line.
+/// is most of some programs: nbody); the rest is out of line. `name` is
+/// only looked at on a miss.
 #[inline(always)]
-fn cached_member(cache: &AtomicU64, ty: weft_gc::ObjRef, name: &[u8]) -> Option<Member> {
+fn cached_member<'n>(
+    cache: &AtomicU64,
+    ty: weft_gc::ObjRef,
+    name: impl FnOnce() -> &'n [u8],
+) -> Option<Member> {
     let entry = cache.load(Relaxed);
     // The type's unique id (slot 3), never reused, so a hit needs no re-check.
     let addr = type_slots(ty)[3].load(Relaxed);
@@ -3314,7 +3319,7 @@ fn cached_member(cache: &AtomicU64, ty: weft_gc::ObjRef, name: &[u8]) -> Option<
             return Some(Member::Method(m));
         }
     }
-    cached_member_miss(cache, ty, addr, name)
+    cached_member_miss(cache, ty, addr, name())
 }
 
 /// `cached_member` when the cache does not hold `ty`'s entry: looks the
