@@ -1709,7 +1709,11 @@ impl Exec<'_> {
                     set!(a.0, v);
                 }
                 Op::GetIndex { a, b, c } => {
-                    let v = index(get!(b.0), get!(c.0))?;
+                    let (container, i) = (get!(b.0), get!(c.0));
+                    let v = match list_slot(container, i) {
+                        Some(slot) => Value::from_bits(slot.load(Relaxed)),
+                        None => index(container, i)?,
+                    };
                     set!(a.0, v);
                 }
                 Op::GetIndexOk { a, b, c } => {
@@ -1756,6 +1760,10 @@ impl Exec<'_> {
                 Op::SetIndex { a, b, c } => {
                     let list = get!(a.0);
                     let i = get!(b.0);
+                    if let Some(slot) = list_slot(list, i) {
+                        p.write_slot(slot, get!(c.0).bits());
+                        continue;
+                    }
                     if object::kind_of(list) == Some(Kind::Map) {
                         save_pc!();
                         let m = obj_of(list).expect("map");
@@ -3661,6 +3669,20 @@ fn zero_like(p: &mut P, g: &mut Mutator, like: Value, root: &AtomicU64) -> Res<V
         return Ok(v);
     }
     Ok(Value::NIL)
+}
+
+/// The slot of element `i` of `container` when it is a list and `i` an
+/// inline int within its length: the common case of `x[i]` and `x[i] = v`,
+/// inlined into those instructions. `None` for everything else (maps,
+/// strings, boxed ints, errors), which `index` and `SetIndex` handle.
+#[inline(always)]
+fn list_slot(container: Value, i: Value) -> Option<&'static AtomicU64> {
+    let list = obj_of(container)?;
+    if list.type_id() != Some(Kind::List.type_id()) {
+        return None;
+    }
+    let i = usize::try_from(i.as_inline_int()?).ok()?;
+    object::list_slot(list, i)
 }
 
 fn index(container: Value, i: Value) -> Res<Value> {

@@ -260,6 +260,13 @@ pub fn list_get(list: ObjRef, i: usize) -> Option<Value> {
         .map(|w| Value::from_bits(w.load(Relaxed)))
 }
 
+/// The slot of element `i`, if `i` is below the length.
+#[inline(always)]
+pub fn list_slot(list: ObjRef, i: usize) -> Option<&'static AtomicU64> {
+    let len = slots(list)[LIST_LEN].load(Relaxed) as usize;
+    list_array(list).get(i).filter(|_| i < len)
+}
+
 /// Sets element `i`; `false` when out of range.
 pub fn list_set(p: &mut P, list: ObjRef, i: usize, v: Value) -> bool {
     let len = slots(list)[LIST_LEN].load(Relaxed) as usize;
