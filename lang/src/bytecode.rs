@@ -292,6 +292,7 @@ macro_rules! for_each_op {
             Sub { a: Reg, b: Reg, c: Reg } plain "R[a] := R[b] - R[c]";
             MulInt { a: Reg, b: Reg, v: Imm } plain "R[a] := R[b] * v";
             ModInt { a: Reg, b: Reg, v: Imm } plain "R[a] := R[b] % v  (v is never 0)";
+            DivInt { a: Reg, b: Reg, v: Imm } plain "R[a] := R[b] / v  (v is never 0)";
             Mul { a: Reg, b: Reg, c: Reg } plain "R[a] := R[b] * R[c]";
             Div { a: Reg, b: Reg, c: Reg } plain "R[a] := R[b] / R[c]";
             Mod { a: Reg, b: Reg, c: Reg } plain "R[a] := R[b] % R[c]";

@@ -1728,12 +1728,13 @@ impl<'a> Compiler<'a> {
             _ => {
                 let ra = self.expr_any(a);
                 // `x + k` and `x - k` with a small constant use the immediate form.
-                // `x * k` and `x % k` likewise (`% 0` keeps its runtime panic).
+                // `x * k`, `x / k` and `x % k` likewise (`/ 0` and `% 0`
+                // keep their runtime panic).
                 if let Some(Folded::Int(k)) = self.fold(b) {
                     let imm = match op {
                         BinOp::Add | BinOp::Mul => Some(k),
                         BinOp::Sub => k.checked_neg(),
-                        BinOp::Mod if k != 0 => Some(k),
+                        BinOp::Div | BinOp::Mod if k != 0 => Some(k),
                         _ => None,
                     };
                     if let Some(v) = imm.filter(|v| fits_i32(*v)) {
@@ -1742,6 +1743,7 @@ impl<'a> Compiler<'a> {
                         self.emit(match op {
                             BinOp::Mul => Op::MulInt { a: dst, b, v },
                             BinOp::Mod => Op::ModInt { a: dst, b, v },
+                            BinOp::Div => Op::DivInt { a: dst, b, v },
                             _ => Op::AddInt { a: dst, b, v },
                         });
                         return;

@@ -1952,6 +1952,7 @@ impl Exec<'_> {
                 Op::Sub { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Sub)?,
                 Op::MulInt { a, b, v } => binop_imm(p, g, r!(a.0), get!(b.0), v.0, ArithOp::Mul)?,
                 Op::ModInt { a, b, v } => binop_imm(p, g, r!(a.0), get!(b.0), v.0, ArithOp::Mod)?,
+                Op::DivInt { a, b, v } => binop_imm(p, g, r!(a.0), get!(b.0), v.0, ArithOp::Div)?,
                 Op::Mul { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Mul)?,
                 Op::Div { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Div)?,
                 Op::Mod { a, b, c } => binop(p, g, r!(a.0), get!(b.0), get!(c.0), ArithOp::Mod)?,
@@ -3490,7 +3491,8 @@ fn binop(p: &mut P, g: &mut Mutator, dst: &AtomicU64, x: Value, y: Value, op: Ar
     binop_slow(p, g, dst, x, y, op)
 }
 
-/// `R[b] op v` for `MulInt`/`ModInt` (`v` is never 0 for `%`).
+/// `R[b] op v` for `MulInt`/`DivInt`/`ModInt` (`v` is never 0 for `/`
+/// and `%`). Division truncates toward zero, as Go's (and Rust's).
 #[inline]
 fn binop_imm(
     p: &mut P,
@@ -3503,6 +3505,7 @@ fn binop_imm(
     // Inline ints are 50 bits and v 32: checked anyway.
     let fast = x.as_inline_int().and_then(|i| match op {
         ArithOp::Mul => i.checked_mul(v as i64),
+        ArithOp::Div => i.checked_div(v as i64),
         _ => i.checked_rem(v as i64),
     });
     if let Some(r) = fast.and_then(Value::int_inline) {
