@@ -1522,7 +1522,7 @@ impl Exec<'_> {
         let mut regs = self.regs_ref();
         let f = self.gr.frames.last().expect("a frame is running");
         let mut proto = self.proto_ref(f.proto);
-        let mut code = &proto.code;
+        let mut code: &[Op] = &proto.code;
         let mut base = f.base;
         let mut pc = f.pc;
         macro_rules! r {
