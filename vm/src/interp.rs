@@ -47,7 +47,7 @@ use std::sync::{Arc, Mutex};
 use weft_gc::{
     AllocError, Heap, Mutator, RootKind, RootProvider, StackScan, Tracer, P, PHASE_MARK,
 };
-use weft_lang::bytecode::{Constant, Op, BUILTINS, MULTI};
+use weft_lang::bytecode::{Constant, Op, Reg, BUILTINS, MULTI};
 use weft_lang::program::{ImportTarget, Program};
 
 /// A struct type declaration: its name and field names.
@@ -503,9 +503,43 @@ pub struct Vm {
     pub sigquit_dump: bool,
 }
 
+/// Why [`Vm::load`] refused a program.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The heap could not hold the program's constants and tables.
+    OutOfMemory(AllocError),
+    /// A module's bytecode does not pass the verifier (a `Program` built by
+    /// hand, or a compiler bug): the interpreter relies on it (see
+    /// `Exec::step`).
+    InvalidBytecode(weft_lang::verify::VerifyError),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::OutOfMemory(e) => write!(f, "{e}"),
+            LoadError::InvalidBytecode(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl From<AllocError> for LoadError {
+    fn from(e: AllocError) -> LoadError {
+        LoadError::OutOfMemory(e)
+    }
+}
+
 impl Vm {
-    /// Builds the heap and loads `program` into it.
-    pub fn load(program: &Program, natives: Natives) -> Result<(Vm, P, Mutator), AllocError> {
+    /// Builds the heap and loads `program` into it, after verifying every
+    /// module's bytecode: `Program`'s fields are public, and the interpreter
+    /// reads registers, constants and code without bounds checks where the
+    /// verifier has proved them in range.
+    pub fn load(program: &Program, natives: Natives) -> Result<(Vm, P, Mutator), LoadError> {
+        for m in &program.modules {
+            weft_lang::verify::verify_module(&m.compiled).map_err(LoadError::InvalidBytecode)?;
+        }
         let heap = Heap::new(heap_config(maxprocs_setting()), type_table());
         let roots = Arc::new(RuntimeRoots::default());
         heap.add_roots(RootKind::Runtime, roots.clone());
@@ -1525,14 +1559,29 @@ impl Exec<'_> {
         let mut code: &[Op] = &proto.code;
         let mut base = f.base;
         let mut pc = f.pc;
+        // Register access. A register named by an operand of the running
+        // instruction (`r!(a.0)`: the `Reg` itself, no arithmetic) is read
+        // without a bounds check; anything else (`a.0 + 1`, a loop index) is
+        // checked.
         macro_rules! r {
+            ($reg:ident . 0) => {{
+                let reg: Reg = $reg;
+                // SAFETY: every `Reg` operand is below its function's
+                // `max_registers` (lang::verify, run by `Vm::load` on every
+                // module), and the running frame's registers
+                // `base..=base + max_registers` lie inside `regs` (see
+                // `GState::cached_regs`: pushing a frame makes them exist, the
+                // array never shrinks, `regs` is the array as it was at or
+                // after this frame's push).
+                unsafe { regs.get_unchecked(base + reg.0 as usize) }
+            }};
             ($i:expr) => {
                 &regs[base + $i as usize]
             };
         }
         macro_rules! get {
-            ($i:expr) => {
-                Value::from_bits(regs[base + $i as usize].load(Relaxed))
+            ($($i:tt)*) => {
+                Value::from_bits(r!($($i)*).load(Relaxed))
             };
         }
         // Switches to the frame now on top (after a call or a return).
@@ -1547,6 +1596,9 @@ impl Exec<'_> {
             }};
         }
         macro_rules! set {
+            ($reg:ident . 0, $v:expr) => {
+                r!($reg.0).store(($v).bits(), Relaxed)
+            };
             ($i:expr, $v:expr) => {
                 regs[base + $i as usize].store(($v).bits(), Relaxed)
             };
@@ -1605,7 +1657,12 @@ impl Exec<'_> {
             }};
         }
         loop {
-            let op = code[pc];
+            // SAFETY: `pc` is in range: the verifier (run by `Vm::load`)
+            // proved every jump target inside the function and the last
+            // instruction a `Return` or `Jmp` (nothing falls off the end), and
+            // a frame's saved `pc` is an instruction of it (`RETURN_NIL`
+            // frames never reach `step`: `execute` returns them first).
+            let op = unsafe { *code.get_unchecked(pc) };
             pc += 1;
             match op {
                 Op::Nop {} => {}
@@ -4135,5 +4192,30 @@ mod load_tests {
         let (vm, _p, _g) = Vm::load(&program, Natives::default()).unwrap();
         let b = vm.builtins[9];
         assert_eq!(object::kind_of(b), Some(Kind::Builtin));
+    }
+
+    /// `Program`'s fields are public: bytecode that names a register outside
+    /// its frame (which the interpreter would read unchecked) is refused by
+    /// `Vm::load` with an error, not run.
+    #[test]
+    fn hand_built_bytecode_outside_the_frame_is_refused() {
+        let mut program =
+            weft_lang::compile_program_source("t.weft", "x := 1\nprintln(x)\n").unwrap();
+        let module = &mut program.modules.last_mut().unwrap().compiled;
+        let mut init = (*module.init).clone();
+        init.code.insert(
+            0,
+            Op::Move {
+                a: Reg(init.max_registers + 3),
+                b: Reg(0),
+            },
+        );
+        init.lines.insert(0, 1);
+        module.init = std::rc::Rc::new(init);
+        match Vm::load(&program, Natives::default()) {
+            Err(LoadError::InvalidBytecode(e)) => assert!(e.message.contains("register")),
+            Err(e) => panic!("wrong error: {e}"),
+            Ok(_) => panic!("invalid bytecode was loaded"),
+        }
     }
 }

@@ -133,6 +133,12 @@ pub(crate) struct GState {
     /// One past the last value of the latest `MULTI` call or return (absolute).
     pub top: usize,
     /// The register array, as `regs` holds it (only `Exec::ensure_regs` replaces it).
+    ///
+    /// Invariant (the interpreter's unchecked register access relies on it):
+    /// for every frame in `frames`, `base + max_registers` of its function is
+    /// below the array's length. Pushing a frame grows the array first
+    /// (`push_frame`, `enter_inline!`), a replacement is always larger, and
+    /// the array never shrinks.
     pub cached_regs: Arc<[AtomicU64]>,
     /// Register arrays replaced by growth, kept so that borrowed references stay valid.
     pub retired_regs: Vec<Arc<[AtomicU64]>>,
