@@ -47,7 +47,7 @@ use std::sync::{Arc, Mutex};
 use weft_gc::{
     AllocError, Heap, Mutator, RootKind, RootProvider, StackScan, Tracer, P, PHASE_MARK,
 };
-use weft_lang::bytecode::{Constant, Op, Reg, BUILTINS, MULTI};
+use weft_lang::bytecode::{Constant, Kst, Op, Reg, BUILTINS, MULTI};
 use weft_lang::program::{ImportTarget, Program};
 
 /// A struct type declaration: its name and field names.
@@ -1579,6 +1579,17 @@ impl Exec<'_> {
                 &regs[base + $i as usize]
             };
         }
+        // Constant `k` of the running function (a `Kst` operand of the
+        // running instruction), unchecked like registers.
+        macro_rules! konst {
+            ($k:ident) => {{
+                let k: Kst = $k;
+                // SAFETY: every `Kst` operand is below the length of its
+                // function's constant table (lang::verify, run by `Vm::load`),
+                // and `FnProto::consts` has one value per constant.
+                unsafe { *proto.consts.get_unchecked(k.0 as usize) }
+            }};
+        }
         macro_rules! get {
             ($($i:tt)*) => {
                 Value::from_bits(r!($($i)*).load(Relaxed))
@@ -1667,7 +1678,7 @@ impl Exec<'_> {
             match op {
                 Op::Nop {} => {}
                 Op::Move { a, b } => set!(a.0, get!(b.0)),
-                Op::LoadK { a, k } => set!(a.0, proto.consts[k.0 as usize]),
+                Op::LoadK { a, k } => set!(a.0, konst!(k)),
                 Op::LoadInt { a, v } => {
                     set!(a.0, Value::int_inline(v.0 as i64).expect("i32 fits inline"))
                 }
@@ -2157,7 +2168,7 @@ impl Exec<'_> {
                 | Op::JmpNotGtK { a, k, off }
                 | Op::JmpGeK { a, k, off }
                 | Op::JmpNotGeK { a, k, off } => {
-                    if compare_k(op, get!(a.0), proto.consts[k.0 as usize])? {
+                    if compare_k(op, get!(a.0), konst!(k))? {
                         pc = (pc as i64 + off.0 as i64) as usize;
                         if off.0 < 0 {
                             back_edge!();
