@@ -427,13 +427,31 @@ func main() {
     assert!(child.wait().unwrap().success());
 }
 
-/// A method call is a safepoint: a goroutine that only recurses through
-/// methods (no loop, no plain call, no allocation) is preempted on one P,
-/// so a sleeper prints before the recursion ends. It printed after it
+/// Runs `src` on one P and checks that its sleeper goroutine printed before
+/// the main goroutine's long recursion finished (`result`): the recursion
+/// was preempted.
+fn assert_recursion_is_preempted(name: &str, src: &[u8], result: &str) {
+    let dir = scratch(name, src);
+    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["run", name])
+        .current_dir(&dir)
+        .env("WEFTMAXPROCS", "1")
+        .output()
+        .expect("weft runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("sleeper woke while the recursion ran\n{result}\n")
+    );
+}
+
+/// Every call is a preemption point: a goroutine that only recurses through
+/// method calls (no loop, no plain call, no allocation) is preempted on one
+/// P, so a sleeper prints before the recursion ends. It printed after it
 /// when method calls had no safepoint.
 #[test]
 fn a_goroutine_recursing_through_methods_is_preempted_on_one_p() {
-    let dir = scratch(
+    assert_recursion_is_preempted(
         "method_preempt.weft",
         br#"import "fmt"
 import "time"
@@ -458,17 +476,41 @@ func main() {
 	<-done
 }
 "#,
+        "832040",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .args(["run", "method_preempt.weft"])
-        .current_dir(&dir)
-        .env("WEFTMAXPROCS", "1")
-        .output()
-        .expect("weft runs");
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "sleeper woke while the recursion ran\n832040\n"
+}
+
+/// The same through calls with a spread argument (`f(xs...)`), which were
+/// safepoints but not preemption points.
+#[test]
+fn a_goroutine_recursing_through_spread_calls_is_preempted_on_one_p() {
+    assert_recursion_is_preempted(
+        "spread_preempt.weft",
+        br#"import "fmt"
+import "time"
+
+func calc(args...) {
+	n := args[0]
+	if n < 2 {
+		return n
+	}
+	a := [n - 1]
+	b := [n - 2]
+	return calc(a...) + calc(b...)
+}
+
+func main() {
+	done := make(chan)
+	go func() {
+		time.Sleep(time.Millisecond)
+		fmt.Println("sleeper woke while the recursion ran")
+		done <- true
+	}()
+	fmt.Println(calc([27]...))
+	<-done
+}
+"#,
+        "196418",
     );
 }
 

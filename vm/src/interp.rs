@@ -1634,7 +1634,8 @@ impl Exec<'_> {
         // `$nargs` arguments are at `$abs + 1..`, results to `$abs`, without
         // leaving this loop (`push_frame` inline), when that needs nothing
         // special: no variadic parameter, no extra arguments, the register
-        // array large enough, the depth limit far. Otherwise does nothing.
+        // array large enough, the depth limit not reached. Otherwise does
+        // nothing.
         macro_rules! enter_inline {
             ($child:expr, $fp:expr, $callee:expr, $abs:expr, $nargs:expr, $nres:expr) => {{
                 let fp: &FnProto = $fp;
@@ -2082,10 +2083,17 @@ impl Exec<'_> {
                     set!(a.0, v);
                 }
                 Op::CallSpread { a, nargs, nres } => {
-                    save_pc!();
                     p.safepoint();
+                    if self.preempt.load(Relaxed) && self.nested == 0 {
+                        pc -= 1;
+                        save_pc!();
+                        return Err(self.preempted());
+                    }
+                    save_pc!();
                     let abs = base + a.0 as usize;
                     let nargs = self.spread_args(abs, nargs)?;
+                    // The spread may have grown the register array.
+                    regs = self.regs_ref();
                     let callee = get!(a.0);
                     self.call_value(p, g, abs, callee, None, nargs, nres.0)?;
                     return Ok(false);
@@ -2241,8 +2249,10 @@ impl Exec<'_> {
                     } else {
                         nargs.0 as usize
                     };
-                    // The spread may have grown the register array.
-                    let regs = self.regs_ref();
+                    // The spread may have grown the register array (the
+                    // outer binding: the macros, `enter_inline!` among
+                    // them, read it).
+                    regs = self.regs_ref();
                     match object::kind_of(recv) {
                         Some(Kind::Instance) => {
                             let inst = obj_of(recv).expect("instance");
