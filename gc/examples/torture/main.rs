@@ -7,21 +7,7 @@
 
 mod model;
 
-/// The allocator `weft` itself runs on (the harness's shadow tables live
-/// there).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
-    // The harness's shadow tables (tens of MB, outside the collected heap)
-    // are backed by transparent huge pages when the allocator asks for them:
-    // the first touch of each 2 MiB page then zeroes it inside a page fault,
-    // 2-15 ms on this kind of VM, during which the mutator holds its P and
-    // every stop-the-world waits. Measured pauses would be the harness's
-    // page faults, so the harness process opts out of huge pages.
-    // SAFETY: prctl with PR_SET_THP_DISABLE takes integer arguments only and
-    // changes no memory this program holds references into.
-    unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     let mut cfg = model::Config {
         threads: 4,
         duration: std::time::Duration::from_secs(20),
