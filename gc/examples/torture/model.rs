@@ -313,10 +313,12 @@ impl Worker {
                 }
             }
         }
-        // The shadow holds every chain node too (a quarter million per
-        // thread): forgetting is long, so it has safepoints of its own
-        // (nothing in the heap changes meanwhile), or the time to safepoint
-        // of every stop would include it.
+        // Until the first walk the shadow also holds the chain's quarter
+        // million nodes per thread (the walk starts at register 1; the chain
+        // in register 0 is checked by `check_chain`, against checksums), so
+        // forgetting can be long: it has safepoints of its own (nothing in
+        // the heap changes meanwhile), or the time to safepoint of every
+        // stop would include it.
         let recent = self.next_id.saturating_sub(64);
         let p = &mut self.p;
         let mut looked = 0u32;
