@@ -88,6 +88,11 @@ pub struct FnProto {
     pub selects: Box<[(Box<[weft_lang::bytecode::SelectCase]>, bool)]>,
     /// Index into [`Vm::modules`].
     pub module: u32,
+    /// The module's global slots, set once the module's globals exist (at
+    /// load, before any code runs): `GetGlobal`/`SetGlobal` index them
+    /// directly. A module's globals list never grows (its slots are fixed
+    /// by the compiler) and its array is a runtime root of its own.
+    pub globals: std::sync::OnceLock<&'static [AtomicU64]>,
 }
 
 /// A loaded module: its globals live in a heap array.
@@ -592,6 +597,7 @@ impl Vm {
         }
         for (mi, m) in program.modules.iter().enumerate() {
             let file: Arc<str> = Arc::from(m.display_path.as_str());
+            let first_proto = vm.protos.len();
             let init = vm.load_proto(&mut p, &mut g, &m.compiled.init, mi as u32, &file)?;
             let globals = object::new_list(
                 &mut p,
@@ -600,6 +606,13 @@ impl Vm {
                 &vm.roots.1,
             )?;
             vm.root(globals);
+            let (array, slots) = object::list_backing(obj_of(globals).expect("globals list"));
+            vm.root(array);
+            for fp in &vm.protos[first_proto..] {
+                fp.globals
+                    .set(slots)
+                    .expect("a function belongs to one module");
+            }
             let value = {
                 let name = object::new_string(&mut p, &mut g, m.compiled.name.as_bytes())?;
                 vm.roots.1.store(name.bits(), Relaxed);
@@ -698,6 +711,7 @@ impl Vm {
                 .map(|u| (u.from_parent_local, u.index))
                 .collect(),
             module,
+            globals: std::sync::OnceLock::new(),
         };
         self.protos.push(Arc::new(fp));
         Ok(self.protos.len() as u32 - 1)
@@ -1690,6 +1704,10 @@ impl Exec<'_> {
                 }
                 Op::LoadBool { a, v } => set!(a.0, Value::bool(v.0)),
                 Op::GetGlobal { a, g: gi } => {
+                    if let Some(slot) = proto.globals.get().and_then(|s| s.get(gi.0 as usize)) {
+                        set!(a.0, Value::from_bits(slot.load(Relaxed)));
+                        continue;
+                    }
                     let globals =
                         obj_of(self.vm.modules[proto.module as usize].globals).expect("globals");
                     set!(
@@ -1698,6 +1716,10 @@ impl Exec<'_> {
                     );
                 }
                 Op::SetGlobal { g: gi, b } => {
+                    if let Some(slot) = proto.globals.get().and_then(|s| s.get(gi.0 as usize)) {
+                        p.write_slot(slot, get!(b.0).bits());
+                        continue;
+                    }
                     let globals =
                         obj_of(self.vm.modules[proto.module as usize].globals).expect("globals");
                     object::list_set(p, globals, gi.0 as usize, get!(b.0));

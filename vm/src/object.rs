@@ -245,6 +245,16 @@ fn list_array(list: ObjRef) -> &'static [AtomicU64] {
     }
 }
 
+/// The list's backing array (as a value) and its elements in use. The
+/// slice stays valid while the array is alive; a list that grows moves to a
+/// new array, so a caller keeping the slice keeps the array rooted itself
+/// and knows the list does not grow (module globals).
+pub fn list_backing(list: ObjRef) -> (Value, &'static [AtomicU64]) {
+    let array = Value::from_bits(slots(list)[LIST_ARRAY].load(Relaxed));
+    let elems = list_array(list);
+    (array, &elems[..list_len(list)])
+}
+
 /// The list's length (never more than its array's capacity).
 pub fn list_len(list: ObjRef) -> usize {
     (slots(list)[LIST_LEN].load(Relaxed) as usize).min(list_array(list).len())
