@@ -452,7 +452,28 @@ impl Heap {
 
     /// Stops the coordinator and workers (call before dropping the last Arc;
     /// they hold references to the heap).
+    ///
+    /// A P the calling thread still holds (an embedder shutting down from a
+    /// mutator thread, a test that forgot its P after a fatal error) counts
+    /// as blocked meanwhile, as in [`P::blocking`]: a cycle under way would
+    /// otherwise wait at its next stop-the-world for that P forever, and
+    /// this call for the cycle.
     pub fn shutdown(&self) {
+        let me = current_m();
+        let held: Vec<usize> = {
+            let _w = self.world.lock().expect("world lock");
+            let held: Vec<usize> = (0..self.ps.len())
+                .filter(|&i| {
+                    let slot = &self.ps[i];
+                    slot.owner.load(Relaxed) == me && slot.status.load(Relaxed) == P_RUNNING
+                })
+                .collect();
+            for &i in &held {
+                self.ps[i].status.store(P_STOPPED, Relaxed);
+            }
+            self.stopped_cv.notify_one();
+            held
+        };
         self.ctl.lock().expect("ctl lock").shutdown = true;
         self.ctl_cv.notify_all();
         {
@@ -462,6 +483,11 @@ impl Heap {
         let threads = std::mem::take(&mut *self.threads.lock().expect("threads lock"));
         for t in threads {
             let _ = t.join();
+        }
+        // The coordinator ends only between cycles, with the world running.
+        let _w = self.world.lock().expect("world lock");
+        for i in held {
+            self.ps[i].status.store(P_RUNNING, Relaxed);
         }
     }
 
@@ -604,4 +630,47 @@ thread_local! {
 /// A small non-zero id of the calling thread (the "M").
 pub(crate) fn current_m() -> u64 {
     THREAD_ID.with(|t| *t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::TypeTable;
+
+    /// `shutdown` from the thread holding the only P while a cycle waits for
+    /// that P to stop: it used to wait for the cycle, which waited for the P.
+    #[test]
+    fn shutdown_while_holding_a_p_returns_during_a_cycle() {
+        let heap = Heap::new(
+            HeapConfig {
+                nprocs: 1,
+                ..HeapConfig::default()
+            },
+            TypeTable::new(),
+        );
+        let p = heap.acquire_p();
+        heap.request_cycle();
+        // The coordinator has asked the world to stop and waits for this P.
+        while !heap.stop_pending.load(Relaxed) {
+            std::thread::yield_now();
+        }
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watchdog = {
+            let done = Arc::clone(&done);
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                while !done.load(Relaxed) {
+                    if t.elapsed() > Duration::from_secs(60) {
+                        eprintln!("shutdown waited for the P its caller holds");
+                        std::process::abort();
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            })
+        };
+        heap.shutdown();
+        done.store(true, Relaxed);
+        watchdog.join().unwrap();
+        drop(p);
+    }
 }
