@@ -457,7 +457,8 @@ impl Heap {
     /// mutator thread, a test that forgot its P after a fatal error) counts
     /// as blocked meanwhile, as in [`P::blocking`]: a cycle under way would
     /// otherwise wait at its next stop-the-world for that P forever, and
-    /// this call for the cycle.
+    /// this call for the cycle. So, as around `P::blocking`, the caller
+    /// must hold no object reference it will use afterwards without a root.
     pub fn shutdown(&self) {
         let me = current_m();
         let held: Vec<usize> = {
@@ -484,8 +485,13 @@ impl Heap {
         for t in threads {
             let _ = t.join();
         }
-        // The coordinator ends only between cycles, with the world running.
-        let _w = self.world.lock().expect("world lock");
+        // The coordinator ends only between cycles, with the world running;
+        // a cycle driven some other way (no background threads) may still
+        // hold it stopped: wait, as `exit_blocking` does.
+        let mut w = self.world.lock().expect("world lock");
+        while w.stop_requested {
+            w = self.world_cv.wait(w).expect("world lock");
+        }
         for i in held {
             self.ps[i].status.store(P_RUNNING, Relaxed);
         }

@@ -137,9 +137,11 @@ fn window(op: &Op, proto: &Proto) -> Result<(), String> {
     };
     let count = |c: Count| if c == MULTI { 0 } else { c.0 as usize };
     match *op {
-        Op::LoadNil { a, n } => fits(a, count(n) + 1),
-        Op::NewList { b, n, .. } => fits(b, count(n)),
-        Op::Append { b, n, .. } => fits(b, count(n) + 1),
+        // These three take their count literally (MULTI, 255, is not "as
+        // many as there are" for them).
+        Op::LoadNil { a, n } => fits(a, n.0 as usize + 1),
+        Op::NewList { b, n, .. } => fits(b, n.0 as usize),
+        Op::Append { b, n, .. } => fits(b, n.0 as usize + 1),
         Op::AppendSpread { b, .. } => fits(b, 2),
         Op::GetIndexOk { a, .. } | Op::RecvOk { a, .. } => fits(a, 2),
         Op::Slice { c, .. } => fits(c, 2),
@@ -198,6 +200,22 @@ mod tests {
         });
         tamper(&mut m, |p| p.lines.insert(0, 1));
         assert!(verify_module(&m).unwrap_err().message.contains("register"));
+    }
+
+    #[test]
+    fn load_nil_counts_its_operand_literally() {
+        let mut m = compiled();
+        tamper(&mut m, |p| {
+            p.code.insert(
+                0,
+                Op::LoadNil {
+                    a: Reg(0),
+                    n: MULTI,
+                },
+            );
+            p.lines.insert(0, 1);
+        });
+        assert!(verify_module(&m).unwrap_err().message.contains("window"));
     }
 
     #[test]

@@ -496,8 +496,11 @@ pub struct Vm {
     /// (module path, function name) -> index into `native_table`.
     native_index: HashMap<(&'static str, &'static str), usize>,
     pub heap: Arc<Heap>,
-    pub protos: Vec<Arc<FnProto>>,
-    pub modules: Vec<ModuleRt>,
+    /// Loaded functions. Crate-private: the interpreter reads their code,
+    /// registers and constants unchecked where the verifier proved them in
+    /// range, so nothing outside may replace or edit them after `load`.
+    pub(crate) protos: Vec<Arc<FnProto>>,
+    pub(crate) modules: Vec<ModuleRt>,
     roots: Arc<RuntimeRoots>,
     builtins: Vec<Value>,
     out: Mutex<std::io::BufWriter<RawStdout>>,
@@ -1322,7 +1325,9 @@ impl Exec<'_> {
             return Err("stack overflow".into());
         }
         let fp = self.proto_ref(proto);
-        let regs = self.ensure_regs(base + fp.max_registers.max(nargs) + 1);
+        // The frame plus the two scratch registers above it (`Defer` uses
+        // `max_registers + 1`): see `GState::cached_regs`.
+        let regs = self.ensure_regs(base + fp.max_registers.max(nargs) + 2);
         let rest = if fp.variadic {
             let fixed = fp.n_params - 1;
             let extras: Vec<Value> = (fixed..nargs.max(fixed))
@@ -1657,7 +1662,7 @@ impl Exec<'_> {
                 let callee_base = $abs + 1;
                 if !fp.variadic
                     && nargs_in <= fp.n_params
-                    && callee_base + fp.max_registers < regs.len()
+                    && callee_base + fp.max_registers + 1 < regs.len()
                     && self.gr.frames.len() < MAX_FRAMES
                 {
                     for r in &regs[callee_base + nargs_in..callee_base + fp.max_registers] {
@@ -2493,6 +2498,9 @@ impl Exec<'_> {
                                         .copied()
                                         .expect("getter");
                                     let results = self.call_native_fn(p, g, getter, &[])?;
+                                    // A getter may call back into Weft, which
+                                    // can grow the register array.
+                                    regs = self.regs_ref();
                                     results.first().copied().unwrap_or(Value::NIL)
                                 }
                                 None => return Err(format!("undefined: {path}.{key}")),
@@ -2509,6 +2517,7 @@ impl Exec<'_> {
                                 def.and_then(|d| d.getters.get(key.as_str())).copied()
                             {
                                 let results = self.call_native_fn(p, g, getter, &[target])?;
+                                regs = self.regs_ref();
                                 results.first().copied().unwrap_or(Value::NIL)
                             } else if def.is_some_and(|d| d.functions.contains_key(key.as_str())) {
                                 let scratch = &regs[base + proto.max_registers];

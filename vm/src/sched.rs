@@ -135,8 +135,9 @@ pub(crate) struct GState {
     /// The register array, as `regs` holds it (only `Exec::ensure_regs` replaces it).
     ///
     /// Invariant (the interpreter's unchecked register access relies on it):
-    /// for every frame in `frames`, `base + max_registers` of its function is
-    /// below the array's length. Pushing a frame grows the array first
+    /// for every frame in `frames`, `base + max_registers + 1` of its
+    /// function is below the array's length (the frame and two scratch
+    /// registers above it). Pushing a frame grows the array first
     /// (`push_frame`, `enter_inline!`), a replacement is always larger, and
     /// the array never shrinks.
     pub cached_regs: Arc<[AtomicU64]>,
