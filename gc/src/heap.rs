@@ -461,20 +461,13 @@ impl Heap {
     /// must hold no object reference it will use afterwards without a root.
     pub fn shutdown(&self) {
         let me = current_m();
-        let held: Vec<usize> = {
-            let _w = self.world.lock().expect("world lock");
-            let held: Vec<usize> = (0..self.ps.len())
-                .filter(|&i| {
-                    let slot = &self.ps[i];
-                    slot.owner.load(Relaxed) == me && slot.status.load(Relaxed) == P_RUNNING
-                })
-                .collect();
-            for &i in &held {
-                self.ps[i].status.store(P_STOPPED, Relaxed);
-            }
-            self.stopped_cv.notify_one();
-            held
-        };
+        let held: Vec<usize> = (0..self.ps.len())
+            .filter(|&i| {
+                let slot = &self.ps[i];
+                slot.owner.load(Relaxed) == me && slot.status.load(Relaxed) == P_RUNNING
+            })
+            .collect();
+        self.enter_blocking_slots(&held);
         self.ctl.lock().expect("ctl lock").shutdown = true;
         self.ctl_cv.notify_all();
         {
@@ -487,12 +480,27 @@ impl Heap {
         }
         // The coordinator ends only between cycles, with the world running;
         // a cycle driven some other way (no background threads) may still
-        // hold it stopped: wait, as `exit_blocking` does.
+        // hold it stopped, which this waits out.
+        self.exit_blocking_slots(&held);
+    }
+
+    /// The Ps `ids`, held by the calling thread, enter a blocking region:
+    /// they count as stopped (see [`P::blocking`]).
+    pub(crate) fn enter_blocking_slots(&self, ids: &[usize]) {
+        let _w = self.world.lock().expect("world lock");
+        for &i in ids {
+            self.ps[i].status.store(P_STOPPED, Relaxed);
+        }
+        self.stopped_cv.notify_one();
+    }
+
+    /// The Ps `ids` leave their blocking region, once the world runs.
+    pub(crate) fn exit_blocking_slots(&self, ids: &[usize]) {
         let mut w = self.world.lock().expect("world lock");
         while w.stop_requested {
             w = self.world_cv.wait(w).expect("world lock");
         }
-        for i in held {
+        for &i in ids {
             self.ps[i].status.store(P_RUNNING, Relaxed);
         }
     }

@@ -240,17 +240,11 @@ impl P {
     }
 
     pub(crate) fn enter_blocking(&mut self) {
-        let _w = self.heap.world.lock().expect("world lock");
-        self.slot().status.store(P_STOPPED, Relaxed);
-        self.heap.stopped_cv.notify_one();
+        self.heap.enter_blocking_slots(&[self.id]);
     }
 
     pub(crate) fn exit_blocking(&mut self) {
-        let mut w = self.heap.world.lock().expect("world lock");
-        while w.stop_requested {
-            w = self.heap.world_cv.wait(w).expect("world lock");
-        }
-        self.slot().status.store(P_RUNNING, Relaxed);
+        self.heap.exit_blocking_slots(&[self.id]);
     }
 
     /// Detaches the P from this M so another M can [`PHandoff::resume`] it.
