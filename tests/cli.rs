@@ -427,11 +427,29 @@ func main() {
     assert!(child.wait().unwrap().success());
 }
 
-/// Runs `src` on one P and checks that its sleeper goroutine printed before
-/// the main goroutine's long recursion finished (`result`): the recursion
-/// was preempted.
-fn assert_recursion_is_preempted(name: &str, src: &[u8], result: &str) {
-    let dir = scratch(name, src);
+/// Runs, on one P, a program of `decls` whose `main` starts a goroutine that
+/// sleeps a millisecond and prints, then prints `recursion` (a long
+/// recursive call), and checks that the sleeper printed first: the
+/// recursion was preempted.
+fn assert_recursion_is_preempted(name: &str, decls: &str, recursion: &str, result: &str) {
+    let src = format!(
+        r#"import "fmt"
+import "time"
+
+{decls}
+func main() {{
+	done := make(chan)
+	go func() {{
+		time.Sleep(time.Millisecond)
+		fmt.Println("sleeper woke while the recursion ran")
+		done <- true
+	}}()
+	fmt.Println({recursion})
+	<-done
+}}
+"#
+    );
+    let dir = scratch(name, src.as_bytes());
     let out = Command::new(env!("CARGO_BIN_EXE_weft"))
         .args(["run", name])
         .current_dir(&dir)
@@ -453,10 +471,7 @@ fn assert_recursion_is_preempted(name: &str, src: &[u8], result: &str) {
 fn a_goroutine_recursing_through_methods_is_preempted_on_one_p() {
     assert_recursion_is_preempted(
         "method_preempt.weft",
-        br#"import "fmt"
-import "time"
-
-type Fib struct{}
+        r#"type Fib struct{}
 
 func (f Fib) calc(n) {
 	if n < 2 {
@@ -464,18 +479,8 @@ func (f Fib) calc(n) {
 	}
 	return f.calc(n-1) + f.calc(n-2)
 }
-
-func main() {
-	done := make(chan)
-	go func() {
-		time.Sleep(time.Millisecond)
-		fmt.Println("sleeper woke while the recursion ran")
-		done <- true
-	}()
-	fmt.Println(Fib{}.calc(30))
-	<-done
-}
 "#,
+        "Fib{}.calc(30)",
         "832040",
     );
 }
@@ -486,10 +491,7 @@ func main() {
 fn a_goroutine_recursing_through_spread_calls_is_preempted_on_one_p() {
     assert_recursion_is_preempted(
         "spread_preempt.weft",
-        br#"import "fmt"
-import "time"
-
-func calc(args...) {
+        r#"func calc(args...) {
 	n := args[0]
 	if n < 2 {
 		return n
@@ -498,18 +500,8 @@ func calc(args...) {
 	b := [n - 2]
 	return calc(a...) + calc(b...)
 }
-
-func main() {
-	done := make(chan)
-	go func() {
-		time.Sleep(time.Millisecond)
-		fmt.Println("sleeper woke while the recursion ran")
-		done <- true
-	}()
-	fmt.Println(calc([27]...))
-	<-done
-}
 "#,
+        "calc([27]...)",
         "196418",
     );
 }

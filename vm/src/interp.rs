@@ -1347,6 +1347,14 @@ impl Exec<'_> {
         if let Some((slot, list)) = rest {
             regs[base + slot].store(list.bits(), Relaxed);
         }
+        self.push_call_frame(proto, closure, base, ret, nres);
+        Ok(())
+    }
+
+    /// Pushes the frame of a call whose registers are ready (see
+    /// `push_frame` and `enter_inline!`).
+    #[inline(always)]
+    fn push_call_frame(&mut self, proto: u32, closure: Value, base: usize, ret: usize, nres: u8) {
         let defer_mark = self.defer_len();
         self.gr.frames.push(Frame {
             proto,
@@ -1358,7 +1366,6 @@ impl Exec<'_> {
             defer_mark,
             deferred: false,
         });
-        Ok(())
     }
 
     fn execute(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Result<(), Stop> {
@@ -1649,6 +1656,19 @@ impl Exec<'_> {
                 }
             };
         }
+        // A call instruction's safepoint (a recursion has no back edge): a
+        // goroutine past its time slice yields before the call, which runs
+        // again when it resumes.
+        macro_rules! call_poll {
+            () => {
+                p.safepoint();
+                if self.preempt.load(Relaxed) && self.nested == 0 {
+                    pc -= 1;
+                    save_pc!();
+                    return Err(self.preempted());
+                }
+            };
+        }
         // Enters closure `$callee` (prototype `$fp`, number `$child`) whose
         // `$nargs` arguments are at `$abs + 1..`, results to `$abs`, without
         // leaving this loop (`push_frame` inline), when that needs nothing
@@ -1668,17 +1688,7 @@ impl Exec<'_> {
                     for r in &regs[callee_base + nargs_in..callee_base + fp.max_registers] {
                         r.store(Value::NIL.bits(), Relaxed);
                     }
-                    let defer_mark = self.defer_len();
-                    self.gr.frames.push(Frame {
-                        proto: $child,
-                        closure: $callee,
-                        base: callee_base,
-                        pc: 0,
-                        ret: $abs,
-                        nres: $nres,
-                        defer_mark,
-                        deferred: false,
-                    });
+                    self.push_call_frame($child, $callee, callee_base, $abs, $nres);
                     proto = fp;
                     code = &fp.code;
                     base = callee_base;
@@ -1709,25 +1719,15 @@ impl Exec<'_> {
                 }
                 Op::LoadBool { a, v } => set!(a.0, Value::bool(v.0)),
                 Op::GetGlobal { a, g: gi } => {
-                    if let Some(slot) = proto.globals.get().and_then(|s| s.get(gi.0 as usize)) {
-                        set!(a.0, Value::from_bits(slot.load(Relaxed)));
-                        continue;
-                    }
-                    let globals =
-                        obj_of(self.vm.modules[proto.module as usize].globals).expect("globals");
-                    set!(
-                        a.0,
-                        object::list_get(globals, gi.0 as usize).unwrap_or(Value::NIL)
-                    );
+                    let v = module_globals(proto)
+                        .get(gi.0 as usize)
+                        .map_or(Value::NIL, |slot| Value::from_bits(slot.load(Relaxed)));
+                    set!(a.0, v);
                 }
                 Op::SetGlobal { g: gi, b } => {
-                    if let Some(slot) = proto.globals.get().and_then(|s| s.get(gi.0 as usize)) {
+                    if let Some(slot) = module_globals(proto).get(gi.0 as usize) {
                         p.write_slot(slot, get!(b.0).bits());
-                        continue;
                     }
-                    let globals =
-                        obj_of(self.vm.modules[proto.module as usize].globals).expect("globals");
-                    object::list_set(p, globals, gi.0 as usize, get!(b.0));
                 }
                 Op::GetUpval { a, u } => {
                     let cell = upvalue_cell(self.gr.frames.last().expect("frame").closure, u.0);
@@ -2110,12 +2110,7 @@ impl Exec<'_> {
                     set!(a.0, v);
                 }
                 Op::CallSpread { a, nargs, nres } => {
-                    p.safepoint();
-                    if self.preempt.load(Relaxed) && self.nested == 0 {
-                        pc -= 1;
-                        save_pc!();
-                        return Err(self.preempted());
-                    }
+                    call_poll!();
                     save_pc!();
                     let abs = base + a.0 as usize;
                     let nargs = self.spread_args(abs, nargs)?;
@@ -2220,13 +2215,7 @@ impl Exec<'_> {
                     }
                 }
                 Op::Call { a, nargs, nres } => {
-                    p.safepoint();
-                    if self.preempt.load(Relaxed) && self.nested == 0 {
-                        // Yield before the call: it runs when the G resumes.
-                        pc -= 1;
-                        save_pc!();
-                        return Err(self.preempted());
-                    }
+                    call_poll!();
                     save_pc!();
                     let callee = get!(a.0);
                     let abs = base + a.0 as usize;
@@ -2257,14 +2246,7 @@ impl Exec<'_> {
                 }
                 Op::CallMethod { a, k, nargs, nres }
                 | Op::CallMethodSpread { a, k, nargs, nres } => {
-                    // A call is a safepoint (a recursion through methods
-                    // has no back edge), as for Call.
-                    p.safepoint();
-                    if self.preempt.load(Relaxed) && self.nested == 0 {
-                        pc -= 1;
-                        save_pc!();
-                        return Err(self.preempted());
-                    }
+                    call_poll!();
                     save_pc!();
                     let recv = get!(a.0);
                     let name = || -> &[u8] { &proto.const_strs[k.0 as usize] };
@@ -2299,11 +2281,7 @@ impl Exec<'_> {
                                         // and the callee runs in this loop.
                                         let fp = self.proto_ref(child);
                                         if abs + nargs + 2 < regs.len() {
-                                            for i in (abs + 1..=abs + nargs).rev() {
-                                                regs[i + 1].store(regs[i].load(Relaxed), Relaxed);
-                                            }
-                                            regs[abs + 1].store(recv.bits(), Relaxed);
-                                            regs[abs].store(m.bits(), Relaxed);
+                                            insert_receiver(regs, abs, nargs, recv, m);
                                             enter_inline!(child, fp, m, abs, nargs + 1, nres.0);
                                             self.push_frame(
                                                 p,
@@ -2666,15 +2644,14 @@ impl Exec<'_> {
         let regs = self.ensure_regs(abs + nargs + 3);
         let nargs = match receiver {
             Some(r) => {
-                for i in (1..=nargs).rev() {
-                    regs[abs + 1 + i].store(regs[abs + i].load(Relaxed), Relaxed);
-                }
-                regs[abs + 1].store(r.bits(), Relaxed);
+                insert_receiver(regs, abs, nargs, r, callee);
                 nargs + 1
             }
-            None => nargs,
+            None => {
+                regs[abs].store(callee.bits(), Relaxed);
+                nargs
+            }
         };
-        regs[abs].store(callee.bits(), Relaxed);
         if let Some(child) = closure_proto(callee) {
             return self.push_frame(p, g, child, callee, abs + 1, abs, nres, nargs);
         }
@@ -3781,6 +3758,26 @@ fn zero_like(p: &mut P, g: &mut Mutator, like: Value, root: &AtomicU64) -> Res<V
         return Ok(v);
     }
     Ok(Value::NIL)
+}
+
+/// Turns the call window at `abs` (callee slot, `nargs` arguments) into a
+/// method call's: the arguments move up one, `receiver` goes first and
+/// `callee` in the callee slot. `regs` must reach `abs + nargs + 1`.
+fn insert_receiver(regs: &[AtomicU64], abs: usize, nargs: usize, receiver: Value, callee: Value) {
+    for i in (abs + 1..=abs + nargs).rev() {
+        regs[i + 1].store(regs[i].load(Relaxed), Relaxed);
+    }
+    regs[abs + 1].store(receiver.bits(), Relaxed);
+    regs[abs].store(callee.bits(), Relaxed);
+}
+
+/// The global slots of `proto`'s module (see `FnProto::globals`).
+#[inline(always)]
+fn module_globals(proto: &FnProto) -> &'static [AtomicU64] {
+    proto
+        .globals
+        .get()
+        .expect("a module's globals are set at load, before its code runs")
 }
 
 /// The slot of element `i` of `container` when it is a list and `i` an

@@ -262,12 +262,7 @@ pub fn list_len(list: ObjRef) -> usize {
 
 /// Element `i`, or `None` when out of range.
 pub fn list_get(list: ObjRef, i: usize) -> Option<Value> {
-    let len = slots(list)[LIST_LEN].load(Relaxed) as usize;
-    let array = list_array(list);
-    (i < len)
-        .then(|| array.get(i))
-        .flatten()
-        .map(|w| Value::from_bits(w.load(Relaxed)))
+    list_slot(list, i).map(|w| Value::from_bits(w.load(Relaxed)))
 }
 
 /// The slot of element `i`, if `i` is below the length.
@@ -279,8 +274,7 @@ pub fn list_slot(list: ObjRef, i: usize) -> Option<&'static AtomicU64> {
 
 /// Sets element `i`; `false` when out of range.
 pub fn list_set(p: &mut P, list: ObjRef, i: usize, v: Value) -> bool {
-    let len = slots(list)[LIST_LEN].load(Relaxed) as usize;
-    match list_array(list).get(i).filter(|_| i < len) {
+    match list_slot(list, i) {
         Some(slot) => {
             p.write_slot(slot, v.bits());
             true
