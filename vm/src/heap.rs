@@ -20,7 +20,7 @@ use weft_gc::{HeapConfig, ObjView, Tracer, TypeId, TypeInfo, TypeTable};
 pub enum Kind {
     /// `[len][hash or 0][bytes packed little-endian...]`; no pointers.
     Str = 0,
-    /// `[i64]`: an int outside the inline 50-bit range; no pointers.
+    /// `[i64]`: an int outside the inline 51-bit range; no pointers.
     BoxedInt = 1,
     /// `[value]`: a captured local (upvalue cell).
     Cell = 2,

@@ -3561,7 +3561,7 @@ fn binop(p: &mut P, g: &mut Mutator, dst: &AtomicU64, x: Value, y: Value, op: Ar
         if let Ok(r) = arith::int_op(op, i, j) {
             let v = match Value::int_inline(r) {
                 Some(v) => v,
-                // A result beyond 50 bits is boxed (allocation, a safepoint).
+                // A result beyond 51 bits is boxed (allocation, a safepoint).
                 None => object::new_int(p, g, r).map_err(oom)?,
             };
             dst.store(v.bits(), Relaxed);
@@ -3588,7 +3588,7 @@ fn binop_imm(
     v: i32,
     op: ArithOp,
 ) -> Res<()> {
-    // Inline ints are 50 bits and v 32: checked anyway.
+    // Inline ints are 51 bits and v 32: checked anyway.
     let fast = x.as_inline_int().and_then(|i| match op {
         ArithOp::Mul => i.checked_mul(v as i64),
         ArithOp::Div => i.checked_div(v as i64),

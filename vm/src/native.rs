@@ -720,7 +720,7 @@ pub fn unix_nanos() -> i64 {
 
 /// A `time.Time` object (a native object of module `time`, type `Time`, state
 /// 0 the Unix time in nanoseconds). `roots`: a scanned slot to park the time
-/// in while the object is allocated (a boxed int: times do not fit 50 bits).
+/// in while the object is allocated (a boxed int: times do not fit 51 bits).
 pub fn new_time(
     p: &mut P,
     g: &mut Mutator,

@@ -167,7 +167,7 @@ pub fn string_is(s: ObjRef, bytes: &[u8]) -> bool {
 
 // ---------------------------------------------------------------- ints
 
-/// An int value: inline when it fits 50 bits, boxed otherwise.
+/// An int value: inline when it fits 51 bits, boxed otherwise.
 pub fn new_int(p: &mut P, g: &mut Mutator, i: i64) -> Result<Value, AllocError> {
     if let Some(v) = Value::int_inline(i) {
         return Ok(v);
@@ -720,7 +720,18 @@ mod tests {
         let (heap, _roots) = heap();
         let mut p = heap.acquire_p();
         let mut g = Mutator::new();
-        for i in [0, -5, 1 << 47, 1 << 49, -(1 << 49) - 1, i64::MIN, i64::MAX] {
+        for i in [
+            0,
+            -5,
+            1 << 47,
+            1 << 49,
+            (1 << 50) - 1,
+            1 << 50,
+            -(1 << 50),
+            -(1 << 50) - 1,
+            i64::MIN,
+            i64::MAX,
+        ] {
             let v = new_int(&mut p, &mut g, i).unwrap();
             assert_eq!(int_of(v), Some(i));
         }
