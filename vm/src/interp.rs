@@ -1579,12 +1579,44 @@ impl Exec<'_> {
     /// Runs instructions until the frame at `stop_depth` returns (true) or
     /// something needs the outer loop (false). Errors are panic messages.
     fn step(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Res<bool> {
+        // The running frame's state lives in locals, and the two the hot
+        // path uses on every instruction are raw pointers so that they fit
+        // in machine registers (with `code` + `pc` and `regs` + `base` the
+        // compiler kept `pc` in a stack slot, and each dispatch waited for
+        // its store and reload): `ip` is the next instruction, `fp` the
+        // frame's first register. Both are recomputed whenever the frame
+        // (`reload!`, `enter_inline!`) or the register array (`set_regs!`)
+        // changes; `code`, `base` and `regs` stay for the cold paths.
         let mut regs = self.regs_ref();
         let f = self.gr.frames.last().expect("a frame is running");
         let mut proto = self.proto_ref(f.proto);
         let mut code: &[Op] = &proto.code;
         let mut base = f.base;
-        let mut pc = f.pc;
+        let mut ip: *const Op = code.as_ptr().wrapping_add(f.pc);
+        let mut fp: *const AtomicU64 = regs.as_ptr().wrapping_add(base);
+        // The index of the next instruction (what a frame saves as `pc`).
+        macro_rules! pc {
+            () => {
+                (ip as usize - code.as_ptr() as usize) / std::mem::size_of::<Op>()
+            };
+        }
+        // The register array was replaced (it grew): `fp` follows it.
+        macro_rules! set_regs {
+            () => {{
+                regs = self.regs_ref();
+                // Not read on every path that follows (some leave the loop).
+                #[allow(unused_assignments)]
+                {
+                    fp = regs.as_ptr().wrapping_add(base);
+                }
+            }};
+        }
+        // A taken jump by `off` instructions from the next one.
+        macro_rules! jump {
+            ($off:expr) => {
+                ip = ip.wrapping_offset($off as isize)
+            };
+        }
         // Register access. A register named by an operand of the running
         // instruction (`r!(a.0)`: the `Reg` itself, no arithmetic) is read
         // without a bounds check; anything else (`a.0 + 1`, a loop index) is
@@ -1598,8 +1630,8 @@ impl Exec<'_> {
                 // `base..=base + max_registers` lie inside `regs` (see
                 // `GState::cached_regs`: pushing a frame makes them exist, the
                 // array never shrinks, `regs` is the array as it was at or
-                // after this frame's push).
-                unsafe { regs.get_unchecked(base + reg.0 as usize) }
+                // after this frame's push); `fp` is `regs`' element `base`.
+                unsafe { &*fp.add(reg.0 as usize) }
             }};
             ($i:expr) => {
                 &regs[base + $i as usize]
@@ -1624,12 +1656,12 @@ impl Exec<'_> {
         // Switches to the frame now on top (after a call or a return).
         macro_rules! reload {
             () => {{
-                regs = self.regs_ref();
                 let f = self.gr.frames.last().expect("a frame is running");
                 proto = self.proto_ref(f.proto);
                 code = &proto.code;
                 base = f.base;
-                pc = f.pc;
+                ip = code.as_ptr().wrapping_add(f.pc);
+                set_regs!();
             }};
         }
         macro_rules! set {
@@ -1642,7 +1674,7 @@ impl Exec<'_> {
         }
         macro_rules! save_pc {
             () => {
-                self.gr.frames.last_mut().expect("frame").pc = pc
+                self.gr.frames.last_mut().expect("frame").pc = pc!()
             };
         }
         // A loop's back edge (`pc` already at the target): a safepoint, and
@@ -1663,7 +1695,7 @@ impl Exec<'_> {
             () => {
                 p.safepoint();
                 if self.preempt.load(Relaxed) && self.nested == 0 {
-                    pc -= 1;
+                    ip = ip.wrapping_sub(1);
                     save_pc!();
                     return Err(self.preempted());
                 }
@@ -1677,34 +1709,37 @@ impl Exec<'_> {
         // nothing.
         macro_rules! enter_inline {
             ($child:expr, $fp:expr, $callee:expr, $abs:expr, $nargs:expr, $nres:expr) => {{
-                let fp: &FnProto = $fp;
+                let callee_proto: &FnProto = $fp;
                 let nargs_in: usize = $nargs;
                 let callee_base = $abs + 1;
-                if !fp.variadic
-                    && nargs_in <= fp.n_params
-                    && callee_base + fp.max_registers + 1 < regs.len()
+                if !callee_proto.variadic
+                    && nargs_in <= callee_proto.n_params
+                    && callee_base + callee_proto.max_registers + 1 < regs.len()
                     && self.gr.frames.len() < MAX_FRAMES
                 {
-                    for r in &regs[callee_base + nargs_in..callee_base + fp.max_registers] {
+                    for r in &regs[callee_base + nargs_in..callee_base + callee_proto.max_registers]
+                    {
                         r.store(Value::NIL.bits(), Relaxed);
                     }
                     self.push_call_frame($child, $callee, callee_base, $abs, $nres);
-                    proto = fp;
-                    code = &fp.code;
+                    proto = callee_proto;
+                    code = &callee_proto.code;
                     base = callee_base;
-                    pc = 0;
+                    ip = code.as_ptr();
+                    fp = regs.as_ptr().wrapping_add(base);
                     continue;
                 }
             }};
         }
         loop {
-            // SAFETY: `pc` is in range: the verifier (run by `Vm::load`)
-            // proved every jump target inside the function and the last
-            // instruction a `Return` or `Jmp` (nothing falls off the end), and
-            // a frame's saved `pc` is an instruction of it (`RETURN_NIL`
-            // frames never reach `step`: `execute` returns them first).
-            let op = unsafe { *code.get_unchecked(pc) };
-            pc += 1;
+            // SAFETY: `ip` points into `code`: the verifier (run by
+            // `Vm::load`) proved every jump target inside the function and
+            // the last instruction a `Return` or `Jmp` (nothing falls off the
+            // end), and a frame's saved `pc` is an instruction of it
+            // (`RETURN_NIL` frames never reach `step`: `execute` returns them
+            // first).
+            let op = unsafe { *ip };
+            ip = ip.wrapping_add(1);
             match op {
                 Op::Nop {} => {}
                 Op::Move { a, b } => set!(a.0, get!(b.0)),
@@ -1911,8 +1946,8 @@ impl Exec<'_> {
                         // Receives until the channel is closed and drained.
                         save_pc!();
                         let dst = base + a.0 as usize + 2;
-                        if !self.op_recv(p, c, dst, usize::MAX, pc - 1)? {
-                            pc = (pc as i64 + off.0 as i64) as usize;
+                        if !self.op_recv(p, c, dst, usize::MAX, pc!() - 1)? {
+                            jump!(off.0);
                         }
                         continue;
                     }
@@ -1924,7 +1959,7 @@ impl Exec<'_> {
                             set!(a.0 + 2, key);
                             set!(a.0 + 3, value);
                         }
-                        None => pc = (pc as i64 + off.0 as i64) as usize,
+                        None => jump!(off.0),
                     }
                 }
                 Op::MakeChan { a, b } => {
@@ -1943,22 +1978,22 @@ impl Exec<'_> {
                 }
                 Op::Send { a, b } => {
                     save_pc!();
-                    self.op_send(p, get!(a.0), base + b.0 as usize, pc - 1)?;
+                    self.op_send(p, get!(a.0), base + b.0 as usize, pc!() - 1)?;
                 }
                 Op::Recv { a, b } => {
                     save_pc!();
                     let dst = base + a.0 as usize;
-                    self.op_recv(p, get!(b.0), dst, usize::MAX, pc - 1)?;
+                    self.op_recv(p, get!(b.0), dst, usize::MAX, pc!() - 1)?;
                 }
                 Op::RecvOk { a, b } => {
                     save_pc!();
                     let dst = base + a.0 as usize;
-                    self.op_recv(p, get!(b.0), dst, dst + 1, pc - 1)?;
+                    self.op_recv(p, get!(b.0), dst, dst + 1, pc!() - 1)?;
                 }
                 Op::Select { a, s: sel } => {
                     save_pc!();
                     let (cases, has_default) = &proto.selects[sel.0 as usize];
-                    self.op_select(p, base + a.0 as usize, cases, *has_default, pc - 1)?;
+                    self.op_select(p, base + a.0 as usize, cases, *has_default, pc!() - 1)?;
                 }
                 Op::Go { a, nargs, spread }
                 | Op::GoMethod {
@@ -2115,7 +2150,7 @@ impl Exec<'_> {
                     let abs = base + a.0 as usize;
                     let nargs = self.spread_args(abs, nargs)?;
                     // The spread may have grown the register array.
-                    regs = self.regs_ref();
+                    set_regs!();
                     let callee = get!(a.0);
                     self.call_value(p, g, abs, callee, None, nargs, nres.0)?;
                     return Ok(false);
@@ -2140,7 +2175,7 @@ impl Exec<'_> {
                     )
                 }
                 Op::Jmp { off } => {
-                    pc = (pc as i64 + off.0 as i64) as usize;
+                    jump!(off.0);
                     if off.0 < 0 {
                         back_edge!();
                     }
@@ -2149,7 +2184,7 @@ impl Exec<'_> {
                     let want = matches!(op, Op::JmpIf { .. });
                     match get!(a.0).as_bool() {
                         Some(x) if x == want => {
-                            pc = (pc as i64 + off.0 as i64) as usize;
+                            jump!(off.0);
                             if off.0 < 0 {
                                 back_edge!();
                             }
@@ -2184,7 +2219,7 @@ impl Exec<'_> {
                     };
                     let jump_when = matches!(op, Op::JmpLt { .. } | Op::JmpLe { .. });
                     if holds == jump_when {
-                        pc = (pc as i64 + off.0 as i64) as usize;
+                        jump!(off.0);
                         if off.0 < 0 {
                             back_edge!();
                         }
@@ -2199,7 +2234,7 @@ impl Exec<'_> {
                 | Op::JmpGeK { a, k, off }
                 | Op::JmpNotGeK { a, k, off } => {
                     if compare_k(op, get!(a.0), konst!(k))? {
-                        pc = (pc as i64 + off.0 as i64) as usize;
+                        jump!(off.0);
                         if off.0 < 0 {
                             back_edge!();
                         }
@@ -2208,7 +2243,7 @@ impl Exec<'_> {
                 Op::JmpEq { a, b, off } | Op::JmpNe { a, b, off } => {
                     let eq = values_equal(get!(a.0), get!(b.0));
                     if eq == matches!(op, Op::JmpEq { .. }) {
-                        pc = (pc as i64 + off.0 as i64) as usize;
+                        jump!(off.0);
                         if off.0 < 0 {
                             back_edge!();
                         }
@@ -2261,12 +2296,12 @@ impl Exec<'_> {
                     // The spread may have grown the register array (the
                     // outer binding: the macros, `enter_inline!` among
                     // them, read it).
-                    regs = self.regs_ref();
+                    set_regs!();
                     match object::kind_of(recv) {
                         Some(Kind::Instance) => {
                             let inst = obj_of(recv).expect("instance");
                             let ty = instance_type(inst);
-                            let cache = &proto.inline_cache[pc - 1];
+                            let cache = &proto.inline_cache[pc!() - 1];
                             match ty.and_then(|t| cached_member(cache, t, name)) {
                                 Some(Member::Field(i)) => {
                                     let f = instance_field(inst, i);
@@ -2279,10 +2314,17 @@ impl Exec<'_> {
                                         // A method defined in Weft: the
                                         // receiver goes before the arguments
                                         // and the callee runs in this loop.
-                                        let fp = self.proto_ref(child);
+                                        let method_proto = self.proto_ref(child);
                                         if abs + nargs + 2 < regs.len() {
                                             insert_receiver(regs, abs, nargs, recv, m);
-                                            enter_inline!(child, fp, m, abs, nargs + 1, nres.0);
+                                            enter_inline!(
+                                                child,
+                                                method_proto,
+                                                m,
+                                                abs,
+                                                nargs + 1,
+                                                nres.0
+                                            );
                                             self.push_frame(
                                                 p,
                                                 g,
@@ -2307,7 +2349,7 @@ impl Exec<'_> {
                             self.call_value(p, g, abs, f, None, nargs, nres.0)?;
                         }
                         Some(kind @ (Kind::StdModule | Kind::Opaque)) => {
-                            let cache = &proto.inline_cache[pc - 1];
+                            let cache = &proto.inline_cache[pc!() - 1];
                             // A native object's method is its module's function
                             // `Type.Method`, called with the object first.
                             let (f, first) = if kind == Kind::StdModule {
@@ -2410,7 +2452,7 @@ impl Exec<'_> {
                     let Some(inst) = inst else {
                         return Err(field_of_non_struct(target, name()));
                     };
-                    let cache = &proto.inline_cache[pc - 1];
+                    let cache = &proto.inline_cache[pc!() - 1];
                     let Some(Member::Field(i)) =
                         instance_type(inst).and_then(|t| cached_member(cache, t, name))
                     else {
@@ -2428,7 +2470,7 @@ impl Exec<'_> {
                         Some(Kind::Instance) => {
                             let inst = obj_of(target).expect("instance");
                             let ty = instance_type(inst);
-                            let cache = &proto.inline_cache[pc - 1];
+                            let cache = &proto.inline_cache[pc!() - 1];
                             let member = ty.and_then(|t| cached_member(cache, t, name));
                             if let Some(Member::Field(i)) = member {
                                 instance_field(inst, i)
@@ -2478,7 +2520,7 @@ impl Exec<'_> {
                                     let results = self.call_native_fn(p, g, getter, &[])?;
                                     // A getter may call back into Weft, which
                                     // can grow the register array.
-                                    regs = self.regs_ref();
+                                    set_regs!();
                                     results.first().copied().unwrap_or(Value::NIL)
                                 }
                                 None => return Err(format!("undefined: {path}.{key}")),
@@ -2495,7 +2537,7 @@ impl Exec<'_> {
                                 def.and_then(|d| d.getters.get(key.as_str())).copied()
                             {
                                 let results = self.call_native_fn(p, g, getter, &[target])?;
-                                regs = self.regs_ref();
+                                set_regs!();
                                 results.first().copied().unwrap_or(Value::NIL)
                             } else if def.is_some_and(|d| d.functions.contains_key(key.as_str())) {
                                 let scratch = &regs[base + proto.max_registers];
@@ -2550,7 +2592,7 @@ impl Exec<'_> {
                         continue;
                     }
                     // If deferred calls run first, this instruction runs again after them.
-                    self.gr.frames.last_mut().expect("frame").pc = pc - 1;
+                    self.gr.frames.last_mut().expect("frame").pc = pc!() - 1;
                     return self.do_return(p, g, Some((first, n)), stop_depth);
                 }
                 Op::Defer { a, nargs, spread }
