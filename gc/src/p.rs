@@ -213,6 +213,13 @@ impl P {
         }
     }
 
+    /// Whether [`P::safepoint`] would stop here (a stop-the-world is
+    /// pending): for a fast path that leaves safepoints to slower code.
+    #[inline]
+    pub fn safepoint_pending(&self) -> bool {
+        self.heap.stop_pending.load(Relaxed)
+    }
+
     #[cold]
     fn safepoint_slow(&mut self) {
         if self.lent {

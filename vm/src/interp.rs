@@ -37,6 +37,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Acquire, Ordering::Release};
 
 mod chan;
+mod fast;
 use crate::object::{self, obj_of};
 use crate::value::Value;
 use std::cmp::Ordering;
@@ -1368,6 +1369,83 @@ impl Exec<'_> {
         });
     }
 
+    /// Enters closure `callee` (prototype `callee_proto`, number `child`)
+    /// whose `nargs` arguments are at `abs + 1..`, results to `abs`, when
+    /// that needs nothing `push_frame` does beyond pushing: no variadic
+    /// parameter, no extra arguments, the register array `regs` (the live
+    /// one) large enough, the depth limit not reached. Returns whether it
+    /// did; the caller's `pc` must already be saved. Used by the dispatch
+    /// loops (`enter_inline!`, `fast::run`) to call without leaving them.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn enter_plain(
+        &mut self,
+        regs: &[AtomicU64],
+        child: u32,
+        callee_proto: &FnProto,
+        callee: Value,
+        abs: usize,
+        nargs: usize,
+        nres: u8,
+    ) -> bool {
+        if !self.fits_plain_call(regs, callee_proto, abs, nargs) {
+            return false;
+        }
+        let callee_base = abs + 1;
+        for r in &regs[callee_base + nargs..callee_base + callee_proto.max_registers] {
+            r.store(Value::NIL.bits(), Relaxed);
+        }
+        self.push_call_frame(child, callee, callee_base, abs, nres);
+        true
+    }
+
+    /// Whether `enter_plain` would enter this call.
+    #[inline(always)]
+    fn fits_plain_call(
+        &self,
+        regs: &[AtomicU64],
+        callee_proto: &FnProto,
+        abs: usize,
+        nargs: usize,
+    ) -> bool {
+        !callee_proto.variadic
+            && nargs <= callee_proto.n_params
+            && abs + 1 + callee_proto.max_registers + 1 < regs.len()
+            && self.gr.frames.len() < MAX_FRAMES
+    }
+
+    /// Returns from the running frame the `n` results at `first..` when
+    /// that is plain: a fixed number of results wanted, no defer record of
+    /// the frame's, not a deferred call, a caller below `stop_depth`'s frame.
+    /// Copies the results to the caller's window (it lies below the callee's
+    /// registers) and pops the frame; returns whether it did. The rest is
+    /// `do_return`'s.
+    #[inline(always)]
+    fn return_plain(
+        &mut self,
+        regs: &[AtomicU64],
+        first: usize,
+        n: usize,
+        stop_depth: usize,
+    ) -> bool {
+        let frame = self.gr.frames.last().expect("frame");
+        let plain =
+            frame.nres != MULTI.0 && !frame.deferred && self.defer_len() <= frame.defer_mark;
+        if !plain || self.gr.frames.len() <= stop_depth + 1 {
+            return false;
+        }
+        let frame = self.gr.frames.pop().expect("frame");
+        for i in 0..frame.nres as usize {
+            let v = if i < n {
+                regs[first + i].load(Relaxed)
+            } else {
+                Value::NIL.bits()
+            };
+            regs[frame.ret + i].store(v, Relaxed);
+        }
+        true
+    }
+
     fn execute(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Result<(), Stop> {
         loop {
             let result = if self.gr.frames.last().is_some_and(|f| f.pc == RETURN_NIL) {
@@ -1703,28 +1781,15 @@ impl Exec<'_> {
         }
         // Enters closure `$callee` (prototype `$fp`, number `$child`) whose
         // `$nargs` arguments are at `$abs + 1..`, results to `$abs`, without
-        // leaving this loop (`push_frame` inline), when that needs nothing
-        // special: no variadic parameter, no extra arguments, the register
-        // array large enough, the depth limit not reached. Otherwise does
-        // nothing.
+        // leaving this loop when `enter_plain` can; otherwise does nothing.
         macro_rules! enter_inline {
             ($child:expr, $fp:expr, $callee:expr, $abs:expr, $nargs:expr, $nres:expr) => {{
                 let callee_proto: &FnProto = $fp;
-                let nargs_in: usize = $nargs;
-                let callee_base = $abs + 1;
-                if !callee_proto.variadic
-                    && nargs_in <= callee_proto.n_params
-                    && callee_base + callee_proto.max_registers + 1 < regs.len()
-                    && self.gr.frames.len() < MAX_FRAMES
-                {
-                    for r in &regs[callee_base + nargs_in..callee_base + callee_proto.max_registers]
-                    {
-                        r.store(Value::NIL.bits(), Relaxed);
-                    }
-                    self.push_call_frame($child, $callee, callee_base, $abs, $nres);
+                let abs: usize = $abs;
+                if self.enter_plain(regs, $child, callee_proto, $callee, abs, $nargs, $nres) {
                     proto = callee_proto;
                     code = &callee_proto.code;
-                    base = callee_base;
+                    base = abs + 1;
                     ip = code.as_ptr();
                     fp = regs.as_ptr().wrapping_add(base);
                     continue;
@@ -1732,6 +1797,25 @@ impl Exec<'_> {
             }};
         }
         loop {
+            // The common instructions first, in the fast loop (see
+            // `interp::fast`); it returns at the first one it leaves to us.
+            // SAFETY: `ip` points into `code`, as for the fetch below.
+            if fast::handles(unsafe { &*ip }) {
+                // SAFETY: `ip` is an instruction of `proto`'s code and `fp`
+                // the running frame's first register with the frame's
+                // registers in the live array (see `r!`); `proto` was
+                // verified by `Vm::load`.
+                let (stopped_at, switched) = unsafe {
+                    let preempt = (self.nested == 0).then_some(self.preempt);
+                    fast::run(self, ip, fp, proto, p, preempt, stop_depth)
+                };
+                if switched {
+                    // It called or returned: the frame on top saved its `pc`.
+                    reload!();
+                } else {
+                    ip = stopped_at;
+                }
+            }
             // SAFETY: `ip` points into `code`: the verifier (run by
             // `Vm::load`) proved every jump target inside the function and
             // the last instruction a `Return` or `Jmp` (nothing falls off the
@@ -2571,23 +2655,8 @@ impl Exec<'_> {
                     } else {
                         n.0 as usize
                     };
-                    let frame = self.gr.frames.last().expect("frame");
-                    let plain = frame.nres != MULTI.0
-                        && !frame.deferred
-                        && self.defer_len() <= frame.defer_mark;
-                    if plain && self.gr.frames.len() > stop_depth + 1 {
-                        // The common case, without leaving this loop: copy the
-                        // results down (the window lies below the callee's
-                        // registers) and continue in the caller.
-                        let frame = self.gr.frames.pop().expect("frame");
-                        for i in 0..frame.nres as usize {
-                            let v = if i < n {
-                                regs[first + i].load(Relaxed)
-                            } else {
-                                Value::NIL.bits()
-                            };
-                            regs[frame.ret + i].store(v, Relaxed);
-                        }
+                    if self.return_plain(regs, first, n, stop_depth) {
+                        // The common case: continue in the caller, in this loop.
                         reload!();
                         continue;
                     }
@@ -3457,6 +3526,30 @@ fn cached_member<'n>(
         }
     }
     cached_member_miss(cache, ty, addr, name())
+}
+
+/// The field index the cache holds for `ty`, if it holds `ty`'s entry and
+/// that names a field: `cached_member`'s hit path for fields alone.
+#[inline(always)]
+fn cached_field(cache: &AtomicU64, ty: weft_gc::ObjRef) -> Option<usize> {
+    let entry = cache.load(Relaxed);
+    let addr = type_slots(ty)[3].load(Relaxed);
+    (entry != 0 && entry >> 16 == addr && entry & IC_METHOD == 0)
+        .then(|| (entry & (IC_METHOD - 1)) as usize - 1)
+}
+
+/// The method the cache holds for `ty`, if it holds `ty`'s entry and that
+/// names a method: `cached_member`'s hit path for methods alone.
+#[inline(always)]
+fn cached_method(cache: &AtomicU64, ty: weft_gc::ObjRef) -> Option<Value> {
+    let entry = cache.load(Relaxed);
+    let addr = type_slots(ty)[3].load(Relaxed);
+    if entry == 0 || entry >> 16 != addr || entry & IC_METHOD == 0 {
+        return None;
+    }
+    let index = (entry & (IC_METHOD - 1)) as usize - 1;
+    let list = obj_of(Value::from_bits(type_slots(ty)[2].load(Relaxed)))?;
+    object::list_get(list, 2 * index + 1)
 }
 
 /// `cached_member` when the cache does not hold `ty`'s entry: looks the

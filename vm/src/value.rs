@@ -156,6 +156,12 @@ impl Value {
         }
     }
 
+    /// `nil`, `true` or `false`.
+    #[inline(always)]
+    pub fn is_immediate(self) -> bool {
+        self.tag() == TAG_IMMEDIATE
+    }
+
     #[inline(always)]
     pub fn is_object(self) -> bool {
         self.tag() == TAG_PTR
@@ -214,6 +220,8 @@ mod tests {
         assert_eq!(Value::bool(false).as_bool(), Some(false));
         assert_eq!(Value::NIL.as_bool(), None);
         assert!(!Value::NIL.is_float() && !Value::TRUE.is_float());
+        assert!(Value::NIL.is_immediate() && Value::FALSE.is_immediate());
+        assert!(!Value::float(0.0).is_immediate() && !Value::int_inline(0).unwrap().is_immediate());
     }
 
     #[test]

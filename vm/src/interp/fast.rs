@@ -1,0 +1,507 @@
+//! The interpreter's fast loop: the instructions that need no allocation,
+//! raise no error and change no frame, on their common operands (inline
+//! ints, floats, lists indexed in range, struct fields found by the inline
+//! cache), in a function small enough for the compiler to keep the
+//! instruction pointer and the frame pointer in machine registers.
+//!
+//! `Exec::step` is one large function: there the compiler kept its `pc` in
+//! a stack slot, and every dispatch waited for the store and the reload of
+//! it (perf annotate: a 5-instruction loop ran at ~5 cycles an instruction,
+//! the store-forwarding latency). `step` now calls [`run`] before each
+//! instruction it dispatches itself; `run` executes instructions until one
+//! it does not handle, or handles only in part (an int result that must be
+//! boxed, mixed int/float operands, a list index out of range, a back edge
+//! where a safepoint is due), and returns that instruction's address,
+//! unexecuted. `step` then runs it with the full semantics. So every arm
+//! here either completes its instruction exactly as `step` would, or
+//! returns before it has changed anything.
+//!
+//! The safety argument for the unchecked register and instruction access is
+//! `step`'s: `lang::verify` (run by `Vm::load`) proves every register
+//! operand below the function's `max_registers` and every jump target
+//! inside its code, and the frame's registers exist (`GState::cached_regs`).
+
+use super::*;
+
+/// Runs instructions from `ip` in the frame whose first register is `fp`
+/// and whose function is `proto`; returns the address of the first
+/// instruction it did not execute. `preempt` is the P's preemption flag when
+/// the goroutine may yield at a back edge (`None` inside a native callback,
+/// where `step` does not yield either).
+///
+/// # Safety
+/// `ip` points to an instruction of `proto.code`; `fp` to the frame's first
+/// register, with `fp..=fp + proto.max_registers` inside the goroutine's
+/// live register array; `proto` was verified by `lang::verify`.
+#[inline(never)]
+pub(super) unsafe fn run(
+    ex: &mut Exec<'_>,
+    mut ip: *const Op,
+    mut fp: *const AtomicU64,
+    mut proto: &FnProto,
+    p: &mut P,
+    preempt: Option<&AtomicBool>,
+    stop_depth: usize,
+) -> (*const Op, bool) {
+    // Whether a call or a return changed the running frame.
+    let mut switched = false;
+    macro_rules! r {
+        ($reg:expr) => {{
+            let reg: Reg = $reg;
+            // SAFETY: a `Reg` operand is below `max_registers` (verified),
+            // and the frame's registers exist (this function's contract).
+            unsafe { &*fp.add(reg.0 as usize) }
+        }};
+    }
+    macro_rules! get {
+        ($reg:expr) => {
+            Value::from_bits(r!($reg).load(Relaxed))
+        };
+    }
+    macro_rules! set {
+        ($reg:expr, $v:expr) => {
+            r!($reg).store(($v).bits(), Relaxed)
+        };
+    }
+    loop {
+        // SAFETY: `ip` points into `proto.code`: the contract for the first
+        // instruction, then the verifier (jump targets inside the code,
+        // nothing falls off the end).
+        let op = unsafe { *ip };
+        ip = ip.wrapping_add(1);
+        // Leaves the instruction to `step`, untouched.
+        macro_rules! bail {
+            () => {{
+                let at = ip.wrapping_sub(1);
+                if switched {
+                    ex.gr.frames.last_mut().expect("frame").pc = pc_of(proto, at);
+                }
+                return (at, switched);
+            }};
+        }
+        // A safepoint (a back edge, a call) where `step` must stop or yield.
+        macro_rules! safepoint_due {
+            () => {
+                p.safepoint_pending() || preempt.is_some_and(|f| f.load(Relaxed))
+            };
+        }
+        // A heap store, barriered: done here only while the barrier is off
+        // (`write_slot`'s own fast path); otherwise `step` makes it.
+        macro_rules! store {
+            ($slot:expr, $v:expr) => {{
+                if p.barrier_active() {
+                    bail!()
+                }
+                $slot.store(($v).bits(), Relaxed);
+            }};
+        }
+        // The cache's field index when it holds `inst`'s type and names a
+        // field (`cached_member`'s hit path, without the miss).
+        macro_rules! cached_field {
+            ($inst:expr) => {{
+                let cache = &proto.inline_cache[pc_of(proto, ip) - 1];
+                match instance_type($inst).and_then(|t| cached_field(cache, t)) {
+                    Some(i) => i,
+                    None => bail!(),
+                }
+            }};
+        }
+        // A taken jump. A back edge is a safepoint: when one is due (a
+        // stop-the-world, a preemption), `step` takes the jump instead.
+        macro_rules! jump {
+            ($off:expr) => {{
+                let off = $off;
+                if off < 0 && safepoint_due!() {
+                    bail!()
+                }
+                ip = ip.wrapping_offset(off as isize);
+            }};
+        }
+        // `R[a] = x op y` when both are inline ints with an inline result,
+        // or both floats: `binop`'s fast path, without the boxing.
+        macro_rules! arith {
+            ($a:expr, $x:expr, $y:expr, $op:expr) => {{
+                let (x, y) = ($x, $y);
+                if let (Some(i), Some(j)) = (x.as_inline_int(), y.as_inline_int()) {
+                    match arith::int_op($op, i, j).ok().and_then(Value::int_inline) {
+                        Some(v) => set!($a, v),
+                        None => bail!(),
+                    }
+                } else if let (Some(fx), Some(fy)) = (x.as_float(), y.as_float()) {
+                    match arith::float_op($op, fx, fy) {
+                        Ok(v) => set!($a, Value::float(v)),
+                        Err(_) => bail!(),
+                    }
+                } else {
+                    bail!()
+                }
+            }};
+        }
+        // `R[a] = R[b] op v` (`v` a non-zero i32 for / and %): `binop_imm`'s
+        // fast path.
+        macro_rules! arith_imm {
+            ($a:expr, $b:expr, $v:expr, $f:ident) => {{
+                match get!($b)
+                    .as_inline_int()
+                    .and_then(|i| i.$f($v as i64))
+                    .and_then(Value::int_inline)
+                {
+                    Some(v) => set!($a, v),
+                    None => bail!(),
+                }
+            }};
+        }
+        match op {
+            Op::Nop {} => {}
+            Op::Move { a, b } => set!(a, get!(b)),
+            Op::LoadK { a, k } => {
+                // SAFETY: a `Kst` operand is below the constant table's
+                // length (verified).
+                set!(a, unsafe { *proto.consts.get_unchecked(k.0 as usize) })
+            }
+            Op::LoadInt { a, v } => set!(a, Value::int_inline(v.0 as i64).expect("i32 fits")),
+            Op::LoadBool { a, v } => set!(a, Value::bool(v.0)),
+            Op::LoadNil { a, n } => {
+                for i in 0..=n.0 {
+                    set!(Reg(a.0 + i), Value::NIL);
+                }
+            }
+            Op::GetBuiltin { a, f } => set!(a, ex.vm.builtins[f.0 as usize]),
+            Op::GetUpval { a, u } => {
+                let closure = ex.gr.frames.last().expect("frame").closure;
+                match upvalue_cell(closure, u.0) {
+                    Some(cell) => set!(a, object::cell_get(cell)),
+                    None => bail!(),
+                }
+            }
+            Op::GetCell { a, b } => match obj_of(get!(b)) {
+                Some(cell) => set!(a, object::cell_get(cell)),
+                None => bail!(),
+            },
+            Op::GetGlobal { a, g } => match module_globals(proto).get(g.0 as usize) {
+                Some(slot) => set!(a, Value::from_bits(slot.load(Relaxed))),
+                None => bail!(),
+            },
+            Op::SetGlobal { g, b } => match module_globals(proto).get(g.0 as usize) {
+                Some(slot) => store!(slot, get!(b)),
+                None => bail!(),
+            },
+            Op::Add { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::Add),
+            Op::Sub { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::Sub),
+            Op::Mul { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::Mul),
+            Op::Div { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::Div),
+            Op::Mod { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::Mod),
+            Op::BitAnd { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::BitAnd),
+            Op::BitOr { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::BitOr),
+            Op::BitXor { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::BitXor),
+            Op::AndNot { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::AndNot),
+            Op::Shl { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::Shl),
+            Op::Shr { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::Shr),
+            Op::AddInt { a, b, v } => arith_imm!(a, b, v.0, checked_add),
+            Op::MulInt { a, b, v } => arith_imm!(a, b, v.0, checked_mul),
+            Op::DivInt { a, b, v } => arith_imm!(a, b, v.0, checked_div),
+            Op::ModInt { a, b, v } => arith_imm!(a, b, v.0, checked_rem),
+            Op::Not { a, b } => match get!(b).as_bool() {
+                Some(x) => set!(a, Value::bool(!x)),
+                None => bail!(),
+            },
+            Op::Eq { a, b, c } | Op::Ne { a, b, c } => match fast_equal(get!(b), get!(c)) {
+                Some(eq) => set!(a, Value::bool(eq == matches!(op, Op::Eq { .. }))),
+                None => bail!(),
+            },
+            Op::Lt { a, b, c } | Op::Le { a, b, c } => {
+                let (x, y) = (get!(b), get!(c));
+                let lt = matches!(op, Op::Lt { .. });
+                let holds = if let (Some(i), Some(j)) = (x.as_inline_int(), y.as_inline_int()) {
+                    if lt {
+                        i < j
+                    } else {
+                        i <= j
+                    }
+                } else if let (Some(fx), Some(fy)) = (x.as_float(), y.as_float()) {
+                    // NaN compares false, as `compare` orders it `None`.
+                    if lt {
+                        fx < fy
+                    } else {
+                        fx <= fy
+                    }
+                } else {
+                    bail!()
+                };
+                set!(a, Value::bool(holds));
+            }
+            Op::Len { a, b } => {
+                let v = get!(b);
+                let n = match object::kind_of(v) {
+                    Some(Kind::List) => object::list_len(obj_of(v).expect("list")),
+                    Some(Kind::Str) => object::string_len(obj_of(v).expect("str")),
+                    _ => bail!(),
+                };
+                set!(a, Value::int_inline(n as i64).expect("lengths fit inline"));
+            }
+            Op::Jmp { off } => jump!(off.0),
+            Op::JmpIf { a, off } | Op::JmpIfNot { a, off } => match get!(a).as_bool() {
+                Some(x) if x == matches!(op, Op::JmpIf { .. }) => jump!(off.0),
+                Some(_) => {}
+                None => bail!(),
+            },
+            Op::JmpLt { a, b, off }
+            | Op::JmpNotLt { a, b, off }
+            | Op::JmpLe { a, b, off }
+            | Op::JmpNotLe { a, b, off } => {
+                let (Some(i), Some(j)) = (get!(a).as_inline_int(), get!(b).as_inline_int()) else {
+                    bail!()
+                };
+                let holds = match op {
+                    Op::JmpLt { .. } | Op::JmpNotLt { .. } => i < j,
+                    _ => i <= j,
+                };
+                if holds == matches!(op, Op::JmpLt { .. } | Op::JmpLe { .. }) {
+                    jump!(off.0);
+                }
+            }
+            Op::JmpLtK { a, k, off }
+            | Op::JmpNotLtK { a, k, off }
+            | Op::JmpLeK { a, k, off }
+            | Op::JmpNotLeK { a, k, off }
+            | Op::JmpGtK { a, k, off }
+            | Op::JmpNotGtK { a, k, off }
+            | Op::JmpGeK { a, k, off }
+            | Op::JmpNotGeK { a, k, off } => {
+                let x = get!(a);
+                // SAFETY: a `Kst` operand is in range (verified).
+                let kv = unsafe { *proto.consts.get_unchecked(k.0 as usize) };
+                if !(x.is_inline_int() && kv.is_inline_int()) {
+                    bail!()
+                }
+                // Two inline ints: `compare_k` cannot fail.
+                match compare_k(op, x, kv) {
+                    Ok(true) => jump!(off.0),
+                    Ok(false) => {}
+                    Err(_) => bail!(),
+                }
+            }
+            Op::JmpEq { a, b, off } | Op::JmpNe { a, b, off } => match fast_equal(get!(a), get!(b))
+            {
+                Some(eq) if eq == matches!(op, Op::JmpEq { .. }) => jump!(off.0),
+                Some(_) => {}
+                None => bail!(),
+            },
+            Op::GetIndex { a, b, c } => match list_slot(get!(b), get!(c)) {
+                Some(slot) => set!(a, Value::from_bits(slot.load(Relaxed))),
+                None => bail!(),
+            },
+            Op::SetIndex { a, b, c } => match list_slot(get!(a), get!(b)) {
+                Some(slot) => store!(slot, get!(c)),
+                None => bail!(),
+            },
+            Op::GetField { a, b, .. } => {
+                let target = get!(b);
+                if object::kind_of(target) != Some(Kind::Instance) {
+                    bail!()
+                }
+                let inst = obj_of(target).expect("instance");
+                let i = cached_field!(inst);
+                set!(a, instance_field(inst, i));
+            }
+            Op::SetField { a, b, .. } => {
+                let target = get!(a);
+                if object::kind_of(target) != Some(Kind::Instance) {
+                    bail!()
+                }
+                let inst = obj_of(target).expect("instance");
+                let i = cached_field!(inst);
+                // SAFETY: a live instance (in a register).
+                let slots = unsafe { inst.slots() };
+                match slots.get(1 + i) {
+                    Some(slot) => store!(slot, get!(b)),
+                    None => bail!(),
+                }
+            }
+            Op::InitField { a, i, b } => {
+                let Some(inst) = obj_of(get!(a)) else { bail!() };
+                // SAFETY: a live instance (in a register; NewStruct made it).
+                let slots = unsafe { inst.slots() };
+                match slots.get(1 + i.0 as usize) {
+                    Some(slot) => store!(slot, get!(b)),
+                    None => bail!(),
+                }
+            }
+            Op::CallMethod { a, nargs, nres, .. } => {
+                // A method defined in Weft, found by the inline cache, with
+                // the receiver inserted before the arguments as `step` does.
+                if nargs == MULTI || safepoint_due!() {
+                    bail!()
+                }
+                let recv = get!(a);
+                if object::kind_of(recv) != Some(Kind::Instance) {
+                    bail!()
+                }
+                let inst = obj_of(recv).expect("instance");
+                let cache = &proto.inline_cache[pc_of(proto, ip) - 1];
+                let Some(m) = instance_type(inst).and_then(|t| cached_method(cache, t)) else {
+                    bail!()
+                };
+                let Some(child) = closure_proto(m) else {
+                    bail!()
+                };
+                let callee_proto = ex.proto_ref(child);
+                let nargs = nargs.0 as usize;
+                let regs = ex.regs_ref();
+                let abs = (fp as usize - regs.as_ptr() as usize) / 8 + a.0 as usize;
+                // Checked first: once the receiver is in, there is no way back.
+                if abs + nargs + 2 >= regs.len()
+                    || !ex.fits_plain_call(regs, callee_proto, abs, nargs + 1)
+                {
+                    bail!()
+                }
+                ex.gr.frames.last_mut().expect("frame").pc = pc_of(proto, ip);
+                insert_receiver(regs, abs, nargs, recv, m);
+                let entered = ex.enter_plain(regs, child, callee_proto, m, abs, nargs + 1, nres.0);
+                debug_assert!(entered);
+                proto = callee_proto;
+                ip = proto.code.as_ptr();
+                fp = regs.as_ptr().wrapping_add(abs + 1);
+                switched = true;
+            }
+            Op::Call { a, nargs, nres } => {
+                if nargs == MULTI || safepoint_due!() {
+                    bail!()
+                }
+                let callee = get!(a);
+                let nargs = nargs.0 as usize;
+                let regs = ex.regs_ref();
+                let abs = (fp as usize - regs.as_ptr() as usize) / 8 + a.0 as usize;
+                if let Some(child) = closure_proto(callee) {
+                    let callee_proto = ex.proto_ref(child);
+                    ex.gr.frames.last_mut().expect("frame").pc = pc_of(proto, ip);
+                    if !ex.enter_plain(regs, child, callee_proto, callee, abs, nargs, nres.0) {
+                        bail!()
+                    }
+                    proto = callee_proto;
+                    ip = proto.code.as_ptr();
+                    fp = regs.as_ptr().wrapping_add(abs + 1);
+                    switched = true;
+                } else if nargs == 1 && nres.0 <= 1 {
+                    // float(x) and int(x) of a number, as `step` does them.
+                    match numeric_conversion(callee, Value::from_bits(regs[abs + 1].load(Relaxed)))
+                    {
+                        Some(v) => set!(a, v),
+                        None => bail!(),
+                    }
+                } else {
+                    bail!()
+                }
+            }
+            Op::Return { a, n } => {
+                if n == MULTI {
+                    bail!()
+                }
+                let regs = ex.regs_ref();
+                let first = (fp as usize - regs.as_ptr() as usize) / 8 + a.0 as usize;
+                if !ex.return_plain(regs, first, n.0 as usize, stop_depth) {
+                    bail!()
+                }
+                let f = ex.gr.frames.last().expect("a caller");
+                proto = ex.proto_ref(f.proto);
+                ip = proto.code.as_ptr().wrapping_add(f.pc);
+                fp = regs.as_ptr().wrapping_add(f.base);
+                switched = true;
+            }
+            _ => bail!(),
+        }
+    }
+}
+
+/// The index of the instruction `ip` points to in `proto`'s code.
+#[inline(always)]
+fn pc_of(proto: &FnProto, ip: *const Op) -> usize {
+    (ip as usize - proto.code.as_ptr() as usize) / std::mem::size_of::<Op>()
+}
+
+/// `values_equal` where it needs no call: identical words (a NaN is not
+/// equal to itself), two inline ints, two floats, nil or a bool. `None` for the rest
+/// (strings, mixed numbers, boxed ints), which `step` compares.
+#[inline(always)]
+fn fast_equal(x: Value, y: Value) -> Option<bool> {
+    if x == y {
+        return Some(x.as_float().is_none_or(|f| !f.is_nan()));
+    }
+    // Different ints, or nil or a bool against anything else.
+    if (x.is_inline_int() && y.is_inline_int()) || x.is_immediate() || y.is_immediate() {
+        return Some(false);
+    }
+    match (x.as_float(), y.as_float()) {
+        (Some(fx), Some(fy)) => Some(fx == fy),
+        _ => None,
+    }
+}
+
+/// Whether [`run`] handles `op`'s instruction at all (on some operands).
+/// `step` skips the call for the others, so that a run of instructions only
+/// it executes (native calls, map updates, allocations) does not go in and
+/// out of `run` once each. Either answer is correct for any instruction;
+/// this list and `run`'s arms agree only for speed.
+#[inline(always)]
+pub(super) fn handles(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Nop {}
+            | Op::Move { .. }
+            | Op::LoadK { .. }
+            | Op::LoadInt { .. }
+            | Op::LoadBool { .. }
+            | Op::LoadNil { .. }
+            | Op::GetBuiltin { .. }
+            | Op::GetUpval { .. }
+            | Op::GetCell { .. }
+            | Op::GetGlobal { .. }
+            | Op::SetGlobal { .. }
+            | Op::Add { .. }
+            | Op::Sub { .. }
+            | Op::Mul { .. }
+            | Op::Div { .. }
+            | Op::Mod { .. }
+            | Op::BitAnd { .. }
+            | Op::BitOr { .. }
+            | Op::BitXor { .. }
+            | Op::AndNot { .. }
+            | Op::Shl { .. }
+            | Op::Shr { .. }
+            | Op::AddInt { .. }
+            | Op::MulInt { .. }
+            | Op::DivInt { .. }
+            | Op::ModInt { .. }
+            | Op::Not { .. }
+            | Op::Eq { .. }
+            | Op::Ne { .. }
+            | Op::Lt { .. }
+            | Op::Le { .. }
+            | Op::Len { .. }
+            | Op::Jmp { .. }
+            | Op::JmpIf { .. }
+            | Op::JmpIfNot { .. }
+            | Op::JmpLt { .. }
+            | Op::JmpNotLt { .. }
+            | Op::JmpLe { .. }
+            | Op::JmpNotLe { .. }
+            | Op::JmpLtK { .. }
+            | Op::JmpNotLtK { .. }
+            | Op::JmpLeK { .. }
+            | Op::JmpNotLeK { .. }
+            | Op::JmpGtK { .. }
+            | Op::JmpNotGtK { .. }
+            | Op::JmpGeK { .. }
+            | Op::JmpNotGeK { .. }
+            | Op::JmpEq { .. }
+            | Op::JmpNe { .. }
+            | Op::GetIndex { .. }
+            | Op::SetIndex { .. }
+            | Op::GetField { .. }
+            | Op::SetField { .. }
+            | Op::InitField { .. }
+            | Op::CallMethod { .. }
+            | Op::Call { .. }
+            | Op::Return { .. }
+    )
+}
