@@ -41,16 +41,6 @@ impl P {
         }
     }
 
-    /// Whether [`P::write_slot`] would take its slow path now (the barrier
-    /// is on, or stores are being checked): a fast path with no room for a
-    /// call leaves such a store to code that calls `write_slot`. A store made
-    /// plainly after this said `false`, with no safepoint in between, is what
-    /// `write_slot` itself does.
-    #[inline(always)]
-    pub fn barrier_active(&self) -> bool {
-        self.heap.barrier_flags.load(Relaxed) != 0
-    }
-
     #[cold]
     #[inline(never)]
     fn write_slot_slow(&mut self, slot: &AtomicU64, new: u64, at: &'static Location<'static>) {

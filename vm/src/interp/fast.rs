@@ -85,14 +85,10 @@ pub(super) unsafe fn run(
                 p.safepoint_pending() || preempt.is_some_and(|f| f.load(Relaxed))
             };
         }
-        // A heap store, barriered: done here only while the barrier is off
-        // (`write_slot`'s own fast path); otherwise `step` makes it.
+        // A heap store, barriered (the slow path out of line).
         macro_rules! store {
             ($slot:expr, $v:expr) => {{
-                if p.barrier_active() {
-                    bail!()
-                }
-                $slot.store(($v).bits(), Relaxed);
+                p.write_slot($slot, ($v).bits());
             }};
         }
         // The cache's field index when it holds `inst`'s type and names a
