@@ -485,6 +485,45 @@ func (f Fib) calc(n) {
     );
 }
 
+/// A loop of instructions the fast loop runs (`vm/src/interp/fast.rs`)
+/// yields at its back edge: the fast loop leaves a back edge where a
+/// preemption is due to `step`.
+#[test]
+fn a_goroutine_in_a_fast_loop_is_preempted_on_one_p() {
+    assert_recursion_is_preempted(
+        "fast_loop_preempt.weft",
+        r#"func spin(n) {
+	s := 0
+	for i := 0; i < n; i++ {
+		s = (s + i*i) % 1000003
+	}
+	return s
+}
+"#,
+        "spin(20000000)",
+        "926193",
+    );
+}
+
+/// The same for a recursion through plain calls, which the fast loop makes
+/// itself (fib(32): long enough, ~100 ms, to outlast sysmon's 10 ms time
+/// slice and its tick several times over with the fast loop's speed).
+#[test]
+fn a_goroutine_recursing_in_the_fast_loop_is_preempted_on_one_p() {
+    assert_recursion_is_preempted(
+        "fast_call_preempt.weft",
+        r#"func fib(n) {
+	if n < 2 {
+		return n
+	}
+	return fib(n-1) + fib(n-2)
+}
+"#,
+        "fib(32)",
+        "2178309",
+    );
+}
+
 /// The same through calls with a spread argument (`f(xs...)`), which were
 /// safepoints but not preemption points.
 #[test]

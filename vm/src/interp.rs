@@ -1657,14 +1657,14 @@ impl Exec<'_> {
     /// Runs instructions until the frame at `stop_depth` returns (true) or
     /// something needs the outer loop (false). Errors are panic messages.
     fn step(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Res<bool> {
-        // The running frame's state lives in locals, and the two the hot
-        // path uses on every instruction are raw pointers so that they fit
-        // in machine registers (with `code` + `pc` and `regs` + `base` the
-        // compiler kept `pc` in a stack slot, and each dispatch waited for
-        // its store and reload): `ip` is the next instruction, `fp` the
-        // frame's first register. Both are recomputed whenever the frame
-        // (`reload!`, `enter_inline!`) or the register array (`set_regs!`)
-        // changes; `code`, `base` and `regs` stay for the cold paths.
+        // The running frame's state lives in locals; the two every
+        // instruction uses are raw pointers: `ip` the next instruction, `fp`
+        // the frame's first register (one dependent add and load fewer per
+        // dispatch than `code[pc]` and `regs[base + r]`; in this function
+        // the compiler still keeps them in stack slots, hence `fast::run`).
+        // Both are recomputed whenever the frame (`reload!`,
+        // `enter_inline!`) or the register array (`set_regs!`) changes;
+        // `code`, `base` and `regs` stay for the cold paths.
         let mut regs = self.regs_ref();
         let f = self.gr.frames.last().expect("a frame is running");
         let mut proto = self.proto_ref(f.proto);
@@ -1801,6 +1801,10 @@ impl Exec<'_> {
             // `interp::fast`); it returns at the first one it leaves to us.
             // SAFETY: `ip` points into `code`, as for the fetch below.
             if fast::handles(unsafe { &*ip }) {
+                debug_assert!(
+                    regs.as_ptr_range().contains(&fp) && std::ptr::eq(regs, self.regs_ref()),
+                    "fp lies in the current register array"
+                );
                 // SAFETY: `ip` is an instruction of `proto`'s code and `fp`
                 // the running frame's first register with the frame's
                 // registers in the live array (see `r!`); `proto` was

@@ -1,14 +1,15 @@
-//! The interpreter's fast loop: the instructions that need no allocation,
-//! raise no error and change no frame, on their common operands (inline
-//! ints, floats, lists indexed in range, struct fields found by the inline
-//! cache), in a function small enough for the compiler to keep the
-//! instruction pointer and the frame pointer in machine registers.
+//! The interpreter's fast loop: the instructions that need no allocation
+//! and raise no error, on their common operands (inline ints, floats, lists
+//! indexed in range, struct fields and methods found by the inline cache,
+//! calls and plain returns of Weft functions), in a function small enough
+//! for the compiler to keep the instruction pointer and the frame pointer
+//! in machine registers.
 //!
 //! `Exec::step` is one large function: there the compiler kept its `pc` in
 //! a stack slot, and every dispatch waited for the store and the reload of
 //! it (perf annotate: a 5-instruction loop ran at ~5 cycles an instruction,
 //! the store-forwarding latency). `step` now calls [`run`] before each
-//! instruction it dispatches itself; `run` executes instructions until one
+//! instruction it dispatches itself that [`handles`] names; `run` executes instructions until one
 //! it does not handle, or handles only in part (an int result that must be
 //! boxed, mixed int/float operands, a list index out of range, a back edge
 //! where a safepoint is due), and returns that instruction's address,
@@ -25,14 +26,18 @@ use super::*;
 
 /// Runs instructions from `ip` in the frame whose first register is `fp`
 /// and whose function is `proto`; returns the address of the first
-/// instruction it did not execute. `preempt` is the P's preemption flag when
+/// instruction it did not execute, and whether it called or returned on
+/// the way (then that address is also saved as the top frame's `pc`, and
+/// the caller reloads its frame state). `preempt` is the P's preemption flag when
 /// the goroutine may yield at a back edge (`None` inside a native callback,
 /// where `step` does not yield either).
 ///
 /// # Safety
 /// `ip` points to an instruction of `proto.code`; `fp` to the frame's first
 /// register, with `fp..=fp + proto.max_registers` inside the goroutine's
-/// live register array; `proto` was verified by `lang::verify`.
+/// current register array (`Exec::regs_ref`: call and return arms compute
+/// absolute register numbers from `fp` and that array); `proto` was
+/// verified by `lang::verify`.
 #[inline(never)]
 pub(super) unsafe fn run(
     ex: &mut Exec<'_>,
@@ -48,8 +53,10 @@ pub(super) unsafe fn run(
     macro_rules! r {
         ($reg:expr) => {{
             let reg: Reg = $reg;
-            // SAFETY: a `Reg` operand is below `max_registers` (verified),
-            // and the frame's registers exist (this function's contract).
+            // SAFETY: a `Reg` operand is below `max_registers` (verified;
+            // for `LoadNil`'s `a + i`, the verifier's window check proves
+            // `a + n` below it), and the frame's registers exist (this
+            // function's contract).
             unsafe { &*fp.add(reg.0 as usize) }
         }};
     }
@@ -66,7 +73,9 @@ pub(super) unsafe fn run(
     loop {
         // SAFETY: `ip` points into `proto.code`: the contract for the first
         // instruction, then the verifier (jump targets inside the code,
-        // nothing falls off the end).
+        // nothing falls off the end), and after a call the callee's first
+        // instruction, after a return the caller's saved `pc` (an
+        // instruction of it: the one after its call).
         let op = unsafe { *ip };
         ip = ip.wrapping_add(1);
         // Leaves the instruction to `step`, untouched.
@@ -370,10 +379,13 @@ pub(super) unsafe fn run(
                 let abs = (fp as usize - regs.as_ptr() as usize) / 8 + a.0 as usize;
                 if let Some(child) = closure_proto(callee) {
                     let callee_proto = ex.proto_ref(child);
-                    ex.gr.frames.last_mut().expect("frame").pc = pc_of(proto, ip);
-                    if !ex.enter_plain(regs, child, callee_proto, callee, abs, nargs, nres.0) {
+                    if !ex.fits_plain_call(regs, callee_proto, abs, nargs) {
                         bail!()
                     }
+                    ex.gr.frames.last_mut().expect("frame").pc = pc_of(proto, ip);
+                    let entered =
+                        ex.enter_plain(regs, child, callee_proto, callee, abs, nargs, nres.0);
+                    debug_assert!(entered);
                     proto = callee_proto;
                     ip = proto.code.as_ptr();
                     fp = regs.as_ptr().wrapping_add(abs + 1);
