@@ -3851,22 +3851,46 @@ fn spread_items(v: Value, what: &str) -> Res<Vec<Value>> {
 
 /// `float(x)` or `int(x)` when `callee` is that builtin and `x` a number
 /// whose conversion needs no allocation; `None` sends the call the slow way.
+#[inline]
 fn numeric_conversion(callee: Value, x: Value) -> Option<Value> {
     let obj = obj_of(callee).filter(|_| object::kind_of(callee) == Some(Kind::Builtin))?;
     // SAFETY: a live builtin object (in a register).
     let index = unsafe { obj.slots() }[0].load(Relaxed) as usize;
-    match BUILTINS.get(index).copied()? {
-        "float" => Some(Value::float(match num(x)? {
+    if index == BUILTIN_FLOAT {
+        Some(Value::float(match num(x)? {
             Num::Int(i) => i as f64,
             Num::Float(f) => f,
-        })),
-        "int" => match num(x)? {
+        }))
+    } else if index == BUILTIN_INT {
+        match num(x)? {
             Num::Int(_) => Some(x),
             Num::Float(f) => arith::float_to_int(f).and_then(Value::int_inline),
-        },
-        _ => None,
+        }
+    } else {
+        None
     }
 }
+
+/// The index of builtin `name` in `BUILTINS`, at compile time.
+const fn builtin_number(name: &str) -> usize {
+    let mut i = 0;
+    while i < BUILTINS.len() {
+        let (a, b) = (BUILTINS[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("no such builtin")
+}
+const BUILTIN_FLOAT: usize = builtin_number("float");
+const BUILTIN_INT: usize = builtin_number("int");
 
 /// A small, fast random source for select's choice and the scheduler's
 /// victim order (xorshift, per thread).
