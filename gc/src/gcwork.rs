@@ -12,6 +12,11 @@ use std::sync::Mutex;
 /// Objects per batch moved to or from the global list.
 pub(crate) const BATCH: usize = 128;
 
+/// A local stack this long sends a batch to the global list as soon as
+/// another object is greyed (`Heap::shade`), so no marker's stack grows
+/// past it however many children one object has.
+pub(crate) const LOCAL_LIMIT: usize = 4 * BATCH;
+
 /// A marker's private grey stack plus its counters.
 #[derive(Default)]
 pub(crate) struct GcWork {
