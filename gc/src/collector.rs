@@ -66,10 +66,15 @@ impl Heap {
     pub(crate) fn run_cycle(self: &Arc<Heap>) {
         // Finish the previous cycle's sweep concurrently, before stopping.
         self.finish_sweep();
+        // Keep what the next cycle is expected to use: the heap goal + 10%.
+        let goal = self.config.pacer.goal(
+            self.heap_marked.load(Relaxed),
+            self.root_bytes.load(Relaxed),
+        );
         self.pages
             .lock()
             .expect("pages lock")
-            .scavenge(&self.page_stats);
+            .scavenge(&self.page_stats, goal.saturating_add(goal / 10));
 
         let t0 = Instant::now();
         let heap_before = self.page_stats.in_use_bytes.load(Relaxed);

@@ -274,15 +274,31 @@ impl PageHeap {
     }
 
     /// Returns to the OS free runs of at least 64 KiB that have stayed free for
-    /// a whole cycle (lazy: memory freed now is reused first). Returns bytes
-    /// released.
-    pub(crate) fn scavenge(&mut self, stats: &PageStats) -> usize {
+    /// a whole cycle (lazy: memory freed now is reused first), while the
+    /// memory the heap keeps (pages in use plus free pages not yet
+    /// released) exceeds `retain` bytes. Go's scavenger keeps the heap goal
+    /// plus 10% the same way: a program whose heap swings between cycles
+    /// (strings_maps builds and drops a million strings a round) would
+    /// otherwise give its pages back after each swing and fault them in
+    /// again, zeroed by the kernel, on the next. Returns bytes released.
+    pub(crate) fn scavenge(&mut self, stats: &PageStats, retain: usize) -> usize {
+        let free_kept: usize = self
+            .free
+            .values()
+            .filter(|run| !run.scavenged)
+            .map(|run| run.npages * PAGE_SIZE)
+            .sum();
+        let mut kept = stats.in_use_bytes.load(Relaxed) + free_kept;
         let mut released = 0;
         for (&base, run) in self.free.iter_mut() {
+            if kept <= retain {
+                break;
+            }
             if !run.scavenged && run.npages >= 8 && run.freed_cycle + 1 < self.cycle {
                 os::release(base, run.npages * PAGE_SIZE);
                 run.scavenged = true;
                 released += run.npages * PAGE_SIZE;
+                kept -= run.npages * PAGE_SIZE;
             }
         }
         stats.released_bytes.fetch_add(released, Relaxed);
@@ -379,10 +395,12 @@ mod tests {
         let c = ph.alloc_span(&map, &stats, 5, 0, 16).unwrap();
         assert_eq!(c.get().base(), abase);
         ph.free_span(&map, &stats, c);
-        // Not yet a cycle old: kept. Two cycles later: released.
-        assert_eq!(ph.scavenge(&stats), 0);
+        // Not yet a cycle old: kept. Two cycles later: released, unless the
+        // heap keeps no more than it may retain.
+        assert_eq!(ph.scavenge(&stats, 0), 0);
         ph.cycle += 2;
-        assert!(ph.scavenge(&stats) >= 5 * PAGE_SIZE);
+        assert_eq!(ph.scavenge(&stats, usize::MAX), 0);
+        assert!(ph.scavenge(&stats, 0) >= 5 * PAGE_SIZE);
         ph.unmap_all();
     }
 
