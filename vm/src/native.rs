@@ -19,7 +19,7 @@ pub use crate::sched::Semas;
 use crate::value::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use weft_gc::{Mutator, P};
+use weft_gc::{Mutator, ObjRef, P};
 
 /// A native function.
 pub type NativeFn = fn(&mut NativeCtx<'_>, &[Value]) -> Result<Results, String>;
@@ -368,6 +368,48 @@ impl<'a> NativeCtx<'a> {
         Ok(v)
     }
 
+    /// A new byte buffer with room for `cap` bytes (kept): a private,
+    /// growable string a native appends to (see `byte_buffer_append`) and
+    /// copies out with `new_string_from_buffer`.
+    pub fn new_byte_buffer(&mut self, cap: usize) -> Result<Value, String> {
+        let v = object::new_byte_buffer(self.p, self.g, cap).map_err(oom)?;
+        self.keep(v)?;
+        Ok(v)
+    }
+
+    /// Appends `more` (bytes, or the bytes of a string value) to byte
+    /// buffer `buf` (rooted by the caller). Returns the buffer now holding
+    /// the text: `buf` itself, or, when it was full, a new one twice as
+    /// large (kept) that the caller stores in place of it.
+    pub fn byte_buffer_append(&mut self, buf: Value, more: Bytes<'_>) -> Result<Value, String> {
+        let b = object::obj_of_kind(buf, Kind::Str).ok_or("not a byte buffer")?;
+        let push = |to| match more {
+            Bytes::Slice(bytes) => object::byte_buffer_push(to, bytes.len(), |i| bytes[i]),
+            Bytes::Str(s) => object::byte_buffer_push_str(to, s),
+        };
+        let more_len = match more {
+            Bytes::Slice(bytes) => bytes.len(),
+            Bytes::Str(s) => object::string_len(s),
+        };
+        if push(b) {
+            return Ok(buf);
+        }
+        let len = object::string_len(b);
+        let cap = (2 * object::byte_buffer_cap(b)).max(len + more_len);
+        let grown = self.new_byte_buffer(cap)?;
+        let g = object::obj_of(grown).expect("buffer");
+        let pushed = object::byte_buffer_push_str(g, b) && push(g);
+        debug_assert!(pushed, "a buffer made large enough");
+        Ok(grown)
+    }
+
+    /// A new string (kept) with the bytes of byte buffer `buf`.
+    pub fn new_string_from_buffer(&mut self, buf: Value) -> Result<Value, String> {
+        let mut bytes = Vec::new();
+        extend_with_string(buf, &mut bytes);
+        self.new_string(&bytes)
+    }
+
     /// A new list of rooted values (kept).
     pub fn new_list(&mut self, items: &[Value]) -> Result<Value, String> {
         let slot = self.take_slot()?;
@@ -624,6 +666,21 @@ pub fn value_kind(v: Value) -> ValueKind {
         Some(Kind::Instance) => ValueKind::Struct(crate::interp::struct_fields(v)),
         Some(Kind::Error) => ValueKind::Error(error_parts(v).map(|e| e.0).unwrap_or_default()),
         _ => ValueKind::Other(type_name(v)),
+    }
+}
+
+/// Bytes to append to a byte buffer (`NativeCtx::byte_buffer_append`).
+#[derive(Clone, Copy)]
+pub enum Bytes<'a> {
+    Slice(&'a [u8]),
+    /// A string's bytes, read in place (`Bytes::string`).
+    Str(ObjRef),
+}
+
+impl<'a> Bytes<'a> {
+    /// The bytes of a string value, if it is one.
+    pub fn string(v: Value) -> Option<Bytes<'a>> {
+        object::obj_of_kind(v, Kind::Str).map(Bytes::Str)
     }
 }
 

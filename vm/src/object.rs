@@ -102,6 +102,77 @@ pub fn string_extend(obj: ObjRef, out: &mut Vec<u8>) {
     out.truncate(start + len);
 }
 
+/// A string object used as a growable byte buffer by its owner (a native
+/// such as `strings.Builder`): the length word counts the bytes written,
+/// the payload, `cap` bytes rounded up to words, is the room. The buffer
+/// is never handed to a script (its owner copies the bytes into a new
+/// string), so it never has its hash computed or its content seen while it
+/// changes. Fresh memory is zero, which `byte_buffer_push` relies on.
+pub fn new_byte_buffer(p: &mut P, g: &mut Mutator, cap: usize) -> Result<Value, AllocError> {
+    let obj = alloc(p, g, Kind::Str, STR_BYTES + cap.div_ceil(8).max(1))?;
+    Ok(Value::object(obj.addr()))
+}
+
+/// Appends `n` bytes, produced by `byte(i)` for `i` in `0..n`, to byte
+/// buffer `buf` in place, if it has room; `false` (nothing written) if not.
+/// Racing appenders can lose or mix bytes but only ever write inside the
+/// buffer's payload.
+pub fn byte_buffer_push(buf: ObjRef, n: usize, byte: impl Fn(usize) -> u8) -> bool {
+    let s = slots(buf);
+    let len = string_len(buf);
+    let room = (s.len() - STR_BYTES) * 8 - len;
+    if n > room {
+        return false;
+    }
+    let mut at = len;
+    for i in 0..n {
+        let word = &s[STR_BYTES + at / 8];
+        let shift = (at % 8) * 8;
+        let old = word.load(Relaxed) & !(0xFF << shift);
+        word.store(old | (byte(i) as u64) << shift, Relaxed);
+        at += 1;
+    }
+    s[STR_LEN].store(at as u64, Relaxed);
+    true
+}
+
+/// Appends the bytes of string `src` to byte buffer `buf` in place, a word
+/// at a time, if it has room; `false` (nothing written) if not.
+pub fn byte_buffer_push_str(buf: ObjRef, src: ObjRef) -> bool {
+    let n = string_len(src);
+    let s = slots(buf);
+    let len = string_len(buf);
+    if n > (s.len() - STR_BYTES) * 8 - len {
+        return false;
+    }
+    // Each source word lands at byte offset `r` of destination word `at`
+    // and, past its end, at the start of the next.
+    let r = 8 * (len % 8);
+    let mut left = n;
+    let source = &slots(src)[STR_BYTES..STR_BYTES + n.div_ceil(8)];
+    for (at, w) in (STR_BYTES + len / 8..).zip(source) {
+        let take = left.min(8);
+        let mut w = w.load(Relaxed);
+        if take < 8 {
+            w &= (1 << (8 * take)) - 1;
+        }
+        let keep = if r == 0 { 0 } else { u64::MAX >> (64 - r) };
+        let d = &s[at];
+        d.store((d.load(Relaxed) & keep) | w << r, Relaxed);
+        if r + 8 * take > 64 {
+            s[at + 1].store(w >> (64 - r), Relaxed);
+        }
+        left -= take;
+    }
+    s[STR_LEN].store((len + n) as u64, Relaxed);
+    true
+}
+
+/// The byte room of a byte buffer (its capacity).
+pub fn byte_buffer_cap(buf: ObjRef) -> usize {
+    (slots(buf).len() - STR_BYTES) * 8
+}
+
 /// Byte `i` of a string object, read from its word (no copy of the string).
 pub fn string_byte(obj: ObjRef, i: usize) -> Option<u8> {
     if i >= string_len(obj) {
@@ -337,7 +408,8 @@ pub fn list_append(
 // a deleted entry's key becomes `Value::TOMBSTONE` and stays in place until the
 // array is compacted on growth, so iteration by position skips deleted entries
 // and updating a key keeps its place (the brief's rules). The index is an
-// open-addressing table of entry positions + 1 (0 = empty), at most half full.
+// open-addressing table of entry positions + 1 (0 = empty) tagged with the
+// key hash's high bits (`index_word`), at most half full.
 //
 // Maps have no lock: a race on a map from several Ps (a data race in the
 // script, which Go reports as "concurrent map writes") can lose or misplace
@@ -450,13 +522,21 @@ fn map_install(
             while idx[at].load(Relaxed) != 0 {
                 at = (at + 1) & mask;
             }
-            idx[at].store(pos as u64 + 1, Relaxed);
+            idx[at].store(index_word(pos, h), Relaxed);
         }
     }
     p.write_slot(&m[MAP_INDEX], Value::object(index.addr()).bits());
     m[MAP_LEN].store(live.len() as u64, Relaxed);
     m[MAP_USED].store(live.len() as u64, Relaxed);
     Ok(())
+}
+
+/// An index word: the entry's position + 1 in the low 32 bits (0: an empty
+/// slot), the key hash's high 32 bits above, so that a probe compares keys
+/// (a string compare, a cache miss on the entry and on the key) only when
+/// the hashes agree.
+fn index_word(pos: usize, hash: u64) -> u64 {
+    (hash & !0xFFFF_FFFF) | (pos as u64 + 1)
 }
 
 /// Finds `key`: (index slot, entry position) of the entry, or the empty index slot.
@@ -470,11 +550,15 @@ fn map_find(map: ObjRef, key: Value, hash: u64) -> (Option<usize>, Option<usize>
     let mask = idx.len() - 1;
     let mut at = hash as usize & mask;
     for _ in 0..idx.len() {
-        let w = idx[at].load(Relaxed) as usize;
+        let w = idx[at].load(Relaxed);
         if w == 0 {
             return (Some(at), None);
         }
-        let pos = w - 1;
+        let pos = ((w & 0xFFFF_FFFF) as usize).wrapping_sub(1);
+        if (w ^ hash) >> 32 != 0 {
+            at = (at + 1) & mask;
+            continue;
+        }
         if let Some(k) = entries.get(2 * pos) {
             if keys_equal(Value::from_bits(k.load(Relaxed)), key) {
                 return (Some(at), Some(pos));
@@ -540,7 +624,7 @@ pub fn map_set(
     p.write_slot(&entries[2 * used + 1], value.bits());
     // A racing writer may have installed a smaller index meanwhile: checked.
     if let Some(w) = words(Value::from_bits(m[MAP_INDEX].load(Relaxed))).get(at) {
-        w.store(used as u64 + 1, Relaxed);
+        w.store(index_word(used, h), Relaxed);
     }
     m[MAP_USED].store(used as u64 + 1, Relaxed);
     m[MAP_LEN].store(m[MAP_LEN].load(Relaxed) + 1, Relaxed);
@@ -713,6 +797,32 @@ mod tests {
         assert!(!string_eq(a, c));
         assert_eq!(string_hash(a), string_hash(b));
         assert_eq!(kind_of(Value::object(a.addr())), Some(Kind::Str));
+    }
+
+    #[test]
+    fn byte_buffers_append_at_every_alignment_and_refuse_when_full() {
+        let (heap, roots) = heap();
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        let mut want = Vec::new();
+        let buf = new_byte_buffer(&mut p, &mut g, 400).unwrap();
+        roots.0.lock().unwrap().push(buf.bits());
+        let b = obj_of(buf).unwrap();
+        assert_eq!(byte_buffer_cap(b), 400);
+        for n in 0..20usize {
+            let piece: Vec<u8> = (0..n).map(|i| (n * 16 + i) as u8 | 0x80).collect();
+            let s = obj_of(new_string(&mut p, &mut g, &piece).unwrap()).unwrap();
+            assert!(byte_buffer_push_str(b, s));
+            want.extend_from_slice(&piece);
+            assert!(byte_buffer_push(b, 1, |_| b'.'));
+            want.push(b'.');
+            assert_eq!(string_bytes(b), want, "after a piece of {n}");
+        }
+        let room = byte_buffer_cap(b) - string_len(b);
+        let big = obj_of(new_string(&mut p, &mut g, &vec![b'x'; room + 1]).unwrap()).unwrap();
+        assert!(!byte_buffer_push_str(b, big));
+        assert!(!byte_buffer_push(b, room + 1, |_| b'y'));
+        assert_eq!(string_bytes(b), want, "a refused append writes nothing");
     }
 
     #[test]

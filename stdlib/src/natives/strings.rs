@@ -2,7 +2,7 @@
 
 use super::{int_arg, str_arg};
 use weft_vm::native::Results;
-use weft_vm::native::{list_items, string_arg, ModuleDef, NativeCtx};
+use weft_vm::native::{list_items, string_arg, Bytes, ModuleDef, NativeCtx};
 use weft_vm::results;
 use weft_vm::value::Value;
 
@@ -213,87 +213,46 @@ fn join(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     Ok(results![ctx.new_string(&out)?])
 }
 
-// strings.Builder: state 0 is a list of the written pieces (strings) and
-// state 1 their total length; String() joins them and collapses the list to
-// the one joined piece, so writes are amortised O(1) and String() is linear.
+// strings.Builder, as Go's: a byte buffer that grows by doubling (state 0:
+// a byte buffer, see `NativeCtx::new_byte_buffer`). A write copies its bytes
+// in; String() copies them out into a new string. (An earlier design kept
+// the list of written strings: each write cost a list append, two int
+// objects and a barrier, and the collector traced every piece.)
 
 fn builder(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
-    let b = ctx.new_opaque("strings", "Builder", 2)?;
-    let pieces = ctx.new_list(&[])?;
-    ctx.set_state(b, 0, pieces)?;
-    let zero = ctx.new_int(0)?;
-    ctx.set_state(b, 1, zero)?;
+    let b = ctx.new_opaque("strings", "Builder", 1)?;
+    let buf = ctx.new_byte_buffer(64)?;
+    ctx.set_state(b, 0, buf)?;
     Ok(results![b])
 }
 
-fn builder_pieces(b: Value) -> Result<Value, String> {
+fn builder_buffer(b: Value) -> Result<Value, String> {
     weft_vm::native::state(b, "Builder", 0).ok_or_else(|| "not a strings.Builder".to_string())
 }
 
-fn builder_len_of(b: Value) -> i64 {
-    weft_vm::native::state(b, "Builder", 1)
-        .and_then(weft_vm::native::int_arg)
-        .unwrap_or(0)
-}
-
-/// The text so far, joined (and the pieces list collapsed to it).
-fn builder_text(ctx: &mut NativeCtx<'_>, b: Value) -> Result<Value, String> {
-    let pieces = builder_pieces(b)?;
-    let n = weft_vm::native::list_len(pieces).unwrap_or(0);
-    if n == 1 {
-        return Ok(weft_vm::native::list_get(pieces, 0).unwrap_or(Value::NIL));
+/// Appends `more` to the builder `b`; returns the number of bytes written.
+fn builder_push(ctx: &mut NativeCtx<'_>, b: Value, more: Bytes<'_>) -> Result<usize, String> {
+    let buf = builder_buffer(b)?;
+    let before = weft_vm::native::string_len(buf).unwrap_or(0);
+    let now = ctx.byte_buffer_append(buf, more)?;
+    if now != buf {
+        ctx.set_state(b, 0, now)?;
     }
-    // Joining millions of pieces takes milliseconds: poll for a collection
-    // now and then, the pieces kept alive across the polls (a racing Reset
-    // could otherwise drop the list).
-    ctx.keep(pieces)?;
-    let mut text = Vec::with_capacity(builder_len_of(b).max(0) as usize);
-    for i in 0..n {
-        if i % 4096 == 4095 {
-            ctx.safepoint();
-        }
-        let Some(piece) = weft_vm::native::list_get(pieces, i) else {
-            break;
-        };
-        weft_vm::native::extend_with_string(piece, &mut text);
-    }
-    let joined = ctx.new_string(&text)?;
-    let fresh = ctx.new_list(&[joined])?;
-    ctx.set_state(b, 0, fresh)?;
-    Ok(joined)
-}
-
-fn builder_append(ctx: &mut NativeCtx<'_>, b: Value, more: &[u8]) -> Result<Results, String> {
-    let piece = ctx.new_string(more)?;
-    builder_push(ctx, b, piece, more.len())
-}
-
-/// Appends the string `piece` (rooted by the caller) of `len` bytes.
-fn builder_push(
-    ctx: &mut NativeCtx<'_>,
-    b: Value,
-    piece: Value,
-    len: usize,
-) -> Result<Results, String> {
-    let pieces = builder_pieces(b)?;
-    ctx.list_push(pieces, piece)?;
-    let total = ctx.new_int(builder_len_of(b) + len as i64)?;
-    ctx.set_state(b, 1, total)?;
-    let n = ctx.new_int(len as i64)?;
-    Ok(results![n, Value::NIL])
+    Ok(weft_vm::native::string_len(now).unwrap_or(0) - before)
 }
 
 fn builder_write_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    // Strings are immutable: the argument itself is the piece (no copy).
-    let Some(len) = a.get(1).and_then(|v| weft_vm::native::string_len(*v)) else {
+    let Some(piece) = a.get(1).copied().and_then(Bytes::string) else {
         return Err("strings.Builder.WriteString: argument 2 must be a string".into());
     };
-    builder_push(ctx, a[0], a[1], len)
+    let n = builder_push(ctx, a[0], piece)?;
+    let n = Value::int_inline(n as i64).ok_or("strings.Builder: too long")?;
+    Ok(results![n, Value::NIL])
 }
 
 fn builder_write_byte(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let b = int_arg(a, 1, "strings.Builder.WriteByte")?;
-    builder_append(ctx, a[0], &[b as u8])?;
+    builder_push(ctx, a[0], Bytes::Slice(&[b as u8]))?;
     Ok(results![Value::NIL])
 }
 
@@ -304,22 +263,26 @@ fn builder_write_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, S
         .and_then(char::from_u32)
         .unwrap_or('\u{FFFD}');
     let mut buf = [0u8; 4];
-    builder_append(ctx, a[0], c.encode_utf8(&mut buf).as_bytes())
+    let n = builder_push(ctx, a[0], Bytes::Slice(c.encode_utf8(&mut buf).as_bytes()))?;
+    let n = Value::int_inline(n as i64).ok_or("strings.Builder: too long")?;
+    Ok(results![n, Value::NIL])
 }
 
 fn builder_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    Ok(results![builder_text(ctx, a[0])?])
+    let buf = builder_buffer(a[0])?;
+    Ok(results![ctx.new_string_from_buffer(buf)?])
 }
 
-fn builder_len(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let n = builder_len_of(a[0]);
-    Ok(results![ctx.new_int(n)?])
+fn builder_len(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    let n = weft_vm::native::string_len(builder_buffer(a[0])?).unwrap_or(0);
+    Ok(results![
+        Value::int_inline(n as i64).ok_or("strings.Builder: too long")?
+    ])
 }
 
 fn builder_reset(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let pieces = ctx.new_list(&[])?;
-    ctx.set_state(a[0], 0, pieces)?;
-    let zero = ctx.new_int(0)?;
-    ctx.set_state(a[0], 1, zero)?;
+    builder_buffer(a[0])?;
+    let buf = ctx.new_byte_buffer(64)?;
+    ctx.set_state(a[0], 0, buf)?;
     Ok(results![])
 }
