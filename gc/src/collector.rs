@@ -66,15 +66,20 @@ impl Heap {
     pub(crate) fn run_cycle(self: &Arc<Heap>) {
         // Finish the previous cycle's sweep concurrently, before stopping.
         self.finish_sweep();
-        // Keep what the next cycle is expected to use: the heap goal + 10%.
+        // Keep what the next cycle is expected to use: the heap goal + 10%,
+        // and never more than 95% of a memory limit (as Go's scavenger).
         let goal = self.config.pacer.goal(
             self.heap_marked.load(Relaxed),
             self.root_bytes.load(Relaxed),
         );
+        let mut retain = goal.saturating_add(goal / 10);
+        if let Some(limit) = self.config.pacer.mem_limit {
+            retain = retain.min(limit - limit / 20);
+        }
         self.pages
             .lock()
             .expect("pages lock")
-            .scavenge(&self.page_stats, goal.saturating_add(goal / 10));
+            .scavenge(&self.page_stats, retain);
 
         let t0 = Instant::now();
         let heap_before = self.page_stats.in_use_bytes.load(Relaxed);

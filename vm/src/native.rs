@@ -383,14 +383,14 @@ impl<'a> NativeCtx<'a> {
     /// large (kept) that the caller stores in place of it.
     pub fn byte_buffer_append(&mut self, buf: Value, more: Bytes<'_>) -> Result<Value, String> {
         let b = object::obj_of_kind(buf, Kind::Str).ok_or("not a byte buffer")?;
+        // Kept across the allocation below: the caller may hold it only in
+        // a slot a racing goroutine can overwrite (a Builder's state).
+        self.keep(buf)?;
         let push = |to| match more {
             Bytes::Slice(bytes) => object::byte_buffer_push(to, bytes.len(), |i| bytes[i]),
             Bytes::Str(s) => object::byte_buffer_push_str(to, s),
         };
-        let more_len = match more {
-            Bytes::Slice(bytes) => bytes.len(),
-            Bytes::Str(s) => object::string_len(s),
-        };
+        let more_len = more.len();
         if push(b) {
             return Ok(buf);
         }
@@ -398,8 +398,9 @@ impl<'a> NativeCtx<'a> {
         let cap = (2 * object::byte_buffer_cap(b)).max(len + more_len);
         let grown = self.new_byte_buffer(cap)?;
         let g = object::obj_of(grown).expect("buffer");
-        let pushed = object::byte_buffer_push_str(g, b) && push(g);
-        debug_assert!(pushed, "a buffer made large enough");
+        // Room for both, unless a racing writer lengthened `b` meanwhile:
+        // then this write is lost, as racing writes to one builder may be.
+        let _ = object::byte_buffer_push_str(g, b) && push(g);
         Ok(grown)
     }
 
@@ -681,6 +682,18 @@ impl<'a> Bytes<'a> {
     /// The bytes of a string value, if it is one.
     pub fn string(v: Value) -> Option<Bytes<'a>> {
         object::obj_of_kind(v, Kind::Str).map(Bytes::Str)
+    }
+
+    /// How many bytes.
+    pub fn len(&self) -> usize {
+        match *self {
+            Bytes::Slice(bytes) => bytes.len(),
+            Bytes::Str(s) => object::string_len(s),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

@@ -559,7 +559,7 @@ fn map_find(map: ObjRef, key: Value, hash: u64) -> (Option<usize>, Option<usize>
             at = (at + 1) & mask;
             continue;
         }
-        if let Some(k) = entries.get(2 * pos) {
+        if let Some(k) = entries.get(pos.wrapping_mul(2)) {
             if keys_equal(Value::from_bits(k.load(Relaxed)), key) {
                 return (Some(at), Some(pos));
             }

@@ -230,15 +230,15 @@ fn builder_buffer(b: Value) -> Result<Value, String> {
     weft_vm::native::state(b, "Builder", 0).ok_or_else(|| "not a strings.Builder".to_string())
 }
 
-/// Appends `more` to the builder `b`; returns the number of bytes written.
+/// Appends `more` to the builder `b`; returns the number of bytes written
+/// (`more`'s length: the buffer's own length can move under racing writers).
 fn builder_push(ctx: &mut NativeCtx<'_>, b: Value, more: Bytes<'_>) -> Result<usize, String> {
     let buf = builder_buffer(b)?;
-    let before = weft_vm::native::string_len(buf).unwrap_or(0);
     let now = ctx.byte_buffer_append(buf, more)?;
     if now != buf {
         ctx.set_state(b, 0, now)?;
     }
-    Ok(weft_vm::native::string_len(now).unwrap_or(0) - before)
+    Ok(more.len())
 }
 
 fn builder_write_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
