@@ -68,7 +68,8 @@ pub struct Flag(pub bool);
 pub const MULTI: Count = Count(u8::MAX);
 
 /// The builtins, in the order of [`BuiltinIdx`]. `len` and `append` also have
-/// their own instructions; the rest are called through `GetBuiltin` + `Call`.
+/// their own instructions, and `float`, `int` and `str` of one argument
+/// `Convert`; the rest are called through `GetBuiltin` + `Call`.
 pub const BUILTINS: &[&str] = &[
     "len", "cap", "append", "delete", "make", "close", "panic", "recover", "print", "println",
     "copy", "min", "max", "str", "int", "float", "typeof",
@@ -270,6 +271,7 @@ macro_rules! for_each_op {
             SetCell { a: Reg, b: Reg } wb "R[a].value := R[b]";
             Closure { a: Reg, p: ProtoIdx } wb "R[a] := closure(P[p]) capturing cells  (stores the cells into the fresh closure)";
             GetBuiltin { a: Reg, f: BuiltinIdx } plain "R[a] := builtin f";
+            Convert { a: Reg, f: BuiltinIdx } plain "R[a] := f(R[a+1])  (float, int or str of one argument; R[a] is free for the builtin's own call)";
             Import { a: Reg, i: ImportIdx } plain "R[a] := module of import i, initialised on first use";
             NewList { a: Reg, b: Reg, n: Count } wb "R[a] := [R[b], ..., R[b+n-1]]  (initialising stores into the fresh backing array)";
             NewMap { a: Reg, n: Count } plain "R[a] := new map sized for n entries  (allocation only)";

@@ -2009,6 +2009,20 @@ impl<'a> Compiler<'a> {
                     });
                 }
             }
+            // Not where every result is wanted (`return float(x)`,
+            // `f(float(x))`): those read the call's result count.
+            ("float" | "int" | "str", [x], false) if nres != MULTI => {
+                // The argument goes where a call's would (R[d+1]): the
+                // interpreter makes the builtin's own call from there when
+                // the operand is not a number it converts inline.
+                let d = self.alloc_reg(span);
+                let arg = self.alloc_reg(span);
+                debug_assert_eq!(arg.0, d.0 + 1, "consecutive registers");
+                self.expr_into(x, arg);
+                self.cur_line = line;
+                let f = BuiltinIdx(builtin_index(name).expect("a builtin"));
+                self.emit(Op::Convert { a: d, f });
+            }
             ("recover", [], false) => {
                 let d = self.alloc_reg(span);
                 self.emit(Op::Recover { a: d });

@@ -142,7 +142,7 @@ fn window(op: &Op, proto: &Proto) -> Result<(), String> {
         Op::LoadNil { a, n } => fits(a, n.0 as usize + 1),
         Op::NewList { b, n, .. } => fits(b, n.0 as usize),
         Op::Append { b, n, .. } => fits(b, n.0 as usize + 1),
-        Op::AppendSpread { b, .. } => fits(b, 2),
+        Op::AppendSpread { b, .. } | Op::Convert { a: b, .. } => fits(b, 2),
         Op::GetIndexOk { a, .. } | Op::RecvOk { a, .. } => fits(a, 2),
         Op::Slice { c, .. } => fits(c, 2),
         Op::Call { a, nargs, nres } | Op::CallSpread { a, nargs, nres } => {

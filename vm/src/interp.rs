@@ -1905,6 +1905,21 @@ impl Exec<'_> {
                     set!(a.0, Value::object(obj.addr()));
                 }
                 Op::GetBuiltin { a, f: fi } => set!(a.0, self.vm.builtins[fi.0 as usize]),
+                Op::Convert { a, f: fi } => {
+                    let abs = base + a.0 as usize;
+                    let callee = self.vm.builtins[fi.0 as usize];
+                    let x = Value::from_bits(regs[abs + 1].load(Relaxed));
+                    if let Some(v) = numeric_conversion(callee, x) {
+                        set!(a.0, v);
+                        continue;
+                    }
+                    // Anything else (str(x), a conversion error): the
+                    // builtin's own call, as `GetBuiltin` + `Call` made it.
+                    save_pc!();
+                    set!(a.0, callee);
+                    self.call_value(p, g, abs, callee, None, 1, 1)?;
+                    return Ok(false);
+                }
                 Op::Import { a, i } => {
                     let m = &self.vm.modules[proto.module as usize];
                     match &m.imports[i.0 as usize] {

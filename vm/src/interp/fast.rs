@@ -172,6 +172,15 @@ pub(super) unsafe fn run(
                 }
             }
             Op::GetBuiltin { a, f } => set!(a, ex.vm.builtins[f.0 as usize]),
+            Op::Convert { a, f } => {
+                // SAFETY: the verifier's window check proves `a + 1` below
+                // `max_registers`.
+                let x = Value::from_bits(unsafe { &*fp.add(a.0 as usize + 1) }.load(Relaxed));
+                match numeric_conversion(ex.vm.builtins[f.0 as usize], x) {
+                    Some(v) => set!(a, v),
+                    None => bail!(),
+                }
+            }
             Op::GetUpval { a, u } => {
                 let closure = ex.gr.frames.last().expect("frame").closure;
                 match upvalue_cell(closure, u.0) {
@@ -461,6 +470,7 @@ pub(super) fn handles(op: &Op) -> bool {
             | Op::LoadBool { .. }
             | Op::LoadNil { .. }
             | Op::GetBuiltin { .. }
+            | Op::Convert { .. }
             | Op::GetUpval { .. }
             | Op::GetCell { .. }
             | Op::GetGlobal { .. }
