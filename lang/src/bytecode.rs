@@ -75,8 +75,25 @@ pub const BUILTINS: &[&str] = &[
     "copy", "min", "max", "str", "int", "float", "typeof",
 ];
 
-pub fn builtin_index(name: &str) -> Option<u8> {
-    BUILTINS.iter().position(|b| *b == name).map(|i| i as u8)
+/// The index of builtin `name` (a `const fn`: the interpreter names the
+/// builtins it recognises by index at compile time).
+pub const fn builtin_index(name: &str) -> Option<u8> {
+    let name = name.as_bytes();
+    let mut i = 0;
+    while i < BUILTINS.len() {
+        let b = BUILTINS[i].as_bytes();
+        if b.len() == name.len() {
+            let mut j = 0;
+            while j < b.len() && b[j] == name[j] {
+                j += 1;
+            }
+            if j == b.len() {
+                return Some(i as u8);
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Context an operand needs to print itself.

@@ -48,7 +48,7 @@ use std::sync::{Arc, Mutex};
 use weft_gc::{
     AllocError, Heap, Mutator, RootKind, RootProvider, StackScan, Tracer, P, PHASE_MARK,
 };
-use weft_lang::bytecode::{Constant, Kst, Op, Reg, BUILTINS, MULTI};
+use weft_lang::bytecode::{builtin_index, Constant, Kst, Op, Reg, BUILTINS, MULTI};
 use weft_lang::program::{ImportTarget, Program};
 
 /// A struct type declaration: its name and field names.
@@ -1435,14 +1435,7 @@ impl Exec<'_> {
             return false;
         }
         let frame = self.gr.frames.pop().expect("frame");
-        for i in 0..frame.nres as usize {
-            let v = if i < n {
-                regs[first + i].load(Relaxed)
-            } else {
-                Value::NIL.bits()
-            };
-            regs[frame.ret + i].store(v, Relaxed);
-        }
+        copy_results(regs, first, n, frame.ret, frame.nres as usize);
         true
     }
 
@@ -1562,15 +1555,7 @@ impl Exec<'_> {
             n
         };
         if frame.nres != MULTI.0 {
-            // In place: the results window lies below the callee's registers.
-            for i in 0..frame.nres as usize {
-                let v = if i < n {
-                    regs[first + i].load(Relaxed)
-                } else {
-                    Value::NIL.bits()
-                };
-                regs[frame.ret + i].store(v, Relaxed);
-            }
+            copy_results(regs, first, n, frame.ret, frame.nres as usize);
         } else {
             let results: Vec<Value> = (0..n)
                 .map(|i| Value::from_bits(regs[first + i].load(Relaxed)))
@@ -1675,7 +1660,7 @@ impl Exec<'_> {
         // The index of the next instruction (what a frame saves as `pc`).
         macro_rules! pc {
             () => {
-                (ip as usize - code.as_ptr() as usize) / std::mem::size_of::<Op>()
+                fast::pc_of(proto, ip)
             };
         }
         // The register array was replaced (it grew): `fp` follows it.
@@ -3531,56 +3516,34 @@ fn cached_member<'n>(
     ty: weft_gc::ObjRef,
     name: impl FnOnce() -> &'n [u8],
 ) -> Option<Member> {
+    cache_hit(cache, ty).or_else(|| cached_member_miss(cache, ty, name()))
+}
+
+/// The member the cache holds for `ty`, if it holds `ty`'s entry (and the
+/// method it names is still there): `cached_member`'s hit path, alone for
+/// the fast loop, which leaves misses to `step`.
+#[inline(always)]
+fn cache_hit(cache: &AtomicU64, ty: weft_gc::ObjRef) -> Option<Member> {
     let entry = cache.load(Relaxed);
     // The type's unique id (slot 3), never reused, so a hit needs no re-check.
     let addr = type_slots(ty)[3].load(Relaxed);
-    if entry != 0 && entry >> 16 == addr {
-        let index = (entry & (IC_METHOD - 1)) as usize - 1;
-        if entry & IC_METHOD == 0 {
-            return Some(Member::Field(index));
-        }
-        let list = obj_of(Value::from_bits(type_slots(ty)[2].load(Relaxed)))?;
-        if let Some(m) = object::list_get(list, 2 * index + 1) {
-            return Some(Member::Method(m));
-        }
-    }
-    cached_member_miss(cache, ty, addr, name())
-}
-
-/// The field index the cache holds for `ty`, if it holds `ty`'s entry and
-/// that names a field: `cached_member`'s hit path for fields alone.
-#[inline(always)]
-fn cached_field(cache: &AtomicU64, ty: weft_gc::ObjRef) -> Option<usize> {
-    let entry = cache.load(Relaxed);
-    let addr = type_slots(ty)[3].load(Relaxed);
-    (entry != 0 && entry >> 16 == addr && entry & IC_METHOD == 0)
-        .then(|| (entry & (IC_METHOD - 1)) as usize - 1)
-}
-
-/// The method the cache holds for `ty`, if it holds `ty`'s entry and that
-/// names a method: `cached_member`'s hit path for methods alone.
-#[inline(always)]
-fn cached_method(cache: &AtomicU64, ty: weft_gc::ObjRef) -> Option<Value> {
-    let entry = cache.load(Relaxed);
-    let addr = type_slots(ty)[3].load(Relaxed);
-    if entry == 0 || entry >> 16 != addr || entry & IC_METHOD == 0 {
+    if entry == 0 || entry >> 16 != addr {
         return None;
     }
     let index = (entry & (IC_METHOD - 1)) as usize - 1;
+    if entry & IC_METHOD == 0 {
+        return Some(Member::Field(index));
+    }
     let list = obj_of(Value::from_bits(type_slots(ty)[2].load(Relaxed)))?;
-    object::list_get(list, 2 * index + 1)
+    object::list_get(list, 2 * index + 1).map(Member::Method)
 }
 
 /// `cached_member` when the cache does not hold `ty`'s entry: looks the
 /// name up and fills the cache.
 #[cold]
 #[inline(never)]
-fn cached_member_miss(
-    cache: &AtomicU64,
-    ty: weft_gc::ObjRef,
-    addr: u64,
-    name: &[u8],
-) -> Option<Member> {
+fn cached_member_miss(cache: &AtomicU64, ty: weft_gc::ObjRef, name: &[u8]) -> Option<Member> {
+    let addr = type_slots(ty)[3].load(Relaxed);
     if let Some(i) = field_index(ty, name) {
         if i + 1 < IC_METHOD as usize {
             cache.store(addr << 16 | (i as u64 + 1), Relaxed);
@@ -3886,26 +3849,8 @@ fn numeric_conversion(callee: Value, x: Value) -> Option<Value> {
     }
 }
 
-/// The index of builtin `name` in `BUILTINS`, at compile time.
-const fn builtin_number(name: &str) -> usize {
-    let mut i = 0;
-    while i < BUILTINS.len() {
-        let (a, b) = (BUILTINS[i].as_bytes(), name.as_bytes());
-        if a.len() == b.len() {
-            let mut j = 0;
-            while j < a.len() && a[j] == b[j] {
-                j += 1;
-            }
-            if j == a.len() {
-                return i;
-            }
-        }
-        i += 1;
-    }
-    panic!("no such builtin")
-}
-const BUILTIN_FLOAT: usize = builtin_number("float");
-const BUILTIN_INT: usize = builtin_number("int");
+const BUILTIN_FLOAT: usize = builtin_index("float").expect("a builtin") as usize;
+const BUILTIN_INT: usize = builtin_index("int").expect("a builtin") as usize;
 
 /// A small, fast random source for select's choice and the scheduler's
 /// victim order (xorshift, per thread).
@@ -3947,6 +3892,21 @@ fn insert_receiver(regs: &[AtomicU64], abs: usize, nargs: usize, receiver: Value
     }
     regs[abs + 1].store(receiver.bits(), Relaxed);
     regs[abs].store(callee.bits(), Relaxed);
+}
+
+/// Copies a returning frame's `n` results at `first..` to the `nres`
+/// registers at `ret..` its caller wants, nil past `n`. In place: the
+/// results window lies below the callee's registers.
+#[inline(always)]
+fn copy_results(regs: &[AtomicU64], first: usize, n: usize, ret: usize, nres: usize) {
+    for i in 0..nres {
+        let v = if i < n {
+            regs[first + i].load(Relaxed)
+        } else {
+            Value::NIL.bits()
+        };
+        regs[ret + i].store(v, Relaxed);
+    }
 }
 
 /// The global slots of `proto`'s module (see `FnProto::globals`).

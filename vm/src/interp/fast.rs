@@ -94,22 +94,28 @@ pub(super) unsafe fn run(
                 p.safepoint_pending() || preempt.is_some_and(|f| f.load(Relaxed))
             };
         }
-        // A heap store, barriered (the slow path out of line).
-        macro_rules! store {
-            ($slot:expr, $v:expr) => {{
-                p.write_slot($slot, ($v).bits());
-            }};
-        }
-        // The cache's field index when it holds `inst`'s type and names a
-        // field (`cached_member`'s hit path, without the miss).
-        macro_rules! cached_field {
-            ($inst:expr) => {{
+        // The struct instance `$v` and the member of it this instruction's
+        // inline cache holds (`cache_hit`); `step` handles anything else.
+        macro_rules! instance_member {
+            ($v:expr) => {{
+                let v: Value = $v;
+                if object::kind_of(v) != Some(Kind::Instance) {
+                    bail!()
+                }
+                let inst = obj_of(v).expect("instance");
                 let cache = &proto.inline_cache[pc_of(proto, ip) - 1];
-                match instance_type($inst).and_then(|t| cached_field(cache, t)) {
-                    Some(i) => i,
+                match instance_type(inst).and_then(|t| cache_hit(cache, t)) {
+                    Some(member) => (inst, member),
                     None => bail!(),
                 }
             }};
+        }
+        // The absolute number of the frame's register `$reg`.
+        macro_rules! absolute {
+            ($regs:expr, $reg:expr) => {
+                (fp as usize - $regs.as_ptr() as usize) / std::mem::size_of::<AtomicU64>()
+                    + $reg.0 as usize
+            };
         }
         // A taken jump. A back edge is a safepoint: when one is due (a
         // stop-the-world, a preemption), `step` takes the jump instead.
@@ -197,7 +203,7 @@ pub(super) unsafe fn run(
                 None => bail!(),
             },
             Op::SetGlobal { g, b } => match module_globals(proto).get(g.0 as usize) {
-                Some(slot) => store!(slot, get!(b)),
+                Some(slot) => p.write_slot(slot, get!(b).bits()),
                 None => bail!(),
             },
             Op::Add { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::Add),
@@ -306,29 +312,23 @@ pub(super) unsafe fn run(
                 None => bail!(),
             },
             Op::SetIndex { a, b, c } => match list_slot(get!(a), get!(b)) {
-                Some(slot) => store!(slot, get!(c)),
+                Some(slot) => p.write_slot(slot, get!(c).bits()),
                 None => bail!(),
             },
             Op::GetField { a, b, .. } => {
-                let target = get!(b);
-                if object::kind_of(target) != Some(Kind::Instance) {
+                let (inst, Member::Field(i)) = instance_member!(get!(b)) else {
                     bail!()
-                }
-                let inst = obj_of(target).expect("instance");
-                let i = cached_field!(inst);
+                };
                 set!(a, instance_field(inst, i));
             }
             Op::SetField { a, b, .. } => {
-                let target = get!(a);
-                if object::kind_of(target) != Some(Kind::Instance) {
+                let (inst, Member::Field(i)) = instance_member!(get!(a)) else {
                     bail!()
-                }
-                let inst = obj_of(target).expect("instance");
-                let i = cached_field!(inst);
+                };
                 // SAFETY: a live instance (in a register).
                 let slots = unsafe { inst.slots() };
                 match slots.get(1 + i) {
-                    Some(slot) => store!(slot, get!(b)),
+                    Some(slot) => p.write_slot(slot, get!(b).bits()),
                     None => bail!(),
                 }
             }
@@ -337,7 +337,7 @@ pub(super) unsafe fn run(
                 // SAFETY: a live instance (in a register; NewStruct made it).
                 let slots = unsafe { inst.slots() };
                 match slots.get(1 + i.0 as usize) {
-                    Some(slot) => store!(slot, get!(b)),
+                    Some(slot) => p.write_slot(slot, get!(b).bits()),
                     None => bail!(),
                 }
             }
@@ -348,12 +348,7 @@ pub(super) unsafe fn run(
                     bail!()
                 }
                 let recv = get!(a);
-                if object::kind_of(recv) != Some(Kind::Instance) {
-                    bail!()
-                }
-                let inst = obj_of(recv).expect("instance");
-                let cache = &proto.inline_cache[pc_of(proto, ip) - 1];
-                let Some(m) = instance_type(inst).and_then(|t| cached_method(cache, t)) else {
+                let (_, Member::Method(m)) = instance_member!(recv) else {
                     bail!()
                 };
                 let Some(child) = closure_proto(m) else {
@@ -362,7 +357,7 @@ pub(super) unsafe fn run(
                 let callee_proto = ex.proto_ref(child);
                 let nargs = nargs.0 as usize;
                 let regs = ex.regs_ref();
-                let abs = (fp as usize - regs.as_ptr() as usize) / 8 + a.0 as usize;
+                let abs = absolute!(regs, a);
                 // Checked first: once the receiver is in, there is no way back.
                 if abs + nargs + 2 >= regs.len()
                     || !ex.fits_plain_call(regs, callee_proto, abs, nargs + 1)
@@ -385,7 +380,7 @@ pub(super) unsafe fn run(
                 let callee = get!(a);
                 let nargs = nargs.0 as usize;
                 let regs = ex.regs_ref();
-                let abs = (fp as usize - regs.as_ptr() as usize) / 8 + a.0 as usize;
+                let abs = absolute!(regs, a);
                 if let Some(child) = closure_proto(callee) {
                     let callee_proto = ex.proto_ref(child);
                     if !ex.fits_plain_call(regs, callee_proto, abs, nargs) {
@@ -415,7 +410,7 @@ pub(super) unsafe fn run(
                     bail!()
                 }
                 let regs = ex.regs_ref();
-                let first = (fp as usize - regs.as_ptr() as usize) / 8 + a.0 as usize;
+                let first = absolute!(regs, a);
                 if !ex.return_plain(regs, first, n.0 as usize, stop_depth) {
                     bail!()
                 }
@@ -432,7 +427,7 @@ pub(super) unsafe fn run(
 
 /// The index of the instruction `ip` points to in `proto`'s code.
 #[inline(always)]
-fn pc_of(proto: &FnProto, ip: *const Op) -> usize {
+pub(super) fn pc_of(proto: &FnProto, ip: *const Op) -> usize {
     (ip as usize - proto.code.as_ptr() as usize) / std::mem::size_of::<Op>()
 }
 
