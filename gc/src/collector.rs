@@ -66,16 +66,11 @@ impl Heap {
     pub(crate) fn run_cycle(self: &Arc<Heap>) {
         // Finish the previous cycle's sweep concurrently, before stopping.
         self.finish_sweep();
-        // Keep what the next cycle is expected to use: the heap goal + 10%,
-        // and never more than 95% of a memory limit (as Go's scavenger).
-        let goal = self.config.pacer.goal(
+        // Keep what the next cycle is expected to use.
+        let retain = self.config.pacer.retained(
             self.heap_marked.load(Relaxed),
             self.root_bytes.load(Relaxed),
         );
-        let mut retain = goal.saturating_add(goal / 10);
-        if let Some(limit) = self.config.pacer.mem_limit {
-            retain = retain.min(limit - limit / 20);
-        }
         self.pages
             .lock()
             .expect("pages lock")

@@ -208,7 +208,7 @@ impl P {
     /// provider at every safepoint (allocation is one).
     #[inline]
     pub fn safepoint(&mut self) {
-        if self.heap.stop_pending.load(Relaxed) {
+        if self.safepoint_pending() {
             self.safepoint_slow();
         }
     }

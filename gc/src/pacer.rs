@@ -28,6 +28,11 @@ impl Default for PacerConfig {
     }
 }
 
+/// The most of a memory limit `l` the heap aims to use (95%).
+fn limit_cap(l: usize) -> usize {
+    l - l / 20
+}
+
 impl PacerConfig {
     /// Reads `WEFTGC` and `WEFTMEMLIMIT`.
     pub fn from_env() -> PacerConfig {
@@ -52,8 +57,20 @@ impl PacerConfig {
             None => usize::MAX,
         };
         match self.mem_limit {
-            Some(l) => by_gogc.min(l - l / 20),
+            Some(l) => by_gogc.min(limit_cap(l)),
             None => by_gogc,
+        }
+    }
+
+    /// The memory the scavenger keeps (pages in use plus free pages not yet
+    /// returned to the OS): the heap goal + 10%, as Go's scavenger, and never
+    /// more than the memory limit's cap.
+    pub fn retained(&self, marked: usize, roots: usize) -> usize {
+        let goal = self.goal(marked, roots);
+        let retain = goal.saturating_add(goal / 10);
+        match self.mem_limit {
+            Some(l) => retain.min(limit_cap(l)),
+            None => retain,
         }
     }
 
@@ -126,6 +143,26 @@ mod tests {
             mem_limit: Some(120 << 20),
         };
         assert!(limited.goal(marked, 1 << 30) < 120 << 20);
+    }
+
+    #[test]
+    fn the_scavenger_keeps_the_goal_and_a_tenth_within_the_limit() {
+        let marked = 100 << 20;
+        let c = PacerConfig {
+            gogc: Some(100),
+            mem_limit: None,
+        };
+        assert_eq!(c.retained(marked, 0), 220 << 20);
+        let off = PacerConfig {
+            gogc: None,
+            mem_limit: None,
+        };
+        assert_eq!(off.retained(marked, 0), usize::MAX);
+        let limited = PacerConfig {
+            gogc: Some(100),
+            mem_limit: Some(200 << 20),
+        };
+        assert_eq!(limited.retained(marked, 0), 190 << 20);
     }
 
     #[test]
