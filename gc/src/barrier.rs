@@ -22,7 +22,7 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
 
 use crate::debug::fatal;
-use crate::heap::{current_m, Heap, RootKind, WB_CHECK, WB_SHADE};
+use crate::heap::{current_m, Heap, WB_CHECK, WB_SHADE};
 use crate::object::ObjRef;
 use crate::p::P;
 
@@ -133,9 +133,10 @@ impl P {
 /// stopped.
 ///
 /// Why it is safe: the target must stay reachable from the runtime's own roots
-/// (`RootKind::Runtime`: allgs, allms, allps), so the collector finds it
-/// without the barrier's help. Checked builds validate every store: the target
-/// is reachable from runtime roots, or the world is stopped.
+/// (`RootKind::Runtime`, and allgs, which `holds` every G), so the collector
+/// finds it without the barrier's help. Checked builds validate every store
+/// ([`Heap::check_barrier_free`]): the target is reachable from runtime
+/// roots, or the world is stopped.
 pub struct BarrierFreeRef<T> {
     addr: AtomicUsize,
     _t: PhantomData<fn() -> T>,
@@ -166,18 +167,8 @@ impl<T> BarrierFreeRef<T> {
     /// is running).
     #[track_caller]
     pub fn store(&self, heap: &Heap, target: Option<ObjRef>) {
-        if heap.checked {
-            if let Some(t) = target {
-                if !heap.world_stopped.load(Acquire)
-                    && !heap.reachable_from(RootKind::Runtime, t.addr())
-                {
-                    fatal(format_args!(
-                        "barrier-free store at {} of {:#x}, which is not reachable from the runtime's roots, with the world running",
-                        Location::caller(),
-                        t.addr()
-                    ));
-                }
-            }
+        if let Some(t) = target {
+            heap.check_barrier_free(t);
         }
         self.addr.store(target.map_or(0, |t| t.addr()), Release);
     }

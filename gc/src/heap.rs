@@ -323,6 +323,15 @@ pub trait RootProvider: Send + Sync {
         let _ = tracer;
         false
     }
+
+    /// Whether this provider reports the object at `addr` (its base
+    /// address) itself as a root: a table of the runtime's own objects
+    /// (allgs) answers without a walk. The barrier-free store check asks
+    /// the `Runtime` and `Stacks` providers this before it walks the graph.
+    fn holds(&self, addr: usize) -> bool {
+        let _ = addr;
+        false
+    }
 }
 
 /// Allocation failure.
@@ -515,6 +524,34 @@ impl Heap {
             .write()
             .expect("roots lock")
             .push((kind, provider));
+    }
+
+    /// Unregisters a root provider registered with [`Heap::add_roots`] (the
+    /// same `Arc`): a program's runtime tables stop being roots when it ends.
+    pub fn remove_roots(&self, provider: &Arc<dyn RootProvider>) {
+        self.roots
+            .write()
+            .expect("roots lock")
+            .retain(|(_, p)| !Arc::ptr_eq(p, provider));
+    }
+
+    /// Checked builds' validation of a barrier-free store of `target`
+    /// (Go's guintptr/puintptr/muintptr stores): fatal, naming the store's
+    /// location, unless the world is stopped or the runtime's own roots
+    /// keep the target alive (a table that holds it, such as allgs, or a
+    /// path from a `RootKind::Runtime` root). A no-op in unchecked builds.
+    #[track_caller]
+    pub fn check_barrier_free(&self, target: crate::object::ObjRef) {
+        if self.checked
+            && !self.world_stopped.load(Acquire)
+            && !self.reachable_from(RootKind::Runtime, target.addr())
+        {
+            crate::debug::fatal(format_args!(
+                "barrier-free store at {} of {:#x}, which is not reachable from the runtime's roots, with the world running",
+                std::panic::Location::caller(),
+                target.addr()
+            ));
+        }
     }
 
     /// Number of Ps.

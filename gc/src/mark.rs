@@ -248,13 +248,28 @@ impl Heap {
         }
     }
 
-    /// Whether the object at `addr` is reachable from roots of `kind`.
+    /// Whether the object at `addr` is reachable from roots of `kind`. A
+    /// provider that holds the object itself answers first, without a walk;
+    /// for `Runtime`, the goroutine table (`Stacks`: allgs holds every G)
+    /// counts as one of the runtime's own tables.
     pub(crate) fn reachable_from(&self, kind: RootKind, addr: usize) -> bool {
         let Some(sp) = self.arenas.span_of(addr) else {
             return false;
         };
         let span = sp.get();
         let target = span.base() + span.obj_index(addr) * span.elem_size();
+        let held = self
+            .roots
+            .read()
+            .expect("roots lock")
+            .iter()
+            .any(|(k, provider)| {
+                (*k == kind || (kind == RootKind::Runtime && *k == RootKind::Stacks))
+                    && provider.holds(target)
+            });
+        if held {
+            return true;
+        }
         let mut found = false;
         self.walk_reachable(Some(kind), |b| {
             found = b == target;

@@ -100,6 +100,14 @@ impl ObjRef {
         unsafe { std::slice::from_raw_parts((self.0.as_ptr() as *const AtomicU64).add(1), words) }
     }
 
+    /// The address of the payload's first word (the word after the header).
+    /// Computing it reads nothing; an embedder that lays out data of its own
+    /// there (a type with no trace function) reaches it through this.
+    #[inline]
+    pub fn payload_addr(self) -> usize {
+        self.addr() + 8
+    }
+
     /// The registered type of the object, if initialised.
     pub fn type_id(self) -> Option<TypeId> {
         let h = self.header().load(Relaxed) as u32;

@@ -61,10 +61,15 @@ pub enum Kind {
     /// `[capacity][count][head][closed][buffer array value]`: a channel; the
     /// first four words are raw, the buffer (a ring of `capacity` values) is traced.
     Chan = 16,
+    /// `[allgs place][register file][goroutine id or 0][GState...]`: a
+    /// goroutine (Go's `g`), kept alive by allgs; the first three words are
+    /// raw and the rest is a Rust value the collector never reads. See
+    /// `crate::gobj`.
+    Goroutine = 17,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Str,
         Kind::BoxedInt,
         Kind::Cell,
@@ -82,6 +87,7 @@ impl Kind {
         Kind::Opaque,
         Kind::Module,
         Kind::Chan,
+        Kind::Goroutine,
     ];
 
     pub fn type_id(self) -> TypeId {
@@ -161,6 +167,10 @@ impl Kind {
             Kind::Chan => TypeInfo {
                 name: "chan",
                 trace: Some(trace_from_4),
+            },
+            Kind::Goroutine => TypeInfo {
+                name: "goroutine",
+                trace: None,
             },
         }
     }

@@ -26,11 +26,12 @@
 //! slice also yields.
 
 use crate::arith::{self, ArithOp, Num};
+use crate::gobj::G;
 use crate::heap::{heap_config, type_table, Kind};
 use crate::native::{NativeConst, NativeCtx, NativeHost, Natives, Results};
 use crate::results;
 use crate::sched::{
-    maxprocs_setting, Entry, Found, GState, Runtime, SignalRoots, TimerRoots, TimerWhat, Waiter,
+    maxprocs_setting, Entry, Found, Runtime, SignalRoots, TimerRoots, TimerWhat, Waiter,
     WAKE_DELIVERED,
 };
 use std::collections::VecDeque;
@@ -729,23 +730,45 @@ impl Vm {
         let _ = g;
         // The run tokens: half the collector Ps (see `heap_config`), not a
         // second read of WEFTMAXPROCS that could disagree with the first.
-        let mut rt = Runtime::new((self.heap.nprocs() / 2).max(1), self.heap.nprocs());
+        let mut rt = Runtime::new(
+            (self.heap.nprocs() / 2).max(1),
+            self.heap.nprocs(),
+            self.heap.clone(),
+        );
         rt.quit_dump = self.sigquit_dump;
         if rt.quit_dump {
             // Best effort: a process that cannot catch SIGQUIT keeps its default.
             let _ = rt.catch_quit();
         }
         let rt = rt;
-        self.heap.add_roots(RootKind::Stacks, rt.allgs.clone());
-        self.heap
-            .add_roots(RootKind::Runtime, Arc::new(TimerRoots(rt.timers.clone())));
-        self.heap
-            .add_roots(RootKind::Runtime, Arc::new(SignalRoots(rt.signals.clone())));
         let keep = Arc::new(KeepStack::new());
-        self.heap.add_roots(RootKind::Other, keep.clone());
+        // This program's roots, unregistered when it is over.
+        let roots: [(RootKind, Arc<dyn RootProvider>); 4] = [
+            (RootKind::Stacks, rt.allgs.clone()),
+            (RootKind::Runtime, Arc::new(TimerRoots(rt.timers.clone()))),
+            (RootKind::Runtime, Arc::new(SignalRoots(rt.signals.clone()))),
+            (RootKind::Other, keep.clone()),
+        ];
+        for (kind, provider) in &roots {
+            self.heap.add_roots(*kind, provider.clone());
+        }
         let mut entry: VecDeque<Entry> = (0..self.modules.len()).map(Entry::Init).collect();
         entry.push_back(Entry::Main);
-        let main = rt.new_g(1024, entry, None);
+        let main = match rt.new_g(p, g, 1024, entry, None) {
+            Ok(main) => main,
+            Err(e) => {
+                for (_, provider) in &roots {
+                    self.heap.remove_roots(provider);
+                }
+                return Err(Stop::Panic(Panic {
+                    message: oom(e),
+                    traceback: Vec::new(),
+                    kind: PanicKind::Fatal,
+                    goroutine: 0,
+                    others: Vec::new(),
+                }));
+            }
+        };
         rt.push_runnable(main, None);
         let vm: &Vm = self;
         std::thread::scope(|scope| {
@@ -783,7 +806,7 @@ impl Vm {
         });
         let _ = self.out.lock().expect("stdout").flush();
         rt.release_signals();
-        match rt.take_outcome() {
+        let outcome = match rt.take_outcome() {
             Err(Stop::Panic(mut dump)) if matches!(dump.kind, PanicKind::Signal { .. }) => {
                 // Every M has stopped: each goroutine is in a queue or parked.
                 dump.others = rt
@@ -794,7 +817,11 @@ impl Vm {
                 Err(Stop::Panic(dump))
             }
             outcome => outcome,
+        };
+        for (_, provider) in &roots {
+            self.heap.remove_roots(provider);
         }
+        outcome
     }
 }
 
@@ -1045,7 +1072,7 @@ fn hand_to_receiver(p: &mut P, rt: &Runtime, w: &Waiter, v: Value, ok: bool) {
 }
 
 /// The deadlock report: every blocked goroutine with its wait reason.
-fn deadlock(vm: &Vm, mut parked: Vec<GState>) -> Stop {
+fn deadlock(vm: &Vm, mut parked: Vec<G>) -> Stop {
     parked.sort_by_key(|g| g.id);
     Stop::Panic(Panic {
         message: DEADLOCK.into(),
@@ -1100,7 +1127,7 @@ pub(crate) fn new_regs(n: usize) -> Arc<[AtomicU64]> {
 struct Exec<'vm> {
     vm: &'vm Vm,
     rt: &'vm Runtime,
-    gr: Box<GState>,
+    gr: G,
     /// Set by sysmon when this G has run past its time slice.
     preempt: &'vm AtomicBool,
     /// The P this M holds.
@@ -1273,9 +1300,10 @@ impl Exec<'_> {
     /// The register array, grown to at least `n` words.
     fn ensure_regs<'r>(&mut self, n: usize) -> &'r [AtomicU64] {
         if self.gr.cached_regs.len() < n {
+            let gr = &mut *self.gr;
             // No safepoint between the copy and the swap: the collector cannot
             // scan the old array after the last store into it.
-            let mut cur = self.gr.regs.regs.lock().expect("register file");
+            let mut cur = gr.regs.regs.lock().expect("register file");
             let grown = new_regs(n.next_power_of_two());
             for (dst, src) in grown.iter().zip(cur.iter()) {
                 dst.store(src.load(Relaxed), Relaxed);
@@ -1285,8 +1313,8 @@ impl Exec<'_> {
             // reference to it (and stops using it before touching registers
             // again; see `regs_ref`).
             self.rt.reg_bytes.fetch_add(grown.len() * 8, Relaxed);
-            let old = std::mem::replace(&mut self.gr.cached_regs, grown);
-            self.gr.retired_regs.push(old);
+            let old = std::mem::replace(&mut gr.cached_regs, grown);
+            gr.retired_regs.push(old);
         }
         self.regs_ref()
     }
@@ -2114,7 +2142,7 @@ impl Exec<'_> {
                         }
                         _ => (target, None),
                     };
-                    self.op_go(p, abs, callee, receiver, nargs)?;
+                    self.op_go(p, g, abs, callee, receiver, nargs)?;
                 }
                 Op::Slice { a, b, c } => {
                     save_pc!();
@@ -2715,8 +2743,9 @@ impl Exec<'_> {
                 }
                 Op::Recover { a } => {
                     // Only a deferred call run by a panic recovers it (Go's rule).
-                    let frame = self.gr.frames.last().expect("frame");
-                    let value = match &mut self.gr.panicking {
+                    let gr = &mut *self.gr;
+                    let frame = gr.frames.last().expect("frame");
+                    let value = match &mut gr.panicking {
                         Some(state) if frame.deferred && !state.recovered => {
                             state.recovered = true;
                             Value::from_bits(regs[PANIC_REG].load(Relaxed))

@@ -8,6 +8,7 @@
 //!   functions and the NaN-box pointer decoder.
 //! - [`object`]: operations on every object kind on that heap.
 //! - [`interp`]: loading a program and the interpreter loop.
+//! - [`gobj`]: goroutines as heap objects, and allgs.
 //! - [`runq`]: a P's lock-free local run queue (with its loom model).
 //! - [`sched`]: goroutines, the scheduler, timers and semaphores.
 //! - [`signal`]: the signal handler and the process's signal dispositions.
@@ -21,6 +22,7 @@ mod runq_atomics {
 
 pub mod arith;
 pub mod blocking;
+pub mod gobj;
 pub mod heap;
 pub mod interp;
 pub mod native;

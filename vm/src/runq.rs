@@ -2,7 +2,8 @@
 //! Go's `runq`/`runqput`/`runqget`/`runqsteal` (proc.go) in Rust.
 //!
 //! One owner (the M holding the P) pushes; anyone pops or steals. The ring
-//! holds `Box<T>` as raw pointers; a pointer is owned by exactly one place at
+//! holds owning handles ([`Linked`]: a `Box`, or the VM's goroutine handle
+//! `gobj::G`) as raw pointers; a pointer is owned by exactly one place at
 //! a time: the ring (between `tail` publishing it and a successful `head`
 //! CAS taking it), the `runnext` slot, or whoever took it out.
 //!
@@ -27,28 +28,51 @@ use super::runq_atomics::{AtomicPtr, AtomicU32, Ordering::*};
 use std::marker::PhantomData;
 use std::ptr;
 
+/// An owning handle the ring can hold as a raw pointer, as `Box` is: one
+/// owner at a time, given up by `into_raw` and taken back by `from_raw`.
+pub trait Linked: Sized {
+    type Target;
+    fn into_raw(self) -> *mut Self::Target;
+    /// # Safety
+    /// `p` came from `into_raw` and nobody else took it back since.
+    unsafe fn from_raw(p: *mut Self::Target) -> Self;
+}
+
+impl<T> Linked for Box<T> {
+    type Target = T;
+    fn into_raw(self) -> *mut T {
+        Box::into_raw(self)
+    }
+    unsafe fn from_raw(p: *mut T) -> Box<T> {
+        // SAFETY: the caller's promise: a pointer from Box::into_raw that
+        // nobody else owns.
+        unsafe { Box::from_raw(p) }
+    }
+}
+
 /// Ring capacity (Go's is 256 too).
 pub const CAP: u32 = 256;
 
 /// A P's runnable Gs: `runnext`, then the ring in FIFO order. `N`: the ring's
 /// capacity (the model checks a small one).
-pub struct LocalQueue<T, const N: u32 = CAP> {
+pub struct LocalQueue<H: Linked, const N: u32 = CAP> {
     head: AtomicU32,
     tail: AtomicU32,
-    ring: Box<[AtomicPtr<T>]>,
+    ring: Box<[AtomicPtr<H::Target>]>,
     /// The G to run next (Go's runnext): a G just made ready by the owner
     /// runs before the ring, inheriting the rest of the time slice.
-    next: AtomicPtr<T>,
-    _owns: PhantomData<Box<T>>,
+    next: AtomicPtr<H::Target>,
+    _owns: PhantomData<H>,
 }
 
-// SAFETY: the queue hands each `Box<T>` to exactly one taker (see the
-// module's invariants), so sharing it moves `T`s between threads: `T: Send`.
-unsafe impl<T: Send, const N: u32> Sync for LocalQueue<T, N> {}
+// SAFETY: the queue hands each handle to exactly one taker (see the
+// module's invariants), so sharing it moves handles between threads:
+// `H: Send`.
+unsafe impl<H: Linked + Send, const N: u32> Sync for LocalQueue<H, N> {}
 // SAFETY: as above.
-unsafe impl<T: Send, const N: u32> Send for LocalQueue<T, N> {}
+unsafe impl<H: Linked + Send, const N: u32> Send for LocalQueue<H, N> {}
 
-impl<T, const N: u32> Default for LocalQueue<T, N> {
+impl<H: Linked, const N: u32> Default for LocalQueue<H, N> {
     fn default() -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::POWER_OF_TWO;
@@ -62,35 +86,35 @@ impl<T, const N: u32> Default for LocalQueue<T, N> {
     }
 }
 
-impl<T, const N: u32> LocalQueue<T, N> {
+impl<H: Linked, const N: u32> LocalQueue<H, N> {
     /// Indices wrap at 2^32: the capacity must divide it.
     const POWER_OF_TWO: () = assert!(N.is_power_of_two() && N >= 2);
 
-    fn slot(&self, i: u32) -> &AtomicPtr<T> {
+    fn slot(&self, i: u32) -> &AtomicPtr<H::Target> {
         &self.ring[(i % N) as usize]
     }
 
     /// Owner only: puts `g` in `runnext`; the G it displaces goes to the
     /// ring (returned if the ring is full: see [`LocalQueue::push`]).
-    pub fn push_next(&self, g: Box<T>) -> Result<(), Box<T>> {
-        let old = self.next.swap(Box::into_raw(g), AcqRel);
+    pub fn push_next(&self, g: H) -> Result<(), H> {
+        let old = self.next.swap(g.into_raw(), AcqRel);
         if old.is_null() {
             return Ok(());
         }
-        // SAFETY: a non-null `next` is a pointer from Box::into_raw that the
+        // SAFETY: a non-null `next` is a pointer from `into_raw` that the
         // swap just took sole ownership of.
-        self.push(unsafe { Box::from_raw(old) })
+        self.push(unsafe { H::from_raw(old) })
     }
 
     /// Owner only: appends `g` to the ring; `Err(g)` when the ring is full
     /// (the caller moves half of it to the global queue: `take_half`).
-    pub fn push(&self, g: Box<T>) -> Result<(), Box<T>> {
+    pub fn push(&self, g: H) -> Result<(), H> {
         let h = self.head.load(Acquire);
         let t = self.tail.load(Relaxed);
         if t.wrapping_sub(h) >= N {
             return Err(g);
         }
-        self.slot(t).store(Box::into_raw(g), Relaxed);
+        self.slot(t).store(g.into_raw(), Relaxed);
         self.tail.store(t.wrapping_add(1), Release);
         Ok(())
     }
@@ -98,7 +122,7 @@ impl<T, const N: u32> LocalQueue<T, N> {
     /// Owner only, when `push` failed: takes the older half of the ring
     /// (Go's runqputslow), for the global queue. Empty if consumers raced
     /// it down meanwhile (then `push` will succeed).
-    pub fn take_half(&self) -> Vec<Box<T>> {
+    pub fn take_half(&self) -> Vec<H> {
         loop {
             let h = self.head.load(Acquire);
             let t = self.tail.load(Relaxed);
@@ -106,7 +130,7 @@ impl<T, const N: u32> LocalQueue<T, N> {
             if n == 0 {
                 return Vec::new();
             }
-            let taken: Vec<*mut T> = (0..n)
+            let taken: Vec<*mut H::Target> = (0..n)
                 .map(|i| self.slot(h.wrapping_add(i)).load(Relaxed))
                 .collect();
             if self
@@ -118,14 +142,14 @@ impl<T, const N: u32> LocalQueue<T, N> {
                 // pointers (published by `tail`) are now ours alone.
                 return taken
                     .into_iter()
-                    .map(|p| unsafe { Box::from_raw(p) })
+                    .map(|p| unsafe { H::from_raw(p) })
                     .collect();
             }
         }
     }
 
     /// Any thread: takes `runnext`, else the oldest G of the ring.
-    pub fn pop(&self) -> Option<Box<T>> {
+    pub fn pop(&self) -> Option<H> {
         self.pop_inheriting().map(|(g, _)| g)
     }
 
@@ -133,16 +157,16 @@ impl<T, const N: u32> LocalQueue<T, N> {
     /// a G inherits the time slice of the one that readied it (Go's
     /// runqget `inheritTime`), so a pair handing work back and forth
     /// through `runnext` cannot keep the ring from running forever.
-    pub fn pop_inheriting(&self) -> Option<(Box<T>, bool)> {
+    pub fn pop_inheriting(&self) -> Option<(H, bool)> {
         let next = self.next.swap(ptr::null_mut(), AcqRel);
         if !next.is_null() {
             // SAFETY: taken from `next` by the swap: sole owner.
-            return Some((unsafe { Box::from_raw(next) }, true));
+            return Some((unsafe { H::from_raw(next) }, true));
         }
         self.pop_ring().map(|g| (g, false))
     }
 
-    fn pop_ring(&self) -> Option<Box<T>> {
+    fn pop_ring(&self) -> Option<H> {
         loop {
             let h = self.head.load(Acquire);
             let t = self.tail.load(Acquire);
@@ -157,7 +181,7 @@ impl<T, const N: u32> LocalQueue<T, N> {
             {
                 // SAFETY: slot `h` was published by `tail` (acquired above)
                 // and the CAS took it: sole owner.
-                return Some(unsafe { Box::from_raw(g) });
+                return Some(unsafe { H::from_raw(g) });
             }
         }
     }
@@ -165,7 +189,7 @@ impl<T, const N: u32> LocalQueue<T, N> {
     /// Called by the owner of `self`: steals half of `victim`'s ring into
     /// `self` (Go's runqsteal) and returns one G to run; with `take_next`,
     /// the victim's `runnext` too when its ring is empty.
-    pub fn steal_from(&self, victim: &LocalQueue<T, N>, take_next: bool) -> Option<Box<T>> {
+    pub fn steal_from(&self, victim: &LocalQueue<H, N>, take_next: bool) -> Option<H> {
         let t = self.tail.load(Relaxed);
         loop {
             let h = victim.head.load(Acquire);
@@ -177,7 +201,7 @@ impl<T, const N: u32> LocalQueue<T, N> {
                     let next = victim.next.swap(ptr::null_mut(), AcqRel);
                     if !next.is_null() {
                         // SAFETY: taken from `next` by the swap: sole owner.
-                        return Some(unsafe { Box::from_raw(next) });
+                        return Some(unsafe { H::from_raw(next) });
                     }
                 }
                 return None;
@@ -204,7 +228,7 @@ impl<T, const N: u32> LocalQueue<T, N> {
                 }
                 // SAFETY: the CAS took slots h..h+n of the victim; this one
                 // is not published in our ring (tail stops before it).
-                return Some(unsafe { Box::from_raw(last) });
+                return Some(unsafe { H::from_raw(last) });
             }
         }
     }
@@ -223,7 +247,7 @@ impl<T, const N: u32> LocalQueue<T, N> {
     }
 }
 
-impl<T, const N: u32> Drop for LocalQueue<T, N> {
+impl<H: Linked, const N: u32> Drop for LocalQueue<H, N> {
     fn drop(&mut self) {
         while self.pop().is_some() {}
     }

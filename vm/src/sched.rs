@@ -61,6 +61,7 @@
 //!   instruction they are parked in), so the wait queues key channels by
 //!   address without keeping them alive.
 
+use crate::gobj::{AllGList, G};
 use crate::interp::{Frame, Panicking, RegFile};
 use crate::runq::LocalQueue;
 use crate::signal::{self, NSIG};
@@ -72,7 +73,7 @@ use std::sync::atomic::{
 };
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use weft_gc::{Mutator, RootProvider, StackScan, Tracer, P};
+use weft_gc::{AllocError, Heap, Mutator, RootProvider, StackScan, Tracer, P};
 
 /// Hashing for the runtime's tables keyed by goroutine ids, channel
 /// addresses, semaphore keys and timer ids: a multiply and a rotate (the
@@ -166,18 +167,22 @@ pub(crate) struct GState {
 pub(crate) const WAKE_DELIVERED: u64 = 1;
 pub(crate) const WAKE_CLOSED: u64 = 2;
 
-/// Every live G's register file: the goroutine stacks as roots; and the
-/// Ps' scheduler records, to ask running Gs to stop for their scan.
+/// allgs (every G object: [`AllGList`]) and the goroutine stacks as roots;
+/// and the Ps' scheduler records, to ask running Gs to stop for their scan.
 ///
-/// The table is split into `ALLGS_SHARDS` by goroutine id: every `go` and
-/// every goroutine's end updates it, and one lock for all of them was
-/// contended between Ms (skynet).
-pub(crate) struct AllGs(
-    Box<[Mutex<IdMap<Arc<RegFile>>>]>,
-    Arc<[PRt]>,
+/// A provider of `RootKind::Stacks`: the collector scans it concurrently.
+/// It marks the G objects themselves once a cycle, in the concurrent scan
+/// (any G object alive at the cycle's start is still in allgs then, or
+/// destroyed and garbage; one allocated since is black), and the live Gs'
+/// registers.
+pub(crate) struct AllGs {
+    pub list: AllGList,
+    ps: Arc<[PRt]>,
     /// The concurrent stack scan under way (see [`StackJob`]).
-    Mutex<Option<Arc<StackJob>>>,
-);
+    job: Mutex<Option<Arc<StackJob>>>,
+    /// The mark cycle whose concurrent scan marked the G objects.
+    objects_marked: AtomicU64,
+}
 
 /// One cycle's concurrent scan of the goroutine stacks, shared out in
 /// chunks: the coordinator takes them in turn, and so do mark workers and
@@ -211,45 +216,41 @@ const PARKED_SHARDS: usize = 16;
 /// Stacks in one chunk of the concurrent stack scan (see `StackJob`).
 const STACKS_PER_CHUNK: usize = 64;
 
-/// Shards of `AllGs` and of the dead-G free lists (powers of two).
-const ALLGS_SHARDS: usize = 16;
+/// Shards of the dead-G free lists (a power of two).
 const FREE_G_SHARDS: usize = 8;
 
 impl AllGs {
     fn new(ps: Arc<[PRt]>) -> AllGs {
-        AllGs(
-            (0..ALLGS_SHARDS).map(|_| Mutex::default()).collect(),
+        AllGs {
+            list: AllGList::new(),
             ps,
-            Mutex::new(None),
-        )
-    }
-
-    fn shard(&self, gid: u64) -> &Mutex<IdMap<Arc<RegFile>>> {
-        &self.0[gid as usize & (ALLGS_SHARDS - 1)]
-    }
-
-    fn insert(&self, gid: u64, regs: Arc<RegFile>) {
-        self.shard(gid).lock().expect("allgs").insert(gid, regs);
-    }
-
-    fn remove(&self, gid: u64) {
-        self.shard(gid).lock().expect("allgs").remove(&gid);
-    }
-
-    /// Every live G's register file, one shard at a time.
-    fn snapshot(&self) -> Vec<Arc<RegFile>> {
-        let mut all = Vec::new();
-        for shard in self.0.iter() {
-            all.extend(shard.lock().expect("allgs").values().cloned());
+            job: Mutex::new(None),
+            objects_marked: AtomicU64::new(0),
         }
+    }
+
+    /// Every live G's register file, one shard at a time; with `objects`,
+    /// every G object's address too.
+    fn snapshot(&self, mut objects: Option<&mut Vec<usize>>) -> Vec<Arc<RegFile>> {
+        let mut all = Vec::new();
+        self.list.each(|obj, live| {
+            if let Some(objects) = objects.as_deref_mut() {
+                objects.push(obj.addr());
+            }
+            if let Some((_, regs)) = live {
+                all.push(regs.clone());
+            }
+        });
         all
     }
 
     /// Whether `f` holds for any live G's register file.
     fn any(&self, f: impl Fn(&RegFile) -> bool) -> bool {
-        self.0
-            .iter()
-            .any(|shard| shard.lock().expect("allgs").values().any(|r| f(r)))
+        let mut found = false;
+        self.list.each(|_, live| {
+            found = found || live.is_some_and(|(_, regs)| f(regs));
+        });
+        found
     }
 }
 
@@ -262,7 +263,17 @@ impl RootProvider for AllGs {
     fn scan_roots(&self, tracer: &mut Tracer<'_>) {
         // A snapshot, so goroutines come and go while the stacks are scanned
         // (one created meanwhile counts as scanned: see `Runtime::new_g`).
-        let all = self.snapshot();
+        // The G objects are marked once a cycle, off the pauses.
+        let mark_objects = match tracer.stack_scan() {
+            StackScan::All => true,
+            StackScan::Concurrent { epoch } => self.objects_marked.swap(epoch, Relaxed) != epoch,
+            StackScan::Final { .. } => false,
+        };
+        let mut objects = Vec::new();
+        let all = self.snapshot(mark_objects.then_some(&mut objects));
+        for obj in objects {
+            tracer.mark_ptr(obj);
+        }
         let StackScan::Concurrent { epoch } = tracer.stack_scan() else {
             for regs in &all {
                 regs.scan_roots(tracer);
@@ -275,11 +286,11 @@ impl RootProvider for AllGs {
             stacks: all,
             next: AtomicUsize::new(0),
         });
-        *self.2.lock().expect("stack job") = Some(job.clone());
+        *self.job.lock().expect("stack job") = Some(job.clone());
         while job.scan_chunk(tracer) {
             tracer.checkpoint();
         }
-        *self.2.lock().expect("stack job") = None;
+        *self.job.lock().expect("stack job") = None;
         let all = &job.stacks;
         // Running Gs were skipped: as Go's suspendG, ask each to stop at its
         // next safepoint (its M then scans its stack: `scan_stopped`) and
@@ -289,7 +300,7 @@ impl RootProvider for AllGs {
             .iter()
             .filter(|r| match r.scan_pending(epoch) {
                 Some(Some(pid)) => {
-                    if let Some(p) = self.1.get(pid) {
+                    if let Some(p) = self.ps.get(pid) {
                         p.preempt.store(true, Relaxed);
                     }
                     true
@@ -316,18 +327,22 @@ impl RootProvider for AllGs {
         // safepoint soon, so another pass would only wait for it; mark
         // termination scans it.
         self.any(|r| match r.scan_pending(epoch) {
-            Some(Some(pid)) => self.1.get(pid).is_some_and(|p| p.has_token.load(Relaxed)),
+            Some(Some(pid)) => self.ps.get(pid).is_some_and(|p| p.has_token.load(Relaxed)),
             Some(None) => true,
             None => false,
         })
     }
 
     fn scan_job(&self, tracer: &mut Tracer<'_>) -> bool {
-        let Some(job) = self.2.lock().expect("stack job").clone() else {
+        let Some(job) = self.job.lock().expect("stack job").clone() else {
             return false;
         };
         tracer.stack_scan() == (StackScan::Concurrent { epoch: job.epoch })
             && job.scan_chunk(tracer)
+    }
+
+    fn holds(&self, addr: usize) -> bool {
+        self.list.holds(addr)
     }
 }
 
@@ -715,14 +730,14 @@ impl Semas {
 /// again: the deadlock check.
 #[derive(Default)]
 struct Sched {
-    global: VecDeque<Box<GState>>,
+    global: VecDeque<G>,
     active: usize,
 }
 
 /// The parked Gs, under their own lock.
 #[derive(Default)]
 struct Parked {
-    table: IdMap<Box<GState>>,
+    table: IdMap<G>,
     /// Wakes that came before the G's M parked it (see `end_slice`).
     ready_early: HashSet<u64, IdHash>,
 }
@@ -746,7 +761,7 @@ pub(crate) struct Runtime {
     /// `Sched::global.len()`, readable without the lock.
     global_len: AtomicUsize,
     /// Per P: its local run queue and `runnext`.
-    locals: Box<[LocalQueue<GState>]>,
+    locals: Box<[LocalQueue<G>]>,
     /// Split by goroutine id (`parked_shard`): every park and every wake
     /// takes one, and a single lock was shared by all Ms.
     parked: Box<[Mutex<Parked>]>,
@@ -768,7 +783,7 @@ pub(crate) struct Runtime {
     /// Dead Gs kept for reuse (boxed: they move in and out as pointers),
     /// one list per thread shard (`free_g_shard`), as Go keeps one per P.
     #[allow(clippy::vec_box)]
-    free_gs: Box<[Mutex<Vec<Box<GState>>>]>,
+    free_gs: Box<[Mutex<Vec<G>>]>,
     /// Live goroutines (`runtime.NumGoroutine`).
     pub ngoroutines: AtomicUsize,
     /// Bytes of live goroutines' register arrays (what a cycle scans
@@ -812,6 +827,18 @@ pub(crate) struct Runtime {
     /// program (Go's default); off for embedders unless they ask.
     pub quit_dump: bool,
     pub debug: SchedDebug,
+    /// The heap, for checked builds' validation of the barrier-free stores
+    /// that link Gs (`link`).
+    heap: Arc<Heap>,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // SAFETY: the program is over and its Ms are joined (`run_program`
+        // drops the runtime last): the handles left in the queues, the
+        // parked table and the free lists are dropped after this, unused.
+        unsafe { self.allgs.list.destroy_all() };
+    }
 }
 
 /// A goroutine's fresh collector record: its stack is what its assist
@@ -848,12 +875,12 @@ const OUTPUT_FLUSH: Duration = Duration::from_millis(50);
 
 /// What `find_runnable` found.
 pub(crate) enum Found {
-    G(Box<GState>),
+    G(G),
     /// A due timer that sends on a channel: the caller delivers it (it needs
     /// the P and an allocation, which `find_runnable` may not do under a lock).
     TimerSend(u64),
     /// No G can ever run again: the parked ones, for the report.
-    Deadlock(Vec<GState>),
+    Deadlock(Vec<G>),
     /// Signals to relay (a mask of signal numbers): the caller sends on
     /// the channels registered for them, or dumps the goroutines for SIGQUIT.
     Signals(u64),
@@ -867,7 +894,7 @@ fn mask_signals(mask: u64) -> impl Iterator<Item = usize> {
 }
 
 impl Runtime {
-    pub fn new(maxprocs: usize, nps: usize) -> Runtime {
+    pub fn new(maxprocs: usize, nps: usize, heap: Arc<Heap>) -> Runtime {
         let ps: Arc<[PRt]> = (0..nps).map(|_| PRt::default()).collect();
         Runtime {
             sched: Mutex::new(Sched {
@@ -906,6 +933,21 @@ impl Runtime {
             sig_pending: AtomicU64::new(0),
             quit_dump: false,
             debug: SchedDebug::from_env(),
+            heap,
+        }
+    }
+
+    /// Checked builds: validates a barrier-free store of `g` into one of the
+    /// scheduler's tables (a run queue, `runnext`, the global queue, the
+    /// parked table, a free list; Go's guintptr stores). Legal because
+    /// allgs holds every G, so the collector finds it without a barrier;
+    /// fatal, naming the store, for a G allgs does not hold (one destroyed,
+    /// or never registered).
+    #[track_caller]
+    #[inline]
+    fn link(&self, g: &G) {
+        if self.heap.is_checked() {
+            self.heap.check_barrier_free(g.obj());
         }
     }
 
@@ -1017,8 +1059,8 @@ impl Runtime {
     /// Every goroutine left once the Ms stopped, with its state, for a
     /// `SIGQUIT` dump: the runnable ones (a G preempted by the end of the
     /// program among them), then the parked ones with their wait reasons.
-    pub fn drain_all(&self) -> Vec<(Box<GState>, &'static str)> {
-        let mut all: Vec<(Box<GState>, &'static str)> = Vec::new();
+    pub fn drain_all(&self) -> Vec<(G, &'static str)> {
+        let mut all: Vec<(G, &'static str)> = Vec::new();
         for q in self.locals.iter() {
             while let Some(g) = q.pop() {
                 all.push((g, "runnable"));
@@ -1036,60 +1078,70 @@ impl Runtime {
         all
     }
 
-    /// A new goroutine with an empty stack (registers nil), registered in
-    /// allgs: a dead one reused when there is one, as Go's gFree lists.
+    /// A new goroutine with an empty stack (registers nil), in allgs: a
+    /// dead one reused when there is one, as Go's gFree lists, else a new G
+    /// object allocated through `p` (charged to `m`, the creator's record).
     ///
     /// `scanned`: the mark cycle under way, if any (the new G's first values
     /// are copied in with the barrier, so its stack counts as scanned).
     pub fn new_g(
         &self,
+        p: &mut P,
+        m: &mut Mutator,
         min_regs: usize,
         entry: VecDeque<Entry>,
         scanned: Option<u64>,
-    ) -> Box<GState> {
-        let id = self.next_gid.fetch_add(1, Relaxed);
+    ) -> Result<G, AllocError> {
         let reused = self.free_gs[free_g_shard()].lock().expect("free gs").pop();
-        if let Some(mut g) = reused.filter(|g| g.cached_regs.len() >= min_regs) {
-            g.id = id;
-            g.entry = entry;
-            g.regs.set_scan_limit(min_regs);
-            g.regs.mark_scanned(scanned.unwrap_or(0));
-            self.allgs.insert(id, g.regs.clone());
-            self.ngoroutines.fetch_add(1, Relaxed);
-            self.reg_bytes.fetch_add(g.cached_regs.len() * 8, Relaxed);
-            return g;
-        }
-        let array = crate::interp::new_regs(min_regs.max(INITIAL_REGS).next_power_of_two());
-        let regs = Arc::new(RegFile::new(array.clone()));
-        regs.set_scan_limit(min_regs);
-        regs.mark_scanned(scanned.unwrap_or(0));
-        self.allgs.insert(id, regs.clone());
+        let mut g = match reused {
+            Some(g) if g.cached_regs.len() >= min_regs => g,
+            other => {
+                if let Some(small) = other {
+                    // Too small for this one: back for the next.
+                    self.keep_free(small);
+                }
+                let array = crate::interp::new_regs(min_regs.max(INITIAL_REGS).next_power_of_two());
+                let regs = Arc::new(RegFile::new(array.clone()));
+                let state = GState {
+                    id: 0,
+                    mutator: g_mutator(&regs),
+                    regs: regs.clone(),
+                    frames: Vec::new(),
+                    top: 0,
+                    cached_regs: array,
+                    retired_regs: Vec::new(),
+                    panicking: None,
+                    defer_count: 0,
+                    entry: VecDeque::new(),
+                    resuming: false,
+                    resume_unwind: false,
+                    wake: Arc::new(AtomicU64::new(0)),
+                    wait_reason: "",
+                };
+                self.allgs.list.alloc(p, m, &regs, 0, state)?
+            }
+        };
+        // `scanned` was read before the allocation (a safepoint): a cycle
+        // that started since has a later epoch and scans this stack, which
+        // is only conservative.
+        let id = self.next_gid.fetch_add(1, Relaxed);
+        g.id = id;
+        g.entry = entry;
+        g.regs.set_scan_limit(min_regs);
+        g.regs.mark_scanned(scanned.unwrap_or(0));
+        g.set_goid(id);
         self.ngoroutines.fetch_add(1, Relaxed);
-        self.reg_bytes.fetch_add(array.len() * 8, Relaxed);
-        Box::new(GState {
-            id,
-            mutator: g_mutator(&regs),
-            regs,
-            frames: Vec::new(),
-            top: 0,
-            cached_regs: array,
-            retired_regs: Vec::new(),
-            panicking: None,
-            defer_count: 0,
-            entry,
-            resuming: false,
-            resume_unwind: false,
-            wake: Arc::new(AtomicU64::new(0)),
-            wait_reason: "",
-        })
+        self.reg_bytes.fetch_add(g.cached_regs.len() * 8, Relaxed);
+        Ok(g)
     }
 
     /// Bytes held by live goroutines outside the heap (Go's StackInuse): their
-    /// register arrays and fixed records (frame lists not counted).
+    /// register arrays and register-file records (frame lists not counted;
+    /// the G itself is a heap object).
     pub fn stack_bytes(&self) -> usize {
-        let fixed = std::mem::size_of::<GState>() + std::mem::size_of::<RegFile>() + 64;
+        let fixed = std::mem::size_of::<RegFile>() + 64;
         self.allgs
-            .snapshot()
+            .snapshot(None)
             .iter()
             .map(|r| r.len() * 8 + fixed)
             .sum()
@@ -1097,14 +1149,15 @@ impl Runtime {
 
     /// A goroutine finished: its stack is no longer a root, and the G is
     /// kept for reuse, cleared (its registers point at nothing the collector
-    /// keeps alive any more).
-    pub fn retire(&self, mut g: Box<GState>) {
-        self.allgs.remove(g.id);
+    /// keeps alive any more), or destroyed when its register array is too
+    /// large to keep or the free list is full.
+    pub fn retire(&self, mut g: G) {
+        g.set_goid(0);
         self.ngoroutines.fetch_sub(1, Relaxed);
         let words = g.cached_regs.len() + g.retired_regs.iter().map(|r| r.len()).sum::<usize>();
         self.reg_bytes.fetch_sub(words * 8, Relaxed);
         if !g.retired_regs.is_empty() || g.cached_regs.len() > MAX_REUSED_REGS {
-            return;
+            return self.allgs.list.destroy(g);
         }
         for r in g.cached_regs.iter() {
             r.store(crate::value::Value::NIL.bits(), Relaxed);
@@ -1118,20 +1171,31 @@ impl Runtime {
         g.resume_unwind = false;
         g.wake.store(0, Relaxed);
         g.wait_reason = "";
+        self.keep_free(g);
+    }
+
+    /// Puts dead G `g` on this thread's free list, or destroys it when the
+    /// list is full.
+    fn keep_free(&self, g: G) {
         let mut free = self.free_gs[free_g_shard()].lock().expect("free gs");
         if free.len() < MAX_FREE_GS / FREE_G_SHARDS {
+            self.link(&g);
             free.push(g);
+            return;
         }
+        drop(free);
+        self.allgs.list.destroy(g);
     }
 
     /// Ends the slice of the G the M holding P `pid` was running: it
     /// yielded (runnable again, behind the others: the global queue, as Go
     /// puts a preempted G) or parked. A wake that came before this parks it
     /// (`ready_early`) makes it runnable at once, on this P.
-    pub fn end_slice(&self, g: Box<GState>, park: bool, pid: usize) {
+    pub fn end_slice(&self, g: G, park: bool, pid: usize) {
         if park {
             let mut parked = self.parked_shard(g.id).lock().expect("parked");
             if !parked.ready_early.remove(&g.id) {
+                self.link(&g);
                 parked.table.insert(g.id, g);
                 return;
             }
@@ -1167,7 +1231,7 @@ impl Runtime {
     /// goroutine just created or woken by the running one runs as soon as it
     /// stops, on the same M), else on the global queue. Only the M holding
     /// `pid` may pass it (it owns that P's queue).
-    pub fn push_runnable(&self, g: Box<GState>, pid: Option<usize>) {
+    pub fn push_runnable(&self, g: G, pid: Option<usize>) {
         match pid {
             Some(pid) => self.put_local(pid, g, true),
             None => self.put_global(vec![g]),
@@ -1178,7 +1242,8 @@ impl Runtime {
     /// ring; on overflow, half the ring moves to the global queue (Go's
     /// runqputslow). Wakes a sleeping M when a G lands in the ring: a
     /// `runnext` G is for this M, which runs it as soon as it stops.
-    fn put_local(&self, pid: usize, g: Box<GState>, next: bool) {
+    fn put_local(&self, pid: usize, g: G, next: bool) {
+        self.link(&g);
         let q = &self.locals[pid];
         let mut pending = if next { q.push_next(g) } else { q.push(g) };
         if next && pending.is_ok() {
@@ -1199,7 +1264,10 @@ impl Runtime {
     /// Appends `gs` to the global queue and wakes a sleeping M.
     /// (Boxed: Gs move between queues as pointers.)
     #[allow(clippy::vec_box)]
-    fn put_global(&self, gs: Vec<Box<GState>>) {
+    fn put_global(&self, gs: Vec<G>) {
+        for g in &gs {
+            self.link(g);
+        }
         let mut s = self.sched.lock().expect("sched");
         s.global.extend(gs);
         self.global_len.store(s.global.len(), Relaxed);
@@ -1243,7 +1311,7 @@ impl Runtime {
     /// `SIGQUIT` dump: no M can park or wake a G meanwhile). Boxed as the
     /// table holds them (the dump keeps the boxes).
     #[allow(clippy::vec_box)]
-    fn take_all_parked(&self) -> Vec<Box<GState>> {
+    fn take_all_parked(&self) -> Vec<G> {
         self.parked
             .iter()
             .flat_map(|shard| {
@@ -1284,7 +1352,7 @@ impl Runtime {
     }
 
     /// Takes a G from the global queue (`None` if it is empty).
-    fn pop_global(&self) -> Option<Box<GState>> {
+    fn pop_global(&self) -> Option<G> {
         if self.global_len.load(Relaxed) == 0 {
             return None;
         }
@@ -1394,8 +1462,7 @@ impl Runtime {
             s.active -= 1;
             if s.active == 0 && next_deadline.is_none() && !self.signals_wanted.load(Relaxed) {
                 self.sleepers.fetch_sub(1, SeqCst);
-                let parked = self.take_all_parked().into_iter().map(|g| *g).collect();
-                return Found::Deadlock(parked);
+                return Found::Deadlock(self.take_all_parked());
             }
             let wait = next_deadline.map(|when| when.saturating_duration_since(Instant::now()));
             // The lock is released inside the blocking region: leaving it
@@ -1540,7 +1607,7 @@ impl Runtime {
     /// likely to run it in a moment), as Go's stealWork. At most half the
     /// busy Ps spin at once (Go's limit; `past_limit` lifts it); the others
     /// go to sleep.
-    fn steal(&self, pid: usize, past_limit: bool) -> Option<Box<GState>> {
+    fn steal(&self, pid: usize, past_limit: bool) -> Option<G> {
         let n = self.locals.len();
         if n < 2 {
             return None;
@@ -1725,6 +1792,7 @@ pub fn maxprocs_setting() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runq::Linked;
 
     #[test]
     fn sched_debug_reads_its_own_weftdebug_keys() {
@@ -1737,5 +1805,129 @@ mod tests {
             }
         );
         assert_eq!(SchedDebug::parse("gcstress=10"), SchedDebug::default());
+    }
+
+    /// A runtime on a checked heap (`wbcheck`), with allgs registered as
+    /// the program does.
+    fn checked_runtime() -> (Arc<Heap>, Runtime, Arc<dyn RootProvider>) {
+        let mut config = crate::heap::heap_config(1);
+        config.debug.wbcheck = true;
+        config.debug.checkmark = true;
+        let heap = Heap::new(config, crate::heap::type_table());
+        let rt = Runtime::new(1, heap.nprocs(), heap.clone());
+        let allgs: Arc<dyn RootProvider> = rt.allgs.clone();
+        heap.add_roots(weft_gc::RootKind::Stacks, allgs.clone());
+        (heap, rt, allgs)
+    }
+
+    fn fresh_g(rt: &Runtime, p: &mut P, m: &mut Mutator) -> G {
+        rt.new_g(p, m, 8, VecDeque::from([Entry::Main]), None)
+            .expect("a G")
+    }
+
+    fn panic_text(e: Box<dyn std::any::Any + Send>) -> String {
+        e.downcast_ref::<String>().cloned().unwrap_or_default()
+    }
+
+    /// The seed "barrier-free scheduler stores validated": a G linked into
+    /// a run queue, the parked table or a free list is stored without a
+    /// barrier, and checked builds verify that allgs holds it. A destroyed
+    /// G (a dangling `guintptr`) is fatal at the store, naming it, and the
+    /// store does not happen.
+    #[test]
+    fn barrier_free_scheduler_stores_validated() {
+        let (heap, rt, allgs) = checked_runtime();
+        let mut p = heap.acquire_p();
+        let mut m = Mutator::new();
+        // Legal stores: the global queue, the parked table, a free list.
+        let g = fresh_g(&rt, &mut p, &mut m);
+        let gid = g.id;
+        assert!(rt.allgs.list.holds(g.obj().addr()));
+        rt.push_runnable(g, None);
+        let g = rt.pop_global().expect("queued");
+        assert_eq!(g.id, gid);
+        rt.end_slice(g, true, p.id());
+        rt.ready(gid, None);
+        let g = rt.pop_global().expect("woken");
+        let first = g.obj();
+        rt.retire(g);
+        // The dead G is reused: the same heap object.
+        let g = fresh_g(&rt, &mut p, &mut m);
+        let obj = g.obj();
+        assert_eq!(obj, first);
+        assert!(rt.allgs.list.holds(obj.addr()));
+        // A stale handle to a destroyed G.
+        let raw = g.into_raw();
+        // SAFETY: `raw` came from into_raw and is taken back once here...
+        rt.allgs.list.destroy(unsafe { G::from_raw(raw) });
+        assert!(!rt.allgs.list.holds(obj.addr()));
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: ...and once more, deliberately stale: the store's
+            // check must stop it before anything reads the G.
+            rt.push_runnable(unsafe { G::from_raw(raw) }, None)
+        }))
+        .expect_err("a destroyed G is not held by allgs");
+        let text = panic_text(err);
+        assert!(
+            text.contains("not reachable from the runtime's roots") && text.contains("sched.rs"),
+            "{text}"
+        );
+        assert!(
+            rt.pop_global().is_none(),
+            "the invalid store did not happen"
+        );
+        drop(p);
+        drop(rt);
+        heap.remove_roots(&allgs);
+        heap.shutdown();
+    }
+
+    /// Gs are heap objects: they survive collections while allgs holds them
+    /// (live, parked or dead on a free list), with their state intact, and a
+    /// destroyed one is freed.
+    #[test]
+    fn g_objects_live_in_the_heap_until_destroyed() {
+        let (heap, rt, allgs) = checked_runtime();
+        let mut p = heap.acquire_p();
+        let mut m = Mutator::new();
+        let mut parked = Vec::new();
+        for _ in 0..200 {
+            let g = fresh_g(&rt, &mut p, &mut m);
+            parked.push(g.id);
+            rt.end_slice(g, true, p.id());
+        }
+        let doomed: Vec<G> = (0..2000).map(|_| fresh_g(&rt, &mut p, &mut m)).collect();
+        let dead = fresh_g(&rt, &mut p, &mut m);
+        let dead_obj = dead.obj();
+        rt.retire(dead);
+        p.gc();
+        p.gc();
+        let in_use = heap.stats().heap_in_use;
+        for g in doomed {
+            rt.allgs.list.destroy(g);
+        }
+        p.gc();
+        p.gc();
+        let freed = in_use - heap.stats().heap_in_use;
+        assert!(
+            freed >= 2000 * std::mem::size_of::<GState>(),
+            "destroyed G objects were not freed: {freed} bytes"
+        );
+        for gid in parked {
+            rt.ready(gid, None);
+            let g = rt.pop_global().expect("parked G");
+            assert_eq!(g.id, gid);
+            assert_eq!(
+                g.obj().type_id(),
+                Some(crate::heap::Kind::Goroutine.type_id())
+            );
+            assert_eq!(g.entry, VecDeque::from([Entry::Main]));
+            rt.retire(g);
+        }
+        assert!(rt.allgs.list.holds(dead_obj.addr()));
+        drop(p);
+        drop(rt);
+        heap.remove_roots(&allgs);
+        heap.shutdown();
     }
 }

@@ -17,7 +17,7 @@ use loom::sync::Arc;
 use loom::thread;
 use runq::LocalQueue;
 
-type Q = LocalQueue<u32, 4>;
+type Q = LocalQueue<Box<u32>, 4>;
 
 /// Runs `f` under loom with a bound on preemptions per execution (tokio's
 /// CI uses the same bound): every interleaving with up to 3 preemptions.

@@ -27,7 +27,7 @@ use crate::sched::{Chans, Entry, Waiter, WAKE_CLOSED, WAKE_DELIVERED};
 use crate::value::Value;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
-use weft_gc::{ObjRef, P};
+use weft_gc::{Mutator, ObjRef, P};
 use weft_lang::bytecode::SelectCase;
 
 /// "No `ok` register" in a waiter.
@@ -325,6 +325,7 @@ impl Exec<'_> {
     pub(super) fn op_go(
         &mut self,
         p: &mut P,
+        g: &mut Mutator,
         abs: usize,
         callee: Value,
         receiver: Option<Value>,
@@ -336,14 +337,22 @@ impl Exec<'_> {
         let first = super::FIRST_FRAME_REG;
         let heap = p.heap();
         let marking = (heap.phase() == weft_gc::PHASE_MARK).then(|| heap.mark_epoch());
-        let child = self.rt.new_g(
-            first + nargs + 4,
-            VecDeque::from([Entry::Call {
-                nargs,
-                receiver: receiver.is_some(),
-            }]),
-            marking,
-        );
+        // A safepoint (a fresh G is allocated): `callee` and `receiver`
+        // stay reachable from this G's registers, where the instruction's
+        // operands are.
+        let child = self
+            .rt
+            .new_g(
+                p,
+                g,
+                first + nargs + 4,
+                VecDeque::from([Entry::Call {
+                    nargs,
+                    receiver: receiver.is_some(),
+                }]),
+                marking,
+            )
+            .map_err(super::oom)?;
         let regs = &child.cached_regs;
         p.write_slot(&regs[first], callee.bits());
         let mut next = first + 1;
