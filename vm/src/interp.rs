@@ -790,7 +790,7 @@ impl Vm {
                 .expect("spawn sysmon");
             let threads = vec![sysmon];
             rt.note_m_started();
-            for _ in 1..rt.maxprocs {
+            for _ in 1..rt.maxprocs() {
                 spawn_m(scope, vm, rt_ref);
             }
             run_m(vm, &rt, p, &keep);
@@ -3372,7 +3372,11 @@ impl NativeHost for Exec<'_> {
     }
 
     fn gomaxprocs(&self) -> usize {
-        self.rt.maxprocs
+        self.rt.maxprocs()
+    }
+
+    fn set_gomaxprocs(&mut self, n: usize) -> usize {
+        self.rt.set_maxprocs(n)
     }
 
     fn stack_bytes(&self) -> usize {

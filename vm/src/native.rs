@@ -123,8 +123,11 @@ pub trait NativeHost {
     fn reset_timer(&mut self, id: u64, ns: i64, chan: Value, period: i64) -> bool;
     /// Live goroutines.
     fn num_goroutine(&self) -> usize;
-    /// `WEFTMAXPROCS`.
+    /// `WEFTMAXPROCS`, or what `set_gomaxprocs` set since.
     fn gomaxprocs(&self) -> usize;
+    /// Sets how many Ms may run goroutines at once (capped at the number
+    /// of Ps); returns the previous setting.
+    fn set_gomaxprocs(&mut self, n: usize) -> usize;
     /// Bytes held by goroutine stacks and records outside the heap.
     fn stack_bytes(&self) -> usize;
     /// The descriptor that becomes readable when the program is over (see
@@ -252,9 +255,14 @@ impl<'a> NativeCtx<'a> {
         self.host.num_goroutine()
     }
 
-    /// The number of Ps (`WEFTMAXPROCS`).
+    /// The number of Ps running goroutines (`WEFTMAXPROCS` at the start).
     pub fn gomaxprocs(&self) -> usize {
         self.host.gomaxprocs()
+    }
+
+    /// `runtime.GOMAXPROCS(n)` for `n > 0`: the previous setting.
+    pub fn set_gomaxprocs(&mut self, n: usize) -> usize {
+        self.host.set_gomaxprocs(n)
     }
 
     /// Bytes held by goroutine stacks and records outside the heap.

@@ -790,8 +790,16 @@ pub(crate) struct Runtime {
     /// outside the heap), kept as Gs start, grow and end; sysmon hands it to
     /// the pacer (`Heap::set_root_bytes`).
     pub reg_bytes: AtomicUsize,
-    /// `WEFTMAXPROCS`.
-    pub maxprocs: usize,
+    /// The run-token count: `WEFTMAXPROCS` at the start, then what
+    /// `runtime.GOMAXPROCS(n)` set (`set_maxprocs`).
+    maxprocs: AtomicUsize,
+    /// Tokens a lowered `GOMAXPROCS` still has to take back: each token an
+    /// M gives back pays one off instead of becoming free (`give_token`).
+    ///
+    /// Invariant: free tokens + tokens held by Ms - `token_debt` =
+    /// `maxprocs`, changed only under the scheduler lock by `set_maxprocs`;
+    /// while the debt is positive no token is free.
+    token_debt: AtomicUsize,
     /// Run tokens not held by any M: an M runs goroutines only while it
     /// holds one, so at most `WEFTMAXPROCS` Ms run Weft code at once however
     /// many exist. An M blocked in a native call gives its token back
@@ -917,7 +925,8 @@ impl Runtime {
             free_gs: (0..FREE_G_SHARDS).map(|_| Mutex::default()).collect(),
             ngoroutines: AtomicUsize::new(0),
             reg_bytes: AtomicUsize::new(0),
-            maxprocs,
+            maxprocs: AtomicUsize::new(maxprocs),
+            token_debt: AtomicUsize::new(0),
             tokens: AtomicUsize::new(maxprocs),
             token_waiters: AtomicUsize::new(0),
             token_cv: Condvar::new(),
@@ -1385,6 +1394,10 @@ impl Runtime {
             if self.done.load(Relaxed) {
                 return Found::Exit;
             }
+            if self.token_debt.load(Relaxed) > 0 {
+                // GOMAXPROCS was lowered: this M's token pays the debt.
+                self.give_token(pid);
+            }
             if !self.take_token(pid) {
                 // All tokens are held: nothing to do but sleep until one is
                 // given back (the sleep path below, skipping the search).
@@ -1500,11 +1513,69 @@ impl Runtime {
         if !self.ps[pid].has_token.swap(false, Relaxed) {
             return;
         }
+        // A lowered GOMAXPROCS collects its tokens as they come back.
+        if self
+            .token_debt
+            .fetch_update(SeqCst, SeqCst, |d| d.checked_sub(1))
+            .is_ok()
+        {
+            return;
+        }
         self.tokens.fetch_add(1, SeqCst);
         fence(SeqCst);
         if self.token_waiters.load(SeqCst) > 0 {
             self.token_cv.notify_one();
         }
+    }
+
+    /// The run-token count (`runtime.GOMAXPROCS(0)`).
+    pub fn maxprocs(&self) -> usize {
+        self.maxprocs.load(Relaxed)
+    }
+
+    /// `runtime.GOMAXPROCS(n)`: from now on at most `n` Ms run goroutines
+    /// at once (Go's procresize; `n` is capped at the number of Ps, each M
+    /// holding one for its life). Returns the previous setting. Raising it
+    /// frees tokens at once, which sleeping Ms (or ones sysmon starts) take;
+    /// lowering it takes free tokens back and records the rest as a debt
+    /// that Ms pay as they give their tokens back: every P is asked to end
+    /// its slice, so each M comes back through `find_runnable`, which gives
+    /// its token back while a debt stands.
+    pub fn set_maxprocs(&self, n: usize) -> usize {
+        let n = n.clamp(1, self.locals.len());
+        let _s = self.sched.lock().expect("sched");
+        let old = self.maxprocs.swap(n, Relaxed);
+        if n > old {
+            let mut add = n - old;
+            while add > 0
+                && self
+                    .token_debt
+                    .fetch_update(SeqCst, SeqCst, |d| d.checked_sub(1))
+                    .is_ok()
+            {
+                add -= 1;
+            }
+            self.tokens.fetch_add(add, SeqCst);
+            self.sched_cv.notify_all();
+            self.token_cv.notify_all();
+        } else if n < old {
+            let mut remove = old - n;
+            while remove > 0
+                && self
+                    .tokens
+                    .fetch_update(SeqCst, SeqCst, |t| t.checked_sub(1))
+                    .is_ok()
+            {
+                remove -= 1;
+            }
+            if remove > 0 {
+                self.token_debt.fetch_add(remove, SeqCst);
+                for p in self.ps.iter() {
+                    p.preempt.store(true, Relaxed);
+                }
+            }
+        }
+        old
     }
 
     /// Go's entersyscall: the G on P `pid` enters a native call that may
@@ -1702,7 +1773,7 @@ impl Runtime {
         format!(
             "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} idlethreads={} runqueue={} [{}]",
             self.start.elapsed().as_millis(),
-            self.maxprocs,
+            self.maxprocs(),
             self.tokens.load(Relaxed),
             *self.ms.lock().expect("ms") + 1,
             self.spinning.load(Relaxed),
@@ -1879,6 +1950,40 @@ mod tests {
         drop(p);
         drop(rt);
         heap.remove_roots(&allgs);
+        heap.shutdown();
+    }
+
+    /// runtime.GOMAXPROCS(n): raising frees tokens at once; lowering takes
+    /// the free ones and collects the rest as Ms give theirs back, asking
+    /// every P to end its slice; the count is capped at the number of Ps.
+    #[test]
+    fn gomaxprocs_changes_the_run_tokens() {
+        let heap = Heap::new(crate::heap::heap_config(2), crate::heap::type_table());
+        let rt = Runtime::new(2, heap.nprocs(), heap.clone());
+        assert!(rt.take_token(0) && rt.take_token(1) && !rt.take_token(2));
+        assert_eq!(rt.set_maxprocs(1), 2);
+        assert_eq!(rt.token_debt.load(SeqCst), 1);
+        assert!(rt.ps.iter().all(|p| p.preempt.load(Relaxed)));
+        rt.give_token(0);
+        assert!(!rt.take_token(2), "the token given back paid the debt");
+        rt.give_token(1);
+        assert!(rt.take_token(2) && !rt.take_token(3), "one token now");
+        assert_eq!(rt.set_maxprocs(3), 1);
+        assert!(rt.take_token(0) && rt.take_token(1) && !rt.take_token(3));
+        assert_eq!(rt.set_maxprocs(100), 3);
+        assert_eq!(rt.maxprocs(), heap.nprocs());
+        assert!(rt.take_token(3));
+        // Lowered while every token is held: the whole difference is debt.
+        assert_eq!(rt.set_maxprocs(2), 4);
+        assert_eq!(rt.token_debt.load(SeqCst), 2);
+        // Raised again before any came back: the debt is cancelled first.
+        assert_eq!(rt.set_maxprocs(3), 2);
+        assert_eq!(rt.token_debt.load(SeqCst), 1);
+        for pid in 0..4 {
+            rt.give_token(pid);
+        }
+        assert_eq!(rt.tokens.load(SeqCst), 3);
+        drop(rt);
         heap.shutdown();
     }
 

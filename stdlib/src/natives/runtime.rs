@@ -22,12 +22,21 @@ fn gc(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
     Ok(results![])
 }
 
-/// `WEFTMAXPROCS`; an argument > 0 would change it (not supported: Ps are
-/// fixed at start-up, and the call reports the current value, as Go's
-/// GOMAXPROCS(0) does).
-fn gomaxprocs(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
-    let n = ctx.gomaxprocs() as i64;
-    Ok(results![ctx.new_int(n)?])
+/// `GOMAXPROCS(n)`: the previous setting; with `n > 0`, at most `n`
+/// goroutines run at once from now on (capped at the number of Ps, twice
+/// `WEFTMAXPROCS`), as Go's. `GOMAXPROCS()` or `GOMAXPROCS(0)` only reports.
+fn gomaxprocs(ctx: &mut NativeCtx<'_>, args: &[Value]) -> Result<Results, String> {
+    let n = if args.is_empty() {
+        0
+    } else {
+        super::int_arg(args, 0, "runtime.GOMAXPROCS")?
+    };
+    let old = if n > 0 {
+        ctx.set_gomaxprocs(n as usize)
+    } else {
+        ctx.gomaxprocs()
+    };
+    Ok(results![ctx.new_int(old as i64)?])
 }
 
 fn num_goroutine(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
