@@ -337,6 +337,8 @@ macro_rules! for_each_op {
             JmpLe { a: Reg, b: Reg, off: Jump } plain "if R[a] <= R[b] then pc += off";
             JmpNotLe { a: Reg, b: Reg, off: Jump } plain "if !(R[a] <= R[b]) then pc += off";
             JmpLtK { a: Reg, k: Kst, off: Jump } plain "if R[a] < K[k] then pc += off  (K[k] an int)";
+            IncJmpLtK { a: Reg, k: Kst, off: Jump } plain "R[a] += 1; if R[a] < K[k] then pc += off  (a for loop's `i++` and `i < k` as one back edge)";
+            IncJmpLt { a: Reg, b: Reg, off: Jump } plain "R[a] += 1; if R[a] < R[b] then pc += off  (a for loop's `i++` and `i < n` as one back edge)";
             JmpNotLtK { a: Reg, k: Kst, off: Jump } plain "if !(R[a] < K[k]) then pc += off";
             JmpLeK { a: Reg, k: Kst, off: Jump } plain "if R[a] <= K[k] then pc += off";
             JmpNotLeK { a: Reg, k: Kst, off: Jump } plain "if !(R[a] <= K[k]) then pc += off";

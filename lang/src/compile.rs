@@ -250,6 +250,8 @@ impl<'a> Compiler<'a> {
             | Op::JmpLe { off: o, .. }
             | Op::JmpNotLe { off: o, .. }
             | Op::JmpLtK { off: o, .. }
+            | Op::IncJmpLtK { off: o, .. }
+            | Op::IncJmpLt { off: o, .. }
             | Op::JmpNotLtK { off: o, .. }
             | Op::JmpLeK { off: o, .. }
             | Op::JmpNotLeK { off: o, .. }
@@ -1102,6 +1104,7 @@ impl<'a> Compiler<'a> {
             self.emit(Op::NewCell { a: slot.reg, b: t });
             self.release_to(mark);
         }
+        let post_at = self.pc();
         if let Some(post) = post {
             self.stmt(post);
         }
@@ -1111,13 +1114,51 @@ impl<'a> Compiler<'a> {
                 self.cur_line = self.line_of(c.span);
                 let back = self.cond_jump(c, true);
                 self.release_to(mark);
-                for j in back {
+                for &j in &back {
                     self.patch(j, top);
+                }
+                if let [cond_at] = back[..] {
+                    self.fuse_increment_and_test(post_at, cond_at);
                 }
             }
             _ => self.jump_to(top),
         }
         self.patch_here(ctx.breaks);
+    }
+
+    /// A rotated loop whose post statement is `i++` (`AddInt i i 1`) right
+    /// before its test `i < k` or `i < n` (`JmpLtK`/`JmpLt` on `i`): the
+    /// increment becomes `IncJmpLtK`/`IncJmpLt`, which also tests and jumps
+    /// back, so an iteration dispatches one instruction fewer (Lua's
+    /// FORLOOP). The test stays after it, where the loop's first jump and
+    /// only that jump enters: run after a fused test that failed, it fails
+    /// again (it reads registers only) and the loop ends. `continue`s jump
+    /// to the fused instruction, which is the post statement and the test.
+    fn fuse_increment_and_test(&mut self, post_at: usize, cond_at: usize) {
+        if cond_at != post_at + 1 {
+            return;
+        }
+        let code = &mut self.f().proto.code;
+        let fused = match (code[post_at], code[cond_at]) {
+            (Op::AddInt { a, b, v: Imm(1) }, Op::JmpLtK { a: c, k, off }) if a == b && a == c => {
+                Op::IncJmpLtK {
+                    a,
+                    k,
+                    off: Jump(off.0 + 1),
+                }
+            }
+            (Op::AddInt { a, b, v: Imm(1) }, Op::JmpLt { a: c, b: n, off })
+                if a == b && a == c && n != a =>
+            {
+                Op::IncJmpLt {
+                    a,
+                    b: n,
+                    off: Jump(off.0 + 1),
+                }
+            }
+            _ => return,
+        };
+        code[post_at] = fused;
     }
 
     fn range_for(

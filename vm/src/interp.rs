@@ -2356,6 +2356,35 @@ impl Exec<'_> {
                         }
                     }
                 }
+                Op::IncJmpLtK { a, k, off } => {
+                    // Reached when the fast loop left it: a value that is
+                    // not an inline int, an overflow, or a safepoint due.
+                    save_pc!();
+                    let next = add_one(p, g, get!(a.0))?;
+                    set!(a.0, next);
+                    if compare_k(Op::JmpLtK { a, k, off }, next, konst!(k))? {
+                        jump!(off.0);
+                        if off.0 < 0 {
+                            back_edge!();
+                        }
+                    }
+                }
+                Op::IncJmpLt { a, b, off } => {
+                    save_pc!();
+                    let next = add_one(p, g, get!(a.0))?;
+                    set!(a.0, next);
+                    let y = get!(b.0);
+                    let holds = match (next.as_inline_int(), y.as_inline_int()) {
+                        (Some(i), Some(j)) => i < j,
+                        _ => compare(next, y)? == Some(Ordering::Less),
+                    };
+                    if holds {
+                        jump!(off.0);
+                        if off.0 < 0 {
+                            back_edge!();
+                        }
+                    }
+                }
                 Op::JmpEq { a, b, off } | Op::JmpNe { a, b, off } => {
                     let eq = values_equal(get!(a.0), get!(b.0));
                     if eq == matches!(op, Op::JmpEq { .. }) {
@@ -3756,6 +3785,14 @@ fn binop_imm(
         Value::int_inline(v as i64).expect("i32 fits"),
         op,
     )
+}
+
+/// `x + 1`, as `AddInt` computes it (the increment of `IncJmpLt`/`IncJmpLtK`).
+fn add_one(p: &mut P, g: &mut Mutator, x: Value) -> Res<Value> {
+    match x.as_inline_int().and_then(|i| Value::int_inline(i + 1)) {
+        Some(r) => Ok(r),
+        None => arith_values(p, g, ArithOp::Add, x, Value::int_inline(1).expect("fits")),
+    }
 }
 
 /// Whether a `Jmp..K` instruction jumps, for `R[a] = x` and `K[k] = k`.

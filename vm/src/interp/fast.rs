@@ -280,6 +280,42 @@ pub(super) unsafe fn run(
                     jump!(off.0);
                 }
             }
+            Op::IncJmpLtK { a, k, off } => {
+                // SAFETY: a `Kst` operand is in range (verified).
+                let kv = unsafe { *proto.consts.get_unchecked(k.0 as usize) };
+                let (Some(i), Some(j)) = (get!(a).as_inline_int(), kv.as_inline_int()) else {
+                    bail!()
+                };
+                let Some(next) = Value::int_inline(i + 1) else {
+                    bail!()
+                };
+                // The safepoint check comes before the store: a bail leaves
+                // the whole instruction to step.
+                let taken = i + 1 < j;
+                if taken && off.0 < 0 && safepoint_due!() {
+                    bail!()
+                }
+                set!(a, next);
+                if taken {
+                    ip = ip.wrapping_offset(off.0 as isize);
+                }
+            }
+            Op::IncJmpLt { a, b, off } => {
+                let (Some(i), Some(j)) = (get!(a).as_inline_int(), get!(b).as_inline_int()) else {
+                    bail!()
+                };
+                let Some(next) = Value::int_inline(i + 1) else {
+                    bail!()
+                };
+                let taken = i + 1 < j;
+                if taken && off.0 < 0 && safepoint_due!() {
+                    bail!()
+                }
+                set!(a, next);
+                if taken {
+                    ip = ip.wrapping_offset(off.0 as isize);
+                }
+            }
             Op::JmpLtK { a, k, off }
             | Op::JmpNotLtK { a, k, off }
             | Op::JmpLeK { a, k, off }
@@ -495,6 +531,8 @@ pub(super) fn handles(op: &Op) -> bool {
             | Op::JmpIf { .. }
             | Op::JmpIfNot { .. }
             | Op::JmpLt { .. }
+            | Op::IncJmpLtK { .. }
+            | Op::IncJmpLt { .. }
             | Op::JmpNotLt { .. }
             | Op::JmpLe { .. }
             | Op::JmpNotLe { .. }
