@@ -105,7 +105,7 @@ impl ObjRef {
     /// there (a type with no trace function) reaches it through this.
     #[inline]
     pub fn payload_addr(self) -> usize {
-        self.addr() + 8
+        self.addr() + HEADER_BYTES
     }
 
     /// The registered type of the object, if initialised.

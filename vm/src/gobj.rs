@@ -24,8 +24,10 @@
 //! Invariants:
 //! - A G object is in allgs from its allocation, before the allocating M
 //!   reaches another safepoint (so no cycle can start in between and miss
-//!   it), until [`AllGList::destroy`] takes it out and drops its `GState`
-//!   and register file. Sweeping frees its memory after that.
+//!   it), until [`AllGList::destroy`] drops its `GState` and register
+//!   file and takes it out, under the shard's lock. Sweeping frees its
+//!   memory after that. (Dropping first matters when the caller holds no
+//!   P: out of allgs, the object could be swept before the drop ended.)
 //! - Exactly one [`G`] handle exists for each object in allgs, and the
 //!   `GState` is reached only through it: a handle owns its G as a `Box`
 //!   owns its value. Others (the collector's stack scan, the store check,
@@ -95,7 +97,8 @@ const _: fn() = || {
 impl G {
     /// The G's heap object.
     pub fn obj(&self) -> ObjRef {
-        ObjRef::from_addr(self.0.as_ptr() as usize - STATE_WORD * 8 - 8).expect("non-null")
+        ObjRef::from_addr(self.0.as_ptr() as usize - STATE_WORD * 8 - weft_gc::HEADER_BYTES)
+            .expect("non-null")
     }
 
     /// Marks the G live with id `goid`, or dead (0).
@@ -176,30 +179,12 @@ impl AllGList {
         Ok(G(NonNull::new(at).expect("heap address")))
     }
 
-    /// Ends G `g`: takes its object out of allgs, then drops its state and
-    /// register file. Sweeping frees the object.
+    /// Ends G `g`: drops its state and register file, then takes its
+    /// object out of allgs, both under its shard's lock (so no reader sees
+    /// the object half-dropped, and the collector keeps it until the drop is
+    /// over even when the caller holds no P). Sweeping frees the object.
     pub fn destroy(&self, g: G) {
         let obj = g.obj();
-        self.remove(obj);
-        // SAFETY: `g` was the only handle; out of allgs, nobody else reads
-        // the state or the register file (readers hold the shard's lock).
-        unsafe { Self::drop_contents(obj) };
-    }
-
-    /// # Safety
-    /// `obj` is a G object out of allgs, with its contents not dropped yet,
-    /// and no handle to it is used again.
-    unsafe fn drop_contents(obj: ObjRef) {
-        let w = words(obj);
-        // SAFETY: the caller's promise; REGS holds the object's strong count.
-        unsafe {
-            state_ptr(obj).drop_in_place();
-            drop(Arc::from_raw(w[REGS].load(Relaxed) as *const RegFile));
-        }
-        w[GOID].store(0, Relaxed);
-    }
-
-    fn remove(&self, obj: ObjRef) {
         let w = words(obj);
         let shard = (w[PLACE].load(Relaxed) >> 32) as usize;
         let mut list = self.shards[shard].lock().expect("allgs");
@@ -209,9 +194,26 @@ impl AllGList {
             Some(&obj),
             "a G object out of place in allgs"
         );
+        // SAFETY: `g` was the only handle; readers of the register file
+        // hold this lock, and the object leaves allgs before it is let go.
+        unsafe { Self::drop_contents(obj) };
         list.swap_remove(index);
         if let Some(&moved) = list.get(index) {
             words(moved)[PLACE].store(((shard as u64) << 32) | index as u64, Relaxed);
+        }
+    }
+
+    /// # Safety
+    /// `obj` is a G object in allgs, with its contents not dropped yet; no
+    /// handle to it is used again; the caller holds its shard's lock and
+    /// takes it out of allgs before letting go.
+    unsafe fn drop_contents(obj: ObjRef) {
+        let w = words(obj);
+        w[GOID].store(0, Relaxed);
+        // SAFETY: the caller's promise; REGS holds the object's strong count.
+        unsafe {
+            state_ptr(obj).drop_in_place();
+            drop(Arc::from_raw(w[REGS].load(Relaxed) as *const RegFile));
         }
     }
 
@@ -255,19 +257,21 @@ impl AllGList {
         }
     }
 
-    /// Ends every G: the runtime is being dropped.
+    /// Ends every G: the runtime is being dropped. Each shard's Gs are
+    /// dropped while the shard still holds them (see `destroy`).
     ///
     /// # Safety
     /// No handle to any of these Gs is used again (the Ms have stopped, and
     /// handles still in the runtime's tables are dropped without use).
     pub unsafe fn destroy_all(&self) {
         for shard in self.shards.iter() {
-            let list = std::mem::take(&mut *shard.lock().expect("allgs"));
-            for obj in list {
-                // SAFETY: out of allgs now, contents live; the caller's
-                // promise for handles.
+            let mut list = shard.lock().expect("allgs");
+            for &obj in list.iter() {
+                // SAFETY: in allgs, contents live, the lock held and the
+                // list emptied below; the caller's promise for handles.
                 unsafe { Self::drop_contents(obj) };
             }
+            list.clear();
         }
     }
 }

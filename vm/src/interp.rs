@@ -740,10 +740,8 @@ impl Vm {
             // Best effort: a process that cannot catch SIGQUIT keeps its default.
             let _ = rt.catch_quit();
         }
-        let rt = rt;
         let keep = Arc::new(KeepStack::new());
-        // This program's roots, unregistered when it is over.
-        let roots: [(RootKind, Arc<dyn RootProvider>); 4] = [
+        let roots: Vec<(RootKind, Arc<dyn RootProvider>)> = vec![
             (RootKind::Stacks, rt.allgs.clone()),
             (RootKind::Runtime, Arc::new(TimerRoots(rt.timers.clone()))),
             (RootKind::Runtime, Arc::new(SignalRoots(rt.signals.clone()))),
@@ -752,14 +750,17 @@ impl Vm {
         for (kind, provider) in &roots {
             self.heap.add_roots(*kind, provider.clone());
         }
+        let program = ProgramRuntime {
+            rt,
+            heap: self.heap.clone(),
+            roots: roots.into_iter().map(|(_, r)| r).collect(),
+        };
+        let rt = &program.rt;
         let mut entry: VecDeque<Entry> = (0..self.modules.len()).map(Entry::Init).collect();
         entry.push_back(Entry::Main);
         let main = match rt.new_g(p, g, 1024, entry, None) {
             Ok(main) => main,
             Err(e) => {
-                for (_, provider) in &roots {
-                    self.heap.remove_roots(provider);
-                }
                 return Err(Stop::Panic(Panic {
                     message: oom(e),
                     traceback: Vec::new(),
@@ -772,7 +773,7 @@ impl Vm {
         rt.push_runnable(main, None);
         let vm: &Vm = self;
         std::thread::scope(|scope| {
-            let (heap, rt_ref) = (&*vm.heap, &rt);
+            let (heap, rt_ref) = (&*vm.heap, rt);
             // This thread is the M of the P the host passed in (m0 of the
             // program); sysmon is an M without a P; one more M per other P.
             // Thread names carry the M id (`weft-m3`), as signal tests rely on.
@@ -793,7 +794,7 @@ impl Vm {
             for _ in 1..rt.maxprocs() {
                 spawn_m(scope, vm, rt_ref);
             }
-            run_m(vm, &rt, p, &keep);
+            run_m(vm, rt, p, &keep);
             // Waiting for the other Ms (the scope joins them) is a blocking
             // region of this P: a collection they are in the middle of must
             // be able to stop the world.
@@ -818,9 +819,7 @@ impl Vm {
             }
             outcome => outcome,
         };
-        for (_, provider) in &roots {
-            self.heap.remove_roots(provider);
-        }
+        drop(program);
         outcome
     }
 }
@@ -870,6 +869,8 @@ fn spawn_m<'scope>(
             let keep = Arc::new(KeepStack::new());
             vm.heap.add_roots(RootKind::Other, keep.clone());
             run_m(vm, rt, &mut p, &keep);
+            let keep: Arc<dyn RootProvider> = keep;
+            vm.heap.remove_roots(&keep);
             rt.note_m_stopped();
         });
     if spawned.is_err() {
@@ -981,6 +982,29 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
                 Some(Suspend::Yield) | None => rt.end_slice(gs, false, pid),
             },
             Err(stop) => return rt.finish(Err(stop)),
+        }
+    }
+}
+
+/// A program's runtime and the root providers `run_program` registered
+/// for it. Dropping it, when the program is over or while `run_program`
+/// unwinds (after the Ms are joined, either way), ends every G first and
+/// then unregisters the providers: a G object's state is never left
+/// unrooted while it still holds anything.
+struct ProgramRuntime {
+    rt: Runtime,
+    heap: Arc<Heap>,
+    roots: Vec<Arc<dyn RootProvider>>,
+}
+
+impl Drop for ProgramRuntime {
+    fn drop(&mut self) {
+        // SAFETY: the Ms are joined (the thread scope ends before this
+        // drops, unwinding or not), so no G handle is used again; the
+        // runtime's own drop then finds allgs empty.
+        unsafe { self.rt.allgs.list.destroy_all() };
+        for provider in &self.roots {
+            self.heap.remove_roots(provider);
         }
     }
 }

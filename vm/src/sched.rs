@@ -129,6 +129,8 @@ pub(crate) enum Entry {
 pub(crate) struct GState {
     pub id: u64,
     /// The register file as the collector sees it (through [`AllGs`]).
+    /// Fixed for the G's life: the G object's `REGS` word holds the same
+    /// `Arc` for the stack scan (see `crate::gobj`).
     pub regs: Arc<RegFile>,
     pub frames: Vec<Frame>,
     /// One past the last value of the latest `MULTI` call or return (absolute).
@@ -1106,8 +1108,9 @@ impl Runtime {
             Some(g) if g.cached_regs.len() >= min_regs => g,
             other => {
                 if let Some(small) = other {
-                    // Too small for this one: back for the next.
-                    self.keep_free(small);
+                    // Too small for this one. Not back on the list: its top
+                    // would keep offering it to every larger request.
+                    self.allgs.list.destroy(small);
                 }
                 let array = crate::interp::new_regs(min_regs.max(INITIAL_REGS).next_power_of_two());
                 let regs = Arc::new(RegFile::new(array.clone()));
@@ -1884,6 +1887,8 @@ mod tests {
         let mut config = crate::heap::heap_config(1);
         config.debug.wbcheck = true;
         config.debug.checkmark = true;
+        // A G object freed too early would be overwritten, not left intact.
+        config.debug.poison = true;
         let heap = Heap::new(config, crate::heap::type_table());
         let rt = Runtime::new(1, heap.nprocs(), heap.clone());
         let allgs: Arc<dyn RootProvider> = rt.allgs.clone();
@@ -2030,6 +2035,20 @@ mod tests {
             rt.retire(g);
         }
         assert!(rt.allgs.list.holds(dead_obj.addr()));
+        // A full free list: the Gs retired past it are destroyed.
+        let cap = MAX_FREE_GS / FREE_G_SHARDS;
+        let many: Vec<G> = (0..cap + 50)
+            .map(|_| fresh_g(&rt, &mut p, &mut m))
+            .collect();
+        for g in many {
+            rt.retire(g);
+        }
+        let mut dead = 0;
+        rt.allgs
+            .list
+            .each(|_, live| dead += usize::from(live.is_none()));
+        assert_eq!(dead, cap, "one thread's free list holds {cap} dead Gs");
+        p.gc();
         drop(p);
         drop(rt);
         heap.remove_roots(&allgs);
