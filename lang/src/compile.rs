@@ -1668,7 +1668,9 @@ impl<'a> Compiler<'a> {
                 self.cur_line = self.line_of(span);
                 self.emit(Op::NewList {
                     a: dst,
-                    b: base,
+                    // An empty window names no register: `base` may be one
+                    // past the frame (`[]` with nothing else live).
+                    b: if chunk.is_empty() { dst } else { base },
                     n: Count(chunk.len() as u8),
                 });
                 first = false;

@@ -800,7 +800,8 @@ pub(crate) struct Runtime {
     ///
     /// Invariant: free tokens + tokens held by Ms - `token_debt` =
     /// `maxprocs`, changed only under the scheduler lock by `set_maxprocs`;
-    /// while the debt is positive no token is free.
+    /// while the debt is positive no token is free, but for the moment
+    /// between a `give_token` and its `settle_debt`.
     token_debt: AtomicUsize,
     /// Run tokens not held by any M: an M runs goroutines only while it
     /// holds one, so at most `WEFTMAXPROCS` Ms run Weft code at once however
@@ -1397,11 +1398,13 @@ impl Runtime {
             if self.done.load(Relaxed) {
                 return Found::Exit;
             }
-            if self.token_debt.load(Relaxed) > 0 {
+            if self.token_debt.load(Relaxed) > 0 && self.ps[pid].has_token.load(Relaxed) {
                 // GOMAXPROCS was lowered: this M's token pays the debt.
                 self.give_token(pid);
+                self.hand_off_queue(pid);
             }
             if !self.take_token(pid) {
+                // (Its queue was handed off when it lost the token.)
                 // All tokens are held: nothing to do but sleep until one is
                 // given back (the sleep path below, skipping the search).
                 idled = true;
@@ -1449,8 +1452,12 @@ impl Runtime {
                     if !inherit {
                         self.ps[pid].schedtick.fetch_add(1, Relaxed);
                         // A request to end the last slice does not carry
-                        // over to a new one; an inherited slice keeps it.
-                        self.ps[pid].preempt.store(false, Relaxed);
+                        // over to a new one; an inherited slice keeps it,
+                        // and so does a lowered GOMAXPROCS's request to
+                        // give tokens back.
+                        if self.token_debt.load(Relaxed) == 0 {
+                            self.ps[pid].preempt.store(false, Relaxed);
+                        }
                     }
                     return Found::G(g);
                 }
@@ -1525,9 +1532,49 @@ impl Runtime {
             return;
         }
         self.tokens.fetch_add(1, SeqCst);
+        self.settle_debt();
         fence(SeqCst);
         if self.token_waiters.load(SeqCst) > 0 {
             self.token_cv.notify_one();
+        }
+    }
+
+    /// The M holding P `pid` is left without a run token (it entered a
+    /// blocking call, or paid a lowered GOMAXPROCS's debt): the Gs in its
+    /// P's queue move to the global queue. Go hands the P's run queue on
+    /// with the P; here token holders look in the global queue before they
+    /// steal, so Gs left behind could wait behind busy ones forever.
+    fn hand_off_queue(&self, pid: usize) {
+        let mut stranded = Vec::new();
+        while let Some(g) = self.locals[pid].pop() {
+            stranded.push(g);
+        }
+        if !stranded.is_empty() {
+            self.put_global(stranded);
+        }
+    }
+
+    /// Pays a lowered GOMAXPROCS's debt with free tokens. `give_token` reads
+    /// the debt before it frees its token and `set_maxprocs` may record one
+    /// in between: whichever of them ends last settles the two here.
+    fn settle_debt(&self) {
+        while self.token_debt.load(SeqCst) > 0 {
+            if self
+                .tokens
+                .fetch_update(SeqCst, SeqCst, |t| t.checked_sub(1))
+                .is_err()
+            {
+                return;
+            }
+            if self
+                .token_debt
+                .fetch_update(SeqCst, SeqCst, |d| d.checked_sub(1))
+                .is_err()
+            {
+                // Paid meanwhile by a token given back: this one stays free.
+                self.tokens.fetch_add(1, SeqCst);
+                return;
+            }
         }
     }
 
@@ -1573,6 +1620,7 @@ impl Runtime {
             }
             if remove > 0 {
                 self.token_debt.fetch_add(remove, SeqCst);
+                self.settle_debt();
                 for p in self.ps.iter() {
                     p.preempt.store(true, Relaxed);
                 }
@@ -1587,16 +1635,7 @@ impl Runtime {
     /// `want_more_ms`). The P's own queue is left to thieves.
     pub fn enter_syscall(&self, pid: usize) {
         self.give_token(pid);
-        // Go hands the P's run queue on with the P: token holders look in
-        // the global queue before they steal, so Gs left here could wait
-        // behind busy ones forever (review finding).
-        let mut stranded = Vec::new();
-        while let Some(g) = self.locals[pid].pop() {
-            stranded.push(g);
-        }
-        if !stranded.is_empty() {
-            self.put_global(stranded);
-        }
+        self.hand_off_queue(pid);
         fence(SeqCst);
         if self.any_runnable() && self.sleepers.load(SeqCst) > 0 {
             let _s = self.sched.lock().expect("sched");
@@ -1988,6 +2027,11 @@ mod tests {
             rt.give_token(pid);
         }
         assert_eq!(rt.tokens.load(SeqCst), 3);
+        // A debt recorded between a give_token's look at it and its freeing
+        // the token: settled by whichever ends last.
+        rt.token_debt.store(1, SeqCst);
+        rt.settle_debt();
+        assert_eq!((rt.tokens.load(SeqCst), rt.token_debt.load(SeqCst)), (2, 0));
         drop(rt);
         heap.shutdown();
     }
