@@ -31,8 +31,8 @@ use crate::heap::{heap_config, type_table, Kind};
 use crate::native::{NativeConst, NativeCtx, NativeHost, Natives, Results};
 use crate::results;
 use crate::sched::{
-    maxprocs_setting, Entry, Found, InPlace, InPlaceEnd, Runtime, SignalRoots, TimerRoots,
-    TimerWhat, Waiter, WAKE_DELIVERED,
+    maxprocs_setting, Entry, Found, Runtime, SignalRoots, TimerRoots, TimerWhat, Waiter,
+    WAKE_DELIVERED,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Acquire, Ordering::Release};
@@ -946,9 +946,7 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
                 deliver_signals(rt, p, &mut m_mutator, keep, mask);
                 continue;
             }
-            Found::Deadlock(parked, in_place) => {
-                return rt.finish(Err(deadlock(vm, parked, in_place)))
-            }
+            Found::Deadlock(parked) => return rt.finish(Err(deadlock(vm, parked))),
             Found::Exit => return,
         };
         let mut gs = gs;
@@ -1098,23 +1096,17 @@ fn hand_to_receiver(p: &mut P, rt: &Runtime, w: &Waiter, v: Value, ok: bool) {
 }
 
 /// The deadlock report: every blocked goroutine with its wait reason.
-fn deadlock(vm: &Vm, parked: Vec<G>, in_place: Vec<(u64, Arc<InPlace>)>) -> Stop {
-    let mut others: Vec<_> = parked
-        .iter()
-        .map(|g| (g.id, g.wait_reason.to_string(), traceback(vm, &g.frames)))
-        .chain(
-            in_place
-                .iter()
-                .map(|(gid, wait)| (*gid, wait.reason.to_string(), wait.traceback.clone())),
-        )
-        .collect();
-    others.sort_by_key(|(gid, _, _)| *gid);
+fn deadlock(vm: &Vm, mut parked: Vec<G>) -> Stop {
+    parked.sort_by_key(|g| g.id);
     Stop::Panic(Panic {
         message: DEADLOCK.into(),
         traceback: Vec::new(),
         kind: PanicKind::Fatal,
         goroutine: 0,
-        others,
+        others: parked
+            .iter()
+            .map(|g| (g.id, g.wait_reason.to_string(), traceback(vm, &g.frames)))
+            .collect(),
     })
 }
 
@@ -3371,6 +3363,9 @@ impl NativeHost for Exec<'_> {
         if ns <= 0 {
             return Ok(());
         }
+        if self.nested > 0 {
+            return Err("time.Sleep inside a function called by native code".into());
+        }
         let when = std::time::Instant::now() + std::time::Duration::from_nanos(ns as u64);
         // The wake may fire before the G is parked: `park` sees it.
         self.rt.add_timer(when, TimerWhat::Wake(self.gr.id));
@@ -3388,6 +3383,12 @@ impl NativeHost for Exec<'_> {
         let mut semas = self.rt.semas.lock().expect("semas");
         let park = f(&mut semas);
         if let Ok(Some((key, reason))) = park {
+            if self.nested > 0 {
+                self.rt.sema_flush(&mut semas, self.pid);
+                return Err(format!(
+                    "{reason}: a goroutine cannot block inside a function called by native code"
+                ));
+            }
             Runtime::sema_enqueue(&mut semas, key, self.gr.id);
             self.suspend = Some(Suspend::Park(reason));
         }
@@ -3489,15 +3490,17 @@ impl NativeHost for Exec<'_> {
         self.call_value(p, g, abs, f, None, args.len(), MULTI.0)?;
         if self.gr.frames.len() > depth {
             self.nested += 1;
-            let result = self.run_nested(p, g, depth);
+            let result = self.execute(p, g, depth);
             self.nested -= 1;
             match result {
                 Ok(()) => {}
                 Err(Stop::Panic(panic)) => return Err(panic.message),
                 Err(Stop::Exit(code)) => return Err(format!("{EXIT_PREFIX}{code}")),
-                // The program is over: the empty message makes the native
-                // give up and the G park for good (`Exec::suspended`).
-                Err(Stop::Suspended) => return Err(String::new()),
+                Err(Stop::Suspended) => {
+                    return Err(
+                        "a goroutine cannot block inside a function called by native code".into(),
+                    )
+                }
             }
         }
         let regs = self.regs_ref();
@@ -3505,47 +3508,6 @@ impl NativeHost for Exec<'_> {
         Ok((0..n)
             .map(|i| Value::from_bits(regs[abs + i].load(Relaxed)))
             .collect())
-    }
-}
-
-impl Exec<'_> {
-    /// Runs a callback from native code to its return (frames above
-    /// `depth`). Where it parks (a channel operation, a lock, a sleep), the
-    /// G cannot leave this M, whose stack holds the native's frame: it is
-    /// parked in place (`Runtime::park_in_place`), the M waiting with it,
-    /// and goes on from the same instruction once woken. Preemption and
-    /// `Gosched` are not honoured inside a callback (see `back_edge!`).
-    fn run_nested(&mut self, p: &mut P, g: &mut Mutator, depth: usize) -> Result<(), Stop> {
-        loop {
-            match self.execute(p, g, depth) {
-                Err(Stop::Suspended) => {}
-                other => return other,
-            }
-            let Some(Suspend::Park(reason)) = self.suspend.take() else {
-                continue;
-            };
-            if reason == PROGRAM_OVER {
-                self.suspend = Some(Suspend::Park(reason));
-                return Err(Stop::Suspended);
-            }
-            self.gr.wait_reason = reason;
-            let frames = traceback(self.vm, &self.gr.frames);
-            match self
-                .rt
-                .park_in_place(p, self.pid, self.gr.id, reason, frames)
-            {
-                InPlaceEnd::Woken => {}
-                InPlaceEnd::Over => {
-                    self.suspend = Some(Suspend::Park(PROGRAM_OVER));
-                    return Err(Stop::Suspended);
-                }
-                InPlaceEnd::Deadlock(parked, in_place) => {
-                    self.rt.finish(Err(deadlock(self.vm, parked, in_place)));
-                    self.suspend = Some(Suspend::Park(PROGRAM_OVER));
-                    return Err(Stop::Suspended);
-                }
-            }
-        }
     }
 }
 

@@ -742,31 +742,6 @@ struct Parked {
     table: IdMap<G>,
     /// Wakes that came before the G's M parked it (see `end_slice`).
     ready_early: HashSet<u64, IdHash>,
-    /// Gs parked in place: blocked inside a function called by native code,
-    /// their M waiting with them (see `Runtime::park_in_place`).
-    in_place: IdMap<Arc<InPlace>>,
-}
-
-/// A G parked in place, and its M's wait.
-pub(crate) struct InPlace {
-    /// Set by the wake (`ready`) or by the end of the program (`finish`).
-    woken: Mutex<bool>,
-    cv: Condvar,
-    /// For the deadlock report: Go's wait reason and the G's frames
-    /// (innermost first), taken when it parked.
-    pub reason: &'static str,
-    pub traceback: Vec<(Arc<str>, Arc<str>, u32)>,
-}
-
-/// How a wait in `Runtime::park_in_place` ended.
-pub(crate) enum InPlaceEnd {
-    /// Woken, holding a run token again: the G goes on.
-    Woken,
-    /// The program is over.
-    Over,
-    /// Nothing can ever wake it: the caller reports the deadlock (the
-    /// parked Gs, then the ones parked in place, this one among them).
-    Deadlock(Vec<G>, Vec<(u64, Arc<InPlace>)>),
 }
 
 /// Per-P scheduler state read by sysmon.
@@ -916,7 +891,7 @@ pub(crate) enum Found {
     /// the P and an allocation, which `find_runnable` may not do under a lock).
     TimerSend(u64),
     /// No G can ever run again: the parked ones, for the report.
-    Deadlock(Vec<G>, Vec<(u64, Arc<InPlace>)>),
+    Deadlock(Vec<G>),
     /// Signals to relay (a mask of signal numbers): the caller sends on
     /// the channels registered for them, or dumps the goroutines for SIGQUIT.
     Signals(u64),
@@ -1253,13 +1228,6 @@ impl Runtime {
         drop(exit);
         self.done.store(true, Relaxed);
         self.exit_wake.signal();
-        // Ms waiting with a G parked in place stop waiting.
-        for shard in self.parked.iter() {
-            for wait in shard.lock().expect("parked").in_place.values() {
-                let _w = wait.woken.lock().expect("in place");
-                wait.cv.notify_all();
-            }
-        }
         for p in self.ps.iter() {
             p.preempt.store(true, Relaxed);
         }
@@ -1341,113 +1309,15 @@ impl Runtime {
     /// (held by the caller), whose runnext it takes; `None`: global queue.
     pub fn ready(&self, gid: u64, pid: Option<usize>) {
         let mut parked = self.parked_shard(gid).lock().expect("parked");
-        if let Some(g) = parked.table.remove(&gid) {
-            drop(parked);
-            return self.push_runnable(g, pid);
-        }
-        match parked.in_place.remove(&gid) {
-            Some(wait) => {
+        match parked.table.remove(&gid) {
+            Some(g) => {
                 drop(parked);
-                // Its M counts as active from now on, before it wakes: an M
-                // going to sleep meanwhile must not see nothing active.
-                self.sched.lock().expect("sched").active += 1;
-                *wait.woken.lock().expect("in place") = true;
-                wait.cv.notify_one();
+                self.push_runnable(g, pid);
             }
             None => {
                 parked.ready_early.insert(gid);
             }
         }
-    }
-
-    /// Parks goroutine `gid`, running on the M that holds P `pid`, in
-    /// place: it is inside a function called by native code (`sort.Slice`'s
-    /// less), whose Rust frame is on this M's stack, so the G cannot leave
-    /// the M. The M waits with it, as in a blocking call: it gives its run
-    /// token back (another M runs goroutines meanwhile) and waits in a
-    /// blocking region until `ready(gid)`, then takes a token again. The G
-    /// has registered its wait already (a channel's queue, a semaphore, a
-    /// timer), so a wake that came first is in `ready_early`.
-    ///
-    /// The M stops counting as active while it waits (`Sched::active`):
-    /// when it was the last, nothing can wake the G and the caller reports
-    /// the deadlock.
-    pub fn park_in_place(
-        &self,
-        p: &mut P,
-        pid: usize,
-        gid: u64,
-        reason: &'static str,
-        traceback: Vec<(Arc<str>, Arc<str>, u32)>,
-    ) -> InPlaceEnd {
-        let wait = Arc::new(InPlace {
-            woken: Mutex::new(false),
-            cv: Condvar::new(),
-            reason,
-            traceback,
-        });
-        {
-            let mut parked = self.parked_shard(gid).lock().expect("parked");
-            if parked.ready_early.remove(&gid) {
-                return InPlaceEnd::Woken;
-            }
-            parked.in_place.insert(gid, wait.clone());
-        }
-        self.enter_syscall(pid);
-        let mut s = self.sched.lock().expect("sched");
-        s.active -= 1;
-        let timers = self
-            .timers
-            .lock()
-            .expect("timers")
-            .next_deadline()
-            .is_some();
-        if s.active == 0 && !timers && !self.any_runnable() && !self.signals_wanted.load(Relaxed) {
-            // No M runs, no G waits to run (the queue this M handed off
-            // was made runnable before this look, with the lock it takes
-            // to wake a sleeper) and nothing will fire: the Ms asleep in
-            // `find_runnable` cannot see this, so the report is made here.
-            s.active += 1;
-            drop(s);
-            return InPlaceEnd::Deadlock(self.take_all_parked(), self.take_all_in_place());
-        }
-        drop(s);
-        p.blocking(|| {
-            let mut woken = wait.woken.lock().expect("in place");
-            while !*woken && !self.done.load(Relaxed) {
-                woken = wait.cv.wait(woken).expect("in place");
-            }
-            let by_ready = *woken;
-            drop(woken);
-            if !by_ready {
-                // Ended by `finish`: counted active again here (`ready`
-                // counts the Ms it wakes).
-                self.sched.lock().expect("sched").active += 1;
-            }
-            if !self.done.load(Relaxed) {
-                self.wait_for_token(pid);
-            }
-        });
-        if self.done.load(Relaxed) {
-            return InPlaceEnd::Over;
-        }
-        InPlaceEnd::Woken
-    }
-
-    /// Every G parked in place, for the deadlock report. They stay in the
-    /// table, where `finish` finds their Ms to end their waits.
-    fn take_all_in_place(&self) -> Vec<(u64, Arc<InPlace>)> {
-        self.parked
-            .iter()
-            .flat_map(|shard| {
-                let shard = shard.lock().expect("parked");
-                shard
-                    .in_place
-                    .iter()
-                    .map(|(gid, wait)| (*gid, wait.clone()))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
     }
 
     /// Empties every shard of the parked table (the deadlock report, the
@@ -1615,7 +1485,7 @@ impl Runtime {
             s.active -= 1;
             if s.active == 0 && next_deadline.is_none() && !self.signals_wanted.load(Relaxed) {
                 self.sleepers.fetch_sub(1, SeqCst);
-                return Found::Deadlock(self.take_all_parked(), self.take_all_in_place());
+                return Found::Deadlock(self.take_all_parked());
             }
             let wait = next_deadline.map(|when| when.saturating_duration_since(Instant::now()));
             // The lock is released inside the blocking region: leaving it
