@@ -136,8 +136,10 @@ pub struct RegFile {
     regs: Mutex<Arc<[AtomicU64]>>,
     /// How many registers the collector scans: all of them while the G runs,
     /// the used part (up to its top of stack) while it is parked or queued.
-    /// Registers above a frame are cleared when a frame takes them, so what
-    /// lies above this limit is never read again.
+    /// Registers above a frame are cleared when a frame takes them, so the
+    /// interpreter never reads what lies above this limit again; a scan at
+    /// the limit clears it (`clear_above`), since a scan of the running G
+    /// reads the whole array.
     scan_limit: std::sync::atomic::AtomicUsize,
     /// The mark cycle whose stack scan has covered these registers (see
     /// `weft_gc::StackScan`).
@@ -219,6 +221,8 @@ impl RegFile {
         }
         let n = self.scan_limit.load(Relaxed).min(regs.len());
         p.shade_slots(&regs[..n]);
+        // Stopped (its own M, or its own assist, which scans all of it).
+        clear_above(&regs, n);
         true
     }
 
@@ -308,20 +312,40 @@ impl weft_gc::OwnRoots for RegFile {
     }
 }
 
+/// Clears the registers above `limit`, those a scan of a stopped G at its
+/// top of stack leaves out. They hold what returned frames left (a
+/// callback's locals, above the native that called it): nothing reads them
+/// again but a later scan of the G while it runs, which covers the whole
+/// array, and by then an object only they referred to may have been
+/// freed in this cycle. Cleared here, every word a running scan reads was
+/// scanned in this cycle or written since, and so refers to a live object.
+fn clear_above(regs: &[AtomicU64], limit: usize) {
+    for r in regs.get(limit..).unwrap_or_default() {
+        if r.load(Relaxed) != Value::NIL.bits() {
+            r.store(Value::NIL.bits(), Relaxed);
+        }
+    }
+}
+
 impl RootProvider for RegFile {
     fn scan_roots(&self, tracer: &mut Tracer<'_>) {
-        let scan_regs = |tracer: &mut Tracer<'_>| {
+        // `clear`: the G is held still (claimed, or the world is stopped
+        // in mark termination), so the scanner may write its registers.
+        let scan_regs = |tracer: &mut Tracer<'_>, clear: bool| {
             let regs = self.regs.lock().expect("register file");
             let n = self.scan_limit.load(Relaxed).min(regs.len());
             tracer.mark_slots(&regs[..n]);
+            if clear {
+                clear_above(&regs, n);
+            }
         };
         match tracer.stack_scan() {
-            // With the world stopped (mark termination, checkmark,
-            // validation): every G is at a safepoint.
-            StackScan::All => scan_regs(tracer),
+            // With the world stopped (checkmark, validation): every G is at
+            // a safepoint; an observer, it writes nothing.
+            StackScan::All => scan_regs(tracer, false),
             StackScan::Final { epoch } => {
                 if self.scanned_epoch.swap(epoch, Relaxed) != epoch {
-                    scan_regs(tracer);
+                    scan_regs(tracer, true);
                 }
             }
             // Concurrently: only a G not running, claimed for the scan so
@@ -336,7 +360,7 @@ impl RootProvider for RegFile {
                     return;
                 }
                 if self.scanned_epoch.swap(epoch, Relaxed) != epoch {
-                    scan_regs(tracer);
+                    scan_regs(tracer, true);
                 }
                 self.state.store(G_IDLE, Release);
             }
