@@ -4328,16 +4328,24 @@ pub fn type_name_full(v: Value) -> String {
 
 /// The `%v` text of a value.
 pub fn show(v: Value) -> String {
-    show_with(v, false)
+    show_with(v, false, 0)
 }
 
 /// The `%+v` text of a value: struct fields with their names (`{x:1 y:2}`).
 pub fn show_plus(v: Value) -> String {
-    show_with(v, true)
+    show_with(v, true, 0)
 }
 
-fn show_with(v: Value, plus: bool) -> String {
-    let show = |v: Value| show_with(v, plus);
+/// Nesting deeper than this shows as `...`, as `fmt` prints it: a list,
+/// map or struct that contains itself (a panic's value, an operand in a
+/// runtime error's message) must not recurse without end.
+const SHOW_MAX_DEPTH: usize = 64;
+
+fn show_with(v: Value, plus: bool, depth: usize) -> String {
+    if depth > SHOW_MAX_DEPTH {
+        return "...".into();
+    }
+    let show = |v: Value| show_with(v, plus, depth + 1);
     if v.is_nil() {
         return "<nil>".into();
     }
