@@ -307,6 +307,19 @@ impl<'a> Compiler<'a> {
         self.fr().free_reg
     }
 
+    /// The first free register, where a call about to be compiled puts its
+    /// callee (the call allocates it). With every register taken there is
+    /// none: the overflow is reported, where clamping to the last register
+    /// silently shared it with a live one (`println(f())` with 249 locals
+    /// called `f`'s result).
+    fn base_at_mark(&mut self, span: Span) -> Reg {
+        if self.mark() >= MAX_REGISTERS {
+            // Reports the overflow (once) and returns the last register.
+            return self.alloc_reg(span);
+        }
+        Reg(self.mark() as u8)
+    }
+
     fn release_to(&mut self, mark: usize) {
         let f = self.f();
         f.free_reg = mark.max(f.n_local_regs);
@@ -693,7 +706,7 @@ impl<'a> Compiler<'a> {
     fn expr_stmt(&mut self, e: &Expr) {
         match &e.kind {
             ExprKind::Call { .. } => {
-                let base = Reg(self.mark().min(MAX_REGISTERS - 1) as u8);
+                let base = self.base_at_mark(e.span);
                 self.call(e, base, Count(0));
             }
             _ => {
@@ -1392,7 +1405,7 @@ impl<'a> Compiler<'a> {
                 });
             }
             [single] if self.is_multi_valued_call(single) => {
-                let base = Reg(self.mark().min(MAX_REGISTERS - 1) as u8);
+                let base = self.base_at_mark(single.span);
                 self.call(single, base, MULTI);
                 self.cur_line = self.line_of(span);
                 self.emit(Op::Return { a: base, n: MULTI });
@@ -1584,7 +1597,7 @@ impl<'a> Compiler<'a> {
                 let base = if !self.is_local_reg(dst) && dst.0 as usize + 1 == self.mark() {
                     dst
                 } else {
-                    Reg(self.mark().min(MAX_REGISTERS - 1) as u8)
+                    self.base_at_mark(e.span)
                 };
                 self.call(e, base, Count(1));
                 if base != dst {
@@ -1939,7 +1952,7 @@ impl<'a> Compiler<'a> {
         if let [single] = args {
             if self.is_multi_valued_call(single) {
                 // f(g()): every result of g is an argument of f.
-                let base = Reg(self.mark().min(MAX_REGISTERS - 1) as u8);
+                let base = self.base_at_mark(single.span);
                 self.call(single, base, MULTI);
                 return MULTI;
             }
