@@ -238,8 +238,12 @@ impl RegFile {
         self.regs.lock().expect("register file").len()
     }
 
-    /// Sets how many registers the collector scans (see `scan_limit`).
+    /// Sets how many registers the collector scans (see `scan_limit`), under
+    /// the register lock: a scanner holds it from reading the limit through
+    /// clearing above it, so a G reused for a `go` statement never has its
+    /// new arguments cleared by a scan that read the dead G's lower limit.
     pub(crate) fn set_scan_limit(&self, n: usize) {
+        let _regs = self.regs.lock().expect("register file");
         self.scan_limit.store(n, Relaxed);
     }
 }
