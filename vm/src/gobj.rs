@@ -65,6 +65,15 @@ const _: () = assert!(std::mem::align_of::<GState>() <= 8);
 /// takes a shard's lock.
 const SHARDS: usize = 16;
 
+/// The `PLACE` word for index `index` of shard `shard`, and back.
+fn encode_place(shard: usize, index: usize) -> u64 {
+    ((shard as u64) << 32) | index as u64
+}
+
+fn decode_place(word: u64) -> (usize, usize) {
+    ((word >> 32) as usize, word as u32 as usize)
+}
+
 /// The raw words of G object `obj`.
 fn words(obj: ObjRef) -> &'static [AtomicU64] {
     // SAFETY: `obj` is a G object (callers only pass objects allgs holds or
@@ -173,7 +182,7 @@ impl AllGList {
         unsafe { at.write(state) };
         let shard = Self::shard_of(obj);
         let mut list = self.shards[shard].lock().expect("allgs");
-        w[PLACE].store(((shard as u64) << 32) | list.len() as u64, Relaxed);
+        w[PLACE].store(encode_place(shard, list.len()), Relaxed);
         list.push(obj);
         drop(list);
         Ok(G(NonNull::new(at).expect("heap address")))
@@ -186,9 +195,10 @@ impl AllGList {
     pub fn destroy(&self, g: G) {
         let obj = g.obj();
         let w = words(obj);
-        let shard = (w[PLACE].load(Relaxed) >> 32) as usize;
+        let (shard, _) = decode_place(w[PLACE].load(Relaxed));
         let mut list = self.shards[shard].lock().expect("allgs");
-        let index = w[PLACE].load(Relaxed) as u32 as usize;
+        // Read again under the lock: a removal may have moved it.
+        let (_, index) = decode_place(w[PLACE].load(Relaxed));
         assert_eq!(
             list.get(index),
             Some(&obj),
@@ -199,7 +209,7 @@ impl AllGList {
         unsafe { Self::drop_contents(obj) };
         list.swap_remove(index);
         if let Some(&moved) = list.get(index) {
-            words(moved)[PLACE].store(((shard as u64) << 32) | index as u64, Relaxed);
+            words(moved)[PLACE].store(encode_place(shard, index), Relaxed);
         }
     }
 
@@ -226,11 +236,11 @@ impl AllGList {
             return false;
         }
         let w = words(obj);
-        let Some(shard) = self.shards.get((w[PLACE].load(Relaxed) >> 32) as usize) else {
+        let Some(shard) = self.shards.get(decode_place(w[PLACE].load(Relaxed)).0) else {
             return false;
         };
         let list = shard.lock().expect("allgs");
-        let index = w[PLACE].load(Relaxed) as u32 as usize;
+        let (_, index) = decode_place(w[PLACE].load(Relaxed));
         list.get(index) == Some(&obj)
     }
 

@@ -2408,29 +2408,22 @@ impl Exec<'_> {
                         }
                     }
                 }
-                Op::IncJmpLtK { a, k, off } => {
+                Op::IncJmpLtK { a, off, .. } | Op::IncJmpLt { a, off, .. } => {
                     // Reached when the fast loop left it: a value that is
                     // not an inline int, an overflow, or a safepoint due.
                     save_pc!();
                     let next = add_one(p, g, get!(a.0))?;
                     set!(a.0, next);
-                    if compare_k(Op::JmpLtK { a, k, off }, next, konst!(k))? {
-                        jump!(off.0);
-                        if off.0 < 0 {
-                            back_edge!();
-                        }
-                    }
-                }
-                Op::IncJmpLt { a, b, off } => {
-                    save_pc!();
-                    let next = add_one(p, g, get!(a.0))?;
-                    set!(a.0, next);
-                    let y = get!(b.0);
-                    let holds = match (next.as_inline_int(), y.as_inline_int()) {
-                        (Some(i), Some(j)) => i < j,
-                        _ => compare(next, y)? == Some(Ordering::Less),
+                    let bound = match op {
+                        Op::IncJmpLtK { k, .. } => konst!(k),
+                        Op::IncJmpLt { b, .. } => get!(b.0),
+                        _ => unreachable!("matched above"),
                     };
-                    if holds {
+                    let order = match (next.as_inline_int(), bound.as_inline_int()) {
+                        (Some(i), Some(j)) => Some(i.cmp(&j)),
+                        _ => compare(next, bound)?,
+                    };
+                    if order == Some(Ordering::Less) {
                         jump!(off.0);
                         if off.0 < 0 {
                             back_edge!();

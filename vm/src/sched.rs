@@ -852,6 +852,14 @@ impl Drop for Runtime {
     }
 }
 
+/// Takes one from a count of run tokens or of token debt, unless it is 0;
+/// whether it did.
+fn take_one(count: &AtomicUsize) -> bool {
+    count
+        .fetch_update(SeqCst, SeqCst, |c| c.checked_sub(1))
+        .is_ok()
+}
+
 /// A goroutine's fresh collector record: its stack is what its assist
 /// shades before it parks (`weft_gc::OwnRoots`; set once here rather than
 /// per time slice, which cost an atomic increment and decrement a slice).
@@ -1509,10 +1517,7 @@ impl Runtime {
         if held.load(Relaxed) {
             return true;
         }
-        let taken = self
-            .tokens
-            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
-            .is_ok();
+        let taken = take_one(&self.tokens);
         held.store(taken, Relaxed);
         taken
     }
@@ -1524,11 +1529,7 @@ impl Runtime {
             return;
         }
         // A lowered GOMAXPROCS collects its tokens as they come back.
-        if self
-            .token_debt
-            .fetch_update(SeqCst, SeqCst, |d| d.checked_sub(1))
-            .is_ok()
-        {
+        if take_one(&self.token_debt) {
             return;
         }
         self.tokens.fetch_add(1, SeqCst);
@@ -1559,18 +1560,10 @@ impl Runtime {
     /// in between: whichever of them ends last settles the two here.
     fn settle_debt(&self) {
         while self.token_debt.load(SeqCst) > 0 {
-            if self
-                .tokens
-                .fetch_update(SeqCst, SeqCst, |t| t.checked_sub(1))
-                .is_err()
-            {
+            if !take_one(&self.tokens) {
                 return;
             }
-            if self
-                .token_debt
-                .fetch_update(SeqCst, SeqCst, |d| d.checked_sub(1))
-                .is_err()
-            {
+            if !take_one(&self.token_debt) {
                 // Paid meanwhile by a token given back: this one stays free.
                 self.tokens.fetch_add(1, SeqCst);
                 return;
@@ -1597,12 +1590,7 @@ impl Runtime {
         let old = self.maxprocs.swap(n, Relaxed);
         if n > old {
             let mut add = n - old;
-            while add > 0
-                && self
-                    .token_debt
-                    .fetch_update(SeqCst, SeqCst, |d| d.checked_sub(1))
-                    .is_ok()
-            {
+            while add > 0 && take_one(&self.token_debt) {
                 add -= 1;
             }
             self.tokens.fetch_add(add, SeqCst);
@@ -1610,12 +1598,7 @@ impl Runtime {
             self.token_cv.notify_all();
         } else if n < old {
             let mut remove = old - n;
-            while remove > 0
-                && self
-                    .tokens
-                    .fetch_update(SeqCst, SeqCst, |t| t.checked_sub(1))
-                    .is_ok()
-            {
+            while remove > 0 && take_one(&self.tokens) {
                 remove -= 1;
             }
             if remove > 0 {

@@ -128,6 +128,28 @@ pub(super) unsafe fn run(
                 ip = ip.wrapping_offset(off as isize);
             }};
         }
+        // `R[a] += 1; if R[a] < bound jump` (IncJmpLtK, IncJmpLt) when the
+        // counter and the bound are inline ints and the sum is one too.
+        // The safepoint check comes before the store: a bail leaves the
+        // whole instruction to step.
+        macro_rules! inc_jmp_lt {
+            ($a:expr, $bound:expr, $off:expr) => {{
+                let (Some(i), Some(j)) = (get!($a).as_inline_int(), $bound.as_inline_int()) else {
+                    bail!()
+                };
+                let Some(next) = Value::int_inline(i + 1) else {
+                    bail!()
+                };
+                let taken = i + 1 < j;
+                if taken && $off.0 < 0 && safepoint_due!() {
+                    bail!()
+                }
+                set!($a, next);
+                if taken {
+                    ip = ip.wrapping_offset($off.0 as isize);
+                }
+            }};
+        }
         // `R[a] = x op y` when both are inline ints with an inline result,
         // or both floats: `binop`'s fast path, without the boxing.
         macro_rules! arith {
@@ -282,40 +304,10 @@ pub(super) unsafe fn run(
             }
             Op::IncJmpLtK { a, k, off } => {
                 // SAFETY: a `Kst` operand is in range (verified).
-                let kv = unsafe { *proto.consts.get_unchecked(k.0 as usize) };
-                let (Some(i), Some(j)) = (get!(a).as_inline_int(), kv.as_inline_int()) else {
-                    bail!()
-                };
-                let Some(next) = Value::int_inline(i + 1) else {
-                    bail!()
-                };
-                // The safepoint check comes before the store: a bail leaves
-                // the whole instruction to step.
-                let taken = i + 1 < j;
-                if taken && off.0 < 0 && safepoint_due!() {
-                    bail!()
-                }
-                set!(a, next);
-                if taken {
-                    ip = ip.wrapping_offset(off.0 as isize);
-                }
+                let bound = unsafe { *proto.consts.get_unchecked(k.0 as usize) };
+                inc_jmp_lt!(a, bound, off)
             }
-            Op::IncJmpLt { a, b, off } => {
-                let (Some(i), Some(j)) = (get!(a).as_inline_int(), get!(b).as_inline_int()) else {
-                    bail!()
-                };
-                let Some(next) = Value::int_inline(i + 1) else {
-                    bail!()
-                };
-                let taken = i + 1 < j;
-                if taken && off.0 < 0 && safepoint_due!() {
-                    bail!()
-                }
-                set!(a, next);
-                if taken {
-                    ip = ip.wrapping_offset(off.0 as isize);
-                }
-            }
+            Op::IncJmpLt { a, b, off } => inc_jmp_lt!(a, get!(b), off),
             Op::JmpLtK { a, k, off }
             | Op::JmpNotLtK { a, k, off }
             | Op::JmpLeK { a, k, off }
