@@ -3500,6 +3500,12 @@ impl NativeHost for Exec<'_> {
         f: Value,
         args: &[Value],
     ) -> Result<Results, String> {
+        // A safepoint, as a Call instruction is: a native calling back in a
+        // loop (sort.Slice's less has no call or back edge of its own)
+        // would otherwise hold up a stop-the-world until it returned. A
+        // native may already meet one in the callback, so everything it
+        // still needs is rooted here.
+        p.safepoint();
         let abs = self.top_of_stack() + 2;
         let regs = self.ensure_regs(abs + args.len() + 2);
         regs[abs].store(f.bits(), Relaxed);
@@ -3507,6 +3513,7 @@ impl NativeHost for Exec<'_> {
             regs[abs + 1 + i].store(a.bits(), Relaxed);
         }
         let depth = self.gr.frames.len();
+        let saved_top = self.gr.top;
         self.gr.top = abs;
         self.call_value(p, g, abs, f, None, args.len(), MULTI.0)?;
         if self.gr.frames.len() > depth {
@@ -3526,9 +3533,15 @@ impl NativeHost for Exec<'_> {
         }
         let regs = self.regs_ref();
         let n = self.gr.top.saturating_sub(abs);
-        Ok((0..n)
+        let results = (0..n)
             .map(|i| Value::from_bits(regs[abs + i].load(Relaxed)))
-            .collect())
+            .collect();
+        // The next callback's window starts where this one's did: left at
+        // its results, `top` would climb by a window a call, and a native
+        // calling back a million times (sort.Slice's less) would grow the
+        // register array to gigabytes.
+        self.gr.top = saved_top;
+        Ok(results)
     }
 }
 

@@ -164,6 +164,11 @@ pub struct NativeCtx<'a> {
     pub(crate) high_water: usize,
 }
 
+/// The work (bytes or elements) from which [`NativeCtx::off_heap`] lets the
+/// collector stop the world without waiting: about 100 µs of scanning or
+/// sorting, the pause budget's order.
+pub const OFF_HEAP_WORK: usize = 64 * 1024;
+
 fn oom(e: weft_gc::AllocError) -> String {
     format!("runtime: {e}")
 }
@@ -186,6 +191,11 @@ impl<'a> NativeCtx<'a> {
 
     /// Calls a Weft function value (a callback such as `sort.Slice`'s `less`).
     /// A panic in it becomes this native's panic.
+    ///
+    /// Each call's window starts at the same register, so the results stay
+    /// rooted (in registers the collector scans while the goroutine runs)
+    /// only until the next `call`: [`NativeCtx::keep`] an object result
+    /// that must outlive it.
     pub fn call(&mut self, f: Value, args: &[Value]) -> Result<Results, String> {
         self.host.call(self.p, self.g, f, args)
     }
@@ -206,6 +216,28 @@ impl<'a> NativeCtx<'a> {
             host.exit_syscall();
             r
         })
+    }
+
+    /// Runs `f`, a computation on data already copied out of the heap
+    /// (sorting a `Vec`, scanning bytes), so that a long one does not hold
+    /// up a stop-the-world: when `work` (the bytes or elements it goes
+    /// through) is at least [`OFF_HEAP_WORK`], the P counts as stopped
+    /// meanwhile, as in [`NativeCtx::blocking`], but the goroutine keeps its
+    /// right to run (it is busy, not waiting). Below that, `f` just runs: a
+    /// blocking region costs two lock round trips.
+    ///
+    /// `f` gets no P, so it cannot allocate or store into the heap. While
+    /// it runs, a collection may finish, and other goroutines run on: an
+    /// object is safe to use in `f` (or after it) only if the native's own
+    /// roots hold it, its arguments or kept values, not if it was merely
+    /// read out of a list or map another goroutine may change meanwhile.
+    /// Immutable objects so held (strings) may be read.
+    pub fn off_heap<R>(&mut self, work: usize, f: impl FnOnce() -> R) -> R {
+        if work < OFF_HEAP_WORK {
+            f()
+        } else {
+            self.p.blocking(f)
+        }
     }
 
     /// The descriptor that becomes readable when the program is over: a
@@ -778,6 +810,23 @@ pub fn list_replace(p: &mut P, list: Value, items: &[Value]) {
         for (i, v) in items.iter().enumerate() {
             object::list_set(p, l, i, *v);
         }
+    }
+}
+
+/// Swaps elements `i` and `j` of a list value in place, each store with the
+/// barrier; `false` (and nothing changed) when it is not a list or either
+/// index is out of range.
+pub fn list_swap(p: &mut P, list: Value, i: usize, j: usize) -> bool {
+    let Some(l) = object::obj_of_kind(list, Kind::List) else {
+        return false;
+    };
+    match (object::list_get(l, i), object::list_get(l, j)) {
+        (Some(x), Some(y)) => {
+            object::list_set(p, l, i, y);
+            object::list_set(p, l, j, x);
+            true
+        }
+        _ => false,
     }
 }
 

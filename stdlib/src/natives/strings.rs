@@ -178,13 +178,16 @@ fn split(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
         return Ok(results![ctx.strings_list(&parts)?]);
     }
     // Slices of `s`, not copies: the strings are made from them one by one.
-    let mut parts: Vec<&[u8]> = Vec::new();
-    let mut rest = s.as_slice();
-    while let Some(at) = find(rest, &sep) {
-        parts.push(&rest[..at]);
-        rest = &rest[at + sep.len()..];
-    }
-    parts.push(rest);
+    let parts = ctx.off_heap(s.len(), || {
+        let mut parts: Vec<&[u8]> = Vec::new();
+        let mut rest = s.as_slice();
+        while let Some(at) = find(rest, &sep) {
+            parts.push(&rest[..at]);
+            rest = &rest[at + sep.len()..];
+        }
+        parts.push(rest);
+        parts
+    });
     Ok(results![ctx.strings_list(&parts)?])
 }
 
