@@ -307,23 +307,27 @@ impl P {
             let mcache = &mut self.st().mcache;
             if let Some(c) = mcache.class_of(size) {
                 if let Some(addr) = mcache.next_free(c) {
-                    return Ok(self.init_object(addr, ty, words));
+                    return Ok(self.init_object(addr, ty, words, true));
                 }
             }
         }
         self.alloc_slow(g, ty, words, size)
     }
 
+    /// Writes the header of the object at `addr` and, when `zero` (its
+    /// memory may hold old data), zeroes its payload.
     #[inline]
-    fn init_object(&mut self, addr: usize, ty: TypeId, words: usize) -> ObjRef {
+    fn init_object(&mut self, addr: usize, ty: TypeId, words: usize, zero: bool) -> ObjRef {
         self.st().mcache.allocs += 1;
-        // SAFETY: `addr` is a free slot of at least `HEADER_BYTES + words*8`
-        // bytes just handed out by this P's cache or a fresh span; nobody else
-        // references it, and heap memory is 8-aligned.
-        let payload =
-            unsafe { std::slice::from_raw_parts((addr as *const AtomicU64).add(1), words) };
-        for w in payload {
-            w.store(0, Relaxed);
+        if zero {
+            // SAFETY: `addr` is a free slot of at least `HEADER_BYTES +
+            // words*8` bytes just handed out by this P's cache or a fresh
+            // span; nobody else references it, and heap memory is 8-aligned.
+            let payload =
+                unsafe { std::slice::from_raw_parts((addr as *const AtomicU64).add(1), words) };
+            for w in payload {
+                w.store(0, Relaxed);
+            }
         }
         // SAFETY: as above; the header is the slot's first word.
         let header = unsafe { &*(addr as *const AtomicU64) };
@@ -350,10 +354,17 @@ impl P {
             self.charge_assist(g, size);
         }
         let mut retried = false;
-        let addr = loop {
+        // `zero`: a large object on pages that read as zero is not zeroed
+        // again (a megabyte string is otherwise written twice, and the
+        // first pass faults every page in while the P holds up any
+        // stop-the-world).
+        let (addr, zero) = loop {
             let r = match class_of(size) {
-                Some(c) => self.alloc_small(c),
-                None => heap.alloc_large(size).map(|sp| sp.get().base()),
+                Some(c) => self.alloc_small(c).map(|a| (a, true)),
+                None => heap.alloc_large(size).map(|sp| {
+                    let span = sp.get();
+                    (span.base(), span.needzero.load(Relaxed))
+                }),
             };
             match r {
                 Ok(a) => break a,
@@ -377,7 +388,7 @@ impl P {
                 span.try_mark(span.obj_index(addr));
             }
         }
-        Ok(self.init_object(addr, ty, words))
+        Ok(self.init_object(addr, ty, words, zero))
     }
 
     fn alloc_small(&mut self, c: usize) -> Result<usize, AllocError> {

@@ -169,7 +169,7 @@ impl PageHeap {
         class: usize,
         elem_size: usize,
     ) -> Result<SpanPtr, OsOutOfMemory> {
-        let base = match self.take_run(npages) {
+        let (base, zeroed) = match self.take_run(npages) {
             Some(b) => b,
             None => {
                 self.grow(map, stats, npages)?;
@@ -182,6 +182,7 @@ impl PageHeap {
             p
         });
         sp.get().init(base, npages, class, elem_size);
+        sp.get().needzero.store(!zeroed, Relaxed);
         map.set_pages(base, npages, sp.0.as_ptr());
         stats.in_use_bytes.fetch_add(npages * PAGE_SIZE, Relaxed);
         Ok(sp)
@@ -205,7 +206,10 @@ impl PageHeap {
         );
     }
 
-    fn take_run(&mut self, npages: usize) -> Option<usize> {
+    /// Takes `npages` from the first free run that has them: their base,
+    /// and whether they read as zero (the run was released to the OS, or
+    /// never used).
+    fn take_run(&mut self, npages: usize) -> Option<(usize, bool)> {
         let (&base, &run) = self.free.iter().find(|(_, r)| r.npages >= npages)?;
         self.free.remove(&base);
         if run.npages > npages {
@@ -217,11 +221,7 @@ impl PageHeap {
                 },
             );
         }
-        if !run.scavenged {
-            // Reused memory is not zero; allocation zeroes objects, so nothing
-            // to do here. Scavenged pages read as zero.
-        }
-        Some(base)
+        Some((base, run.scavenged))
     }
 
     fn insert_run(&mut self, mut base: usize, mut run: FreeRun) {
@@ -392,8 +392,12 @@ mod tests {
         ph.free_span(&map, &stats, b);
         assert_eq!(map.span_of(bbase), None);
         // The two runs merged: a 5-page request reuses the same address.
+        // Fresh pages read as zero; reused ones may not (they are zeroed
+        // when an object is put there), until they are released.
+        assert!(!a.get().needzero.load(Relaxed));
         let c = ph.alloc_span(&map, &stats, 5, 0, 16).unwrap();
         assert_eq!(c.get().base(), abase);
+        assert!(c.get().needzero.load(Relaxed));
         ph.free_span(&map, &stats, c);
         // Not yet a cycle old: kept. Two cycles later: released, unless the
         // heap keeps no more than it may retain.
@@ -401,6 +405,9 @@ mod tests {
         ph.cycle += 2;
         assert_eq!(ph.scavenge(&stats, usize::MAX), 0);
         assert!(ph.scavenge(&stats, 0) >= 5 * PAGE_SIZE);
+        let d = ph.alloc_span(&map, &stats, 5, 0, 16).unwrap();
+        assert_eq!(d.get().base(), abase);
+        assert!(!d.get().needzero.load(Relaxed));
         ph.unmap_all();
     }
 

@@ -41,6 +41,11 @@ pub struct Span {
     pub(crate) nelems: AtomicUsize,
     pub(crate) class: AtomicUsize,
     pub(crate) state: AtomicU8,
+    /// Whether the span's pages may hold old data: they came from a free
+    /// run that was not returned to the OS. Fresh mappings and released
+    /// pages read as zero, so a large object there needs no zeroing (Go's
+    /// `needzero`). Set with the rest of the descriptor, before publication.
+    pub(crate) needzero: std::sync::atomic::AtomicBool,
     pub(crate) alloc_bits: [AtomicU64; BITMAP_WORDS],
     pub(crate) mark_bits: [AtomicU64; BITMAP_WORDS],
 }
@@ -54,6 +59,7 @@ impl Span {
             nelems: AtomicUsize::new(0),
             class: AtomicUsize::new(0),
             state: AtomicU8::new(SPAN_FREE),
+            needzero: std::sync::atomic::AtomicBool::new(true),
             alloc_bits: Default::default(),
             mark_bits: Default::default(),
         }

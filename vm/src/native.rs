@@ -403,9 +403,8 @@ impl<'a> NativeCtx<'a> {
 
     /// A new string (kept).
     pub fn new_string(&mut self, bytes: &[u8]) -> Result<Value, String> {
-        let v = object::new_string(self.p, self.g, bytes).map_err(oom)?;
-        self.keep(v)?;
-        Ok(v)
+        let slot = self.take_slot()?;
+        object::new_string_rooted(self.p, self.g, bytes, slot).map_err(oom)
     }
 
     /// A new byte buffer with room for `cap` bytes (kept): a private,

@@ -68,12 +68,50 @@ pub fn new_string(p: &mut P, g: &mut Mutator, bytes: &[u8]) -> Result<Value, All
     let s = slots(obj);
     // Raw data, not values: no barrier is needed (no pointer is stored).
     s[STR_LEN].store(bytes.len() as u64, Relaxed);
-    for (i, chunk) in bytes.chunks(8).enumerate() {
+    copy_into_words(&s[STR_BYTES..], bytes);
+    Ok(Value::object(obj.addr()))
+}
+
+/// Bytes a long string copy moves between two safepoints (some 50 µs).
+const STRING_COPY_CHUNK: usize = 256 * 1024;
+
+/// [`new_string`] for a native, whose strings may be megabytes: the string
+/// is parked in `root` (a scanned slot) as soon as it exists, and the
+/// bytes go in a chunk at a time with a safepoint between chunks, so a
+/// stop-the-world waits for one chunk, not the whole copy. (A string's
+/// bytes are not values: the collector never reads them, so a string
+/// still being filled is safe to stop at.)
+pub fn new_string_rooted(
+    p: &mut P,
+    g: &mut Mutator,
+    bytes: &[u8],
+    root: &AtomicU64,
+) -> Result<Value, AllocError> {
+    if bytes.len() <= STRING_COPY_CHUNK {
+        let v = new_string(p, g, bytes)?;
+        root.store(v.bits(), Relaxed);
+        return Ok(v);
+    }
+    let obj = alloc(p, g, Kind::Str, STR_BYTES + bytes.len().div_ceil(8))?;
+    let v = Value::object(obj.addr());
+    root.store(v.bits(), Relaxed);
+    let s = slots(obj);
+    s[STR_LEN].store(bytes.len() as u64, Relaxed);
+    for (i, chunk) in bytes.chunks(STRING_COPY_CHUNK).enumerate() {
+        p.safepoint();
+        copy_into_words(&s[STR_BYTES + i * STRING_COPY_CHUNK / 8..], chunk);
+    }
+    Ok(v)
+}
+
+/// Stores `bytes` into the words of `dst`, little-endian, the last word
+/// padded with zeros.
+fn copy_into_words(dst: &[AtomicU64], bytes: &[u8]) {
+    for (d, chunk) in dst.iter().zip(bytes.chunks(8)) {
         let mut word = [0u8; 8];
         word[..chunk.len()].copy_from_slice(chunk);
-        s[STR_BYTES + i].store(u64::from_le_bytes(word), Relaxed);
+        d.store(u64::from_le_bytes(word), Relaxed);
     }
-    Ok(Value::object(obj.addr()))
 }
 
 /// Length in bytes of a string object.

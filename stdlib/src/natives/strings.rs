@@ -77,16 +77,14 @@ fn map_utf8(s: &[u8], f: impl Fn(char) -> String) -> Vec<u8> {
 }
 
 fn to_upper(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let s = map_utf8(&str_arg(a, 0, "strings.ToUpper")?, |c| {
-        c.to_uppercase().collect()
-    });
+    let s = str_arg(a, 0, "strings.ToUpper")?;
+    let s = ctx.off_heap(s.len(), || map_utf8(&s, |c| c.to_uppercase().collect()));
     Ok(results![ctx.new_string(&s)?])
 }
 
 fn to_lower(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let s = map_utf8(&str_arg(a, 0, "strings.ToLower")?, |c| {
-        c.to_lowercase().collect()
-    });
+    let s = str_arg(a, 0, "strings.ToLower")?;
+    let s = ctx.off_heap(s.len(), || map_utf8(&s, |c| c.to_lowercase().collect()));
     Ok(results![ctx.new_string(&s)?])
 }
 
@@ -105,7 +103,8 @@ fn repeat(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     if (s.len() as u128) * (n as u128) > (1 << 31) {
         return Err("strings: Repeat output length overflow".into());
     }
-    Ok(results![ctx.new_string(&s.repeat(n as usize))?])
+    let out = ctx.off_heap(s.len() * n as usize, || s.repeat(n as usize));
+    Ok(results![ctx.new_string(&out)?])
 }
 
 fn replace_n(s: &[u8], old: &[u8], new: &[u8], n: i64) -> Vec<u8> {
@@ -145,23 +144,20 @@ fn replace_n(s: &[u8], old: &[u8], new: &[u8], n: i64) -> Vec<u8> {
 
 fn replace(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let f = "strings.Replace";
-    let s = replace_n(
-        &str_arg(a, 0, f)?,
-        &str_arg(a, 1, f)?,
-        &str_arg(a, 2, f)?,
+    let (s, old, new, n) = (
+        str_arg(a, 0, f)?,
+        str_arg(a, 1, f)?,
+        str_arg(a, 2, f)?,
         int_arg(a, 3, f)?,
     );
+    let s = ctx.off_heap(s.len(), || replace_n(&s, &old, &new, n));
     Ok(results![ctx.new_string(&s)?])
 }
 
 fn replace_all(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let f = "strings.ReplaceAll";
-    let s = replace_n(
-        &str_arg(a, 0, f)?,
-        &str_arg(a, 1, f)?,
-        &str_arg(a, 2, f)?,
-        -1,
-    );
+    let (s, old, new) = (str_arg(a, 0, f)?, str_arg(a, 1, f)?, str_arg(a, 2, f)?);
+    let s = ctx.off_heap(s.len(), || replace_n(&s, &old, &new, -1));
     Ok(results![ctx.new_string(&s)?])
 }
 
