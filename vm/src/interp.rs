@@ -2883,7 +2883,9 @@ impl Exec<'_> {
             self.store_results(abs, nres, &results);
             return Ok(());
         }
-        let args: Vec<Value> = (0..nargs)
+        // On the Rust stack for the usual few arguments: a native call
+        // should not cost a heap allocation.
+        let args: smallvec::SmallVec<[Value; 8]> = (0..nargs)
             .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
             .collect();
         let results = self.call_native(p, g, callee, &args)?;

@@ -422,9 +422,6 @@ impl<'a> NativeCtx<'a> {
     /// large (kept) that the caller stores in place of it.
     pub fn byte_buffer_append(&mut self, buf: Value, more: Bytes<'_>) -> Result<Value, String> {
         let b = object::obj_of_kind(buf, Kind::Str).ok_or("not a byte buffer")?;
-        // Kept across the allocation below: the caller may hold it only in
-        // a slot a racing goroutine can overwrite (a Builder's state).
-        self.keep(buf)?;
         let push = |to| match more {
             Bytes::Slice(bytes) => object::byte_buffer_push(to, bytes.len(), |i| bytes[i]),
             Bytes::Str(s) => object::byte_buffer_push_str(to, s),
@@ -433,6 +430,9 @@ impl<'a> NativeCtx<'a> {
         if push(b) {
             return Ok(buf);
         }
+        // Kept across the allocation below: the caller may hold it only in
+        // a slot a racing goroutine can overwrite (a Builder's state).
+        self.keep(buf)?;
         let len = object::string_len(b);
         let cap = (2 * object::byte_buffer_cap(b)).max(len + more_len);
         let grown = self.new_byte_buffer(cap)?;

@@ -183,24 +183,33 @@ pub fn byte_buffer_push_str(buf: ObjRef, src: ObjRef) -> bool {
     if n > (s.len() - STR_BYTES) * 8 - len {
         return false;
     }
-    // Each source word lands at byte offset `r` of destination word `at`
-    // and, past its end, at the start of the next.
-    let r = 8 * (len % 8);
-    let mut left = n;
-    let source = &slots(src)[STR_BYTES..STR_BYTES + n.div_ceil(8)];
-    for (at, w) in (STR_BYTES + len / 8..).zip(source) {
-        let take = left.min(8);
-        let mut w = w.load(Relaxed);
-        if take < 8 {
-            w &= (1 << (8 * take)) - 1;
+    if n > 0 {
+        let source = &slots(src)[STR_BYTES..STR_BYTES + n.div_ceil(8)];
+        let dst = &s[STR_BYTES + len / 8..];
+        // Source words land at bit `r` of a destination word, their high
+        // bytes carried into the next; the destination keeps its own
+        // bytes below `r`. The source's last word is masked to its length
+        // (whatever lies past a string's end is not part of it).
+        let r = 8 * (len % 8);
+        let last = source.len() - 1;
+        let tail_bits = 8 * (n - 8 * last);
+        let mut carry = if r == 0 {
+            0
+        } else {
+            dst[0].load(Relaxed) & ((1u64 << r) - 1)
+        };
+        for (i, w) in source.iter().enumerate() {
+            let mut w = w.load(Relaxed);
+            if i == last && tail_bits < 64 {
+                w &= (1u64 << tail_bits) - 1;
+            }
+            dst[i].store(carry | (w << r), Relaxed);
+            carry = if r == 0 { 0 } else { w >> (64 - r) };
         }
-        let keep = if r == 0 { 0 } else { u64::MAX >> (64 - r) };
-        let d = &s[at];
-        d.store((d.load(Relaxed) & keep) | w << r, Relaxed);
-        if r + 8 * take > 64 {
-            s[at + 1].store(w >> (64 - r), Relaxed);
+        // The bytes spill into one more word: inside the room checked above.
+        if r + tail_bits > 64 {
+            dst[last + 1].store(carry, Relaxed);
         }
-        left -= take;
     }
     s[STR_LEN].store((len + n) as u64, Relaxed);
     true
@@ -226,25 +235,38 @@ pub fn string_bytes_at(obj: ObjRef, from: usize, n: usize) -> Vec<u8> {
     (from..end).filter_map(|i| string_byte(obj, i)).collect()
 }
 
-/// The string's hash (FNV-1a), computed once and cached in the object.
+/// The string's hash ([`hash_words`]), computed once and cached in the object.
 pub fn string_hash(obj: ObjRef) -> u64 {
     let s = slots(obj);
     let cached = s[STR_HASH].load(Relaxed);
     if cached != 0 {
         return cached;
     }
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let len = string_len(obj);
-    for (i, w) in s[STR_BYTES..STR_BYTES + len.div_ceil(8)].iter().enumerate() {
-        let bytes = w.load(Relaxed).to_le_bytes();
-        for &b in &bytes[..(len - 8 * i).min(8)] {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    let h = h.max(1);
+    let h = hash_words(len, &s[STR_BYTES..STR_BYTES + len.div_ceil(8)]).max(1);
     // Idempotent: racing writers store the same value.
     s[STR_HASH].store(h, Relaxed);
     h
+}
+
+/// The hash of a string of `len` bytes stored in `words` (little-endian,
+/// the last word padded with zeros, as strings are kept), a word at a
+/// time: a multiply and a rotate per word, then a full avalanche, so both
+/// the low bits (the index slot) and the high bits (the tag kept in the
+/// index) depend on every byte. Nothing observable depends on the values:
+/// maps iterate in insertion order.
+fn hash_words(len: usize, words: &[AtomicU64]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = (len as u64).wrapping_mul(K) ^ 0x243f_6a88_85a3_08d3;
+    for w in words {
+        h = (h ^ w.load(Relaxed)).wrapping_mul(K).rotate_left(29);
+    }
+    // Murmur3's finaliser.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
 /// Whether two string objects hold the same bytes (compared word by word).
@@ -494,6 +516,10 @@ pub fn key_hash(k: Value) -> Result<u64, Unhashable> {
 pub fn keys_equal(a: Value, b: Value) -> bool {
     if a == b {
         return a.as_float().is_none_or(|f| !f.is_nan());
+    }
+    // Strings first: the usual keys, and no number is a string.
+    if let (Some(x), Some(y)) = (obj_of_kind(a, Kind::Str), obj_of_kind(b, Kind::Str)) {
+        return string_eq(x, y);
     }
     let num = |v: Value| {
         v.as_float()
@@ -861,6 +887,66 @@ mod tests {
         assert!(!byte_buffer_push_str(b, big));
         assert!(!byte_buffer_push(b, room + 1, |_| b'y'));
         assert_eq!(string_bytes(b), want, "a refused append writes nothing");
+    }
+
+    #[test]
+    fn byte_buffers_fill_to_the_last_byte_from_every_alignment() {
+        let (heap, roots) = heap();
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        for start in 0..8usize {
+            for n in 1..=24usize {
+                let cap = (start + n).div_ceil(8) * 8;
+                let buf = new_byte_buffer(&mut p, &mut g, cap).unwrap();
+                roots.0.lock().unwrap().push(buf.bits());
+                let b = obj_of(buf).unwrap();
+                assert!(byte_buffer_push(b, start, |i| b'a' + i as u8));
+                let piece: Vec<u8> = (0..n).map(|i| 0xf0 ^ i as u8).collect();
+                let src = obj_of(new_string(&mut p, &mut g, &piece).unwrap()).unwrap();
+                let fits = start + n <= cap;
+                assert_eq!(byte_buffer_push_str(b, src), fits);
+                let mut want: Vec<u8> = (0..start).map(|i| b'a' + i as u8).collect();
+                want.extend_from_slice(&piece);
+                assert_eq!(string_bytes(b), want, "start {start}, {n} bytes");
+                // A string made from the buffer hashes and compares as one
+                // made from the same bytes.
+                let same = obj_of(new_string(&mut p, &mut g, &want).unwrap()).unwrap();
+                assert!(string_eq(b, same));
+                assert_eq!(string_hash(b), string_hash(same));
+                roots.0.lock().unwrap().clear();
+            }
+        }
+    }
+
+    #[test]
+    fn string_hashes_depend_on_length_and_every_byte() {
+        let (heap, _roots) = heap();
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut texts: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"a".to_vec(),
+            b"a\0".to_vec(),
+            b"a\0\0".to_vec(),
+        ];
+        for i in 0..2000u32 {
+            texts.push(format!("word{i}").into_bytes());
+        }
+        for t in &texts {
+            let s = obj_of(new_string(&mut p, &mut g, t).unwrap()).unwrap();
+            assert!(seen.insert(string_hash(s)), "hash collision for {t:?}");
+        }
+        // Both halves vary: the low bits pick the index slot, the high
+        // bits are the tag kept in the index.
+        let low: std::collections::HashSet<u64> = seen.iter().map(|h| h & 0xff).collect();
+        let high: std::collections::HashSet<u64> = seen.iter().map(|h| h >> 56).collect();
+        assert!(
+            low.len() > 200 && high.len() > 200,
+            "{} {}",
+            low.len(),
+            high.len()
+        );
     }
 
     #[test]
