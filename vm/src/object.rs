@@ -643,6 +643,26 @@ pub fn map_get(map: ObjRef, key: Value) -> Result<Option<Value>, Unhashable> {
         .map(|w| Value::from_bits(w.load(Relaxed))))
 }
 
+/// Sets the value of `key` if the map has it (a barriered store, no
+/// allocation); `false` (nothing done) if it does not or `key` is
+/// unhashable: adding a key may grow the map, which `map_set` does.
+pub fn map_set_existing(p: &mut P, map: ObjRef, key: Value, value: Value) -> bool {
+    let Ok(h) = key_hash(key) else {
+        return false;
+    };
+    let Some(pos) = map_find(map, key, h).1 else {
+        return false;
+    };
+    let entries = words(Value::from_bits(slots(map)[MAP_ENTRIES].load(Relaxed)));
+    match entries.get(2 * pos + 1) {
+        Some(slot) => {
+            p.write_slot(slot, value.bits());
+            true
+        }
+        None => false,
+    }
+}
+
 /// Number of live entries.
 pub fn map_len(map: ObjRef) -> usize {
     slots(map)[MAP_LEN].load(Relaxed) as usize
