@@ -10,7 +10,7 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::Arc;
 
 use crate::heap::{
@@ -218,6 +218,15 @@ impl P {
     #[inline]
     pub fn safepoint_pending(&self) -> bool {
         self.heap.stop_pending.load(Relaxed)
+    }
+
+    /// The flag [`P::safepoint_pending`] reads, for a dispatch loop that
+    /// tests it at every call and back edge without going through the P
+    /// and its heap each time. It lives as long as the heap, which
+    /// outlives the P.
+    #[inline]
+    pub fn safepoint_flag(&self) -> *const AtomicBool {
+        &self.heap.stop_pending
     }
 
     #[cold]

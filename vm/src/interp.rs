@@ -1471,12 +1471,37 @@ impl Exec<'_> {
         if !self.fits_plain_call(regs, callee_proto, abs, nargs) {
             return false;
         }
+        // SAFETY: just checked.
+        unsafe { self.enter_fitting(regs, child, callee_proto, callee, abs, nargs, nres) };
+        true
+    }
+
+    /// `enter_plain` once `fits_plain_call` said yes (`fast::run` checks
+    /// first, before it changes anything).
+    ///
+    /// # Safety
+    /// `fits_plain_call(regs, callee_proto, abs, nargs)` holds: the callee's
+    /// registers `abs + 1 .. abs + 1 + max_registers` are inside `regs`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn enter_fitting(
+        &mut self,
+        regs: &[AtomicU64],
+        child: u32,
+        callee_proto: &FnProto,
+        callee: Value,
+        abs: usize,
+        nargs: usize,
+        nres: u8,
+    ) {
         let callee_base = abs + 1;
-        for r in &regs[callee_base + nargs..callee_base + callee_proto.max_registers] {
-            r.store(Value::NIL.bits(), Relaxed);
+        let first = regs.as_ptr().wrapping_add(callee_base);
+        for i in nargs..callee_proto.max_registers {
+            // SAFETY: `callee_base + i < callee_base + max_registers <
+            // regs.len()` (the contract).
+            unsafe { &*first.add(i) }.store(Value::NIL.bits(), Relaxed);
         }
         self.push_call_frame(child, callee, callee_base, abs, nres);
-        true
     }
 
     /// Whether `enter_plain` would enter this call.

@@ -51,6 +51,7 @@ pub(super) unsafe fn run(
 ) -> (*const Op, bool) {
     // Whether a call or a return changed the running frame.
     let mut switched = false;
+    let stop_pending = p.safepoint_flag();
     macro_rules! r {
         ($reg:expr) => {{
             let reg: Reg = $reg;
@@ -92,7 +93,9 @@ pub(super) unsafe fn run(
         // A safepoint (a back edge, a call) where `step` must stop or yield.
         macro_rules! safepoint_due {
             () => {
-                p.safepoint_pending() || preempt.is_some_and(|f| f.load(Relaxed))
+                // SAFETY: the flag is the heap's, and the heap outlives
+                // the P this function borrows.
+                unsafe { &*stop_pending }.load(Relaxed) || preempt.is_some_and(|f| f.load(Relaxed))
             };
         }
         // The struct instance `$v` and the member of it this instruction's
@@ -428,8 +431,8 @@ pub(super) unsafe fn run(
                 }
                 ex.gr.frames.last_mut().expect("frame").pc = pc_of(proto, ip);
                 insert_receiver(regs, abs, nargs, recv, m);
-                let entered = ex.enter_plain(regs, child, callee_proto, m, abs, nargs + 1, nres.0);
-                debug_assert!(entered);
+                // SAFETY: `fits_plain_call` said yes above.
+                unsafe { ex.enter_fitting(regs, child, callee_proto, m, abs, nargs + 1, nres.0) };
                 proto = callee_proto;
                 ip = proto.code.as_ptr();
                 fp = regs.as_ptr().wrapping_add(abs + 1);
@@ -449,9 +452,10 @@ pub(super) unsafe fn run(
                         bail!()
                     }
                     ex.gr.frames.last_mut().expect("frame").pc = pc_of(proto, ip);
-                    let entered =
-                        ex.enter_plain(regs, child, callee_proto, callee, abs, nargs, nres.0);
-                    debug_assert!(entered);
+                    // SAFETY: `fits_plain_call` said yes just above.
+                    unsafe {
+                        ex.enter_fitting(regs, child, callee_proto, callee, abs, nargs, nres.0)
+                    };
                     proto = callee_proto;
                     ip = proto.code.as_ptr();
                     fp = regs.as_ptr().wrapping_add(abs + 1);
