@@ -294,8 +294,13 @@ impl PageHeap {
             if kept <= retain {
                 break;
             }
-            if !run.scavenged && run.npages >= 8 && run.freed_cycle + 1 < self.cycle {
-                os::release(base, run.npages * PAGE_SIZE);
+            // A run counts as released (reading as zero: allocation skips
+            // zeroing it, see `Span::needzero`) only if the OS took it.
+            if !run.scavenged
+                && run.npages >= 8
+                && run.freed_cycle + 1 < self.cycle
+                && os::release(base, run.npages * PAGE_SIZE)
+            {
                 run.scavenged = true;
                 released += run.npages * PAGE_SIZE;
                 kept -= run.npages * PAGE_SIZE;
@@ -365,11 +370,12 @@ mod os {
         unsafe { libc::munmap(base as *mut libc::c_void, bytes) };
     }
 
-    /// Returns pages to the OS; they stay mapped and read as zero afterwards.
-    pub(super) fn release(base: usize, bytes: usize) {
+    /// Returns pages to the OS; they stay mapped and read as zero afterwards,
+    /// if this says so (`false`: madvise failed, the pages keep their data).
+    pub(super) fn release(base: usize, bytes: usize) -> bool {
         // SAFETY: the range is a free page run of a live mapping: no object
         // lives there, so discarding its contents is unobservable.
-        unsafe { libc::madvise(base as *mut libc::c_void, bytes, libc::MADV_DONTNEED) };
+        unsafe { libc::madvise(base as *mut libc::c_void, bytes, libc::MADV_DONTNEED) == 0 }
     }
 }
 

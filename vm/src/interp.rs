@@ -3527,18 +3527,19 @@ impl NativeHost for Exec<'_> {
         f: Value,
         args: &[Value],
     ) -> Result<Results, String> {
-        // A safepoint, as a Call instruction is: a native calling back in a
-        // loop (sort.Slice's less has no call or back edge of its own)
-        // would otherwise hold up a stop-the-world until it returned. A
-        // native may already meet one in the callback, so everything it
-        // still needs is rooted here.
-        p.safepoint();
         let abs = self.top_of_stack() + 2;
         let regs = self.ensure_regs(abs + args.len() + 2);
         regs[abs].store(f.bits(), Relaxed);
         for (i, a) in args.iter().enumerate() {
             regs[abs + 1 + i].store(a.bits(), Relaxed);
         }
+        // A safepoint, as a Call instruction is: a native calling back in a
+        // loop (sort.Slice's less has no call or back edge of its own)
+        // would otherwise hold up a stop-the-world until it returned. The
+        // function and arguments are in registers by now; the native may
+        // meet a safepoint in the callback anyway, so what it still needs
+        // is rooted.
+        p.safepoint();
         let depth = self.gr.frames.len();
         let saved_top = self.gr.top;
         self.gr.top = abs;

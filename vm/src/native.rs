@@ -812,6 +812,12 @@ pub fn list_replace(p: &mut P, list: Value, items: &[Value]) {
     }
 }
 
+/// Sets element `i` of a list value (with the barrier); `false` (nothing
+/// changed) when it is not a list or `i` is out of range.
+pub fn list_set(p: &mut P, list: Value, i: usize, v: Value) -> bool {
+    object::obj_of_kind(list, Kind::List).is_some_and(|l| object::list_set(p, l, i, v))
+}
+
 /// Swaps elements `i` and `j` of a list value in place, each store with the
 /// barrier; `false` (and nothing changed) when it is not a list or either
 /// index is out of range.

@@ -32,7 +32,7 @@ pub(crate) fn module() -> ModuleDef {
 
 fn ints(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let list = a.first().copied().unwrap_or_default();
-    let items = list_items(list).ok_or("sort.Ints: argument must be a list")?;
+    let items = rooted_items(ctx, list).ok_or("sort.Ints: argument must be a list")??;
     let mut keyed: Vec<(i64, Value)> = Vec::with_capacity(items.len());
     for v in items {
         keyed.push((int_arg(v).ok_or("sort.Ints: elements must be ints")?, v));
@@ -45,7 +45,7 @@ fn ints(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
 
 fn strings(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let list = a.first().copied().unwrap_or_default();
-    let items = list_items(list).ok_or("sort.Strings: argument must be a list")?;
+    let items = rooted_items(ctx, list).ok_or("sort.Strings: argument must be a list")??;
     let mut keyed: Vec<(Vec<u8>, Value)> = Vec::with_capacity(items.len());
     for v in items {
         keyed.push((
@@ -59,15 +59,44 @@ fn strings(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     Ok(results![])
 }
 
-/// Sorts `keyed` by its keys, without holding up the collector when it is
-/// long. The values were read out of a list another goroutine may change
-/// meanwhile, so a kept copy of them roots them while the P counts as
-/// stopped ([`NativeCtx::off_heap`]'s rule).
-fn sort_keyed<K: Ord>(ctx: &mut NativeCtx<'_>, keyed: &mut [(K, Value)]) -> Result<(), String> {
-    if keyed.len() >= OFF_HEAP_WORK {
-        let values: Vec<Value> = keyed.iter().map(|e| e.1).collect();
-        ctx.new_list(&values)?;
+/// The elements of `list` (`None` if it is not one), rooted until the
+/// native returns when the list is long enough for [`sort_keyed`] to let
+/// the collector run: another goroutine may change the list meanwhile, and
+/// a value it overwrites would then be held only here ([`NativeCtx::off_heap`]'s
+/// rule). The kept copy is allocated first, empty, and filled with no
+/// safepoint between reading an element and storing it (an allocation
+/// between the two could let a whole cycle pass: the reviewer's race,
+/// `tests/scripts/stdlib_sort_race`).
+fn rooted_items(ctx: &mut NativeCtx<'_>, list: Value) -> Option<Result<Vec<Value>, String>> {
+    let n = list_len(list)?;
+    if n < OFF_HEAP_WORK {
+        return list_items(list).map(Ok);
     }
+    let kept = match ctx.new_list(&vec![Value::NIL; n]) {
+        Ok(kept) => kept,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(Ok(copy_list(ctx, list, kept)))
+}
+
+/// Copies the elements of `from` into `to` (same length or longer) with the
+/// barrier, and returns them; no allocation, so no safepoint.
+fn copy_list(ctx: &mut NativeCtx<'_>, from: Value, to: Value) -> Vec<Value> {
+    let mut items = Vec::with_capacity(list_len(from).unwrap_or(0));
+    let mut i = 0;
+    while let Some(v) = weft_vm::native::list_get(from, i) {
+        if !weft_vm::native::list_set(ctx.p, to, i, v) {
+            break;
+        }
+        items.push(v);
+        i += 1;
+    }
+    items
+}
+
+/// Sorts `keyed` by its keys, without holding up the collector when it is
+/// long (the values are rooted by `rooted_items`).
+fn sort_keyed<K: Ord>(ctx: &mut NativeCtx<'_>, keyed: &mut [(K, Value)]) -> Result<(), String> {
     ctx.off_heap(keyed.len(), || keyed.sort_unstable_by(|x, y| x.0.cmp(&y.0)));
     Ok(())
 }

@@ -118,10 +118,9 @@ fn replace_n(s: &[u8], old: &[u8], new: &[u8], n: i64) -> Vec<u8> {
             if i == s.len() {
                 return out;
             }
-            let width = std::str::from_utf8(&s[i..])
-                .ok()
-                .and_then(|t| t.chars().next())
-                .map_or(1, char::len_utf8);
+            // One rune; an invalid byte is a rune of its own, as Go's
+            // range decodes it.
+            let width = weft_vm::interp::decode_rune(&s[i..s.len().min(i + 4)]).1;
             out.extend_from_slice(&s[i..i + width]);
             i += width;
             continue;
