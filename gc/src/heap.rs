@@ -154,6 +154,10 @@ pub(crate) struct PSlot {
     /// stopped); read by the ownership check (Relaxed: the check runs on the
     /// owner thread, which wrote it).
     pub(crate) owner: AtomicU64,
+    /// The OS thread id of the M that last took the P, for `gctrace`'s
+    /// report of a slow stop-the-world (which thread held it up, and in
+    /// what state the OS had it). Diagnostics only.
+    pub(crate) os_tid: std::sync::atomic::AtomicI32,
     /// The P's private state: accessed only by its owner, or with the world
     /// stopped by the coordinator or the helper it lent the P to.
     pub(crate) state: UnsafeCell<PState>,
@@ -219,6 +223,9 @@ pub struct Heap {
     pub(crate) stopped_cv: Condvar,
     /// Mirrors `World::stop_requested` for the safepoint fast path (Relaxed).
     pub(crate) stop_pending: AtomicBool,
+    /// gctrace's notes on slow stops of the world this cycle (see
+    /// `stop_the_world`).
+    pub(crate) slow_stops: Mutex<String>,
     /// True while the world is stopped (barrier-free store validation).
     pub(crate) world_stopped: AtomicBool,
     /// Set by the coordinator while it scans the `RootKind::Stacks` roots
@@ -372,6 +379,7 @@ impl Heap {
             .map(|_| PSlot {
                 status: AtomicU8::new(P_IDLE),
                 owner: AtomicU64::new(0),
+                os_tid: std::sync::atomic::AtomicI32::new(0),
                 state: UnsafeCell::new(PState {
                     mcache: MCache::new(),
                     wbbuf: WbBuf::new(wbcap),
@@ -400,6 +408,7 @@ impl Heap {
             world_cv: Condvar::new(),
             stopped_cv: Condvar::new(),
             stop_pending: AtomicBool::new(false),
+            slow_stops: Mutex::new(String::new()),
             world_stopped: AtomicBool::new(false),
             root_jobs_open: AtomicBool::new(false),
             barrier_flags: AtomicU8::new(if checked { WB_CHECK } else { 0 }),
@@ -629,12 +638,63 @@ impl Heap {
         while self.any_p_running() && Instant::now() < spin_until {
             std::thread::yield_now();
         }
+        // gctrace: which Ps are still running after the spin, and what
+        // the OS is doing with their threads, reported if the stop turns
+        // out slow (is a thread descheduled, or busy without a safepoint?).
+        let late = if self.config.debug.gctrace && self.any_p_running() {
+            self.running_ps_threads()
+        } else {
+            Vec::new()
+        };
         w = self.world.lock().expect("world lock");
         while self.any_p_running() {
             w = self.stopped_cv.wait(w).expect("world lock");
         }
         self.world_stopped.store(true, Release);
-        t.elapsed()
+        let took = t.elapsed();
+        if !late.is_empty() && took >= SLOW_STOP {
+            let mut note = self.slow_stops.lock().expect("slow stops");
+            note.push_str(&format!(
+                " [stop {:.3} ms ending at {:.6} s monotonic, late:",
+                took.as_secs_f64() * 1e3,
+                monotonic_secs()
+            ));
+            for (i, tid, before) in late {
+                // How the thread spent the wait: on a CPU (running code
+                // with no safepoint) or runnable, waiting for one. The
+                // kernel updates these at scheduling events: a thread
+                // that stayed on its CPU, or asleep, shows 0 and 0.
+                let (ran, waited) = match (before, sched_stat(tid)) {
+                    (Some(b), Some(a)) => (a.0.saturating_sub(b.0), a.1.saturating_sub(b.1)),
+                    _ => (0, 0),
+                };
+                note.push_str(&format!(
+                    " P{i} tid {tid} ran {:.3} waited {:.3} ms",
+                    ran as f64 / 1e6,
+                    waited as f64 / 1e6
+                ));
+            }
+            note.push(']');
+        }
+        took
+    }
+
+    /// The Ps still running, with their M's OS thread and its scheduler
+    /// statistics now. Diagnostics for `gctrace`.
+    fn running_ps_threads(&self) -> Vec<LateP> {
+        (0..self.ps.len())
+            .filter(|&i| self.ps[i].status.load(Relaxed) == P_RUNNING)
+            .map(|i| {
+                let tid = self.ps[i].os_tid.load(Relaxed);
+                (i, tid, sched_stat(tid))
+            })
+            .collect()
+    }
+
+    /// What `stop_the_world` noted about slow stops since the last call
+    /// (for the cycle's gctrace line).
+    pub(crate) fn take_slow_stops(&self) -> String {
+        std::mem::take(&mut *self.slow_stops.lock().expect("slow stops"))
     }
 
     /// Whether some P has not stopped yet (see `stop_the_world`).
@@ -654,6 +714,33 @@ impl Heap {
 
 /// How long `stop_the_world` watches the Ps stop before it sleeps.
 const STW_SPIN: Duration = Duration::from_micros(50);
+
+/// A P still running when a stop-the-world's spin ended: its index, its
+/// M's OS thread, and that thread's [`sched_stat`] then.
+type LateP = (usize, i32, Option<(u64, u64)>);
+
+/// Nanoseconds thread `tid` of this process has spent on a CPU and
+/// runnable but waiting for one (`/proc/self/task/TID/schedstat`).
+fn sched_stat(tid: i32) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
+    Some((fields.next()??, fields.next()??))
+}
+
+/// CLOCK_MONOTONIC in seconds, to match a slow stop with `perf record -k
+/// CLOCK_MONOTONIC` samples.
+fn monotonic_secs() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to write.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+}
+
+/// A stop-the-world this slow gets the late Ps described under gctrace.
+const SLOW_STOP: Duration = Duration::from_micros(200);
 
 impl Drop for Heap {
     fn drop(&mut self) {

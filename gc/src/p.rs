@@ -156,6 +156,7 @@ impl Heap {
                     let slot = &self.ps[id];
                     slot.status.store(P_RUNNING, Relaxed);
                     slot.owner.store(current_m(), Relaxed);
+                    slot.os_tid.store(libc_gettid(), Relaxed);
                     return P::new(Arc::clone(self), id, false);
                 }
             }
@@ -459,7 +460,14 @@ impl PHandoff {
     pub fn resume(self) -> P {
         let mut p = self.0;
         p.slot().owner.store(current_m(), Relaxed);
+        p.slot().os_tid.store(libc_gettid(), Relaxed);
         p.exit_blocking();
         p
     }
+}
+
+/// The calling thread's OS id (for gctrace's slow-stop notes).
+fn libc_gettid() -> i32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
 }

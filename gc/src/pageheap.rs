@@ -128,7 +128,7 @@ impl Drop for ArenaMap {
 }
 
 #[derive(Clone, Copy, Debug)]
-struct FreeRun {
+pub(crate) struct FreeRun {
     npages: usize,
     /// Pages already returned to the OS (they read as zero when reused).
     scavenged: bool,
@@ -273,15 +273,33 @@ impl PageHeap {
         Ok(())
     }
 
-    /// Returns to the OS free runs of at least 64 KiB that have stayed free for
-    /// a whole cycle (lazy: memory freed now is reused first), while the
-    /// memory the heap keeps (pages in use plus free pages not yet
-    /// released) exceeds `retain` bytes. Go's scavenger keeps the heap goal
-    /// plus 10% the same way: a program whose heap swings between cycles
-    /// (strings_maps builds and drops a million strings a round) would
-    /// otherwise give its pages back after each swing and fault them in
-    /// again, zeroed by the kernel, on the next. Returns bytes released.
+    /// The whole scavenge under one lock, for tests: see
+    /// [`PageHeap::take_for_scavenge`]. Returns bytes released.
+    #[cfg(test)]
     pub(crate) fn scavenge(&mut self, stats: &PageStats, retain: usize) -> usize {
+        let runs = self.take_for_scavenge(stats, retain);
+        self.return_scavenged(stats, release_runs(runs))
+    }
+
+    /// Chooses free runs of at least 64 KiB that have stayed free for a
+    /// whole cycle (lazy: memory freed now is reused first) to return to
+    /// the OS, while the memory the heap keeps (pages in use plus free
+    /// pages not yet released) exceeds `retain` bytes. Go's scavenger keeps
+    /// the heap goal plus 10% the same way: a program whose heap swings
+    /// between cycles (strings_maps builds and drops a million strings a
+    /// round) would otherwise give its pages back after each swing and
+    /// fault them in again, zeroed by the kernel, on the next.
+    ///
+    /// The runs are taken out of the free runs: neither free nor in use
+    /// until [`PageHeap::return_scavenged`] puts them back, after
+    /// [`release_runs`] has released them without the page-heap lock
+    /// (madvise can take milliseconds, and an M that needs a span would
+    /// sleep on the lock with its P running, holding up any stop-the-world).
+    pub(crate) fn take_for_scavenge(
+        &mut self,
+        stats: &PageStats,
+        retain: usize,
+    ) -> Vec<(usize, FreeRun)> {
         let free_kept: usize = self
             .free
             .values()
@@ -289,22 +307,42 @@ impl PageHeap {
             .map(|run| run.npages * PAGE_SIZE)
             .sum();
         let mut kept = stats.in_use_bytes.load(Relaxed) + free_kept;
-        let mut released = 0;
-        for (&base, run) in self.free.iter_mut() {
+        let mut taken = Vec::new();
+        for (&base, run) in self.free.iter() {
             if kept <= retain {
                 break;
             }
-            // A run counts as released (reading as zero: allocation skips
-            // zeroing it, see `Span::needzero`) only if the OS took it.
-            if !run.scavenged
-                && run.npages >= 8
-                && run.freed_cycle + 1 < self.cycle
-                && os::release(base, run.npages * PAGE_SIZE)
-            {
-                run.scavenged = true;
-                released += run.npages * PAGE_SIZE;
+            if !run.scavenged && run.npages >= 8 && run.freed_cycle + 1 < self.cycle {
+                taken.push((base, *run));
                 kept -= run.npages * PAGE_SIZE;
             }
+        }
+        for (base, _) in &taken {
+            self.free.remove(base);
+        }
+        taken
+    }
+
+    /// Puts back runs [`release_runs`] went through, each marked released
+    /// (reading as zero: allocation skips zeroing it, see
+    /// `Span::needzero`) only if the OS took it. Returns the bytes released.
+    pub(crate) fn return_scavenged(
+        &mut self,
+        stats: &PageStats,
+        runs: Vec<(usize, FreeRun, bool)>,
+    ) -> usize {
+        let mut released = 0;
+        for (base, run, ok) in runs {
+            if ok {
+                released += run.npages * PAGE_SIZE;
+            }
+            self.insert_run(
+                base,
+                FreeRun {
+                    scavenged: ok,
+                    ..run
+                },
+            );
         }
         stats.released_bytes.fetch_add(released, Relaxed);
         released
@@ -331,6 +369,15 @@ pub(crate) struct PageStats {
     pub(crate) in_use_bytes: AtomicUsize,
     pub(crate) mapped_bytes: AtomicUsize,
     pub(crate) released_bytes: AtomicUsize,
+}
+
+/// Returns the runs taken by [`PageHeap::take_for_scavenge`] to the OS
+/// (no lock needed: nobody else can reach them); says of each whether
+/// the OS took it.
+pub(crate) fn release_runs(runs: Vec<(usize, FreeRun)>) -> Vec<(usize, FreeRun, bool)> {
+    runs.into_iter()
+        .map(|(base, run)| (base, run, os::release(base, run.npages * PAGE_SIZE)))
+        .collect()
 }
 
 /// Thin wrapper over mmap/munmap/madvise.
