@@ -1485,9 +1485,12 @@ impl<'a> Compiler<'a> {
             .as_name()
             .and_then(|id| self.res.uses.get(&id.span.start))
         {
-            Some(Res::Builtin(b)) => {
-                !matches!(BUILTINS[*b as usize], "len" | "append" | "recover" | "make")
-            }
+            // Builtins with exactly one result: `f(float(x))` passes one
+            // argument (and compiles `float(x)` to a `Convert`).
+            Some(Res::Builtin(b)) => !matches!(
+                BUILTINS[*b as usize],
+                "len" | "cap" | "append" | "recover" | "make" | "float" | "int" | "str" | "typeof"
+            ),
             _ => true,
         }
     }

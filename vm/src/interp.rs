@@ -525,6 +525,9 @@ pub struct Vm {
     native_table: Vec<crate::native::NativeFn>,
     /// (module path, function name) -> index into `native_table`.
     native_index: HashMap<(&'static str, &'static str), usize>,
+    /// For each entry of `native_table`, its float fast path, if it has one
+    /// (`ModuleDef::float_fns`): `fast::run` calls it for a float argument.
+    pub(crate) native_float_fns: Vec<Option<crate::native::FloatFn>>,
     pub heap: Arc<Heap>,
     /// Loaded functions. Crate-private: the interpreter reads their code,
     /// registers and constants unchecked where the verifier proved them in
@@ -595,6 +598,7 @@ impl Vm {
             std_module_paths: HashMap::new(),
             native_table: Vec::new(),
             native_index: HashMap::new(),
+            native_float_fns: Vec::new(),
             args: Vec::new(),
             sigquit_dump: false,
         };
@@ -604,6 +608,7 @@ impl Vm {
                 vm.native_index
                     .insert((*path, *name), vm.native_table.len());
                 vm.native_table.push(*f);
+                vm.native_float_fns.push(def.float_fns.get(name).copied());
             }
         }
         for path in paths {

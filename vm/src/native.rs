@@ -24,6 +24,10 @@ use weft_gc::{Mutator, ObjRef, P};
 /// A native function.
 pub type NativeFn = fn(&mut NativeCtx<'_>, &[Value]) -> Result<Results, String>;
 
+/// A native's fast path for a float argument: one float in, one float out,
+/// nothing else done (see `ModuleDef::float_fns`).
+pub type FloatFn = fn(f64) -> f64;
+
 /// A native function's results: up to three are kept inline (no heap
 /// allocation per call). Build them with [`results!`](crate::results),
 /// as `vec!`.
@@ -49,6 +53,11 @@ pub enum NativeConst {
 #[derive(Clone, Debug, Default)]
 pub struct ModuleDef {
     pub functions: HashMap<&'static str, NativeFn>,
+    /// Functions that, given one float, return one float and do nothing
+    /// else (`math.Sqrt`): the interpreter's fast loop calls these
+    /// directly, as it does arithmetic, when the argument is a float. The
+    /// same name's entry in `functions` does the rest (ints, errors).
+    pub float_fns: HashMap<&'static str, FloatFn>,
     pub constants: HashMap<&'static str, NativeConst>,
     /// Members computed when read (`os.Args`): the first result of the function.
     pub getters: HashMap<&'static str, NativeFn>,
@@ -57,6 +66,20 @@ pub struct ModuleDef {
 impl ModuleDef {
     pub fn function(mut self, name: &'static str, f: NativeFn) -> ModuleDef {
         self.functions.insert(name, f);
+        self
+    }
+
+    /// A function of one float to one float (see `float_fns`): `f` is the
+    /// native for every call, `pure` its fast path for a float argument;
+    /// they must agree on floats.
+    pub fn float_function(
+        mut self,
+        name: &'static str,
+        f: NativeFn,
+        pure: fn(f64) -> f64,
+    ) -> ModuleDef {
+        self.functions.insert(name, f);
+        self.float_fns.insert(name, pure);
         self
     }
 

@@ -1,7 +1,8 @@
 //! The interpreter's fast loop: the instructions that need no allocation
 //! and raise no error, on their common operands (inline ints, floats, lists
 //! indexed in range, map reads and writes to existing keys, range steps
-//! over lists and counts, struct fields and methods found by the inline
+//! over lists and counts, `math.Sqrt` and the other float functions of a
+//! float, struct fields and methods found by the inline
 //! cache, calls and plain returns of Weft functions), in a function small enough
 //! for the compiler to keep the instruction pointer and the frame pointer
 //! in machine registers.
@@ -413,6 +414,20 @@ pub(super) unsafe fn run(
                     bail!()
                 }
                 let recv = get!(a);
+                if nargs.0 == 1 && nres.0 <= 1 && object::kind_of(recv) == Some(Kind::StdModule) {
+                    // A module's float function of a float (math.Sqrt(x)),
+                    // once `step` has filled the inline cache: computed here
+                    // as arithmetic is, not called as a native.
+                    match float_function(ex, proto, ip, recv, get!(Reg(a.0 + 1))) {
+                        Some(v) => {
+                            if nres.0 == 1 {
+                                set!(a, v)
+                            }
+                            continue;
+                        }
+                        None => bail!(),
+                    }
+                }
                 let (_, Member::Method(m)) = instance_member!(recv) else {
                     bail!()
                 };
@@ -526,6 +541,27 @@ fn range_next_fast(c: Value, state: Value) -> Option<Option<(Value, Value, Value
         Some(v) => Some((Value::int_inline(state + 1)?, Value::int_inline(state)?, v)),
         None => None,
     })
+}
+
+/// `module.f(x)` when the instruction's inline cache (filled by `step`)
+/// names a native of `module` with a float fast path
+/// (`ModuleDef::float_fns`) and `x` is a float. `ip` is past the
+/// instruction.
+#[inline(never)]
+fn float_function(
+    ex: &Exec<'_>,
+    proto: &FnProto,
+    ip: *const Op,
+    module: Value,
+    x: Value,
+) -> Option<Value> {
+    let x = x.as_float()?;
+    let entry = proto.inline_cache.get(pc_of(proto, ip) - 1)?.load(Relaxed);
+    if entry == 0 || entry >> 16 != module.as_object()? as u64 {
+        return None;
+    }
+    let f = (*ex.vm.native_float_fns.get((entry & 0xffff) as usize - 1)?)?;
+    Some(Value::float(f(x)))
 }
 
 /// The index of the instruction `ip` points to in `proto`'s code.
