@@ -3319,13 +3319,16 @@ impl Exec<'_> {
         name: &[u8],
         cache: &AtomicU64,
     ) -> Res<crate::native::NativeFn> {
+        // The id alone keys the cache: the type record is for a miss.
+        if let Some(id) = crate::native::opaque_id_of(obj) {
+            if let Some(f) = self.cached_native(cache, OPAQUE_IC_TAG | id as u64) {
+                return Ok(f);
+            }
+        }
         let Some((id, ty)) = crate::native::opaque_type(obj) else {
             return Err(field_of_non_struct(obj, name));
         };
         let key = OPAQUE_IC_TAG | id as u64;
-        if let Some(f) = self.cached_native(cache, key) {
-            return Ok(f);
-        }
         let method = format!("{}.{}", ty.name, String::from_utf8_lossy(name));
         let Some(&i) = self.vm.native_index.get(&(ty.module, method.as_str())) else {
             let name = String::from_utf8_lossy(name);

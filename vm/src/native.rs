@@ -671,6 +671,13 @@ fn opaque_type_in(slots: &[AtomicU64]) -> Option<(usize, &'static OpaqueType)> {
     Some((id, OPAQUE_TYPES.get(id)?.get()?))
 }
 
+/// The type id of a native object (what inline caches key on), without
+/// looking its type up.
+pub(crate) fn opaque_id_of(v: Value) -> Option<usize> {
+    let id = Value::from_bits(opaque_slots(v)?.first()?.load(Relaxed)).as_inline_int()?;
+    usize::try_from(id).ok()
+}
+
 /// The type of a native object, and its id (an index that never changes).
 pub fn opaque_type(v: Value) -> Option<(usize, &'static OpaqueType)> {
     opaque_type_in(opaque_slots(v)?)

@@ -183,7 +183,25 @@ pub fn byte_buffer_push_str(buf: ObjRef, src: ObjRef) -> bool {
     if n > (s.len() - STR_BYTES) * 8 - len {
         return false;
     }
-    if n > 0 {
+    if (1..=8).contains(&n) {
+        // One source word (most appends: a word, a separator, a number).
+        let mut w = slots(src)[STR_BYTES].load(Relaxed);
+        if n < 8 {
+            w &= (1u64 << (8 * n)) - 1;
+        }
+        let (at, r) = (STR_BYTES + len / 8, 8 * (len % 8));
+        let d = &s[at];
+        let kept = if r == 0 {
+            0
+        } else {
+            d.load(Relaxed) & ((1u64 << r) - 1)
+        };
+        d.store(kept | (w << r), Relaxed);
+        // The bytes spill into the next word: inside the room checked above.
+        if r + 8 * n > 64 {
+            s[at + 1].store(w >> (64 - r), Relaxed);
+        }
+    } else if n > 0 {
         let source = &slots(src)[STR_BYTES..STR_BYTES + n.div_ceil(8)];
         let dst = &s[STR_BYTES + len / 8..];
         // Source words land at bit `r` of a destination word, their high
