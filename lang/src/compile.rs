@@ -218,6 +218,7 @@ impl<'a> Compiler<'a> {
         let mut f = self.fns.pop().expect("function stack underflow");
         // Every frame has at least one register: `Return r0 0` names it.
         f.proto.max_registers = f.proto.max_registers.max(1);
+        thread_jumps(&mut f.proto.code);
         f.proto
     }
 
@@ -241,29 +242,7 @@ impl<'a> Compiler<'a> {
     fn patch(&mut self, at: usize, target: usize) {
         let off = Jump(target as i32 - at as i32 - 1);
         let op = &mut self.f().proto.code[at];
-        match op {
-            Op::Jmp { off: o }
-            | Op::JmpIf { off: o, .. }
-            | Op::JmpIfNot { off: o, .. }
-            | Op::JmpLt { off: o, .. }
-            | Op::JmpNotLt { off: o, .. }
-            | Op::JmpLe { off: o, .. }
-            | Op::JmpNotLe { off: o, .. }
-            | Op::JmpLtK { off: o, .. }
-            | Op::IncJmpLtK { off: o, .. }
-            | Op::IncJmpLt { off: o, .. }
-            | Op::JmpNotLtK { off: o, .. }
-            | Op::JmpLeK { off: o, .. }
-            | Op::JmpNotLeK { off: o, .. }
-            | Op::JmpGtK { off: o, .. }
-            | Op::JmpNotGtK { off: o, .. }
-            | Op::JmpGeK { off: o, .. }
-            | Op::JmpNotGeK { off: o, .. }
-            | Op::JmpEq { off: o, .. }
-            | Op::JmpNe { off: o, .. }
-            | Op::RangeNext { off: o, .. } => *o = off,
-            _ => unreachable!("patching a non-jump"),
-        }
+        *jump_offset(op).expect("patching a non-jump") = off;
     }
 
     fn patch_here(&mut self, jumps: Vec<usize>) {
@@ -857,9 +836,23 @@ impl<'a> Compiler<'a> {
         }
         // Go's two phases: operands of index expressions on the left and all values
         // on the right are evaluated first, then the stores happen left to right.
+        // An operand that is a register local this statement does not assign
+        // cannot change before its store (expressions cannot assign register
+        // locals), so it is read in place (`q[i], q[j] = q[j], q[i]` copies
+        // nothing); the others are copied first.
+        let assigned: Vec<BindingId> = lhs
+            .iter()
+            .filter_map(|e| match &e.kind {
+                ExprKind::Name(id) => match self.res.uses.get(&id.span.start) {
+                    Some(Res::Local(b)) => Some(*b),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
         let mut targets = Vec::with_capacity(lhs.len());
         for e in lhs {
-            targets.push(self.prepare_target(e, false));
+            targets.push(self.prepare_target(e, Some(&assigned)));
         }
         let base = self.eval_multi(rhs, lhs.len(), span);
         for (i, t) in targets.into_iter().enumerate() {
@@ -887,16 +880,28 @@ impl<'a> Compiler<'a> {
         }
         // Expressions cannot assign to a register local, so with one target the
         // container and key can be read in place.
-        let t = self.prepare_target(target, true);
+        let t = self.prepare_target(target, None);
         let v = self.expr_any(value);
         self.store_target(t, v);
     }
 
-    /// Evaluates the operands of an assignment target. `in_place` allows reading
-    /// locals where they are; with several targets they are copied, because an
-    /// earlier store may change a local before a later target is stored.
-    fn prepare_target(&mut self, e: &Expr, in_place: bool) -> Target {
+    /// Evaluates the operands of an assignment target. With one target
+    /// (`assigned` None) locals are read where they are; with several, the
+    /// locals in `assigned` (the statement's own targets) are copied,
+    /// because an earlier store may change one before a later target is
+    /// stored.
+    fn prepare_target(&mut self, e: &Expr, assigned: Option<&[BindingId]>) -> Target {
         let operand = |c: &mut Self, e: &Expr| {
+            let in_place = match assigned {
+                None => true,
+                Some(assigned) => match &e.kind {
+                    ExprKind::Name(id) => match c.res.uses.get(&id.span.start) {
+                        Some(Res::Local(b)) => !assigned.contains(b),
+                        _ => false,
+                    },
+                    _ => false,
+                },
+            };
             if in_place {
                 c.expr_any(e)
             } else {
@@ -1214,7 +1219,7 @@ impl<'a> Compiler<'a> {
                         c.bind_local(id, src);
                     }
                 } else {
-                    let t = c.prepare_target(e, true);
+                    let t = c.prepare_target(e, None);
                     c.store_target(t, src);
                 }
             }
@@ -1378,7 +1383,7 @@ impl<'a> Compiler<'a> {
                                     c.finish_decl(id, r);
                                 }
                             } else {
-                                let t = c.prepare_target(e, true);
+                                let t = c.prepare_target(e, None);
                                 c.store_target(t, src);
                             }
                         }
@@ -2259,4 +2264,60 @@ enum Target {
     Index(Reg, Reg),
     Field(Reg, Kst),
     Discard,
+}
+
+/// The offset of a jump instruction (`pc += off` when it jumps).
+fn jump_offset(op: &mut Op) -> Option<&mut Jump> {
+    match op {
+        Op::Jmp { off }
+        | Op::JmpIf { off, .. }
+        | Op::JmpIfNot { off, .. }
+        | Op::JmpLt { off, .. }
+        | Op::JmpNotLt { off, .. }
+        | Op::JmpLe { off, .. }
+        | Op::JmpNotLe { off, .. }
+        | Op::JmpLtK { off, .. }
+        | Op::IncJmpLtK { off, .. }
+        | Op::IncJmpLt { off, .. }
+        | Op::JmpNotLtK { off, .. }
+        | Op::JmpLeK { off, .. }
+        | Op::JmpNotLeK { off, .. }
+        | Op::JmpGtK { off, .. }
+        | Op::JmpNotGtK { off, .. }
+        | Op::JmpGeK { off, .. }
+        | Op::JmpNotGeK { off, .. }
+        | Op::JmpEq { off, .. }
+        | Op::JmpNe { off, .. }
+        | Op::RangeNext { off, .. } => Some(off),
+        _ => None,
+    }
+}
+
+/// Jump threading: a jump whose target is an unconditional `Jmp` goes
+/// straight to where that one leads (`break` inside a loop's last `if`
+/// compiled to a jump to a jump). Instructions do not move, so lines and
+/// inline caches are unchanged; every cycle of the code still contains a
+/// backward jump (positions must decrease somewhere around it), so every
+/// loop keeps a safepoint.
+fn thread_jumps(code: &mut [Op]) {
+    let target = |at: usize, off: Jump| (at as i64 + 1 + off.0 as i64) as usize;
+    for at in 0..code.len() {
+        let Some(&mut off) = jump_offset(&mut code[at]) else {
+            continue;
+        };
+        let mut dest = target(at, off);
+        // Bounded: a chain of jumps could loop (`for {}`).
+        for _ in 0..8 {
+            match code.get(dest) {
+                Some(&Op::Jmp { off: next }) if target(dest, next) != dest => {
+                    dest = target(dest, next);
+                }
+                _ => break,
+            }
+        }
+        let new = Jump(dest as i32 - at as i32 - 1);
+        if let Some(o) = jump_offset(&mut code[at]) {
+            *o = new;
+        }
+    }
 }
