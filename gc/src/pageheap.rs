@@ -128,7 +128,7 @@ impl Drop for ArenaMap {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct FreeRun {
+struct FreeRun {
     npages: usize,
     /// Pages already returned to the OS (they read as zero when reused).
     scavenged: bool,
@@ -273,79 +273,91 @@ impl PageHeap {
         Ok(())
     }
 
-    /// The whole scavenge under one lock, for tests: see
-    /// [`PageHeap::take_for_scavenge`]. Returns bytes released.
+    /// Releases free pages until none is left to release: see
+    /// [`PageHeap::scavenge_step`]. Returns bytes released.
     #[cfg(test)]
     pub(crate) fn scavenge(&mut self, stats: &PageStats, retain: usize) -> usize {
-        let runs = self.take_for_scavenge(stats, retain);
-        self.return_scavenged(stats, release_runs(runs))
+        let mut released = 0;
+        loop {
+            let n = self.scavenge_step(stats, retain, usize::MAX);
+            if n == 0 {
+                return released;
+            }
+            released += n;
+        }
     }
 
-    /// Chooses free runs of at least 64 KiB that have stayed free for a
-    /// whole cycle (lazy: memory freed now is reused first) to return to
-    /// the OS, while the memory the heap keeps (pages in use plus free
-    /// pages not yet released) exceeds `retain` bytes. Go's scavenger keeps
-    /// the heap goal plus 10% the same way: a program whose heap swings
-    /// between cycles (strings_maps builds and drops a million strings a
-    /// round) would otherwise give its pages back after each swing and
-    /// fault them in again, zeroed by the kernel, on the next.
+    /// Returns to the OS up to `max_bytes` of free runs of at least 64 KiB
+    /// that have stayed free for a whole cycle (lazy: memory freed now is
+    /// reused first), while the memory the heap keeps (pages in use plus
+    /// free pages not yet released) exceeds `retain` bytes; a run longer
+    /// than what is left of `max_bytes` is split, its head released. Go's
+    /// scavenger keeps the heap goal plus 10% the same way: a program whose
+    /// heap swings between cycles (strings_maps builds and drops a million
+    /// strings a round) would otherwise give its pages back after each
+    /// swing and fault them in again, zeroed by the kernel, on the next.
+    /// Returns the bytes released (0: nothing left to do).
     ///
-    /// The runs are taken out of the free runs: neither free nor in use
-    /// until [`PageHeap::return_scavenged`] puts them back, after
-    /// [`release_runs`] has released them without the page-heap lock
-    /// (madvise can take milliseconds, and an M that needs a span would
-    /// sleep on the lock with its P running, holding up any stop-the-world).
-    pub(crate) fn take_for_scavenge(
+    /// The caller holds the page-heap lock; madvise can take milliseconds
+    /// over many pages, and an M that needs a span meanwhile sleeps on the
+    /// lock with its P running, holding up any stop-the-world. So the
+    /// collector calls this a small step at a time, taking the lock for
+    /// each (the runs stay in the free map throughout: an allocation never
+    /// finds the pages gone and maps more).
+    pub(crate) fn scavenge_step(
         &mut self,
         stats: &PageStats,
         retain: usize,
-    ) -> Vec<(usize, FreeRun)> {
+        max_bytes: usize,
+    ) -> usize {
         let free_kept: usize = self
             .free
             .values()
             .filter(|run| !run.scavenged)
             .map(|run| run.npages * PAGE_SIZE)
             .sum();
-        let mut kept = stats.in_use_bytes.load(Relaxed) + free_kept;
-        let mut taken = Vec::new();
-        for (&base, run) in self.free.iter() {
-            if kept <= retain {
-                break;
-            }
-            if !run.scavenged && run.npages >= 8 && run.freed_cycle + 1 < self.cycle {
-                taken.push((base, *run));
-                kept -= run.npages * PAGE_SIZE;
-            }
+        let kept = stats.in_use_bytes.load(Relaxed) + free_kept;
+        if kept <= retain {
+            return 0;
         }
-        for (base, _) in &taken {
-            self.free.remove(base);
-        }
-        taken
-    }
-
-    /// Puts back runs [`release_runs`] went through, each marked released
-    /// (reading as zero: allocation skips zeroing it, see
-    /// `Span::needzero`) only if the OS took it. Returns the bytes released.
-    pub(crate) fn return_scavenged(
-        &mut self,
-        stats: &PageStats,
-        runs: Vec<(usize, FreeRun, bool)>,
-    ) -> usize {
-        let mut released = 0;
-        for (base, run, ok) in runs {
-            if ok {
-                released += run.npages * PAGE_SIZE;
-            }
-            self.insert_run(
-                base,
+        let budget = max_bytes.min(kept - retain);
+        let cycle = self.cycle;
+        let Some((&base, &run)) = self
+            .free
+            .iter()
+            .find(|(_, run)| !run.scavenged && run.npages >= 8 && run.freed_cycle + 1 < cycle)
+        else {
+            return 0;
+        };
+        let npages = run.npages.min((budget / PAGE_SIZE).max(8));
+        // A run counts as released (reading as zero: allocation skips
+        // zeroing it, see `Span::needzero`) only if the OS took it.
+        let ok = os::release(base, npages * PAGE_SIZE);
+        // The released head and the rest stay separate runs (merging them
+        // would forget which pages read as zero).
+        self.free.insert(
+            base,
+            FreeRun {
+                npages,
+                scavenged: ok,
+                ..run
+            },
+        );
+        if npages < run.npages {
+            self.free.insert(
+                base + npages * PAGE_SIZE,
                 FreeRun {
-                    scavenged: ok,
+                    npages: run.npages - npages,
                     ..run
                 },
             );
         }
-        stats.released_bytes.fetch_add(released, Relaxed);
-        released
+        if !ok {
+            // Nothing more this time: the same run would fail again.
+            return 0;
+        }
+        stats.released_bytes.fetch_add(npages * PAGE_SIZE, Relaxed);
+        npages * PAGE_SIZE
     }
 
     /// Unmaps everything (heap drop).
@@ -369,15 +381,6 @@ pub(crate) struct PageStats {
     pub(crate) in_use_bytes: AtomicUsize,
     pub(crate) mapped_bytes: AtomicUsize,
     pub(crate) released_bytes: AtomicUsize,
-}
-
-/// Returns the runs taken by [`PageHeap::take_for_scavenge`] to the OS
-/// (no lock needed: nobody else can reach them); says of each whether
-/// the OS took it.
-pub(crate) fn release_runs(runs: Vec<(usize, FreeRun)>) -> Vec<(usize, FreeRun, bool)> {
-    runs.into_iter()
-        .map(|(base, run)| (base, run, os::release(base, run.npages * PAGE_SIZE)))
-        .collect()
 }
 
 /// Thin wrapper over mmap/munmap/madvise.
