@@ -66,6 +66,8 @@ pub struct ModuleDef {
 impl ModuleDef {
     pub fn function(mut self, name: &'static str, f: NativeFn) -> ModuleDef {
         self.functions.insert(name, f);
+        // A replaced float function loses its fast path with it.
+        self.float_fns.remove(name);
         self
     }
 
@@ -910,4 +912,25 @@ pub fn new_time(
 /// slot never holds a pointer (the barrier exists to shade pointers).
 pub fn raw_state_slot(v: Value, type_name: &str, i: usize) -> Option<&'static AtomicU64> {
     state_slot(v, type_name, i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nothing(_: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
+        Ok(Results::new())
+    }
+
+    #[test]
+    fn replacing_a_float_function_drops_its_fast_path() {
+        let m = ModuleDef::default()
+            .float_function("Sqrt", nothing, f64::sqrt)
+            .function("Sqrt", nothing);
+        assert!(!m.float_fns.contains_key("Sqrt"));
+        let m = ModuleDef::default()
+            .function("Sqrt", nothing)
+            .float_function("Sqrt", nothing, f64::sqrt);
+        assert!(m.float_fns.contains_key("Sqrt"));
+    }
 }
