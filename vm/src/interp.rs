@@ -1525,11 +1525,12 @@ impl Exec<'_> {
     }
 
     /// Returns from the running frame the `n` results at `first..` when
-    /// that is plain: a fixed number of results wanted, no defer record of
-    /// the frame's, not a deferred call, a caller below `stop_depth`'s frame.
-    /// Copies the results to the caller's window (it lies below the callee's
-    /// registers) and pops the frame; returns whether it did. The rest is
-    /// `do_return`'s.
+    /// that is plain: no defer record of the frame's, not a deferred call,
+    /// a caller below `stop_depth`'s frame. Copies the results to the
+    /// caller's window (it lies below the callee's registers; a caller that
+    /// takes them all also gets the top of stack set, without the register
+    /// array growing: `ret + n < first + n`, inside the callee's frame) and
+    /// pops the frame; returns whether it did. The rest is `do_return`'s.
     #[inline(always)]
     fn return_plain(
         &mut self,
@@ -1539,14 +1540,32 @@ impl Exec<'_> {
         stop_depth: usize,
     ) -> bool {
         let frame = self.gr.frames.last().expect("frame");
-        let plain =
-            frame.nres != MULTI.0 && !frame.deferred && self.defer_len() <= frame.defer_mark;
+        let plain = !frame.deferred && self.defer_len() <= frame.defer_mark;
         if !plain || self.gr.frames.len() <= stop_depth + 1 {
             return false;
         }
         let frame = self.gr.frames.pop().expect("frame");
-        copy_results(regs, first, n, frame.ret, frame.nres as usize);
+        if frame.nres != MULTI.0 {
+            copy_results(regs, first, n, frame.ret, frame.nres as usize);
+        } else {
+            // `f(g())`: `ret + n <= first + n`, inside the array already.
+            self.move_all_results(first, n, frame.ret);
+        }
         true
+    }
+
+    /// A return to a caller that takes every result (`f(g())`): the `n`
+    /// results at `first..` move down to `ret..` (the caller's window lies
+    /// below the callee's registers, so a forward copy is safe; the one
+    /// exception, a recovered panic's nil from `PANIC_REG`, is a single
+    /// value), and the top of stack marks how many there are.
+    fn move_all_results(&mut self, first: usize, n: usize, ret: usize) {
+        debug_assert!(n <= 1 || first > ret);
+        let regs = self.ensure_regs(ret + n + 1);
+        for i in 0..n {
+            regs[ret + i].store(regs[first + i].load(Relaxed), Relaxed);
+        }
+        self.gr.top = ret + n;
     }
 
     fn execute(&mut self, p: &mut P, g: &mut Mutator, stop_depth: usize) -> Result<(), Stop> {
@@ -1667,10 +1686,7 @@ impl Exec<'_> {
         if frame.nres != MULTI.0 {
             copy_results(regs, first, n, frame.ret, frame.nres as usize);
         } else {
-            let results: Vec<Value> = (0..n)
-                .map(|i| Value::from_bits(regs[first + i].load(Relaxed)))
-                .collect();
-            self.store_results(frame.ret, frame.nres, &results);
+            self.move_all_results(first, n, frame.ret);
         }
         if frame.deferred && self.gr.panicking.is_some() {
             return Err(CONTINUE_UNWINDING.into());
