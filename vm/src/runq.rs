@@ -241,6 +241,11 @@ impl<H: Linked, const N: u32> LocalQueue<H, N> {
         ring + usize::from(!self.next.load(Acquire).is_null())
     }
 
+    /// Whether the `runnext` slot looked full (a snapshot).
+    pub fn has_next(&self) -> bool {
+        !self.next.load(Acquire).is_null()
+    }
+
     /// Whether the queue looked empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

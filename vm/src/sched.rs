@@ -256,6 +256,10 @@ impl AllGs {
     }
 }
 
+/// How long a thief leaves a victim's lone `runnext` G to its own M before
+/// taking it (Go's runqgrab sleeps 3 us).
+const RUNNEXT_GRACE: Duration = Duration::from_micros(3);
+
 /// How long the concurrent stack scan waits for running Gs to stop and
 /// scan themselves before leaving them to mark termination (a G inside a
 /// long native call never reaches a safepoint).
@@ -1721,7 +1725,19 @@ impl Runtime {
                 if victim == pid {
                     continue;
                 }
-                found = self.locals[pid].steal_from(&self.locals[victim], round == 3);
+                let take_next = round == 3;
+                if take_next && self.locals[victim].has_next() && self.locals[victim].len() == 1 {
+                    // Only the victim's runnext: a G its running G just
+                    // readied, which that M is about to run (a channel
+                    // handoff takes well under a microsecond). Give it the
+                    // chance, as Go's runqgrab does (usleep(3)), rather
+                    // than move a pipeline's every step across Ps.
+                    let until = Instant::now() + RUNNEXT_GRACE;
+                    while Instant::now() < until && self.locals[victim].has_next() {
+                        std::hint::spin_loop();
+                    }
+                }
+                found = self.locals[pid].steal_from(&self.locals[victim], take_next);
                 if found.is_some() {
                     break 'rounds;
                 }
