@@ -3716,9 +3716,28 @@ fn cache_hit(cache: &AtomicU64, ty: weft_gc::ObjRef) -> Option<Member> {
 #[inline(never)]
 fn cached_member_miss(cache: &AtomicU64, ty: weft_gc::ObjRef, name: &[u8]) -> Option<Member> {
     let addr = type_slots(ty)[3].load(Relaxed);
+    // A call site that sees several types in turn (richards' task methods)
+    // misses every time; the memo remembers the entries of recent misses
+    // by (type id, the instruction's name constant), so only the first of
+    // each pays for the scan below.
+    let memo_slot = member_memo_slot(addr, name);
+    let remembered = MEMBER_MEMO.with(|m| {
+        let (a, n, entry) = m.borrow()[memo_slot];
+        (a == addr && n == name.as_ptr() as usize).then_some(entry)
+    });
+    if let Some(entry) = remembered {
+        cache.store(entry, Relaxed);
+        if let Some(member) = cache_hit(cache, ty) {
+            return Some(member);
+        }
+    }
+    let remember = |entry: u64| {
+        cache.store(entry, Relaxed);
+        MEMBER_MEMO.with(|m| m.borrow_mut()[memo_slot] = (addr, name.as_ptr() as usize, entry));
+    };
     if let Some(i) = field_index(ty, name) {
         if i + 1 < IC_METHOD as usize {
-            cache.store(addr << 16 | (i as u64 + 1), Relaxed);
+            remember(addr << 16 | (i as u64 + 1));
         }
         return Some(Member::Field(i));
     }
@@ -3726,9 +3745,27 @@ fn cached_member_miss(cache: &AtomicU64, ty: weft_gc::ObjRef, name: &[u8]) -> Op
     let n = object::list_len(list) / 2;
     let i = (0..n).find(|&i| method_at(ty, i, name).is_some())?;
     if i + 1 < IC_METHOD as usize {
-        cache.store(addr << 16 | IC_METHOD | (i as u64 + 1), Relaxed);
+        remember(addr << 16 | IC_METHOD | (i as u64 + 1));
     }
     method_at(ty, i, name).map(Member::Method)
+}
+
+thread_local! {
+    /// `cached_member_miss`'s memo: (struct type id, address of the name
+    /// constant, inline-cache entry), direct-mapped. Per thread, so no
+    /// synchronisation. Type ids are never reused (not even by another
+    /// `Vm`), and a type's members never move once found, so a matching
+    /// entry is exact; a name constant's address identifies the name while
+    /// its function lives, and an entry for a dead function's address can
+    /// only match a type id that no longer occurs.
+    static MEMBER_MEMO: std::cell::RefCell<[(u64, usize, u64); 256]> =
+        const { std::cell::RefCell::new([(0, 0, 0); 256]) };
+}
+
+/// The memo slot of (type id, name constant).
+fn member_memo_slot(type_id: u64, name: &[u8]) -> usize {
+    let key = type_id ^ (name.as_ptr() as u64).rotate_left(17);
+    (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize
 }
 
 /// Method `i` of `ty`, if it is named `name`.
