@@ -2658,7 +2658,7 @@ impl Exec<'_> {
                     else {
                         return Err(format!("{} is not a type", show(ty)));
                     };
-                    let n = type_field_names(t).len();
+                    let n = type_field_count(t);
                     let inst = p
                         .alloc(g, Kind::Instance.type_id(), (1 + n) * 8)
                         .map_err(oom)?;
@@ -3645,6 +3645,12 @@ fn type_name_of(ty: weft_gc::ObjRef) -> String {
         .unwrap_or_default()
 }
 
+/// How many fields instances of struct type `ty` have (without copying
+/// their names, which `NewStruct` used to do for every instance).
+fn type_field_count(ty: weft_gc::ObjRef) -> usize {
+    obj_of(Value::from_bits(type_slots(ty)[1].load(Relaxed))).map_or(0, object::list_len)
+}
+
 fn type_field_names(ty: weft_gc::ObjRef) -> Vec<Vec<u8>> {
     let Some(list) = obj_of(Value::from_bits(type_slots(ty)[1].load(Relaxed))) else {
         return Vec::new();
@@ -4474,7 +4480,7 @@ fn show_with(v: Value, plus: bool, depth: usize) -> String {
         }
         Some(Kind::Instance) => {
             let inst = obj_of(v).expect("instance");
-            let n = instance_type(inst).map_or(0, |t| type_field_names(t).len());
+            let n = instance_type(inst).map_or(0, type_field_count);
             let names = instance_type(inst)
                 .map(type_field_names)
                 .unwrap_or_default();
