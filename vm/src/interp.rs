@@ -4072,8 +4072,8 @@ fn numeric_conversion(callee: Value, x: Value) -> Option<Value> {
     }
 }
 
-const BUILTIN_FLOAT: usize = builtin_index("float").expect("a builtin") as usize;
-const BUILTIN_INT: usize = builtin_index("int").expect("a builtin") as usize;
+pub(super) const BUILTIN_FLOAT: usize = builtin_index("float").expect("a builtin") as usize;
+pub(super) const BUILTIN_INT: usize = builtin_index("int").expect("a builtin") as usize;
 
 /// A small, fast random source for select's choice and the scheduler's
 /// victim order (xorshift, per thread).

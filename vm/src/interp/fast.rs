@@ -209,9 +209,16 @@ pub(super) unsafe fn run(
                 // SAFETY: the verifier's window check proves `a + 1` below
                 // `max_registers`.
                 let x = Value::from_bits(unsafe { &*fp.add(a.0 as usize + 1) }.load(Relaxed));
-                match numeric_conversion(ex.vm.builtins[f.0 as usize], x) {
-                    Some(v) => set!(a, v),
-                    None => bail!(),
+                // `f` names the builtin (the compiler emits Convert only
+                // where `float`/`int`/`str` resolve to the builtins), so
+                // the common cases need no look at the builtin object.
+                match (f.0 as usize, x.as_inline_int()) {
+                    (BUILTIN_FLOAT, Some(i)) => set!(a, Value::float(i as f64)),
+                    (BUILTIN_INT, Some(_)) => set!(a, x),
+                    _ => match numeric_conversion(ex.vm.builtins[f.0 as usize], x) {
+                        Some(v) => set!(a, v),
+                        None => bail!(),
+                    },
                 }
             }
             Op::GetUpval { a, u } => {
