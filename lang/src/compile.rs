@@ -2114,6 +2114,14 @@ impl<'a> Compiler<'a> {
                 );
                 return true;
             }
+            ("min" | "max", [], false) => {
+                // Go's compile error (the builtins want at least one operand).
+                self.error(
+                    span,
+                    format!("not enough arguments for {name}() (expected 1, found 0)"),
+                );
+                return true;
+            }
             _ => return false,
         }
         // The single result is at `base`; extra requested results are nil.
