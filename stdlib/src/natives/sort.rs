@@ -31,36 +31,42 @@ pub(crate) fn module() -> ModuleDef {
 }
 
 fn ints(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let list = a.first().copied().unwrap_or_default();
-    let items = rooted_items(ctx, list).ok_or("sort.Ints: argument must be a list")??;
-    let mut keyed: Vec<(i64, Value)> = Vec::with_capacity(items.len());
-    for v in items {
-        keyed.push((int_arg(v).ok_or("sort.Ints: elements must be ints")?, v));
-    }
-    sort_keyed(ctx, &mut keyed)?;
-    let sorted: Vec<Value> = keyed.into_iter().map(|(_, v)| v).collect();
-    list_replace(ctx.p, list, &sorted);
-    Ok(results![])
+    sort_by_key(ctx, a, "sort.Ints", "ints", int_arg)
 }
 
 fn strings(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+    sort_by_key(ctx, a, "sort.Strings", "strings", string_arg)
+}
+
+/// Sorts the list argument in place by `key` of each element (`kind`
+/// names what the elements must be, for the error), the sort itself
+/// without holding up the collector when the list is long (the values
+/// are rooted by `rooted_items` meanwhile).
+fn sort_by_key<K: Ord>(
+    ctx: &mut NativeCtx<'_>,
+    a: &[Value],
+    func: &str,
+    kind: &str,
+    key: fn(Value) -> Option<K>,
+) -> Result<Results, String> {
     let list = a.first().copied().unwrap_or_default();
-    let items = rooted_items(ctx, list).ok_or("sort.Strings: argument must be a list")??;
-    let mut keyed: Vec<(Vec<u8>, Value)> = Vec::with_capacity(items.len());
+    let items =
+        rooted_items(ctx, list).ok_or_else(|| format!("{func}: argument must be a list"))??;
+    let mut keyed: Vec<(K, Value)> = Vec::with_capacity(items.len());
     for v in items {
         keyed.push((
-            string_arg(v).ok_or("sort.Strings: elements must be strings")?,
+            key(v).ok_or_else(|| format!("{func}: elements must be {kind}"))?,
             v,
         ));
     }
-    sort_keyed(ctx, &mut keyed)?;
+    ctx.off_heap(keyed.len(), || keyed.sort_unstable_by(|x, y| x.0.cmp(&y.0)));
     let sorted: Vec<Value> = keyed.into_iter().map(|(_, v)| v).collect();
     list_replace(ctx.p, list, &sorted);
     Ok(results![])
 }
 
 /// The elements of `list` (`None` if it is not one), rooted until the
-/// native returns when the list is long enough for [`sort_keyed`] to let
+/// native returns when the list is long enough for [`sort_by_key`] to let
 /// the collector run: another goroutine may change the list meanwhile, and
 /// a value it overwrites would then be held only here ([`NativeCtx::off_heap`]'s
 /// rule). The kept copy is allocated first, empty, and filled with no
@@ -92,13 +98,6 @@ fn copy_list(ctx: &mut NativeCtx<'_>, from: Value, to: Value) -> Vec<Value> {
         i += 1;
     }
     items
-}
-
-/// Sorts `keyed` by its keys, without holding up the collector when it is
-/// long (the values are rooted by `rooted_items`).
-fn sort_keyed<K: Ord>(ctx: &mut NativeCtx<'_>, keyed: &mut [(K, Value)]) -> Result<(), String> {
-    ctx.off_heap(keyed.len(), || keyed.sort_unstable_by(|x, y| x.0.cmp(&y.0)));
-    Ok(())
 }
 
 /// `sort.Slice(list, less)`: Go's pdqsort on the live list.
