@@ -3304,13 +3304,9 @@ impl Exec<'_> {
     /// The native function an inline-cache entry `key << 16 | index + 1`
     /// names, if `cache` holds one for `key` (see `FnProto::inline_cache`).
     fn cached_native(&self, cache: &AtomicU64, key: u64) -> Option<crate::native::NativeFn> {
-        let entry = cache.load(Relaxed);
-        if entry == 0 || entry >> 16 != key {
-            return None;
-        }
         self.vm
             .native_table
-            .get((entry & 0xffff) as usize - 1)
+            .get(cached_native_index(cache, key)?)
             .copied()
     }
 
@@ -3643,6 +3639,14 @@ fn type_name_of(ty: weft_gc::ObjRef) -> String {
     obj_of(Value::from_bits(type_slots(ty)[0].load(Relaxed)))
         .map(|s| String::from_utf8_lossy(&object::string_bytes(s)).into_owned())
         .unwrap_or_default()
+}
+
+/// The index into `Vm::native_table` an inline-cache entry `key << 16 |
+/// index + 1` holds, if `cache` holds one for `key`.
+#[inline(always)]
+fn cached_native_index(cache: &AtomicU64, key: u64) -> Option<usize> {
+    let entry = cache.load(Relaxed);
+    (entry != 0 && entry >> 16 == key).then(|| (entry & 0xffff) as usize - 1)
 }
 
 /// How many fields instances of struct type `ty` have (without copying
@@ -4481,9 +4485,11 @@ fn show_with(v: Value, plus: bool, depth: usize) -> String {
         Some(Kind::Instance) => {
             let inst = obj_of(v).expect("instance");
             let n = instance_type(inst).map_or(0, type_field_count);
-            let names = instance_type(inst)
-                .map(type_field_names)
-                .unwrap_or_default();
+            // The names only for `%+v`.
+            let names = match instance_type(inst) {
+                Some(t) if plus => type_field_names(t),
+                _ => Vec::new(),
+            };
             let fields: Vec<String> = (0..n)
                 .map(|i| {
                     let value = show(instance_field(inst, i));

@@ -74,12 +74,7 @@ impl ModuleDef {
     /// A function of one float to one float (see `float_fns`): `f` is the
     /// native for every call, `pure` its fast path for a float argument;
     /// they must agree on floats.
-    pub fn float_function(
-        mut self,
-        name: &'static str,
-        f: NativeFn,
-        pure: fn(f64) -> f64,
-    ) -> ModuleDef {
+    pub fn float_function(mut self, name: &'static str, f: NativeFn, pure: FloatFn) -> ModuleDef {
         self.functions.insert(name, f);
         self.float_fns.insert(name, pure);
         self

@@ -665,20 +665,21 @@ pub fn map_get(map: ObjRef, key: Value) -> Result<Option<Value>, Unhashable> {
 /// allocation); `false` (nothing done) if it does not or `key` is
 /// unhashable: adding a key may grow the map, which `map_set` does.
 pub fn map_set_existing(p: &mut P, map: ObjRef, key: Value, value: Value) -> bool {
-    let Ok(h) = key_hash(key) else {
-        return false;
-    };
+    key_hash(key).is_ok_and(|h| set_if_present(p, map, key, h, value))
+}
+
+/// Stores `value` for `key` (hash `h`) if the map has the key; whether it
+/// had it. (A racing writer may have shrunk the entries meanwhile: then
+/// nothing is stored, as racing writes to one map may be lost.)
+fn set_if_present(p: &mut P, map: ObjRef, key: Value, h: u64, value: Value) -> bool {
     let Some(pos) = map_find(map, key, h).1 else {
         return false;
     };
     let entries = words(Value::from_bits(slots(map)[MAP_ENTRIES].load(Relaxed)));
-    match entries.get(2 * pos + 1) {
-        Some(slot) => {
-            p.write_slot(slot, value.bits());
-            true
-        }
-        None => false,
+    if let Some(slot) = entries.get(2 * pos + 1) {
+        p.write_slot(slot, value.bits());
     }
+    true
 }
 
 /// Number of live entries.
@@ -700,11 +701,7 @@ pub fn map_set(
         Err(e) => return Ok(Err(e)),
     };
     let m = slots(map);
-    if let (_, Some(pos)) = map_find(map, key, h) {
-        let entries = words(Value::from_bits(m[MAP_ENTRIES].load(Relaxed)));
-        if let Some(slot) = entries.get(2 * pos + 1) {
-            p.write_slot(slot, value.bits());
-        }
+    if set_if_present(p, map, key, h, value) {
         return Ok(Ok(()));
     }
     let used = m[MAP_USED].load(Relaxed) as usize;

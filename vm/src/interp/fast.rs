@@ -534,7 +534,9 @@ fn map_write_existing(p: &mut P, m: Value, k: Value, v: Value) -> bool {
 /// A range loop's next step over a list or an inline-int count, from
 /// its state (the next index): `Some(Some((next state, key, value)))`,
 /// `Some(None)` when done, `None` for what `step` iterates (strings, maps,
-/// channels, boxed ints, nil).
+/// channels, boxed ints, nil). The two cases of `range_next` written out
+/// rather than a call to it: that one tests for boxed ints and every kind
+/// first (strings_maps +0.7% instructions).
 #[inline(never)]
 fn range_next_fast(c: Value, state: Value) -> Option<Option<(Value, Value, Value)>> {
     let state = state.as_inline_int()?;
@@ -563,11 +565,9 @@ fn float_function(
     x: Value,
 ) -> Option<Value> {
     let x = x.as_float()?;
-    let entry = proto.inline_cache.get(pc_of(proto, ip) - 1)?.load(Relaxed);
-    if entry == 0 || entry >> 16 != module.as_object()? as u64 {
-        return None;
-    }
-    let f = (*ex.vm.native_float_fns.get((entry & 0xffff) as usize - 1)?)?;
+    let cache = proto.inline_cache.get(pc_of(proto, ip) - 1)?;
+    let index = cached_native_index(cache, module.as_object()? as u64)?;
+    let f = (*ex.vm.native_float_fns.get(index)?)?;
     Some(Value::float(f(x)))
 }
 
