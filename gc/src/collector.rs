@@ -25,9 +25,6 @@ use crate::p::P;
 /// madvise of 1 MiB of touched pages: some tens of microseconds).
 const SCAVENGE_STEP_BYTES: usize = 1 << 20;
 
-/// At most this many steps a cycle (64 GiB): the rest waits for the next.
-const SCAVENGE_STEPS_PER_CYCLE: usize = 1 << 16;
-
 /// Restarts of concurrent mark before mark termination drains regardless.
 pub const MAX_MARK_RESTARTS: u32 = 8;
 
@@ -81,16 +78,25 @@ impl Heap {
         // A step at a time, each under its own hold of the page-heap lock
         // (see `PageHeap::scavenge_step`): gctrace showed stops of 0.5-2
         // ms held up by an M asleep on that lock while all the releases
-        // ran under one hold.
-        for _ in 0..SCAVENGE_STEPS_PER_CYCLE {
-            let released = self.pages.lock().expect("pages lock").scavenge_step(
+        // ran under one hold. The excess is measured once; each step
+        // starts where the last one stopped.
+        let mut excess = self
+            .pages
+            .lock()
+            .expect("pages lock")
+            .scavenge_excess(&self.page_stats, retain);
+        let mut from = 0;
+        while excess > 0 {
+            let step = self.pages.lock().expect("pages lock").scavenge_step(
                 &self.page_stats,
-                retain,
-                SCAVENGE_STEP_BYTES,
+                from,
+                excess.min(SCAVENGE_STEP_BYTES),
             );
-            if released == 0 {
+            let Some((next, released)) = step else {
                 break;
-            }
+            };
+            from = next;
+            excess = excess.saturating_sub(released);
         }
 
         let t0 = Instant::now();

@@ -277,26 +277,40 @@ impl PageHeap {
     /// [`PageHeap::scavenge_step`]. Returns bytes released.
     #[cfg(test)]
     pub(crate) fn scavenge(&mut self, stats: &PageStats, retain: usize) -> usize {
-        let mut released = 0;
-        loop {
-            let n = self.scavenge_step(stats, retain, usize::MAX);
-            if n == 0 {
-                return released;
-            }
-            released += n;
+        let mut excess = self.scavenge_excess(stats, retain);
+        let (mut from, mut released) = (0, 0);
+        while excess > 0 {
+            let Some((next, n)) = self.scavenge_step(stats, from, excess) else {
+                break;
+            };
+            (from, released, excess) = (next, released + n, excess.saturating_sub(n));
         }
+        released
     }
 
-    /// Returns to the OS up to `max_bytes` of free runs of at least 64 KiB
-    /// that have stayed free for a whole cycle (lazy: memory freed now is
-    /// reused first), while the memory the heap keeps (pages in use plus
-    /// free pages not yet released) exceeds `retain` bytes; a run longer
-    /// than what is left of `max_bytes` is split, its head released. Go's
-    /// scavenger keeps the heap goal plus 10% the same way: a program whose
-    /// heap swings between cycles (strings_maps builds and drops a million
-    /// strings a round) would otherwise give its pages back after each
-    /// swing and fault them in again, zeroed by the kernel, on the next.
-    /// Returns the bytes released (0: nothing left to do).
+    /// How many bytes the scavenger should return to the OS: what the heap
+    /// keeps (pages in use plus free pages not yet released) beyond
+    /// `retain`. Go's scavenger keeps the heap goal plus 10% the same way:
+    /// a program whose heap swings between cycles (strings_maps builds and
+    /// drops a million strings a round) would otherwise give its pages
+    /// back after each swing and fault them in again, zeroed by the
+    /// kernel, on the next.
+    pub(crate) fn scavenge_excess(&self, stats: &PageStats, retain: usize) -> usize {
+        let free_kept: usize = self
+            .free
+            .values()
+            .filter(|run| !run.scavenged)
+            .map(|run| run.npages * PAGE_SIZE)
+            .sum();
+        (stats.in_use_bytes.load(Relaxed) + free_kept).saturating_sub(retain)
+    }
+
+    /// Returns to the OS up to `max_bytes` (at least 8 pages) of the first
+    /// free run at or after address `from` that is at least 64 KiB and
+    /// has stayed free for a whole cycle (lazy: memory freed now is reused
+    /// first); a longer run is split, its head released. Returns where the
+    /// next step should look and the bytes released, or `None` when there
+    /// is nothing left to release (or madvise failed).
     ///
     /// The caller holds the page-heap lock; madvise can take milliseconds
     /// over many pages, and an M that needs a span meanwhile sleeps on the
@@ -307,29 +321,15 @@ impl PageHeap {
     pub(crate) fn scavenge_step(
         &mut self,
         stats: &PageStats,
-        retain: usize,
+        from: usize,
         max_bytes: usize,
-    ) -> usize {
-        let free_kept: usize = self
-            .free
-            .values()
-            .filter(|run| !run.scavenged)
-            .map(|run| run.npages * PAGE_SIZE)
-            .sum();
-        let kept = stats.in_use_bytes.load(Relaxed) + free_kept;
-        if kept <= retain {
-            return 0;
-        }
-        let budget = max_bytes.min(kept - retain);
+    ) -> Option<(usize, usize)> {
         let cycle = self.cycle;
-        let Some((&base, &run)) = self
+        let (&base, &run) = self
             .free
-            .iter()
-            .find(|(_, run)| !run.scavenged && run.npages >= 8 && run.freed_cycle + 1 < cycle)
-        else {
-            return 0;
-        };
-        let npages = run.npages.min((budget / PAGE_SIZE).max(8));
+            .range(from..)
+            .find(|(_, run)| !run.scavenged && run.npages >= 8 && run.freed_cycle + 1 < cycle)?;
+        let npages = run.npages.min((max_bytes / PAGE_SIZE).max(8));
         // A run counts as released (reading as zero: allocation skips
         // zeroing it, see `Span::needzero`) only if the OS took it.
         let ok = os::release(base, npages * PAGE_SIZE);
@@ -354,10 +354,10 @@ impl PageHeap {
         }
         if !ok {
             // Nothing more this time: the same run would fail again.
-            return 0;
+            return None;
         }
         stats.released_bytes.fetch_add(npages * PAGE_SIZE, Relaxed);
-        npages * PAGE_SIZE
+        Some((base + npages * PAGE_SIZE, npages * PAGE_SIZE))
     }
 
     /// Unmaps everything (heap drop).
