@@ -349,6 +349,7 @@ macro_rules! for_each_op {
             JmpEq { a: Reg, b: Reg, off: Jump } plain "if R[a] == R[b] then pc += off";
             JmpNe { a: Reg, b: Reg, off: Jump } plain "if R[a] != R[b] then pc += off";
             Call { a: Reg, nargs: Count, nres: Count } plain "R[a], ... := R[a](R[a+1], ..., R[a+nargs])";
+            CallGlobal { a: Reg, g: Glob, nargs: Count, nres: Count } plain "R[a] := G[g]; then as Call  (a call of a module-level func, read after its arguments: nothing assigns to a func)";
             CallSpread { a: Reg, nargs: Count, nres: Count } plain "as Call, the last argument a list spread into the call";
             CallMethod { a: Reg, k: Kst, nargs: Count, nres: Count } plain "R[a], ... := R[a].K[k](R[a+1], ..., R[a+nargs])";
             CallMethodSpread { a: Reg, k: Kst, nargs: Count, nres: Count } plain "as CallMethod, the last argument spread";

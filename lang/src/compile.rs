@@ -1994,6 +1994,18 @@ impl<'a> Compiler<'a> {
             }
         }
         let call_line = self.line_of(e.span);
+        // A module-level func is constant (nothing assigns to it, and the
+        // module's init stores every func before any other code runs), so
+        // reading it after the arguments, in the call, changes nothing.
+        let global_func = match func
+            .as_name()
+            .and_then(|id| self.res.uses.get(&id.span.start))
+        {
+            Some(&Res::Global(g)) if self.res.globals[g as usize].kind == GlobalKind::Func => {
+                Some(Glob(g))
+            }
+            _ => None,
+        };
         let method = match &func.kind {
             ExprKind::Field(obj, name) => {
                 let b = self.alloc_reg(e.span);
@@ -2002,18 +2014,28 @@ impl<'a> Compiler<'a> {
             }
             _ => {
                 let b = self.alloc_reg(e.span);
-                self.expr_into(func, b);
+                if global_func.is_none() || *spread {
+                    self.expr_into(func, b);
+                }
                 None
             }
         };
         let nargs = self.args_into(args, e.span);
         self.cur_line = call_line;
         match (method, *spread) {
-            (None, false) => self.emit(Op::Call {
-                a: base,
-                nargs,
-                nres,
-            }),
+            (None, false) => match global_func {
+                Some(g) => self.emit(Op::CallGlobal {
+                    a: base,
+                    g,
+                    nargs,
+                    nres,
+                }),
+                None => self.emit(Op::Call {
+                    a: base,
+                    nargs,
+                    nres,
+                }),
+            },
             (None, true) => self.emit(Op::CallSpread {
                 a: base,
                 nargs,

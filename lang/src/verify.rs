@@ -145,7 +145,9 @@ fn window(op: &Op, proto: &Proto) -> Result<(), String> {
         Op::AppendSpread { b, .. } | Op::Convert { a: b, .. } => fits(b, 2),
         Op::GetIndexOk { a, .. } | Op::RecvOk { a, .. } => fits(a, 2),
         Op::Slice { c, .. } => fits(c, 2),
-        Op::Call { a, nargs, nres } | Op::CallSpread { a, nargs, nres } => {
+        Op::Call { a, nargs, nres }
+        | Op::CallGlobal { a, nargs, nres, .. }
+        | Op::CallSpread { a, nargs, nres } => {
             fits(a, 1 + count(nargs))?;
             fits(a, count(nres).max(1))
         }
@@ -233,6 +235,39 @@ mod tests {
             p.lines.insert(0, 1);
         });
         assert!(verify_module(&m).unwrap_err().message.contains("window"));
+    }
+
+    #[test]
+    fn call_global_window_and_global_are_checked() {
+        let mut m = compiled();
+        tamper(&mut m, |p| {
+            p.code.insert(
+                0,
+                Op::CallGlobal {
+                    a: Reg(0),
+                    g: Glob(0),
+                    nargs: Count(p.max_registers),
+                    nres: Count(1),
+                },
+            );
+            p.lines.insert(0, 1);
+        });
+        assert!(verify_module(&m).unwrap_err().message.contains("window"));
+        let mut m = compiled();
+        let n_globals = m.globals.len() as u16;
+        tamper(&mut m, |p| {
+            p.code.insert(
+                0,
+                Op::CallGlobal {
+                    a: Reg(0),
+                    g: Glob(n_globals),
+                    nargs: Count(0),
+                    nres: Count(1),
+                },
+            );
+            p.lines.insert(0, 1);
+        });
+        assert!(verify_module(&m).is_err());
     }
 
     #[test]

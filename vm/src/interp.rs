@@ -1385,6 +1385,26 @@ impl Exec<'_> {
         unsafe { &*Arc::as_ptr(&self.gr.cached_regs) }
     }
 
+    /// The running frame.
+    #[inline(always)]
+    fn top_frame(&self) -> &Frame {
+        let depth = self.gr.frames.len();
+        debug_assert!(depth > 0);
+        // SAFETY: the interpreter runs only with a frame on the stack (the
+        // goroutine's entry frame stays until the goroutine returns, and
+        // `step`/`fast::run` are never called after that).
+        unsafe { self.gr.frames.get_unchecked(depth - 1) }
+    }
+
+    /// The running frame, to save its `pc` at a call.
+    #[inline(always)]
+    fn top_frame_mut(&mut self) -> &mut Frame {
+        let depth = self.gr.frames.len();
+        debug_assert!(depth > 0);
+        // SAFETY: as for `top_frame`.
+        unsafe { self.gr.frames.get_unchecked_mut(depth - 1) }
+    }
+
     /// A loaded function, borrowed without counting a reference.
     fn proto_ref<'r>(&self, proto: u32) -> &'r FnProto {
         // SAFETY: `Vm::protos` only grows and its `Arc`s live as long as the
@@ -1486,7 +1506,8 @@ impl Exec<'_> {
     ///
     /// # Safety
     /// `fits_plain_call(regs, callee_proto, abs, nargs)` holds: the callee's
-    /// registers `abs + 1 .. abs + 1 + max_registers` are inside `regs`.
+    /// registers `abs + 1 .. abs + 1 + max_registers` and the spare one
+    /// above them are inside `regs`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn enter_fitting(
@@ -1501,10 +1522,18 @@ impl Exec<'_> {
     ) {
         let callee_base = abs + 1;
         let first = regs.as_ptr().wrapping_add(callee_base);
-        for i in nargs..callee_proto.max_registers {
-            // SAFETY: `callee_base + i < callee_base + max_registers <
+        // Two at a time: the pair at `max_registers - 1` also clears the
+        // spare register above the frame, dead at a call (see
+        // `GState::cached_regs`).
+        let mut i = nargs;
+        while i < callee_proto.max_registers {
+            // SAFETY: `callee_base + i + 1 <= callee_base + max_registers <
             // regs.len()` (the contract).
-            unsafe { &*first.add(i) }.store(Value::NIL.bits(), Relaxed);
+            unsafe {
+                (*first.add(i)).store(Value::NIL.bits(), Relaxed);
+                (*first.add(i + 1)).store(Value::NIL.bits(), Relaxed);
+            }
+            i += 2;
         }
         self.push_call_frame(child, callee, callee_base, abs, nres);
     }
@@ -1539,17 +1568,25 @@ impl Exec<'_> {
         n: usize,
         stop_depth: usize,
     ) -> bool {
-        let frame = self.gr.frames.last().expect("frame");
+        let depth = self.gr.frames.len();
+        let frame = self.top_frame();
         let plain = !frame.deferred && self.defer_len() <= frame.defer_mark;
-        if !plain || self.gr.frames.len() <= stop_depth + 1 {
+        if !plain || depth <= stop_depth + 1 {
             return false;
         }
-        let frame = self.gr.frames.pop().expect("frame");
-        if frame.nres != MULTI.0 {
-            copy_results(regs, first, n, frame.ret, frame.nres as usize);
+        let (ret, nres) = (frame.ret, frame.nres);
+        // SAFETY: `depth >= 1` (a frame is running) and `Frame` owns nothing
+        // to drop: this is `pop` without its checks.
+        unsafe { self.gr.frames.set_len(depth - 1) };
+        if nres == 1 && n >= 1 {
+            // The common `x := f()`: `ret < first` and `first` is a
+            // register of the returning frame, both inside `regs`.
+            regs[ret].store(regs[first].load(Relaxed), Relaxed);
+        } else if nres != MULTI.0 {
+            copy_results(regs, first, n, ret, nres as usize);
         } else {
             // `f(g())`: `ret + n <= first + n`, inside the array already.
-            self.move_all_results(first, n, frame.ret);
+            self.move_all_results(first, n, ret);
         }
         true
     }
@@ -2485,9 +2522,16 @@ impl Exec<'_> {
                         }
                     }
                 }
-                Op::Call { a, nargs, nres } => {
+                Op::Call { a, nargs, nres } | Op::CallGlobal { a, nargs, nres, .. } => {
                     call_poll!();
                     save_pc!();
+                    if let Op::CallGlobal { g: gi, .. } = op {
+                        // After the poll: a preempted call runs again whole.
+                        let v = module_globals(proto)
+                            .get(gi.0 as usize)
+                            .map_or(Value::NIL, |slot| Value::from_bits(slot.load(Relaxed)));
+                        set!(a.0, v);
+                    }
                     let callee = get!(a.0);
                     let abs = base + a.0 as usize;
                     let nargs = if nargs == MULTI {
@@ -3841,13 +3885,16 @@ fn oom(e: AllocError) -> String {
     format!("runtime: {e}")
 }
 
+#[inline(always)]
 fn closure_proto(v: Value) -> Option<u32> {
     let obj = obj_of(v)?;
-    (object::kind_of(v)? == Kind::Closure).then(|| {
-        // SAFETY: a live closure object (in a register or a global).
-        let slots = unsafe { obj.slots() };
-        slots[0].load(Relaxed) as u32
-    })
+    if obj.type_id() != Some(Kind::Closure.type_id()) {
+        return None;
+    }
+    // SAFETY: a live closure object (in a register or a global) has its
+    // prototype number in its first payload slot (`Op::Closure` allocates
+    // at least two).
+    Some(unsafe { &*(obj.payload_addr() as *const AtomicU64) }.load(Relaxed) as u32)
 }
 
 fn upvalue_cell(closure: Value, u: u8) -> Option<weft_gc::ObjRef> {

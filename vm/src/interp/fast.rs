@@ -155,6 +155,20 @@ pub(super) unsafe fn run(
                 }
             }};
         }
+        // `if R[a] cmp K[k] (or not) jump` when both are inline ints (floats
+        // and NaN are `step`'s).
+        macro_rules! jump_cmp_k {
+            ($a:expr, $k:expr, $off:expr, $cmp:tt, $when:expr) => {{
+                // SAFETY: a `Kst` operand is in range (verified).
+                let kv = unsafe { *proto.consts.get_unchecked($k.0 as usize) };
+                let (Some(i), Some(j)) = (get!($a).as_inline_int(), kv.as_inline_int()) else {
+                    bail!()
+                };
+                if (i $cmp j) == $when {
+                    jump!($off.0);
+                }
+            }};
+        }
         // `R[a] = x op y` when both are inline ints with an inline result,
         // or both floats: `binop`'s fast path, without the boxing.
         macro_rules! arith {
@@ -320,27 +334,16 @@ pub(super) unsafe fn run(
                 inc_jmp_lt!(a, bound, off)
             }
             Op::IncJmpLt { a, b, off } => inc_jmp_lt!(a, get!(b), off),
-            Op::JmpLtK { a, k, off }
-            | Op::JmpNotLtK { a, k, off }
-            | Op::JmpLeK { a, k, off }
-            | Op::JmpNotLeK { a, k, off }
-            | Op::JmpGtK { a, k, off }
-            | Op::JmpNotGtK { a, k, off }
-            | Op::JmpGeK { a, k, off }
-            | Op::JmpNotGeK { a, k, off } => {
-                let x = get!(a);
-                // SAFETY: a `Kst` operand is in range (verified).
-                let kv = unsafe { *proto.consts.get_unchecked(k.0 as usize) };
-                if !(x.is_inline_int() && kv.is_inline_int()) {
-                    bail!()
-                }
-                // Two inline ints: `compare_k` cannot fail.
-                match compare_k(op, x, kv) {
-                    Ok(true) => jump!(off.0),
-                    Ok(false) => {}
-                    Err(_) => bail!(),
-                }
-            }
+            // One arm each: a shared arm decoded the comparison from the
+            // opcode again (fib: 24 instructions for a test and a jump).
+            Op::JmpLtK { a, k, off } => jump_cmp_k!(a, k, off, <, true),
+            Op::JmpNotLtK { a, k, off } => jump_cmp_k!(a, k, off, <, false),
+            Op::JmpLeK { a, k, off } => jump_cmp_k!(a, k, off, <=, true),
+            Op::JmpNotLeK { a, k, off } => jump_cmp_k!(a, k, off, <=, false),
+            Op::JmpGtK { a, k, off } => jump_cmp_k!(a, k, off, >, true),
+            Op::JmpNotGtK { a, k, off } => jump_cmp_k!(a, k, off, >, false),
+            Op::JmpGeK { a, k, off } => jump_cmp_k!(a, k, off, >=, true),
+            Op::JmpNotGeK { a, k, off } => jump_cmp_k!(a, k, off, >=, false),
             Op::JmpEq { a, b, off } | Op::JmpNe { a, b, off } => match fast_equal(get!(a), get!(b))
             {
                 Some(eq) if eq == matches!(op, Op::JmpEq { .. }) => jump!(off.0),
@@ -451,7 +454,7 @@ pub(super) unsafe fn run(
                 {
                     bail!()
                 }
-                ex.gr.frames.last_mut().expect("frame").pc = pc_of(proto, ip);
+                ex.top_frame_mut().pc = pc_of(proto, ip);
                 insert_receiver(regs, abs, nargs, recv, m);
                 // SAFETY: `fits_plain_call` said yes above.
                 unsafe { ex.enter_fitting(regs, child, callee_proto, m, abs, nargs + 1, nres.0) };
@@ -460,9 +463,15 @@ pub(super) unsafe fn run(
                 fp = regs.as_ptr().wrapping_add(abs + 1);
                 switched = true;
             }
-            Op::Call { a, nargs, nres } => {
+            Op::Call { a, nargs, nres } | Op::CallGlobal { a, nargs, nres, .. } => {
                 if nargs == MULTI || safepoint_due!() {
                     bail!()
+                }
+                if let Op::CallGlobal { g, .. } = op {
+                    match module_globals(proto).get(g.0 as usize) {
+                        Some(slot) => set!(a, Value::from_bits(slot.load(Relaxed))),
+                        None => bail!(),
+                    }
                 }
                 let callee = get!(a);
                 let nargs = nargs.0 as usize;
@@ -473,7 +482,7 @@ pub(super) unsafe fn run(
                     if !ex.fits_plain_call(regs, callee_proto, abs, nargs) {
                         bail!()
                     }
-                    ex.gr.frames.last_mut().expect("frame").pc = pc_of(proto, ip);
+                    ex.top_frame_mut().pc = pc_of(proto, ip);
                     // SAFETY: `fits_plain_call` said yes just above.
                     unsafe {
                         ex.enter_fitting(regs, child, callee_proto, callee, abs, nargs, nres.0)
@@ -502,7 +511,8 @@ pub(super) unsafe fn run(
                 if !ex.return_plain(regs, first, n.0 as usize, stop_depth) {
                     bail!()
                 }
-                let f = ex.gr.frames.last().expect("a caller");
+                // `return_plain` left the caller on top.
+                let f = ex.top_frame();
                 proto = ex.proto_ref(f.proto);
                 ip = proto.code.as_ptr().wrapping_add(f.pc);
                 fp = regs.as_ptr().wrapping_add(f.base);
@@ -666,6 +676,7 @@ pub(super) fn handles(op: &Op) -> bool {
             | Op::InitField { .. }
             | Op::CallMethod { .. }
             | Op::Call { .. }
+            | Op::CallGlobal { .. }
             | Op::Return { .. }
     )
 }
