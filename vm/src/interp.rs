@@ -1958,7 +1958,14 @@ impl Exec<'_> {
                 // registers in the live array (see `r!`); `proto` was
                 // verified by `Vm::load`.
                 let (stopped_at, switched) = unsafe {
-                    let preempt = (self.nested == 0).then_some(self.preempt);
+                    // Inside a native callback `step` does not yield: a
+                    // flag nobody sets stands in for the P's.
+                    static NEVER_SET: AtomicBool = AtomicBool::new(false);
+                    let preempt = if self.nested == 0 {
+                        self.preempt
+                    } else {
+                        &NEVER_SET
+                    };
                     fast::run(self, ip, fp, proto, p, preempt, stop_depth)
                 };
                 if switched {

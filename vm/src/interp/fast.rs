@@ -30,9 +30,9 @@ use super::*;
 /// and whose function is `proto`; returns the address of the first
 /// instruction it did not execute, and whether it called or returned on
 /// the way (then that address is also saved as the top frame's `pc`, and
-/// the caller reloads its frame state). `preempt` is the P's preemption flag when
-/// the goroutine may yield at a back edge (`None` inside a native callback,
-/// where `step` does not yield either).
+/// the caller reloads its frame state). `preempt` is the P's preemption
+/// flag when the goroutine may yield at a back edge (inside a native
+/// callback, where `step` does not yield either, a flag never set).
 ///
 /// # Safety
 /// `ip` points to an instruction of `proto.code`; `fp` to the frame's first
@@ -47,7 +47,7 @@ pub(super) unsafe fn run(
     mut fp: *const AtomicU64,
     mut proto: &FnProto,
     p: &mut P,
-    preempt: Option<&AtomicBool>,
+    preempt: &AtomicBool,
     stop_depth: usize,
 ) -> (*const Op, bool) {
     // Whether a call or a return changed the running frame.
@@ -96,7 +96,7 @@ pub(super) unsafe fn run(
             () => {
                 // SAFETY: the flag is the heap's, and the heap outlives
                 // the P this function borrows.
-                unsafe { &*stop_pending }.load(Relaxed) || preempt.is_some_and(|f| f.load(Relaxed))
+                unsafe { &*stop_pending }.load(Relaxed) || preempt.load(Relaxed)
             };
         }
         // The struct instance `$v` and the member of it this instruction's
