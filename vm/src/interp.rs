@@ -2068,6 +2068,23 @@ impl Exec<'_> {
                         set!(a.0, v);
                         continue;
                     }
+                    // str of an inline int or of a string, as the builtin
+                    // does them, without its call (the builtin is found
+                    // by name there).
+                    if fi.0 as usize == BUILTIN_STR {
+                        if let Some(i) = x.as_inline_int() {
+                            save_pc!();
+                            let mut buf = [0u8; 20];
+                            let v =
+                                object::new_string(p, g, format_int(i, &mut buf)).map_err(oom)?;
+                            set!(a.0, v);
+                            continue;
+                        }
+                        if object::kind_of(x) == Some(Kind::Str) {
+                            set!(a.0, x);
+                            continue;
+                        }
+                    }
                     // Anything else (str(x), a conversion error): the
                     // builtin's own call, as `GetBuiltin` + `Call` made it.
                     save_pc!();
@@ -4132,6 +4149,7 @@ fn numeric_conversion(callee: Value, x: Value) -> Option<Value> {
 
 pub(super) const BUILTIN_FLOAT: usize = builtin_index("float").expect("a builtin") as usize;
 pub(super) const BUILTIN_INT: usize = builtin_index("int").expect("a builtin") as usize;
+const BUILTIN_STR: usize = builtin_index("str").expect("a builtin") as usize;
 
 /// A small, fast random source for select's choice and the scheduler's
 /// victim order (xorshift, per thread).
