@@ -347,6 +347,8 @@ macro_rules! for_each_op {
             JmpGeK { a: Reg, k: Kst, off: Jump } plain "if R[a] >= K[k] then pc += off";
             JmpNotGeK { a: Reg, k: Kst, off: Jump } plain "if !(R[a] >= K[k]) then pc += off";
             JmpEq { a: Reg, b: Reg, off: Jump } plain "if R[a] == R[b] then pc += off";
+            JmpEqK { a: Reg, k: Kst, off: Jump } plain "if R[a] == K[k] then pc += off";
+            JmpNeK { a: Reg, k: Kst, off: Jump } plain "if R[a] != K[k] then pc += off";
             JmpNe { a: Reg, b: Reg, off: Jump } plain "if R[a] != R[b] then pc += off";
             Call { a: Reg, nargs: Count, nres: Count } plain "R[a], ... := R[a](R[a+1], ..., R[a+nargs])";
             CallGlobal { a: Reg, g: Glob, nargs: Count, nres: Count } plain "R[a] := G[g]; then as Call  (a call of a module-level func, read after its arguments: nothing assigns to a func)";

@@ -1923,7 +1923,10 @@ impl<'a> Compiler<'a> {
         when: bool,
         span: Span,
     ) -> Option<usize> {
-        if !matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
+        if !matches!(
+            op,
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne
+        ) {
             return None;
         }
         // Only with the constant on the right: `k < x` keeps the general
@@ -1950,7 +1953,9 @@ impl<'a> Compiler<'a> {
             (BinOp::Gt, true) => Op::JmpGtK { a: r, k, off },
             (BinOp::Gt, false) => Op::JmpNotGtK { a: r, k, off },
             (BinOp::Ge, true) => Op::JmpGeK { a: r, k, off },
-            _ => Op::JmpNotGeK { a: r, k, off },
+            (BinOp::Ge, false) => Op::JmpNotGeK { a: r, k, off },
+            (BinOp::Eq, true) | (BinOp::Ne, false) => Op::JmpEqK { a: r, k, off },
+            _ => Op::JmpNeK { a: r, k, off },
         };
         Some(self.emit(ins))
     }
@@ -2318,6 +2323,8 @@ fn jump_offset(op: &mut Op) -> Option<&mut Jump> {
         | Op::JmpNotGeK { off, .. }
         | Op::JmpEq { off, .. }
         | Op::JmpNe { off, .. }
+        | Op::JmpEqK { off, .. }
+        | Op::JmpNeK { off, .. }
         | Op::RangeNext { off, .. } => Some(off),
         _ => None,
     }

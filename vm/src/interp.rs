@@ -2537,6 +2537,15 @@ impl Exec<'_> {
                         }
                     }
                 }
+                Op::JmpEqK { a, k, off } | Op::JmpNeK { a, k, off } => {
+                    let eq = values_equal(get!(a.0), konst!(k));
+                    if eq == matches!(op, Op::JmpEqK { .. }) {
+                        jump!(off.0);
+                        if off.0 < 0 {
+                            back_edge!();
+                        }
+                    }
+                }
                 Op::JmpEq { a, b, off } | Op::JmpNe { a, b, off } => {
                     let eq = values_equal(get!(a.0), get!(b.0));
                     if eq == matches!(op, Op::JmpEq { .. }) {

@@ -169,6 +169,26 @@ pub(super) unsafe fn run(
                 }
             }};
         }
+        // `if R[a] == K[k] (or !=) jump`, K an int constant: the same word
+        // is equal, two different inline ints are not; anything else
+        // (a float, a boxed int) is `step`'s.
+        macro_rules! jump_eq_k {
+            ($a:expr, $k:expr, $off:expr, $when:expr) => {{
+                let x = get!($a);
+                // SAFETY: a `Kst` operand is in range (verified).
+                let kv = unsafe { *proto.consts.get_unchecked($k.0 as usize) };
+                let eq = if x.bits() == kv.bits() {
+                    true
+                } else if x.is_inline_int() && kv.is_inline_int() {
+                    false
+                } else {
+                    bail!()
+                };
+                if eq == $when {
+                    jump!($off.0);
+                }
+            }};
+        }
         // `R[a] = x op y` when both are inline ints with an inline result,
         // or both floats: `binop`'s fast path, without the boxing.
         macro_rules! arith {
@@ -344,6 +364,8 @@ pub(super) unsafe fn run(
             Op::JmpNotGtK { a, k, off } => jump_cmp_k!(a, k, off, >, false),
             Op::JmpGeK { a, k, off } => jump_cmp_k!(a, k, off, >=, true),
             Op::JmpNotGeK { a, k, off } => jump_cmp_k!(a, k, off, >=, false),
+            Op::JmpEqK { a, k, off } => jump_eq_k!(a, k, off, true),
+            Op::JmpNeK { a, k, off } => jump_eq_k!(a, k, off, false),
             Op::JmpEq { a, b, off } | Op::JmpNe { a, b, off } => match fast_equal(get!(a), get!(b))
             {
                 Some(eq) if eq == matches!(op, Op::JmpEq { .. }) => jump!(off.0),
@@ -664,6 +686,8 @@ pub(super) fn handles(op: &Op) -> bool {
             | Op::JmpNotGtK { .. }
             | Op::JmpGeK { .. }
             | Op::JmpNotGeK { .. }
+            | Op::JmpEqK { .. }
+            | Op::JmpNeK { .. }
             | Op::JmpEq { .. }
             | Op::JmpNe { .. }
             | Op::GetIndex { .. }
