@@ -3758,7 +3758,7 @@ enum Member {
     Method(Value),
 }
 
-const IC_METHOD: u64 = 1 << 15;
+pub(super) const IC_METHOD: u64 = 1 << 15;
 
 /// Marks an inline-cache key as a native object type's (see
 /// `Exec::opaque_method`); struct type ids stay below it.

@@ -177,6 +177,14 @@ impl Value {
         }
     }
 
+    /// The low 48 bits, the address when the value points to an object:
+    /// for a word known to be a pointer (an invariant of the slot it was
+    /// read from), without the tag test.
+    #[inline(always)]
+    pub fn payload_addr(self) -> usize {
+        (self.0 & PAYLOAD_MASK) as usize
+    }
+
     /// The heap pointer carried by a raw slot word, for the collector's tracing.
     #[inline(always)]
     pub fn pointer_in_word(bits: u64) -> Option<usize> {

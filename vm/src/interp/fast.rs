@@ -414,21 +414,21 @@ pub(super) unsafe fn run(
                 None => bail!(),
             },
             Op::GetField { a, b, .. } => {
-                let (inst, Member::Field(i)) = instance_member!(get!(b)) else {
+                // SAFETY: one cache entry per instruction (`Vm::load`), and
+                // `ip` is past this one.
+                let cache = unsafe { proto.inline_cache.get_unchecked(pc_of(proto, ip) - 1) };
+                let Some(slot) = cached_field(get!(b), cache) else {
                     bail!()
                 };
-                set!(a, instance_field(inst, i));
+                set!(a, Value::from_bits(slot.load(Relaxed)));
             }
             Op::SetField { a, b, .. } => {
-                let (inst, Member::Field(i)) = instance_member!(get!(a)) else {
+                // SAFETY: as for `GetField`.
+                let cache = unsafe { proto.inline_cache.get_unchecked(pc_of(proto, ip) - 1) };
+                let Some(slot) = cached_field(get!(a), cache) else {
                     bail!()
                 };
-                // SAFETY: a live instance (in a register).
-                let slots = unsafe { inst.slots() };
-                match slots.get(1 + i) {
-                    Some(slot) => p.write_slot(slot, get!(b).bits()),
-                    None => bail!(),
-                }
+                p.write_slot(slot, get!(b).bits());
             }
             Op::InitField { a, i, b } => {
                 let Some(inst) = obj_of(get!(a)) else { bail!() };
@@ -543,6 +543,45 @@ pub(super) unsafe fn run(
             _ => bail!(),
         }
     }
+}
+
+/// The slot of the field of struct instance `v` that the inline cache
+/// `cache` names, when `v` is an instance and the cache holds a field of
+/// its type; `None` for anything else (a method entry, another type, an
+/// empty cache, not an instance), which `step` handles. `cache_hit`
+/// without its checks of what the heap layout guarantees.
+#[inline(always)]
+fn cached_field(v: Value, cache: &AtomicU64) -> Option<&'static AtomicU64> {
+    let inst = obj_of(v)?;
+    if inst.type_id() != Some(Kind::Instance.type_id()) {
+        return None;
+    }
+    let entry = cache.load(Relaxed);
+    if entry & IC_METHOD != 0 {
+        return None;
+    }
+    // SAFETY: `inst` is a live instance (its value is in a register).
+    let slots = unsafe { inst.slots() };
+    // Slot 0 of an instance is its struct type (`Kind::Instance`:
+    // `NewStruct`, the only place instances are made, stores it before
+    // the instance is reachable), and a struct type's fourth slot is its
+    // unique id (`Kind::StructType`, `new_struct_type`): no tag or length
+    // tests on the way to the id.
+    // SAFETY: an instance has at least its type slot.
+    let ty = Value::from_bits(unsafe { slots.get_unchecked(0) }.load(Relaxed)).payload_addr();
+    // SAFETY: `ty` is that struct type, alive while the instance is (the
+    // instance's slot 0 is traced), and it has four slots.
+    let id = unsafe { &*((ty + weft_gc::HEADER_BYTES + 3 * 8) as *const AtomicU64) }.load(Relaxed);
+    if entry >> 16 != id {
+        return None;
+    }
+    // The entry's payload is the field index + 1, the instance slot (after
+    // the type). It is inside the instance for the type the entry was
+    // made for; the test keeps an empty entry (0) and, were ids ever to
+    // repeat, another type's index from reading outside.
+    slots
+        .get(entry as usize & (IC_METHOD as usize - 1))
+        .filter(|_| entry & 0xffff != 0)
 }
 
 // The map and range arms' work is out of line: inlined, it made the
