@@ -199,13 +199,19 @@ fn failures_under(env: &[(&str, &str)]) -> Vec<String> {
 }
 
 /// The same programs with the collector checking itself: a cycle every 1000
-/// allocations and a stop-the-world re-mark that fails on any missed object.
+/// allocations and a stop-the-world re-mark that fails on any missed object;
+/// and with the registers a new frame does not clear poisoned (`regpoison`:
+/// a register the code reads before writing, which the liveness analysis
+/// missed, prints the poison).
 #[test]
 fn passing_programs_pass_under_gc_stress_and_checkmark() {
-    let problems = failures_under(&[("WEFTDEBUG", "gccheckmark=1,gcstress=1000,wbcheck=1")]);
+    let problems = failures_under(&[(
+        "WEFTDEBUG",
+        "gccheckmark=1,gcstress=1000,wbcheck=1,regpoison=1",
+    )]);
     assert!(
         problems.is_empty(),
-        "failures under WEFTDEBUG=gccheckmark=1,gcstress=1000,wbcheck=1:\n{}",
+        "failures under WEFTDEBUG=gccheckmark=1,gcstress=1000,wbcheck=1,regpoison=1:\n{}",
         problems.join("\n")
     );
 }
@@ -217,7 +223,10 @@ fn passing_programs_pass_under_gc_stress_and_checkmark() {
 fn programs_pass_on_four_ps_under_gc_stress() {
     let problems = failures_under(&[
         ("WEFTMAXPROCS", "4"),
-        ("WEFTDEBUG", "gccheckmark=1,gcstress=1000,wbcheck=1"),
+        (
+            "WEFTDEBUG",
+            "gccheckmark=1,gcstress=1000,wbcheck=1,regpoison=1",
+        ),
     ]);
     assert!(
         problems.is_empty(),

@@ -8,6 +8,8 @@
 //! - [`compile`]: the AST to register bytecode ([`bytecode`]), one `Proto` per
 //!   function, every heap store a barriered instruction.
 //! - [`program`]: loads an entry file and its file-module imports.
+//! - [`liveness`]: the registers a function may read before writing them
+//!   (how much of a new frame the interpreter clears).
 //! - [`verify`]: proves compiled code stays inside its tables (the
 //!   interpreter relies on it to skip bounds checks).
 //! - [`disasm`]: the listing `weft disasm` prints.
@@ -25,6 +27,7 @@ pub mod diag;
 pub mod disasm;
 pub mod gen;
 pub mod lexer;
+pub mod liveness;
 pub mod parser;
 pub mod program;
 pub mod resolve;

@@ -65,6 +65,13 @@ pub struct FnProto {
     pub n_params: usize,
     pub variadic: bool,
     pub max_registers: usize,
+    /// One past the last register the code may read before it writes it
+    /// (`weft_lang::liveness`), at least `n_params`, at most
+    /// `max_registers`: a new frame gets nil from its arguments up to here,
+    /// and the registers above keep what a returned frame left until the
+    /// code writes them (the collector keeps every word of a register
+    /// array valid: see `RegFile`).
+    pub nil_top: usize,
     /// Constants as values (strings are heap objects rooted by the VM).
     pub consts: Box<[Value]>,
     /// The bytes of each string constant (empty for other constants): field
@@ -136,10 +143,15 @@ pub struct RegFile {
     regs: Mutex<Arc<[AtomicU64]>>,
     /// How many registers the collector scans: all of them while the G runs,
     /// the used part (up to its top of stack) while it is parked or queued.
-    /// Registers above a frame are cleared when a frame takes them, so the
-    /// interpreter never reads what lies above this limit again; a scan at
-    /// the limit clears it (`clear_above`), since a scan of the running G
-    /// reads the whole array.
+    /// A scan at the limit clears what lies above it (`clear_above`), since
+    /// a scan of the running G reads the whole array.
+    ///
+    /// Invariant: every word of the array is a non-pointer or points to a
+    /// live object (each cycle scans or clears every word; later words are
+    /// written by the mutator, from live values). A new frame clears only
+    /// the registers its code may read before writing them
+    /// (`FnProto::nil_top`); the others hold what returned frames left,
+    /// valid by this invariant, until the code overwrites them.
     scan_limit: std::sync::atomic::AtomicUsize,
     /// The mark cycle whose stack scan has covered these registers (see
     /// `weft_gc::StackScan`).
@@ -542,7 +554,19 @@ pub struct Vm {
     /// signal dispositions belong to the whole process, and an embedder may
     /// have its own; the `weft` command turns it on.
     pub sigquit_dump: bool,
+    /// Frames below which a call may be entered without `push_frame`:
+    /// [`MAX_FRAMES`], or 0 under `WEFTDEBUG=regpoison=1`, which sends
+    /// every call through `push_frame` to poison the registers a new frame
+    /// does not clear (see `FnProto::nil_top`): a program that reads one
+    /// before writing it then prints the poison, and the conformance
+    /// runner's checked pass shows it.
+    plain_call_frames: usize,
+    regpoison: bool,
 }
+
+/// The value `WEFTDEBUG=regpoison=1` leaves in the registers a new frame
+/// does not clear: an int no test prints by chance.
+const REG_POISON: i64 = -7_070_707;
 
 /// Why [`Vm::load`] refused a program.
 #[derive(Debug)]
@@ -586,6 +610,7 @@ impl Vm {
         heap.add_roots(RootKind::Runtime, roots.clone());
         let mut p = heap.acquire_p();
         let mut g = Mutator::new();
+        let regpoison = crate::sched::SchedDebug::from_env().regpoison;
         let mut vm = Vm {
             heap,
             protos: Vec::new(),
@@ -601,6 +626,8 @@ impl Vm {
             native_float_fns: Vec::new(),
             args: Vec::new(),
             sigquit_dump: false,
+            plain_call_frames: if regpoison { 0 } else { MAX_FRAMES },
+            regpoison,
         };
         let paths: Vec<&'static str> = vm.natives.modules.keys().copied().collect();
         for (path, def) in &vm.natives.modules {
@@ -717,6 +744,7 @@ impl Vm {
             n_params: proto.n_params as usize,
             variadic: proto.variadic,
             max_registers: proto.max_registers as usize,
+            nil_top: weft_lang::liveness::entry_live_top(proto),
             consts: consts.into_boxed_slice(),
             inline_cache: proto.code.iter().map(|_| AtomicU64::new(0)).collect(),
             const_strs: proto
@@ -1447,8 +1475,16 @@ impl Exec<'_> {
         } else {
             None
         };
-        for r in &regs[base + nargs.min(fp.n_params)..base + fp.max_registers] {
+        let from = nargs.min(fp.n_params);
+        for r in &regs[base + from..base + fp.nil_top.max(from)] {
             r.store(Value::NIL.bits(), Relaxed);
+        }
+        if self.vm.regpoison {
+            let poison = Value::int_inline(REG_POISON).expect("inline");
+            let from = fp.nil_top.max(nargs).min(fp.max_registers);
+            for r in &regs[base + from..base + fp.max_registers] {
+                r.store(poison.bits(), Relaxed);
+            }
         }
         if let Some((slot, list)) = rest {
             regs[base + slot].store(list.bits(), Relaxed);
@@ -1522,13 +1558,14 @@ impl Exec<'_> {
     ) {
         let callee_base = abs + 1;
         let first = regs.as_ptr().wrapping_add(callee_base);
-        // Two at a time: the pair at `max_registers - 1` also clears the
-        // spare register above the frame, dead at a call (see
-        // `GState::cached_regs`).
+        // Only the registers the code may read before writing them (see
+        // `FnProto::nil_top`); two at a time: the pair at `nil_top - 1` also
+        // clears register `nil_top`, dead at entry (or the spare register
+        // above the frame, dead at a call: see `GState::cached_regs`).
         let mut i = nargs;
-        while i < callee_proto.max_registers {
-            // SAFETY: `callee_base + i + 1 <= callee_base + max_registers <
-            // regs.len()` (the contract).
+        while i < callee_proto.nil_top {
+            // SAFETY: `callee_base + i + 1 <= callee_base + nil_top <=
+            // callee_base + max_registers < regs.len()` (the contract).
             unsafe {
                 (*first.add(i)).store(Value::NIL.bits(), Relaxed);
                 (*first.add(i + 1)).store(Value::NIL.bits(), Relaxed);
@@ -1550,7 +1587,7 @@ impl Exec<'_> {
         !callee_proto.variadic
             && nargs <= callee_proto.n_params
             && abs + 1 + callee_proto.max_registers + 1 < regs.len()
-            && self.gr.frames.len() < MAX_FRAMES
+            && self.gr.frames.len() < self.vm.plain_call_frames
     }
 
     /// Returns from the running frame the `n` results at `first..` when

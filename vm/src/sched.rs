@@ -666,6 +666,9 @@ pub struct SchedDebug {
     /// `sigtrace=1`: a line on stderr for each signal delivered, naming the M
     /// its handler ran on.
     pub sigtrace: bool,
+    /// `regpoison=1`: new frames poison the registers they do not clear
+    /// (see `Vm::plain_call_frames`).
+    pub regpoison: bool,
 }
 
 impl SchedDebug {
@@ -676,6 +679,7 @@ impl SchedDebug {
             match k {
                 "schedtrace" => d.schedtrace_ms = n,
                 "sigtrace" => d.sigtrace = n != 0,
+                "regpoison" => d.regpoison = n != 0,
                 _ => {}
             }
         }
@@ -1913,7 +1917,8 @@ mod tests {
             d,
             SchedDebug {
                 schedtrace_ms: 250,
-                sigtrace: true
+                sigtrace: true,
+                regpoison: false,
             }
         );
         assert_eq!(SchedDebug::parse("gcstress=10"), SchedDebug::default());
