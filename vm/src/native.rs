@@ -478,10 +478,22 @@ impl<'a> NativeCtx<'a> {
 
     /// A new list of new strings, each rooted as soon as it exists (kept).
     pub fn strings_list<T: AsRef<[u8]>>(&mut self, parts: &[T]) -> Result<Value, String> {
-        let list = self.new_list(&vec![Value::NIL; parts.len()])?;
+        self.strings_list_with(parts.len(), |i| parts[i].as_ref())
+    }
+
+    /// A new list of `n` new strings, string `i` made from `part(i)`, each
+    /// rooted in the list as soon as it exists (kept). For natives that
+    /// can say where each part is without a vector of them (`Split`).
+    pub fn strings_list_with<'p>(
+        &mut self,
+        n: usize,
+        mut part: impl FnMut(usize) -> &'p [u8],
+    ) -> Result<Value, String> {
+        let slot = self.take_slot()?;
+        let list = object::new_nil_list(self.p, self.g, n, slot).map_err(oom)?;
         let l = object::obj_of(list).expect("list");
-        for (i, part) in parts.iter().enumerate() {
-            let s = object::new_string(self.p, self.g, part.as_ref()).map_err(oom)?;
+        for i in 0..n {
+            let s = object::new_string(self.p, self.g, part(i)).map_err(oom)?;
             object::list_set(self.p, l, i, s);
         }
         Ok(list)

@@ -368,9 +368,33 @@ pub fn new_list(
     items: &[Value],
     root: &AtomicU64,
 ) -> Result<Value, AllocError> {
-    let array = alloc(p, g, Kind::Array, items.len().max(4))?;
+    new_list_of(p, g, items.len(), items, root)
+}
+
+/// A new list of `len` nils (a native fills it in place; no slice of
+/// nils to pass: a million-element one was 8 MB of temporary memory).
+pub fn new_nil_list(
+    p: &mut P,
+    g: &mut Mutator,
+    len: usize,
+    root: &AtomicU64,
+) -> Result<Value, AllocError> {
+    new_list_of(p, g, len, &[], root)
+}
+
+/// A list of length `len` whose first elements are `items`, the rest nil.
+fn new_list_of(
+    p: &mut P,
+    g: &mut Mutator,
+    len: usize,
+    items: &[Value],
+    root: &AtomicU64,
+) -> Result<Value, AllocError> {
+    debug_assert!(items.len() <= len);
+    let array = alloc(p, g, Kind::Array, len.max(4))?;
     let a = slots(array);
-    // Fresh memory is zero, which is the float 0.0; unused capacity holds nil.
+    // Fresh memory is zero, which is the float 0.0; the elements not given
+    // and the unused capacity hold nil.
     for slot in a.iter().skip(items.len()) {
         slot.store(Value::NIL.bits(), Relaxed);
     }
@@ -380,7 +404,7 @@ pub fn new_list(
     root.store(Value::object(array.addr()).bits(), Relaxed);
     let list = alloc(p, g, Kind::List, 2)?;
     let l = slots(list);
-    l[LIST_LEN].store(items.len() as u64, Relaxed);
+    l[LIST_LEN].store(len as u64, Relaxed);
     p.write_slot(&l[LIST_ARRAY], Value::object(array.addr()).bits());
     let v = Value::object(list.addr());
     root.store(v.bits(), Relaxed);
