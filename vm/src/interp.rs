@@ -1994,6 +1994,8 @@ impl Exec<'_> {
                 // the running frame's first register with the frame's
                 // registers in the live array (see `r!`); `proto` was
                 // verified by `Vm::load`.
+                // A native it called may fail or park the goroutine (`?`: the
+                // frame saved its `pc` before the call).
                 let (stopped_at, switched) = unsafe {
                     // Inside a native callback `step` does not yield: a
                     // flag nobody sets stands in for the P's.
@@ -2003,10 +2005,11 @@ impl Exec<'_> {
                     } else {
                         &NEVER_SET
                     };
-                    fast::run(self, ip, fp, proto, p, preempt, stop_depth)
-                };
+                    fast::run(self, ip, fp, proto, p, g, preempt, stop_depth)
+                }?;
                 if switched {
-                    // It called or returned: the frame on top saved its `pc`.
+                    // It called, returned or called a native: the frame on
+                    // top saved its `pc`.
                     reload!();
                 } else {
                     ip = stopped_at;
@@ -3799,7 +3802,7 @@ pub(super) const IC_METHOD: u64 = 1 << 15;
 
 /// Marks an inline-cache key as a native object type's (see
 /// `Exec::opaque_method`); struct type ids stay below it.
-const OPAQUE_IC_TAG: u64 = 1 << 47;
+pub(super) const OPAQUE_IC_TAG: u64 = 1 << 47;
 
 /// Looks `name` up among `ty`'s fields, then its methods, through the
 /// instruction's inline cache (see `FnProto::inline_cache`).

@@ -28,9 +28,12 @@ use super::*;
 
 /// Runs instructions from `ip` in the frame whose first register is `fp`
 /// and whose function is `proto`; returns the address of the first
-/// instruction it did not execute, and whether it called or returned on
-/// the way (then that address is also saved as the top frame's `pc`, and
-/// the caller reloads its frame state). `preempt` is the P's preemption
+/// instruction it did not execute, and whether it called, returned or
+/// called a native on the way (then that address is also saved as the top
+/// frame's `pc`, and the caller reloads its frame state: a native may have
+/// grown the register array). An `Err` is a native's: a panic, the end of
+/// the program, or (empty) the goroutine parks; `step` passes it on as if
+/// it had called the native itself. `preempt` is the P's preemption
 /// flag when the goroutine may yield at a back edge (inside a native
 /// callback, where `step` does not yield either, a flag never set).
 ///
@@ -41,15 +44,17 @@ use super::*;
 /// absolute register numbers from `fp` and that array); `proto` was
 /// verified by `lang::verify`.
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn run(
     ex: &mut Exec<'_>,
     mut ip: *const Op,
     mut fp: *const AtomicU64,
     mut proto: &FnProto,
     p: &mut P,
+    g: &mut Mutator,
     preempt: &AtomicBool,
     stop_depth: usize,
-) -> (*const Op, bool) {
+) -> Res<(*const Op, bool)> {
     // Whether a call or a return changed the running frame.
     let mut switched = false;
     let stop_pending = p.safepoint_flag();
@@ -88,7 +93,7 @@ pub(super) unsafe fn run(
                 if switched {
                     ex.gr.frames.last_mut().expect("frame").pc = pc_of(proto, at);
                 }
-                return (at, switched);
+                return Ok((at, switched));
             }};
         }
         // A safepoint (a back edge, a call) where `step` must stop or yield.
@@ -460,6 +465,21 @@ pub(super) unsafe fn run(
                         None => bail!(),
                     }
                 }
+                if matches!(object::kind_of(recv), Some(Kind::StdModule | Kind::Opaque)) {
+                    let regs = ex.regs_ref();
+                    let abs = absolute!(regs, a);
+                    match native_method(ex, p, g, proto, ip, abs, recv, nargs.0 as usize, nres.0) {
+                        None => bail!(),
+                        Some(Err(stop)) => return Err(stop),
+                        Some(Ok(())) => {
+                            // The register array may have grown (a
+                            // callback): `step` reloads, and so does this.
+                            fp = ex.regs_ref().as_ptr().wrapping_add(ex.top_frame().base);
+                            switched = true;
+                            continue;
+                        }
+                    }
+                }
                 let (_, Member::Method(m)) = instance_member!(recv) else {
                     bail!()
                 };
@@ -640,6 +660,74 @@ fn float_function(
     let index = cached_native_index(cache, module.as_object()? as u64)?;
     let f = (*ex.vm.native_float_fns.get(index)?)?;
     Some(Value::float(f(x)))
+}
+
+/// `recv.name(args...)` where `recv` is a standard module or a native
+/// object and the instruction's inline cache (filled by `step`) names the
+/// native: called as `step` calls it (the caller's `pc` saved first, the
+/// results stored, a parking native's goroutine suspended). `None`, with
+/// nothing done, when the cache does not hold it or there are more
+/// arguments than the buffer takes. Out of line: a call of a native costs
+/// far more than the call of this, and inlined it would crowd the loop's
+/// registers. Coming here instead of leaving the loop for `step` saved
+/// about 300 instructions a call (`b.WriteString(s)` in strings_maps).
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn native_method(
+    ex: &mut Exec<'_>,
+    p: &mut P,
+    g: &mut Mutator,
+    proto: &FnProto,
+    ip: *const Op,
+    abs: usize,
+    recv: Value,
+    nargs: usize,
+    nres: u8,
+) -> Option<Res<()>> {
+    let cache = proto.inline_cache.get(pc_of(proto, ip) - 1)?;
+    // A module's function takes the arguments; a native object's method
+    // the object first (see `step`'s `CallMethod`).
+    let (key, first) = match object::kind_of(recv)? {
+        Kind::StdModule => (recv.as_object()? as u64, abs + 1),
+        Kind::Opaque => (
+            OPAQUE_IC_TAG | crate::native::opaque_id_of(recv)? as u64,
+            abs,
+        ),
+        _ => return None,
+    };
+    let f = ex.cached_native(cache, key)?;
+    let count = abs + 1 + nargs - first;
+    let mut args = [Value::NIL; 8];
+    let regs = ex.regs_ref();
+    for (arg, reg) in args.iter_mut().zip(regs.get(first..first + count)?) {
+        *arg = Value::from_bits(reg.load(Relaxed));
+    }
+    let args = args.get(..count)?;
+    ex.top_frame_mut().pc = pc_of(proto, ip);
+    let results = match ex.call_native_fn(p, g, f, args) {
+        Ok(results) => results,
+        Err(stop) => return Some(Err(stop)),
+    };
+    if nres == MULTI.0 {
+        ex.store_results(abs, nres, &results);
+    } else {
+        // `store_results` without its `ensure_regs`: the verifier proved
+        // `abs + nres` inside the frame, which the array holds.
+        let n = nres as usize;
+        let regs = ex.regs_ref();
+        for (i, reg) in regs[abs..abs + n].iter().enumerate() {
+            reg.store(
+                results.get(i).copied().unwrap_or(Value::NIL).bits(),
+                Relaxed,
+            );
+        }
+        ex.gr.top = abs + n;
+    }
+    // The native parks the goroutine (a lock, a sleep): `step` suspends it.
+    Some(match ex.suspend {
+        Some(_) => Err(String::new()),
+        None => Ok(()),
+    })
 }
 
 /// The index of the instruction `ip` points to in `proto`'s code.
