@@ -1023,6 +1023,7 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
             keep_top: 0,
             nested: 0,
             suspend: None,
+            native_stop: None,
         };
         let result = exec.run(p, &mut mutator);
         exec.gr.regs.end_running(exec.top_of_stack());
@@ -1226,6 +1227,9 @@ struct Exec<'vm> {
     nested: usize,
     /// Why the G is stopping, once an instruction decided it.
     suspend: Option<Suspend>,
+    /// What a native called by `fast::run` failed with (or, empty, that it
+    /// parked the goroutine): `step` returns it as its own.
+    native_stop: Option<String>,
 }
 
 impl Exec<'_> {
@@ -1994,8 +1998,6 @@ impl Exec<'_> {
                 // the running frame's first register with the frame's
                 // registers in the live array (see `r!`); `proto` was
                 // verified by `Vm::load`.
-                // A native it called may fail or park the goroutine (`?`: the
-                // frame saved its `pc` before the call).
                 let (stopped_at, switched) = unsafe {
                     // Inside a native callback `step` does not yield: a
                     // flag nobody sets stands in for the P's.
@@ -2006,7 +2008,12 @@ impl Exec<'_> {
                         &NEVER_SET
                     };
                     fast::run(self, ip, fp, proto, p, g, preempt, stop_depth)
-                }?;
+                };
+                // A native it called failed or parked the goroutine (the
+                // frame saved its `pc` before the call).
+                if let Some(stop) = self.native_stop.take() {
+                    return Err(stop);
+                }
                 if switched {
                     // It called, returned or called a native: the frame on
                     // top saved its `pc`.

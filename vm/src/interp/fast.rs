@@ -31,9 +31,11 @@ use super::*;
 /// instruction it did not execute, and whether it called, returned or
 /// called a native on the way (then that address is also saved as the top
 /// frame's `pc`, and the caller reloads its frame state: a native may have
-/// grown the register array). An `Err` is a native's: a panic, the end of
-/// the program, or (empty) the goroutine parks; `step` passes it on as if
-/// it had called the native itself. `preempt` is the P's preemption
+/// grown the register array). A native's failure (a panic, the end of the
+/// program, or, empty, the goroutine parking) is left in
+/// `Exec::native_stop`, which `step` passes on as if it had called the
+/// native itself. (A `Result` return made every bail write three words
+/// to memory and the loop's code 5% slower on fib.) `preempt` is the P's preemption
 /// flag when the goroutine may yield at a back edge (inside a native
 /// callback, where `step` does not yield either, a flag never set).
 ///
@@ -54,7 +56,7 @@ pub(super) unsafe fn run(
     g: &mut Mutator,
     preempt: &AtomicBool,
     stop_depth: usize,
-) -> Res<(*const Op, bool)> {
+) -> (*const Op, bool) {
     // Whether a call or a return changed the running frame.
     let mut switched = false;
     let stop_pending = p.safepoint_flag();
@@ -93,7 +95,7 @@ pub(super) unsafe fn run(
                 if switched {
                     ex.gr.frames.last_mut().expect("frame").pc = pc_of(proto, at);
                 }
-                return Ok((at, switched));
+                return (at, switched);
             }};
         }
         // A safepoint (a back edge, a call) where `step` must stop or yield.
@@ -470,7 +472,11 @@ pub(super) unsafe fn run(
                     let abs = absolute!(regs, a);
                     match native_method(ex, p, g, proto, ip, abs, recv, nargs.0 as usize, nres.0) {
                         None => bail!(),
-                        Some(Err(stop)) => return Err(stop),
+                        Some(Err(stop)) => {
+                            // `step` passes it on (see `Exec::native_stop`).
+                            ex.native_stop = Some(stop);
+                            return (ip, true);
+                        }
                         Some(Ok(())) => {
                             // The register array may have grown (a
                             // callback): `step` reloads, and so does this.
