@@ -381,7 +381,7 @@ pub(super) unsafe fn run(
             },
             Op::GetIndex { a, b, c } => {
                 let (container, i) = (get!(b), get!(c));
-                if let Some(slot) = list_slot(container, i) {
+                if let Some(slot) = list_elem(container, i) {
                     set!(a, Value::from_bits(slot.load(Relaxed)))
                 } else {
                     match map_read(container, i) {
@@ -405,7 +405,7 @@ pub(super) unsafe fn run(
             },
             Op::SetIndex { a, b, c } => {
                 let (container, i) = (get!(a), get!(b));
-                if let Some(slot) = list_slot(container, i) {
+                if let Some(slot) = list_elem(container, i) {
                     p.write_slot(slot, get!(c).bits())
                 } else if !map_write_existing(p, container, i, get!(c)) {
                     bail!()
@@ -569,6 +569,33 @@ pub(super) unsafe fn run(
             _ => bail!(),
         }
     }
+}
+
+/// The slot of element `i` of `container` when it is a list and `i` an
+/// inline int within its length: `list_slot` without the checks the heap
+/// layout makes needless. A list is `[len][array]` and its array slot
+/// always holds an array object (`Kind::List`: `new_list` stores one
+/// before the list is reachable, growth swaps in another); the array's
+/// own length is still checked, since a racing append may pair a new
+/// length with the old array.
+#[inline(always)]
+fn list_elem(container: Value, i: Value) -> Option<&'static AtomicU64> {
+    let list = obj_of(container)?;
+    if list.type_id() != Some(Kind::List.type_id()) {
+        return None;
+    }
+    let i = usize::try_from(i.as_inline_int()?).ok()?;
+    let words = list.payload_addr() as *const AtomicU64;
+    // SAFETY: a live list (its value is in a register) has its two slots.
+    let (len, array) = unsafe { ((*words).load(Relaxed), (*words.add(1)).load(Relaxed)) };
+    if i >= len as usize {
+        return None;
+    }
+    let array = weft_gc::ObjRef::from_addr(Value::from_bits(array).payload_addr())?;
+    // SAFETY: the array the list held is alive while the list is (the
+    // slot is traced; a replaced array is alive until the next cycle's
+    // sweep, after this instruction).
+    unsafe { array.slots() }.get(i)
 }
 
 /// The slot of the field of struct instance `v` that the inline cache
