@@ -12,12 +12,13 @@
 //!
 //! It is a backward liveness analysis over the function's instructions.
 //! Each instruction's effect is conservative: the registers it may read
-//! (over-approximated; an instruction not listed below reads every
-//! register) and those it writes on every path out of it
-//! (under-approximated; `MULTI` counts write nothing known). A wrong
-//! read set could only make a register look dead that is read; every
-//! instruction with a register window is therefore listed with the whole
-//! window it reads.
+//! (over-approximated: a window whose length is only known at run time,
+//! `MULTI` or a spread, reads to the end of the frame) and those it
+//! writes on every path out of it (under-approximated; `MULTI` counts
+//! write nothing known). A wrong read set could only make a register look
+//! dead that is read, so `effects` matches every instruction by name,
+//! with no catch-all arm: a new instruction does not compile until it is
+//! classified.
 
 use crate::bytecode::*;
 

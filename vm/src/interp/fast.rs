@@ -457,14 +457,12 @@ pub(super) unsafe fn run(
                     // A module's float function of a float (math.Sqrt(x)),
                     // once `step` has filled the inline cache: computed here
                     // as arithmetic is, not called as a native.
-                    match float_function(ex, proto, ip, recv, get!(Reg(a.0 + 1))) {
-                        Some(v) => {
-                            if nres.0 == 1 {
-                                set!(a, v)
-                            }
-                            continue;
+                    // Anything else (`fmt.Println(x)`) is called below.
+                    if let Some(v) = float_function(ex, proto, ip, recv, get!(Reg(a.0 + 1))) {
+                        if nres.0 == 1 {
+                            set!(a, v)
                         }
-                        None => bail!(),
+                        continue;
                     }
                 }
                 if matches!(object::kind_of(recv), Some(Kind::StdModule | Kind::Opaque)) {
@@ -622,9 +620,13 @@ fn cached_field(v: Value, cache: &AtomicU64) -> Option<&'static AtomicU64> {
     // tests on the way to the id.
     // SAFETY: an instance has at least its type slot.
     let ty = Value::from_bits(unsafe { slots.get_unchecked(0) }.load(Relaxed)).payload_addr();
+    // The one other word slot 0 can hold is the zero of fresh memory: a
+    // racing goroutine's new instance seen before its type store (not on
+    // x86's ordered stores, but on a weaker memory model).
+    let ty = weft_gc::ObjRef::from_addr(ty)?;
     // SAFETY: `ty` is that struct type, alive while the instance is (the
     // instance's slot 0 is traced), and it has four slots.
-    let id = unsafe { &*((ty + weft_gc::HEADER_BYTES + 3 * 8) as *const AtomicU64) }.load(Relaxed);
+    let id = unsafe { &*((ty.payload_addr() + 3 * 8) as *const AtomicU64) }.load(Relaxed);
     if entry >> 16 != id {
         return None;
     }
