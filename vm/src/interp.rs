@@ -97,11 +97,12 @@ pub struct FnProto {
     pub selects: Box<[(Box<[weft_lang::bytecode::SelectCase]>, bool)]>,
     /// Index into [`Vm::modules`].
     pub module: u32,
-    /// The module's global slots, set once the module's globals exist (at
-    /// load, before any code runs): `GetGlobal`/`SetGlobal` index them
-    /// directly. A module's globals list never grows (its slots are fixed
-    /// by the compiler) and its array is a runtime root of its own.
-    pub globals: std::sync::OnceLock<&'static [AtomicU64]>,
+    /// The module's global slots (made before its functions are loaded):
+    /// `GetGlobal`/`SetGlobal`/`CallGlobal` index them directly. A
+    /// module's globals list never grows (its slots are fixed by the
+    /// compiler) and its array is a runtime root of its own. (A `OnceLock`
+    /// set after loading cost every global access its state test.)
+    pub globals: &'static [AtomicU64],
 }
 
 /// A loaded module: its globals live in a heap array.
@@ -662,8 +663,6 @@ impl Vm {
         }
         for (mi, m) in program.modules.iter().enumerate() {
             let file: Arc<str> = Arc::from(m.display_path.as_str());
-            let first_proto = vm.protos.len();
-            let init = vm.load_proto(&mut p, &mut g, &m.compiled.init, mi as u32, &file)?;
             let globals = object::new_list(
                 &mut p,
                 &mut g,
@@ -673,11 +672,7 @@ impl Vm {
             vm.root(globals);
             let (array, slots) = object::list_backing(obj_of(globals).expect("globals list"));
             vm.root(array);
-            for fp in &vm.protos[first_proto..] {
-                fp.globals
-                    .set(slots)
-                    .expect("a function belongs to one module");
-            }
+            let init = vm.load_proto(&mut p, &mut g, &m.compiled.init, mi as u32, &file, slots)?;
             let value = {
                 let name = object::new_string(&mut p, &mut g, m.compiled.name.as_bytes())?;
                 vm.roots.1.store(name.bits(), Relaxed);
@@ -721,6 +716,7 @@ impl Vm {
         proto: &weft_lang::bytecode::Proto,
         module: u32,
         file: &Arc<str>,
+        globals: &'static [AtomicU64],
     ) -> Result<u32, AllocError> {
         let mut consts = Vec::with_capacity(proto.constants.len());
         for k in &proto.constants {
@@ -734,7 +730,7 @@ impl Vm {
         }
         let mut nested = Vec::with_capacity(proto.protos.len());
         for child in &proto.protos {
-            nested.push(self.load_proto(p, g, child, module, file)?);
+            nested.push(self.load_proto(p, g, child, module, file, globals)?);
         }
         let fp = FnProto {
             name: Arc::from(&*proto.name),
@@ -777,7 +773,7 @@ impl Vm {
                 .map(|u| (u.from_parent_local, u.index))
                 .collect(),
             module,
-            globals: std::sync::OnceLock::new(),
+            globals,
         };
         self.protos.push(Arc::new(fp));
         Ok(self.protos.len() as u32 - 1)
@@ -1024,6 +1020,7 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
             nested: 0,
             suspend: None,
             native_stop: None,
+            plain_call_frames: vm.plain_call_frames,
         };
         let result = exec.run(p, &mut mutator);
         exec.gr.regs.end_running(exec.top_of_stack());
@@ -1230,6 +1227,9 @@ struct Exec<'vm> {
     /// What a native called by `fast::run` failed with (or, empty, that it
     /// parked the goroutine): `step` returns it as its own.
     native_stop: Option<String>,
+    /// `Vm::plain_call_frames`, kept here: `fits_plain_call` reads it at
+    /// every call.
+    plain_call_frames: usize,
 }
 
 impl Exec<'_> {
@@ -1591,7 +1591,7 @@ impl Exec<'_> {
         !callee_proto.variadic
             && nargs <= callee_proto.n_params
             && abs + 1 + callee_proto.max_registers + 1 < regs.len()
-            && self.gr.frames.len() < self.vm.plain_call_frames
+            && self.gr.frames.len() < self.plain_call_frames
     }
 
     /// Returns from the running frame the `n` results at `first..` when
@@ -4267,10 +4267,7 @@ fn copy_results(regs: &[AtomicU64], first: usize, n: usize, ret: usize, nres: us
 /// The global slots of `proto`'s module (see `FnProto::globals`).
 #[inline(always)]
 fn module_globals(proto: &FnProto) -> &'static [AtomicU64] {
-    proto
-        .globals
-        .get()
-        .expect("a module's globals are set at load, before its code runs")
+    proto.globals
 }
 
 /// The slot of element `i` of `container` when it is a list and `i` an
