@@ -1485,7 +1485,9 @@ impl Exec<'_> {
         }
         if self.vm.regpoison {
             let poison = Value::int_inline(REG_POISON).expect("inline");
-            let from = fp.nil_top.max(nargs).min(fp.max_registers);
+            // Arguments beyond the parameters (dropped, or gathered into
+            // the variadic list) are dead too.
+            let from = fp.nil_top;
             for r in &regs[base + from..base + fp.max_registers] {
                 r.store(poison.bits(), Relaxed);
             }
