@@ -294,7 +294,7 @@ pub(super) unsafe fn run(
             Op::Shr { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::Shr),
             Op::AddInt { a, b, v } => arith_imm!(a, b, v.0, checked_add),
             Op::MulInt { a, b, v } => arith_imm!(a, b, v.0, checked_mul),
-            Op::DivInt { a, b, v } => arith_imm!(a, b, v.0, checked_div),
+            Op::DivInt { a, b, v } => arith_imm!(a, b, v.0, div_imm),
             Op::ModInt { a, b, v } => arith_imm!(a, b, v.0, checked_rem),
             Op::Not { a, b } => match get!(b).as_bool() {
                 Some(x) => set!(a, Value::bool(!x)),
@@ -765,6 +765,30 @@ fn native_method(
     })
 }
 
+/// Division of an int by a `DivInt` immediate (never 0), truncated toward
+/// zero as Go's. A power of two is shifted instead of divided:
+/// `(i+j)*(i+j+1)/2` in spectralnorm's inner function waited on a 64-bit
+/// `idiv` at every call (spectralnorm 0.958 of the time with it). `None`
+/// only where `checked_div` gives it. (The same test in `ModInt` cost
+/// `x % 7` in the loop benchmark 11 instructions and 5% for nothing.)
+trait ImmDiv: Sized {
+    fn div_imm(self, d: i64) -> Option<i64>;
+}
+
+impl ImmDiv for i64 {
+    #[inline(always)]
+    fn div_imm(self, d: i64) -> Option<i64> {
+        if d > 0 && d & (d - 1) == 0 {
+            let k = d.trailing_zeros();
+            // A negative dividend is biased by d - 1 so the shift truncates
+            // toward zero rather than down.
+            Some((self + ((self >> 63) & (d - 1))) >> k)
+        } else {
+            self.checked_div(d)
+        }
+    }
+}
+
 /// The index of the instruction `ip` points to in `proto`'s code.
 #[inline(always)]
 pub(super) fn pc_of(proto: &FnProto, ip: *const Op) -> usize {
@@ -865,4 +889,55 @@ pub(super) fn handles(op: &Op) -> bool {
             | Op::CallGlobal { .. }
             | Op::Return { .. }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImmDiv;
+
+    #[test]
+    fn division_by_an_immediate_truncates_as_go_does() {
+        let xs = [
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            3,
+            -3,
+            7,
+            -7,
+            8,
+            -8,
+            1023,
+            -1023,
+            1 << 50,
+            -(1 << 50),
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ];
+        let ds = [
+            1,
+            2,
+            3,
+            4,
+            7,
+            8,
+            16,
+            1 << 20,
+            1 << 30,
+            -1,
+            -2,
+            -4,
+            -8,
+            5,
+            1000,
+        ];
+        for &x in &xs {
+            for &d in &ds {
+                assert_eq!(x.div_imm(d), x.checked_div(d), "{x} / {d}");
+            }
+        }
+    }
 }
