@@ -98,6 +98,10 @@ impl Default for HeapConfig {
 /// Cycles whose pause times [`Heap::pause_ns`] keeps (Go keeps 256).
 pub const PAUSE_HISTORY: usize = 256;
 
+/// How long free pages stay in the heap before the scavenger may return
+/// them to the OS (without a memory limit): see `PageHeap::scavenge_delay`.
+const SCAVENGE_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Collector statistics (a snapshot).
 #[derive(Clone, Debug, Default)]
 pub struct GcStats {
@@ -397,7 +401,13 @@ impl Heap {
             types: types.types,
             checked,
             arenas: ArenaMap::new(),
-            pages: Mutex::new(PageHeap::new()),
+            pages: Mutex::new({
+                let mut pages = PageHeap::new();
+                if config.pacer.mem_limit.is_none() {
+                    pages.scavenge_delay = SCAVENGE_DELAY;
+                }
+                pages
+            }),
             page_stats: PageStats::default(),
             central: (0..num_classes()).map(|_| Mutex::new(Vec::new())).collect(),
             sweep_queue: Mutex::new(Vec::new()),

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::*};
+use std::time::{Duration, Instant};
 
 use crate::sizeclass::PAGE_SIZE;
 use crate::span::{Span, SpanPtr, SPAN_FREE, SPAN_IN_USE};
@@ -134,6 +135,9 @@ struct FreeRun {
     scavenged: bool,
     /// Collector cycle when the run was freed; scavenged only a cycle later.
     freed_cycle: u64,
+    /// When it was freed (the latest of the runs merged into it): it is
+    /// scavenged only after `PageHeap::scavenge_delay`.
+    freed_at: Instant,
 }
 
 /// Free runs, mappings and span descriptors; guarded by `Heap::pages`.
@@ -143,6 +147,16 @@ pub(crate) struct PageHeap {
     span_pool: Vec<SpanPtr>,
     all_descriptors: Vec<SpanPtr>,
     pub(crate) cycle: u64,
+    /// How long a run stays free before the scavenger may release it.
+    /// Go's background scavenger is paced to about 1% of the CPU, so
+    /// memory a program frees comes back to the OS gradually; releasing
+    /// all of it at the next cycle made strings_maps, whose heap swings
+    /// by tens of megabytes every few hundred milliseconds, fault half
+    /// its pages back in (66k page faults, 0.3 s of system time). A
+    /// second of free time keeps swings like that in the heap, and a heap
+    /// that shrinks for good is returned a second later. Zero when a
+    /// memory limit is set: then the limit decides.
+    pub(crate) scavenge_delay: Duration,
 }
 
 /// Why memory could not be obtained.
@@ -157,6 +171,7 @@ impl PageHeap {
             span_pool: Vec::new(),
             all_descriptors: Vec::new(),
             cycle: 0,
+            scavenge_delay: Duration::ZERO,
         }
     }
 
@@ -202,6 +217,7 @@ impl PageHeap {
                 npages,
                 scavenged: false,
                 freed_cycle: self.cycle,
+                freed_at: Instant::now(),
             },
         );
     }
@@ -233,6 +249,7 @@ impl PageHeap {
                     npages: prev.npages + run.npages,
                     scavenged: prev.scavenged && run.scavenged,
                     freed_cycle: prev.freed_cycle.max(run.freed_cycle),
+                    freed_at: prev.freed_at.max(run.freed_at),
                 };
             }
         }
@@ -243,6 +260,7 @@ impl PageHeap {
                 npages: run.npages + next.npages,
                 scavenged: run.scavenged && next.scavenged,
                 freed_cycle: run.freed_cycle.max(next.freed_cycle),
+                freed_at: run.freed_at.max(next.freed_at),
             };
         }
         self.free.insert(base, run);
@@ -268,6 +286,7 @@ impl PageHeap {
                 npages: bytes / PAGE_SIZE,
                 scavenged: true,
                 freed_cycle: 0,
+                freed_at: Instant::now(),
             },
         );
         Ok(())
@@ -325,10 +344,13 @@ impl PageHeap {
         max_bytes: usize,
     ) -> Option<(usize, usize)> {
         let cycle = self.cycle;
-        let (&base, &run) = self
-            .free
-            .range(from..)
-            .find(|(_, run)| !run.scavenged && run.npages >= 8 && run.freed_cycle + 1 < cycle)?;
+        let now = Instant::now();
+        let (&base, &run) = self.free.range(from..).find(|(_, run)| {
+            !run.scavenged
+                && run.npages >= 8
+                && run.freed_cycle + 1 < cycle
+                && now.duration_since(run.freed_at) >= self.scavenge_delay
+        })?;
         let npages = run.npages.min((max_bytes / PAGE_SIZE).max(8));
         // A run counts as released (reading as zero: allocation skips
         // zeroing it, see `Span::needzero`) only if the OS took it.
@@ -464,6 +486,22 @@ mod tests {
         let d = ph.alloc_span(&map, &stats, 5, 0, 16).unwrap();
         assert_eq!(d.get().base(), abase);
         assert!(!d.get().needzero.load(Relaxed));
+        ph.unmap_all();
+    }
+
+    #[test]
+    fn runs_are_released_only_after_the_scavenge_delay() {
+        let map = ArenaMap::new();
+        let stats = PageStats::default();
+        let mut ph = PageHeap::new();
+        ph.scavenge_delay = Duration::from_secs(3600);
+        let a = ph.alloc_span(&map, &stats, 16, 0, 16).unwrap();
+        ph.free_span(&map, &stats, a);
+        ph.cycle += 2;
+        // A cycle old but freed just now: kept however much is in excess.
+        assert_eq!(ph.scavenge(&stats, 0), 0);
+        ph.scavenge_delay = Duration::ZERO;
+        assert!(ph.scavenge(&stats, 0) >= 16 * PAGE_SIZE);
         ph.unmap_all();
     }
 
