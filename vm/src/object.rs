@@ -534,8 +534,21 @@ pub fn key_hash(k: Value) -> Result<u64, Unhashable> {
         let x = (x ^ (x >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
         (x ^ (x >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53) ^ (x >> 29)
     };
-    if k.is_nil() || k.as_bool().is_some() {
-        return Ok(mix(k.bits()));
+    // Objects first, strings first among them: the usual keys (the old
+    // order tested nil, bool, float and a boxed int before a string).
+    // Equal keys hash alike: an int, boxed or not, and a float of the
+    // same integral value all mix that int.
+    if let Some(obj) = obj_of(k) {
+        return match obj.type_id().and_then(Kind::from_type_id) {
+            Some(Kind::Str) => Ok(string_hash(obj)),
+            Some(Kind::BoxedInt) => Ok(mix(slots(obj)[0].load(Relaxed))),
+            Some(Kind::List) => Err(Unhashable("list")),
+            Some(Kind::Map) => Err(Unhashable("map")),
+            _ => Ok(mix(k.bits())),
+        };
+    }
+    if let Some(i) = k.as_inline_int() {
+        return Ok(mix(i as u64));
     }
     if let Some(f) = k.as_float() {
         if let Some(i) = crate::arith::float_to_int(f).filter(|i| *i as f64 == f) {
@@ -543,15 +556,8 @@ pub fn key_hash(k: Value) -> Result<u64, Unhashable> {
         }
         return Ok(mix(f.to_bits()));
     }
-    if let Some(i) = int_of(k) {
-        return Ok(mix(i as u64));
-    }
-    match kind_of(k) {
-        Some(Kind::Str) => Ok(string_hash(obj_of(k).expect("string"))),
-        Some(Kind::List) => Err(Unhashable("list")),
-        Some(Kind::Map) => Err(Unhashable("map")),
-        _ => Ok(mix(k.bits())),
-    }
+    // nil and the bools.
+    Ok(mix(k.bits()))
 }
 
 /// Key equality: numbers by value, strings by content, the rest by identity.
