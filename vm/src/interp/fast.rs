@@ -5,7 +5,11 @@
 //! float, struct fields and methods found by the inline
 //! cache, calls and plain returns of Weft functions), in a function small enough
 //! for the compiler to keep the instruction pointer and the frame pointer
-//! in machine registers.
+//! in machine registers. One exception to "no allocation, no error": a
+//! native found by a call's inline cache is called from here
+//! ([`native_method`]), as `step` would call it, since leaving the loop
+//! for it cost more than the call; its failure goes back through
+//! `Exec::native_stop`.
 //!
 //! `Exec::step` is one large function: there the compiler kept its `pc` in
 //! a stack slot, and every dispatch waited for the store and the reload of
