@@ -401,7 +401,7 @@ impl Heap {
         let swept = std::mem::replace(&mut *self.sweep_queue.lock().expect("sweep lock"), spans);
         debug_assert!(swept.is_empty(), "sweep_setup before the sweep finished");
         *self.in_use.lock().expect("in_use lock") = swept;
-        self.pages.lock().expect("pages lock").cycle += 1;
+        self.pages.lock().expect("pages lock").next_cycle();
         let marked = self.marked_bytes.load(Relaxed);
         self.heap_marked.store(marked, Relaxed);
         self.heap_live.store(marked, Relaxed);

@@ -135,9 +135,32 @@ struct FreeRun {
     scavenged: bool,
     /// Collector cycle when the run was freed; scavenged only a cycle later.
     freed_cycle: u64,
-    /// When it was freed (the latest of the runs merged into it): it is
-    /// scavenged only after `PageHeap::scavenge_delay`.
+    /// When it was freed (to the start of that cycle's sweep; for merged
+    /// runs, the larger one's time): it is scavenged only after
+    /// `PageHeap::scavenge_delay`.
     freed_at: Instant,
+}
+
+/// Two adjacent free runs as one. It counts as freed when the larger of
+/// the two that hold pages in memory was: a big run retired long ago
+/// stays eligible for release when a small span next to it is freed (the
+/// latest of the two times kept it young for as long as its neighbours
+/// churned), a small old run joining a big fresh one does not make the
+/// fresh pages look old, and a released run (its age says nothing about
+/// pages in memory) never lends its age to fresh pages.
+fn merged(a: FreeRun, b: FreeRun) -> FreeRun {
+    let dates = match (a.scavenged, b.scavenged) {
+        (true, false) => b,
+        (false, true) => a,
+        _ if a.npages >= b.npages => a,
+        _ => b,
+    };
+    FreeRun {
+        npages: a.npages + b.npages,
+        scavenged: a.scavenged && b.scavenged,
+        freed_cycle: dates.freed_cycle,
+        freed_at: dates.freed_at,
+    }
 }
 
 /// Free runs, mappings and span descriptors; guarded by `Heap::pages`.
@@ -147,6 +170,9 @@ pub(crate) struct PageHeap {
     span_pool: Vec<SpanPtr>,
     all_descriptors: Vec<SpanPtr>,
     pub(crate) cycle: u64,
+    /// When the current cycle's sweep began: the time runs freed now
+    /// record (one clock read a cycle, not one per span freed).
+    cycle_start: Instant,
     /// How long a run stays free before the scavenger may release it.
     /// Go's background scavenger is paced to about 1% of the CPU, so
     /// memory a program frees comes back to the OS gradually; releasing
@@ -171,8 +197,16 @@ impl PageHeap {
             span_pool: Vec::new(),
             all_descriptors: Vec::new(),
             cycle: 0,
+            cycle_start: Instant::now(),
             scavenge_delay: Duration::ZERO,
         }
+    }
+
+    /// A collector cycle begins its sweep: runs freed from now on count
+    /// as freed in it.
+    pub(crate) fn next_cycle(&mut self) {
+        self.cycle += 1;
+        self.cycle_start = Instant::now();
     }
 
     /// Allocates a span of `npages` for `class`, mapping more memory if needed.
@@ -217,7 +251,7 @@ impl PageHeap {
                 npages,
                 scavenged: false,
                 freed_cycle: self.cycle,
-                freed_at: Instant::now(),
+                freed_at: self.cycle_start,
             },
         );
     }
@@ -245,23 +279,13 @@ impl PageHeap {
             if pb + prev.npages * PAGE_SIZE == base {
                 self.free.remove(&pb);
                 base = pb;
-                run = FreeRun {
-                    npages: prev.npages + run.npages,
-                    scavenged: prev.scavenged && run.scavenged,
-                    freed_cycle: prev.freed_cycle.max(run.freed_cycle),
-                    freed_at: prev.freed_at.max(run.freed_at),
-                };
+                run = merged(prev, run);
             }
         }
         let end = base + run.npages * PAGE_SIZE;
         if let Some(next) = self.free.get(&end).copied() {
             self.free.remove(&end);
-            run = FreeRun {
-                npages: run.npages + next.npages,
-                scavenged: run.scavenged && next.scavenged,
-                freed_cycle: run.freed_cycle.max(next.freed_cycle),
-                freed_at: run.freed_at.max(next.freed_at),
-            };
+            run = merged(run, next);
         }
         self.free.insert(base, run);
     }
@@ -286,7 +310,7 @@ impl PageHeap {
                 npages: bytes / PAGE_SIZE,
                 scavenged: true,
                 freed_cycle: 0,
-                freed_at: Instant::now(),
+                freed_at: self.cycle_start,
             },
         );
         Ok(())
@@ -502,6 +526,27 @@ mod tests {
         assert_eq!(ph.scavenge(&stats, 0), 0);
         ph.scavenge_delay = Duration::ZERO;
         assert!(ph.scavenge(&stats, 0) >= 16 * PAGE_SIZE);
+        ph.unmap_all();
+    }
+
+    #[test]
+    fn a_merged_run_is_as_old_as_its_larger_part_in_memory() {
+        let map = ArenaMap::new();
+        let stats = PageStats::default();
+        let mut ph = PageHeap::new();
+        ph.scavenge_delay = Duration::from_millis(200);
+        let big = ph.alloc_span(&map, &stats, 64, 0, 16).unwrap();
+        let small = ph.alloc_span(&map, &stats, 2, 0, 16).unwrap();
+        ph.free_span(&map, &stats, big);
+        // Older than the delay (a slow machine can only make it older).
+        std::thread::sleep(Duration::from_millis(250));
+        ph.next_cycle();
+        // A small span freed next to it now leaves it old: released. (With
+        // the latest time of the two, nothing was.)
+        ph.free_span(&map, &stats, small);
+        ph.next_cycle();
+        ph.next_cycle();
+        assert!(ph.scavenge(&stats, 0) >= 64 * PAGE_SIZE);
         ph.unmap_all();
     }
 
