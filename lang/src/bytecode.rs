@@ -108,6 +108,11 @@ pub trait Operand {
 
     /// Whether the operand is in range for its function (see [`crate::verify`]).
     fn check(&self, ctx: &CheckCtx) -> Result<(), String>;
+
+    /// The operand as a jump offset, if it is one (`Op::jump_offset_mut`).
+    fn as_jump_mut(&mut self) -> Option<&mut Jump> {
+        None
+    }
 }
 
 /// What the verifier knows when it checks one instruction's operands.
@@ -181,6 +186,9 @@ impl Operand for Jump {
             (ctx.pc as i64 + 1 + self.0 as i64).max(-1) as usize,
             ctx.proto.code.len(),
         )
+    }
+    fn as_jump_mut(&mut self) -> Option<&mut Jump> {
+        Some(self)
     }
 }
 impl Operand for Count {
@@ -408,6 +416,24 @@ macro_rules! define_ops {
                 match self {
                     $( #[allow(unused_variables)] Op::$name { $($field),* } => { $( $field.check(ctx)?; )* Ok(()) } )*
                 }
+            }
+
+            /// The offset of a jump instruction (`pc += off` when it
+            /// jumps): its `Jump` operand, found from the table, so no
+            /// list of the jumps can miss a new one.
+            pub fn jump_offset_mut(&mut self) -> Option<&mut Jump> {
+                match self {
+                    $( #[allow(unused_variables)] Op::$name { $($field),* } => {
+                        $( if let Some(j) = $field.as_jump_mut() { return Some(j); } )*
+                        None
+                    } )*
+                }
+            }
+
+            /// The jump offset, read (see `jump_offset_mut`).
+            pub fn jump_offset(&self) -> Option<Jump> {
+                let mut op = *self;
+                op.jump_offset_mut().copied()
             }
 
             /// Every opcode's name, barrier flag and effect (for documentation).

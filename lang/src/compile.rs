@@ -242,7 +242,7 @@ impl<'a> Compiler<'a> {
     fn patch(&mut self, at: usize, target: usize) {
         let off = Jump(target as i32 - at as i32 - 1);
         let op = &mut self.f().proto.code[at];
-        *jump_offset(op).expect("patching a non-jump") = off;
+        *op.jump_offset_mut().expect("patching a non-jump") = off;
     }
 
     fn patch_here(&mut self, jumps: Vec<usize>) {
@@ -2301,35 +2301,6 @@ enum Target {
     Discard,
 }
 
-/// The offset of a jump instruction (`pc += off` when it jumps).
-fn jump_offset(op: &mut Op) -> Option<&mut Jump> {
-    match op {
-        Op::Jmp { off }
-        | Op::JmpIf { off, .. }
-        | Op::JmpIfNot { off, .. }
-        | Op::JmpLt { off, .. }
-        | Op::JmpNotLt { off, .. }
-        | Op::JmpLe { off, .. }
-        | Op::JmpNotLe { off, .. }
-        | Op::JmpLtK { off, .. }
-        | Op::IncJmpLtK { off, .. }
-        | Op::IncJmpLt { off, .. }
-        | Op::JmpNotLtK { off, .. }
-        | Op::JmpLeK { off, .. }
-        | Op::JmpNotLeK { off, .. }
-        | Op::JmpGtK { off, .. }
-        | Op::JmpNotGtK { off, .. }
-        | Op::JmpGeK { off, .. }
-        | Op::JmpNotGeK { off, .. }
-        | Op::JmpEq { off, .. }
-        | Op::JmpNe { off, .. }
-        | Op::JmpEqK { off, .. }
-        | Op::JmpNeK { off, .. }
-        | Op::RangeNext { off, .. } => Some(off),
-        _ => None,
-    }
-}
-
 /// Jump threading: a jump whose target is an unconditional `Jmp` goes
 /// straight to where that one leads (`break` inside a loop's last `if`
 /// compiled to a jump to a jump). Instructions do not move, so lines and
@@ -2339,7 +2310,7 @@ fn jump_offset(op: &mut Op) -> Option<&mut Jump> {
 fn thread_jumps(code: &mut [Op]) {
     let target = |at: usize, off: Jump| (at as i64 + 1 + off.0 as i64) as usize;
     for at in 0..code.len() {
-        let Some(&mut off) = jump_offset(&mut code[at]) else {
+        let Some(off) = code[at].jump_offset() else {
             continue;
         };
         let mut dest = target(at, off);
@@ -2353,7 +2324,7 @@ fn thread_jumps(code: &mut [Op]) {
             }
         }
         let new = Jump(dest as i32 - at as i32 - 1);
-        if let Some(o) = jump_offset(&mut code[at]) {
+        if let Some(o) = code[at].jump_offset_mut() {
             *o = new;
         }
     }

@@ -82,7 +82,7 @@ pub fn entry_live_top(proto: &Proto) -> usize {
         changed = false;
         for i in (0..n).rev() {
             let mut out = Regs::default();
-            for s in successors(code, i) {
+            for s in successors(code, i).into_iter().flatten() {
                 out = out.union(live_in[s]);
             }
             let (uses, defs) = effects[i];
@@ -97,40 +97,18 @@ pub fn entry_live_top(proto: &Proto) -> usize {
     top.max(proto.n_params as usize).min(frame)
 }
 
-/// Where control may go after instruction `i` (in range: the verifier
-/// rejects code whose jumps leave it; out-of-range targets are dropped).
-fn successors(code: &[Op], i: usize) -> Vec<usize> {
-    let target = |off: Jump| {
+/// Where control may go after instruction `i`: the next one (unless it is
+/// an unconditional jump or a return) and a jump's target (in range: the
+/// verifier rejects code whose jumps leave it; out-of-range targets are
+/// dropped).
+fn successors(code: &[Op], i: usize) -> [Option<usize>; 2] {
+    let target = code[i].jump_offset().and_then(|off| {
         let t = i as i64 + 1 + off.0 as i64;
         usize::try_from(t).ok().filter(|&t| t < code.len())
-    };
-    let next = (i + 1 < code.len()).then_some(i + 1);
-    match code[i] {
-        Op::Jmp { off } => target(off).into_iter().collect(),
-        Op::Return { .. } => Vec::new(),
-        Op::JmpIf { off, .. }
-        | Op::JmpIfNot { off, .. }
-        | Op::JmpLt { off, .. }
-        | Op::JmpNotLt { off, .. }
-        | Op::JmpLe { off, .. }
-        | Op::JmpNotLe { off, .. }
-        | Op::JmpLtK { off, .. }
-        | Op::IncJmpLtK { off, .. }
-        | Op::IncJmpLt { off, .. }
-        | Op::JmpNotLtK { off, .. }
-        | Op::JmpLeK { off, .. }
-        | Op::JmpNotLeK { off, .. }
-        | Op::JmpGtK { off, .. }
-        | Op::JmpNotGtK { off, .. }
-        | Op::JmpGeK { off, .. }
-        | Op::JmpNotGeK { off, .. }
-        | Op::JmpEq { off, .. }
-        | Op::JmpNe { off, .. }
-        | Op::JmpEqK { off, .. }
-        | Op::JmpNeK { off, .. }
-        | Op::RangeNext { off, .. } => next.into_iter().chain(target(off)).collect(),
-        _ => next.into_iter().collect(),
-    }
+    });
+    let falls_through = !matches!(code[i], Op::Jmp { .. } | Op::Return { .. });
+    let next = (falls_through && i + 1 < code.len()).then_some(i + 1);
+    [next, target]
 }
 
 /// The registers `op` may read and those it surely writes.
@@ -369,24 +347,16 @@ mod tests {
         assert_eq!(top_of(src, "main.main"), 0);
     }
 
-    #[test]
-    fn a_register_read_before_written_is_live() {
-        let mut p = Proto {
+    /// A hand-written function of `n_params` parameters and
+    /// `max_registers` registers.
+    fn proto(n_params: u8, max_registers: u8, code: Vec<Op>) -> Proto {
+        Proto {
             name: "f".into(),
-            n_params: 1,
+            n_params,
             variadic: false,
-            max_registers: 4,
-            code: vec![
-                Op::Move {
-                    a: Reg(1),
-                    b: Reg(2),
-                },
-                Op::Return {
-                    a: Reg(1),
-                    n: Count(1),
-                },
-            ],
-            lines: vec![1, 1],
+            max_registers,
+            lines: vec![1; code.len()],
+            code,
             constants: Vec::new(),
             protos: Vec::new(),
             upvalues: Vec::new(),
@@ -394,37 +364,44 @@ mod tests {
             selects: Vec::new(),
             global_names: Rc::from(Vec::new()),
             line: 1,
-        };
+        }
+    }
+
+    #[test]
+    fn a_register_read_before_written_is_live() {
+        let (r1, r3) = (Reg(1), Reg(3));
+        let p = proto(
+            1,
+            4,
+            vec![
+                Op::Move { a: r1, b: Reg(2) },
+                Op::Return { a: r1, n: Count(1) },
+            ],
+        );
         assert_eq!(entry_live_top(&p), 3);
         // Written on one path only, read after the join: live.
-        p.code = vec![
-            Op::JmpIf {
-                a: Reg(0),
-                off: Jump(1),
-            },
-            Op::LoadInt {
-                a: Reg(3),
-                v: Imm(1),
-            },
-            Op::Return {
-                a: Reg(3),
-                n: Count(1),
-            },
-        ];
-        p.lines = vec![1; 3];
+        let p = proto(
+            1,
+            4,
+            vec![
+                Op::JmpIf {
+                    a: Reg(0),
+                    off: Jump(1),
+                },
+                Op::LoadInt { a: r3, v: Imm(1) },
+                Op::Return { a: r3, n: Count(1) },
+            ],
+        );
         assert_eq!(entry_live_top(&p), 4);
         // A multi-valued return reads the whole frame from its register.
-        p.code = vec![
-            Op::LoadInt {
-                a: Reg(1),
-                v: Imm(1),
-            },
-            Op::Return {
-                a: Reg(1),
-                n: MULTI,
-            },
-        ];
-        p.lines = vec![1; 2];
+        let p = proto(
+            1,
+            4,
+            vec![
+                Op::LoadInt { a: r1, v: Imm(1) },
+                Op::Return { a: r1, n: MULTI },
+            ],
+        );
         assert_eq!(entry_live_top(&p), 4);
     }
 
@@ -432,12 +409,10 @@ mod tests {
     fn loops_reach_a_fixed_point() {
         // The loop reads r2 at its top and writes it at its bottom: live
         // at entry (the first iteration reads what was there).
-        let p = Proto {
-            name: "f".into(),
-            n_params: 1,
-            variadic: false,
-            max_registers: 3,
-            code: vec![
+        let p = proto(
+            1,
+            3,
+            vec![
                 Op::Move {
                     a: Reg(1),
                     b: Reg(2),
@@ -455,15 +430,7 @@ mod tests {
                     n: Count(1),
                 },
             ],
-            lines: vec![1; 4],
-            constants: Vec::new(),
-            protos: Vec::new(),
-            upvalues: Vec::new(),
-            types: Vec::new(),
-            selects: Vec::new(),
-            global_names: Rc::from(Vec::new()),
-            line: 1,
-        };
+        );
         assert_eq!(entry_live_top(&p), 3);
     }
 }
