@@ -3160,8 +3160,15 @@ impl Exec<'_> {
             nres as usize
         };
         let regs = self.ensure_regs(ret + n + 1);
-        for i in 0..n {
-            regs[ret + i].store(
+        self.put_results(regs, ret, n, results);
+    }
+
+    /// `store_results` for `n` results into registers `regs` already has
+    /// (missing results are nil); sets the top of stack after them.
+    #[inline(always)]
+    fn put_results(&mut self, regs: &[AtomicU64], ret: usize, n: usize, results: &[Value]) {
+        for (i, reg) in regs[ret..ret + n].iter().enumerate() {
+            reg.store(
                 results.get(i).copied().unwrap_or(Value::NIL).bits(),
                 Relaxed,
             );

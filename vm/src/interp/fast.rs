@@ -752,15 +752,8 @@ fn native_method(
     } else {
         // `store_results` without its `ensure_regs`: the verifier proved
         // `abs + nres` inside the frame, which the array holds.
-        let n = nres as usize;
         let regs = ex.regs_ref();
-        for (i, reg) in regs[abs..abs + n].iter().enumerate() {
-            reg.store(
-                results.get(i).copied().unwrap_or(Value::NIL).bits(),
-                Relaxed,
-            );
-        }
-        ex.gr.top = abs + n;
+        ex.put_results(regs, abs, nres as usize, &results);
     }
     // The native parks the goroutine (a lock, a sleep): `step` suspends it.
     Some(match ex.suspend {
