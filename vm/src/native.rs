@@ -18,7 +18,7 @@ use crate::object;
 pub use crate::sched::Semas;
 use crate::value::Value;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use weft_gc::{Mutator, ObjRef, P};
 
 /// A native function.
@@ -523,10 +523,10 @@ impl<'a> NativeCtx<'a> {
         Ok(map)
     }
 
-    /// A new object of a native module with `n` state slots (nil), kept. Its
-    /// methods are the functions `Type.Method` of the module `module`.
-    pub fn new_opaque(&mut self, module: &str, type_name: &str, n: usize) -> Result<Value, String> {
-        let id = opaque_type_id(module, type_name)?;
+    /// A new native object of type `ty` with `n` state slots (nil), kept.
+    /// Its methods are the functions `Type.Method` of the type's module.
+    pub fn new_opaque(&mut self, ty: &NativeType, n: usize) -> Result<Value, String> {
+        let id = ty.register()?;
         let obj = self
             .p
             .alloc(self.g, Kind::Opaque.type_id(), (OPAQUE_STATE + n) * 8)
@@ -584,23 +584,11 @@ pub fn show(v: Value) -> String {
     crate::interp::show(v)
 }
 
+#[inline]
 fn opaque_slots(v: Value) -> Option<&'static [AtomicU64]> {
     let obj = object::obj_of_kind(v, Kind::Opaque)?;
     // SAFETY: a live native object (an argument, rooted by a register).
     Some(unsafe { obj.slots() })
-}
-
-/// State slot `i` of a native object, if `v` is one of type `type_name`.
-pub fn state(v: Value, type_name: &str, i: usize) -> Option<Value> {
-    state_slot(v, type_name, i).map(|w| Value::from_bits(w.load(Relaxed)))
-}
-
-fn state_slot(v: Value, type_name: &str, i: usize) -> Option<&'static AtomicU64> {
-    let slots = opaque_slots(v)?;
-    if opaque_type_in(slots)?.1.name != type_name {
-        return None;
-    }
-    slots.get(OPAQUE_STATE + i)
 }
 
 // ---------------------------------------------------------------- native object types
@@ -645,7 +633,7 @@ fn find_opaque_type(module: &str, name: &str) -> Option<usize> {
 
 /// The id of the native object type `module`.`name` (registered on first
 /// use), as the inline int stored in the object's slot 0.
-fn opaque_type_id(module: &str, name: &str) -> Result<Value, String> {
+fn opaque_type_id(module: &str, name: &str) -> Result<usize, String> {
     let id = match find_opaque_type(module, name) {
         Some(i) => i,
         None => {
@@ -670,8 +658,99 @@ fn opaque_type_id(module: &str, name: &str) -> Result<Value, String> {
             }
         }
     };
-    Ok(Value::int_inline(id as i64).expect("small id"))
+    Ok(id)
 }
+
+/// A native object type as the module that defines it names it: a
+/// `static` beside the module's functions. The registered id is cached in
+/// the handle, so that testing an object's type (every method call on a
+/// `strings.Builder`, every `Mutex.Lock`) compares two ints rather than
+/// two names.
+pub struct NativeType {
+    pub module: &'static str,
+    pub name: &'static str,
+    /// The type's id + 1 once registered (0: not yet). Set once to the one
+    /// value the process-wide table gives `(module, name)`, so racing
+    /// setters agree.
+    id: AtomicUsize,
+}
+
+impl NativeType {
+    pub const fn new(module: &'static str, name: &'static str) -> NativeType {
+        NativeType {
+            module,
+            name,
+            id: AtomicUsize::new(0),
+        }
+    }
+
+    /// The type's id, registering the type on first use; as the inline int
+    /// stored in an object's slot 0.
+    fn register(&self) -> Result<Value, String> {
+        let id = match self.id.load(Relaxed) {
+            0 => {
+                let id = opaque_type_id(self.module, self.name)?;
+                self.id.store(id + 1, Relaxed);
+                id
+            }
+            n => n - 1,
+        };
+        Ok(Value::int_inline(id as i64).expect("small id"))
+    }
+
+    /// The type's id, if an object of it was ever made (none can exist
+    /// before that).
+    #[inline]
+    fn id(&self) -> Option<usize> {
+        match self.id.load(Relaxed) {
+            0 => self.look_up(),
+            n => Some(n - 1),
+        }
+    }
+
+    #[cold]
+    fn look_up(&self) -> Option<usize> {
+        let id = find_opaque_type(self.module, self.name)?;
+        self.id.store(id + 1, Relaxed);
+        Some(id)
+    }
+
+    /// Whether `v` is an object of this type.
+    #[inline]
+    pub fn is(&self, v: Value) -> bool {
+        opaque_id_of(v).is_some_and(|id| Some(id) == self.id())
+    }
+
+    /// State slot `i` of `v`, if `v` is an object of this type.
+    #[inline]
+    pub fn state(&self, v: Value, i: usize) -> Option<Value> {
+        self.state_slot(v, i)
+            .map(|w| Value::from_bits(w.load(Relaxed)))
+    }
+
+    #[inline]
+    fn state_slot(&self, v: Value, i: usize) -> Option<&'static AtomicU64> {
+        let slots = opaque_slots(v)?;
+        let id = Value::from_bits(slots.first()?.load(Relaxed)).as_inline_int()?;
+        if usize::try_from(id).ok()? != self.id()? {
+            return None;
+        }
+        slots.get(OPAQUE_STATE + i)
+    }
+
+    /// State slot `i` of `v` (an object of this type), for counters kept
+    /// as inline ints. Only non-pointer values (inline ints, bools, nil)
+    /// may be stored into it directly: that store needs no write barrier,
+    /// because the slot never holds a pointer (the barrier exists to shade
+    /// pointers).
+    #[inline]
+    pub fn raw_state_slot(&self, v: Value, i: usize) -> Option<&'static AtomicU64> {
+        self.state_slot(v, i)
+    }
+}
+
+/// `time.Time`: state 0 the Unix time in nanoseconds (see [`new_time`]).
+pub static TIME: NativeType = NativeType::new("time", "Time");
 
 /// The id in slot 0 of a native object's `slots`, and its type.
 fn opaque_type_in(slots: &[AtomicU64]) -> Option<(usize, &'static OpaqueType)> {
@@ -898,7 +977,7 @@ pub fn new_time(
     unix_nanos: i64,
     roots: &[AtomicU64],
 ) -> Result<Value, String> {
-    let id = opaque_type_id("time", "Time")?;
+    let id = TIME.register()?;
     let n = object::new_int(p, g, unix_nanos).map_err(oom)?;
     roots[0].store(n.bits(), Relaxed);
     let obj = p
@@ -913,20 +992,36 @@ pub fn new_time(
     Ok(v)
 }
 
-/// State slot `i` of a native object of type `type_name`, for counters kept
-/// as inline ints. Only non-pointer values (inline ints, bools, nil) may be
-/// stored into it directly: that store needs no write barrier, because the
-/// slot never holds a pointer (the barrier exists to shade pointers).
-pub fn raw_state_slot(v: Value, type_name: &str, i: usize) -> Option<&'static AtomicU64> {
-    state_slot(v, type_name, i)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn nothing(_: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
         Ok(Results::new())
+    }
+
+    /// A type is known by its module and name together: another module's
+    /// `Time` is not `time.Time` (the check once compared names only).
+    #[test]
+    fn native_types_are_told_apart_by_module_and_name() {
+        let heap = weft_gc::Heap::new(crate::heap::heap_config(1), crate::heap::type_table());
+        let mut p = heap.acquire_p();
+        let mut m = Mutator::new();
+        let roots = [AtomicU64::new(Value::NIL.bits())];
+        let t = new_time(&mut p, &mut m, 1_700_000_000_123_456_789, &roots).expect("a time");
+        static OTHER_TIME: NativeType = NativeType::new("clock", "Time");
+        static NEVER_MADE: NativeType = NativeType::new("clock", "Alarm");
+        assert!(TIME.is(t));
+        assert!(!OTHER_TIME.is(t));
+        assert!(!NEVER_MADE.is(t));
+        assert_eq!(OTHER_TIME.state(t, 0), None);
+        let nanos = TIME.state(t, 0).and_then(|v| object::int_of(v));
+        assert_eq!(nanos, Some(1_700_000_000_123_456_789));
+        // Past the object's state, and not a native object at all.
+        assert_eq!(TIME.state(t, 1), None);
+        assert_eq!(TIME.state(Value::int_inline(3).expect("int"), 0), None);
+        drop(p);
+        heap.shutdown();
     }
 
     #[test]

@@ -7,7 +7,10 @@ use weft_vm::native::Results;
 use weft_vm::results;
 
 use weft_vm::blocking::read_unless_exiting;
-use weft_vm::native::{program_over, state, string_arg, ModuleDef, NativeCtx};
+use weft_vm::native::{program_over, string_arg, ModuleDef, NativeCtx, NativeType};
+
+/// `bufio.Scanner`: state 0 the last token read (nil before the first).
+static SCANNER: NativeType = NativeType::new("bufio", "Scanner");
 use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
@@ -26,7 +29,7 @@ fn new_scanner(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> 
         Some(s) if s == STDIN.as_bytes() => {}
         _ => return Err("bufio.NewScanner: only os.Stdin can be scanned so far".into()),
     }
-    Ok(results![ctx.new_opaque("bufio", "Scanner", 1)?])
+    Ok(results![ctx.new_opaque(&SCANNER, 1)?])
 }
 
 /// Input read from fd 0 and not yet scanned (`buf[start..]`): shared by
@@ -126,7 +129,7 @@ fn next_line(ahead: &mut Ahead, exit_fd: std::os::fd::RawFd) -> Option<Vec<u8>> 
 }
 
 fn text(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    match state(a[0], "Scanner", 0) {
+    match SCANNER.state(a[0], 0) {
         Some(v) if !v.is_nil() => Ok(results![v]),
         _ => Ok(results![ctx.new_string(b"")?]),
     }

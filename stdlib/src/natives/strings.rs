@@ -2,7 +2,7 @@
 
 use super::{int_arg, str_arg};
 use weft_vm::native::Results;
-use weft_vm::native::{list_items, string_arg, Bytes, ModuleDef, NativeCtx};
+use weft_vm::native::{list_items, string_arg, Bytes, ModuleDef, NativeCtx, NativeType};
 use weft_vm::results;
 use weft_vm::value::Value;
 
@@ -246,15 +246,20 @@ fn join(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
 // the list of written strings: each write cost a list append, two int
 // objects and a barrier, and the collector traced every piece.)
 
+/// `strings.Builder`: state 0 its byte buffer.
+static BUILDER: NativeType = NativeType::new("strings", "Builder");
+
 fn builder(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
-    let b = ctx.new_opaque("strings", "Builder", 1)?;
+    let b = ctx.new_opaque(&BUILDER, 1)?;
     let buf = ctx.new_byte_buffer(64)?;
     ctx.set_state(b, 0, buf)?;
     Ok(results![b])
 }
 
 fn builder_buffer(b: Value) -> Result<Value, String> {
-    weft_vm::native::state(b, "Builder", 0).ok_or_else(|| "not a strings.Builder".to_string())
+    BUILDER
+        .state(b, 0)
+        .ok_or_else(|| "not a strings.Builder".to_string())
 }
 
 /// Appends `more` to the builder `b`; returns the number of bytes written

@@ -3,7 +3,7 @@
 //! `runtime_Semacquire`.
 //!
 //! Each primitive is a native object whose state slots are counters (inline
-//! ints, stored without a barrier: see `native::raw_state_slot`). Every
+//! ints, stored without a barrier: see `NativeType::raw_state_slot`). Every
 //! read-modify-write of them happens under the semaphore table's lock
 //! (`NativeCtx::with_semas`), which is what makes check-then-park atomic:
 //! a goroutine that decides to wait is in the queue before anyone else can
@@ -14,7 +14,7 @@
 use super::int_arg;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use weft_vm::native::Results;
-use weft_vm::native::{raw_state_slot, ModuleDef, NativeCtx};
+use weft_vm::native::{ModuleDef, NativeCtx, NativeType};
 use weft_vm::results;
 use weft_vm::value::Value;
 
@@ -39,11 +39,16 @@ pub(crate) fn module() -> ModuleDef {
 
 type Res = Result<Results, String>;
 
-/// A new native object of type `name` with `n` counters at zero.
-fn new_object(ctx: &mut NativeCtx<'_>, name: &str, n: usize) -> Res {
-    let obj = ctx.new_opaque("sync", name, n)?;
+static WAIT_GROUP: NativeType = NativeType::new("sync", "WaitGroup");
+static MUTEX: NativeType = NativeType::new("sync", "Mutex");
+static RW_MUTEX: NativeType = NativeType::new("sync", "RWMutex");
+static ONCE: NativeType = NativeType::new("sync", "Once");
+
+/// A new native object of type `ty` with `n` counters at zero.
+fn new_object(ctx: &mut NativeCtx<'_>, ty: &NativeType, n: usize) -> Res {
+    let obj = ctx.new_opaque(ty, n)?;
     for i in 0..n {
-        let slot = raw_state_slot(obj, name, i).ok_or("sync object")?;
+        let slot = ty.raw_state_slot(obj, i).ok_or("sync object")?;
         set(slot, 0);
     }
     Ok(results![obj])
@@ -60,12 +65,18 @@ fn set(slot: &AtomicU64, n: i64) {
     slot.store(v.bits(), Relaxed);
 }
 
-/// The counters of the receiver `a[0]`, which must be a `sync.<name>`.
-fn counters(a: &[Value], name: &str, n: usize) -> Result<Vec<&'static AtomicU64>, String> {
+/// The `N` counters of the receiver `a[0]`, which must be of type `ty`.
+fn counters<const N: usize>(
+    a: &[Value],
+    ty: &NativeType,
+) -> Result<[&'static AtomicU64; N], String> {
     let recv = a.first().copied().unwrap_or(Value::NIL);
-    (0..n)
-        .map(|i| raw_state_slot(recv, name, i).ok_or_else(|| format!("not a sync.{name}")))
-        .collect()
+    let slots: [Option<&'static AtomicU64>; N] =
+        std::array::from_fn(|i| ty.raw_state_slot(recv, i));
+    if slots.iter().any(Option::is_none) {
+        return Err(format!("not a sync.{}", ty.name));
+    }
+    Ok(slots.map(|c| c.expect("checked above")))
 }
 
 /// The semaphore key of the receiver (plus `offset` for a second queue).
@@ -76,11 +87,11 @@ fn key(a: &[Value], offset: u64) -> u64 {
 // WaitGroup: counter 0 is the count.
 
 fn wait_group(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Res {
-    new_object(ctx, "WaitGroup", 1)
+    new_object(ctx, &WAIT_GROUP, 1)
 }
 
 fn wg_add_n(ctx: &mut NativeCtx<'_>, a: &[Value], delta: i64) -> Res {
-    let c = counters(a, "WaitGroup", 1)?;
+    let c = counters::<1>(a, &WAIT_GROUP)?;
     let key = key(a, 0);
     ctx.with_semas(&mut |semas| {
         let n = get(c[0]) + delta;
@@ -106,7 +117,7 @@ fn wg_done(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
 }
 
 fn wg_wait(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    let c = counters(a, "WaitGroup", 1)?;
+    let c = counters::<1>(a, &WAIT_GROUP)?;
     let key = key(a, 0);
     ctx.with_semas(&mut |_| Ok((get(c[0]) > 0).then_some((key, "sync.WaitGroup.Wait"))))?;
     Ok(results![])
@@ -117,11 +128,11 @@ fn wg_wait(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
 // never races a newcomer.
 
 fn mutex(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Res {
-    new_object(ctx, "Mutex", 1)
+    new_object(ctx, &MUTEX, 1)
 }
 
 fn mutex_lock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    let c = counters(a, "Mutex", 1)?;
+    let c = counters::<1>(a, &MUTEX)?;
     let key = key(a, 0);
     ctx.with_semas(&mut |_| {
         if get(c[0]) == 0 {
@@ -135,7 +146,7 @@ fn mutex_lock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
 }
 
 fn mutex_try_lock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    let c = counters(a, "Mutex", 1)?;
+    let c = counters::<1>(a, &MUTEX)?;
     let mut got = false;
     ctx.with_semas(&mut |_| {
         got = get(c[0]) == 0;
@@ -148,7 +159,7 @@ fn mutex_try_lock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
 }
 
 fn mutex_unlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    let c = counters(a, "Mutex", 1)?;
+    let c = counters::<1>(a, &MUTEX)?;
     let key = key(a, 0);
     ctx.with_semas(&mut |semas| {
         if get(c[0]) == 0 {
@@ -172,11 +183,11 @@ const RW_WAITING_WRITERS: usize = 2;
 const RW_WAITING_READERS: usize = 3;
 
 fn rwmutex(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Res {
-    new_object(ctx, "RWMutex", 4)
+    new_object(ctx, &RW_MUTEX, 4)
 }
 
 fn rw_lock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    let c = counters(a, "RWMutex", 4)?;
+    let c = counters::<4>(a, &RW_MUTEX)?;
     let key = key(a, 0);
     ctx.with_semas(&mut |_| {
         if get(c[RW_WRITER]) == 0 && get(c[RW_READERS]) == 0 {
@@ -191,7 +202,7 @@ fn rw_lock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
 }
 
 fn rw_unlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    let c = counters(a, "RWMutex", 4)?;
+    let c = counters::<4>(a, &RW_MUTEX)?;
     let key = key(a, 0);
     ctx.with_semas(&mut |semas| {
         if get(c[RW_WRITER]) == 0 {
@@ -216,7 +227,7 @@ fn rw_unlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
 }
 
 fn rw_rlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    let c = counters(a, "RWMutex", 4)?;
+    let c = counters::<4>(a, &RW_MUTEX)?;
     let key = key(a, 0);
     ctx.with_semas(&mut |_| {
         if get(c[RW_WRITER]) == 0 && get(c[RW_WAITING_WRITERS]) == 0 {
@@ -231,7 +242,7 @@ fn rw_rlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
 }
 
 fn rw_runlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    let c = counters(a, "RWMutex", 4)?;
+    let c = counters::<4>(a, &RW_MUTEX)?;
     let key = key(a, 0);
     ctx.with_semas(&mut |semas| {
         let readers = get(c[RW_READERS]);
@@ -253,11 +264,11 @@ fn rw_runlock(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
 // while f runs park until it is done, as Go's Once.Do does.
 
 fn once(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Res {
-    new_object(ctx, "Once", 1)
+    new_object(ctx, &ONCE, 1)
 }
 
 fn once_do(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    let c = counters(a, "Once", 1)?;
+    let c = counters::<1>(a, &ONCE)?;
     let f = a.get(1).copied().unwrap_or(Value::NIL);
     let key = key(a, 0);
     let mut run = false;

@@ -8,7 +8,11 @@
 
 use super::int_arg;
 use weft_vm::native::Results;
-use weft_vm::native::{state, unix_nanos, ModuleDef, NativeConst, NativeCtx};
+use weft_vm::native::{unix_nanos, ModuleDef, NativeConst, NativeCtx, NativeType, TIME};
+
+/// `time.Timer` and `time.Ticker`: see `timer_object`.
+static TIMER: NativeType = NativeType::new("time", "Timer");
+static TICKER: NativeType = NativeType::new("time", "Ticker");
 use weft_vm::results;
 use weft_vm::value::Value;
 
@@ -58,7 +62,7 @@ fn now(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Res {
 /// The Unix nanoseconds of the `time.Time` in `a[i]`.
 fn time_arg(a: &[Value], i: usize, func: &str) -> Result<i64, String> {
     a.get(i)
-        .and_then(|v| state(*v, "Time", 0))
+        .and_then(|v| TIME.state(*v, 0))
         .and_then(weft_vm::native::int_arg)
         .ok_or_else(|| format!("{func}: argument {} must be a time.Time", i + 1))
 }
@@ -95,9 +99,9 @@ fn tick(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
 }
 
 /// A Timer or Ticker object: state 0 the channel, 1 the timer id, 2 the period.
-fn timer_object(ctx: &mut NativeCtx<'_>, name: &str, d: i64, period: i64) -> Res {
+fn timer_object(ctx: &mut NativeCtx<'_>, ty: &NativeType, d: i64, period: i64) -> Res {
     let (ch, id) = timer_chan(ctx, d, period)?;
-    let t = ctx.new_opaque("time", name, 3)?;
+    let t = ctx.new_opaque(ty, 3)?;
     ctx.set_state(t, 0, ch)?;
     let id = ctx.new_int(id)?;
     ctx.set_state(t, 1, id)?;
@@ -108,7 +112,7 @@ fn timer_object(ctx: &mut NativeCtx<'_>, name: &str, d: i64, period: i64) -> Res
 
 fn new_timer(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     let d = int_arg(a, 0, "time.NewTimer")?;
-    timer_object(ctx, "Timer", d, 0)
+    timer_object(ctx, &TIMER, d, 0)
 }
 
 fn new_ticker(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
@@ -116,13 +120,13 @@ fn new_ticker(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
     if d <= 0 {
         return Err("non-positive interval for NewTicker".into());
     }
-    timer_object(ctx, "Ticker", d, d)
+    timer_object(ctx, &TICKER, d, d)
 }
 
 /// The (channel, id) of a Timer or Ticker receiver.
 fn timer_parts(a: &[Value]) -> Result<(Value, u64), String> {
     let recv = a.first().copied().unwrap_or(Value::NIL);
-    let get = |i| state(recv, "Timer", i).or_else(|| state(recv, "Ticker", i));
+    let get = |i| TIMER.state(recv, i).or_else(|| TICKER.state(recv, i));
     let ch = get(0).ok_or("not a time.Timer or time.Ticker")?;
     let id = get(1).and_then(weft_vm::native::int_arg).unwrap_or(0);
     Ok((ch, id as u64))
