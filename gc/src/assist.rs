@@ -60,7 +60,7 @@ impl P {
             if heap.mark_work_drained() {
                 // Nothing left anywhere: this assist completed the mark phase.
                 g.assist_completed_mark = true;
-                heap.mark_cv.notify_all();
+                heap.wake_markers();
             }
             self.park_assist();
         }

@@ -264,12 +264,13 @@ impl Heap {
     fn wait_mark_drained(&self) {
         let deadline = Instant::now() + Duration::from_millis(50);
         let mut g = self.mark_lock.lock().expect("mark lock");
-        while !self.mark_work_drained() && Instant::now() < deadline && !self.is_shutdown() {
-            g = self
-                .mark_cv
-                .wait_timeout(g, Duration::from_micros(500))
-                .expect("mark lock")
-                .0;
+        loop {
+            self.mark_waiters.fetch_add(1, SeqCst);
+            if self.mark_work_drained() || Instant::now() >= deadline || self.is_shutdown() {
+                self.mark_waiters.fetch_sub(1, SeqCst);
+                return;
+            }
+            g = self.mark_wait(g, Duration::from_micros(500));
         }
     }
 

@@ -111,9 +111,28 @@ impl Heap {
         }
     }
 
-    /// Wakes idle background workers (new grey work was published).
+    /// Wakes idle background workers (new grey work was published) and the
+    /// coordinator waiting for the mark to drain, if any of them waits.
     pub(crate) fn wake_markers(&self) {
-        self.mark_cv.notify_all();
+        // Orders the caller's publish before the load (the waiter's side is
+        // its SeqCst increment, then its check): one of the two sees the other.
+        std::sync::atomic::fence(SeqCst);
+        if self.mark_waiters.load(SeqCst) > 0 {
+            self.mark_cv.notify_all();
+        }
+    }
+
+    /// Waits on `mark_cv` for at most `timeout`, counted in `mark_waiters`
+    /// (which the caller raised before checking what it waits for, so a
+    /// waker that published after that check sees it).
+    pub(crate) fn mark_wait<'g>(
+        &self,
+        g: std::sync::MutexGuard<'g, ()>,
+        timeout: Duration,
+    ) -> std::sync::MutexGuard<'g, ()> {
+        let g = self.mark_cv.wait_timeout(g, timeout).expect("mark lock").0;
+        self.mark_waiters.fetch_sub(1, SeqCst);
+        g
     }
 
     /// True when no grey work is published and no marker holds any.
@@ -132,6 +151,7 @@ impl Heap {
                 if self.is_shutdown() {
                     return;
                 }
+                self.mark_waiters.fetch_add(1, SeqCst);
                 // While the world is stopping or stopped, stay off the CPU so
                 // the mutators reach their safepoints sooner (mark-termination
                 // helpers drain whatever is left).
@@ -139,12 +159,10 @@ impl Heap {
                     || (self.work.is_empty() && !self.root_jobs_open.load(Relaxed))
                     || self.stop_pending.load(Relaxed)
                 {
-                    let _ = self
-                        .mark_cv
-                        .wait_timeout(g, Duration::from_millis(5))
-                        .expect("mark lock");
+                    drop(self.mark_wait(g, Duration::from_millis(5)));
                     continue;
                 }
+                self.mark_waiters.fetch_sub(1, SeqCst);
             }
             let t = Instant::now();
             let before = gcw.scan_work;
@@ -155,17 +173,15 @@ impl Heap {
                 // finishing its scan or waiting for running goroutines):
                 // wait a little rather than spin on a shared core.
                 let g = self.mark_lock.lock().expect("mark lock");
-                let _ = self
-                    .mark_cv
-                    .wait_timeout(g, Duration::from_micros(200))
-                    .expect("mark lock");
+                self.mark_waiters.fetch_add(1, SeqCst);
+                drop(self.mark_wait(g, Duration::from_micros(200)));
                 continue;
             }
             self.bg_credit.fetch_add(done as i64, Relaxed);
             self.mark_nanos
                 .fetch_add(t.elapsed().as_nanos() as u64, Relaxed);
             self.wake_assists();
-            self.mark_cv.notify_all();
+            self.wake_markers();
         }
     }
 
