@@ -278,6 +278,7 @@ impl Heap {
     /// local work. True if any grey work exists afterwards.
     fn flush_all_ps_found_work(&self) -> bool {
         let mut gcw = GcWork::default();
+        let mut pinned_marked = 0;
         for slot in self.ps.iter() {
             // SAFETY: the world is stopped: every P's holder is parked at a
             // safepoint or blocked outside the heap, so the coordinator has
@@ -286,9 +287,19 @@ impl Heap {
             for addr in st.wbbuf.take() {
                 self.shade(addr, &mut gcw);
             }
+            // Marked, not greyed: its payload is zeroes and stale words, not
+            // references (see `P::zero_large`); nothing to scan, and no new
+            // work to restart the mark for.
+            if let Some(sp) = self.arenas.span_of(st.pinned) {
+                let span = sp.get();
+                pinned_marked += u64::from(span.try_mark(span.obj_index(st.pinned)));
+            }
             gcw.local.append(&mut st.gcw.local);
             self.marked_bytes
                 .fetch_add(std::mem::take(&mut st.gcw.marked_bytes) as usize, Relaxed);
+        }
+        if pinned_marked > 0 {
+            self.stats.lock().expect("stats lock").pinned_marked += pinned_marked;
         }
         self.flush_counters(&mut gcw);
         let found = !gcw.local.is_empty();

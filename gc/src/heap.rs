@@ -138,6 +138,9 @@ pub struct GcStats {
     pub mark_restarts: u64,
     /// Mark-termination helper runs that held their P (owner = helper thread).
     pub helper_runs_with_p: u64,
+    /// Large objects that mark termination found still being
+    /// zeroed (stopped at a safepoint inside the allocation) and marked.
+    pub pinned_marked: u64,
 }
 
 /// P status in `PSlot::status`: nobody holds the P.
@@ -179,6 +182,12 @@ pub(crate) struct PState {
     pub(crate) mcache: MCache,
     pub(crate) wbbuf: WbBuf,
     pub(crate) gcw: GcWork,
+    /// A large object this P is still zeroing (0: none): it
+    /// stops at safepoints between chunks (see `P::zero_large`) before the
+    /// allocation has returned it to anyone who could root it, so mark
+    /// termination marks it (`flush_all_ps_found_work`). Written only by
+    /// the owner; read by the coordinator with the world stopped.
+    pub(crate) pinned: usize,
 }
 
 /// The stop-the-world handshake, under `Heap::world`.
@@ -395,6 +404,7 @@ impl Heap {
                     mcache: MCache::new(),
                     wbbuf: WbBuf::new(wbcap),
                     gcw: GcWork::default(),
+                    pinned: 0,
                 }),
                 allocs: AtomicU64::new(0),
             })
