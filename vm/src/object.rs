@@ -75,6 +75,9 @@ pub fn new_string(p: &mut P, g: &mut Mutator, bytes: &[u8]) -> Result<Value, All
 /// Bytes a long string copy moves between two safepoints (some 50 µs).
 const STRING_COPY_CHUNK: usize = 256 * 1024;
 
+/// Slots a long fill of a new array stores between two safepoints.
+const SLOTS_BETWEEN_SAFEPOINTS: usize = STRING_COPY_CHUNK / 8;
+
 /// [`new_string`] for a native, whose strings may be megabytes: the string
 /// is parked in `root` (a scanned slot) as soon as it exists, and the
 /// bytes go in a chunk at a time with a safepoint between chunks, so a
@@ -100,6 +103,59 @@ pub fn new_string_rooted(
     for (i, chunk) in bytes.chunks(STRING_COPY_CHUNK).enumerate() {
         p.safepoint();
         copy_into_words(&s[STR_BYTES + i * STRING_COPY_CHUNK / 8..], chunk);
+    }
+    Ok(v)
+}
+
+/// Copies the first `n` bytes of string (or byte buffer) `src` to the
+/// start of string object `dst` and sets `dst`'s length to `n`, a word at
+/// a time with a safepoint every [`STRING_COPY_CHUNK`] bytes, as
+/// `new_string_rooted` does: a builder's `String()` or its growth copies
+/// megabytes, and a stop-the-world would otherwise wait for the whole copy
+/// (2 ms for 8 MB of fresh pages in strings_maps). Both must be rooted
+/// across the safepoints. The last word is masked to `n` (a buffer may
+/// hold stale bytes past its end; a string's padding must be zero).
+/// `false`, with nothing copied, if `src` holds fewer than `n` bytes or
+/// `dst` has no room for them.
+pub fn copy_string_polling(p: &mut P, dst: ObjRef, src: ObjRef, n: usize) -> bool {
+    let (d, s) = (slots(dst), slots(src));
+    if n > string_len(src) || n > (d.len() - STR_BYTES) * 8 {
+        return false;
+    }
+    let words = n.div_ceil(8);
+    let (from, to) = (&s[STR_BYTES..STR_BYTES + words], &d[STR_BYTES..]);
+    for (i, (f, t)) in from.iter().zip(to).enumerate() {
+        if i > 0 && i % (STRING_COPY_CHUNK / 8) == 0 {
+            p.safepoint();
+        }
+        let mut w = f.load(Relaxed);
+        if i + 1 == words && n % 8 != 0 {
+            w &= (1u64 << (8 * (n % 8))) - 1;
+        }
+        t.store(w, Relaxed);
+    }
+    d[STR_LEN].store(n as u64, Relaxed);
+    true
+}
+
+/// A new string with the bytes string (or byte buffer) `src` holds now,
+/// parked in `root` (a scanned slot) before the copy, which polls
+/// safepoints (see [`copy_string_polling`]); `src` must be rooted by the
+/// caller.
+pub fn new_string_copy(
+    p: &mut P,
+    g: &mut Mutator,
+    src: ObjRef,
+    root: &AtomicU64,
+) -> Result<Value, AllocError> {
+    let n = string_len(src);
+    let obj = alloc(p, g, Kind::Str, STR_BYTES + n.div_ceil(8))?;
+    let v = Value::object(obj.addr());
+    root.store(v.bits(), Relaxed);
+    // Racing appends to a byte buffer can lower its length (a lost write):
+    // then the string gets what is there now, within the room allocated.
+    if !copy_string_polling(p, obj, src, n) {
+        copy_string_polling(p, obj, src, string_len(src).min(n));
     }
     Ok(v)
 }
@@ -393,15 +449,23 @@ fn new_list_of(
     debug_assert!(items.len() <= len);
     let array = alloc(p, g, Kind::Array, len.max(4))?;
     let a = slots(array);
-    // Fresh memory is zero, which is the float 0.0; the elements not given
-    // and the unused capacity hold nil.
-    for slot in a.iter().skip(items.len()) {
-        slot.store(Value::NIL.bits(), Relaxed);
-    }
-    for (slot, v) in a.iter().zip(items) {
+    // Rooted first, so the stores below may stop at safepoints: a list of
+    // millions (strings.Split's) is tens of milliseconds of stores. Every
+    // word of it is a valid value meanwhile (zero is the float 0.0).
+    root.store(Value::object(array.addr()).bits(), Relaxed);
+    for (i, (slot, v)) in a.iter().zip(items).enumerate() {
+        if i % SLOTS_BETWEEN_SAFEPOINTS == SLOTS_BETWEEN_SAFEPOINTS - 1 {
+            p.safepoint();
+        }
         p.write_slot(slot, v.bits());
     }
-    root.store(Value::object(array.addr()).bits(), Relaxed);
+    // The elements not given and the unused capacity hold nil.
+    for (i, slot) in a.iter().enumerate().skip(items.len()) {
+        if i % SLOTS_BETWEEN_SAFEPOINTS == 0 {
+            p.safepoint();
+        }
+        slot.store(Value::NIL.bits(), Relaxed);
+    }
     let list = alloc(p, g, Kind::List, 2)?;
     let l = slots(list);
     l[LIST_LEN].store(len as u64, Relaxed);

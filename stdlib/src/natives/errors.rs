@@ -13,7 +13,7 @@ pub(crate) fn module() -> ModuleDef {
 }
 
 fn new(ctx: &mut NativeCtx<'_>, args: &[Value]) -> Result<Results, String> {
-    let msg = super::str_arg(args, 0, "errors.New")?;
+    let msg = super::str_arg(ctx, args, 0, "errors.New")?;
     Ok(results![ctx.new_error(&msg, Value::NIL)?])
 }
 

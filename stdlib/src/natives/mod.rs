@@ -6,7 +6,7 @@
 //! `math/rand`, `runtime`, `encoding/json`, `bufio`, `sync`, `time`,
 //! `os/signal`.
 
-use weft_vm::native::Natives;
+use weft_vm::native::{NativeCtx, Natives};
 
 mod bufio;
 mod errors;
@@ -46,12 +46,13 @@ pub fn natives() -> Natives {
 
 /// The argument at `i` as a string, or Go's style of complaint.
 pub(crate) fn str_arg(
+    ctx: &mut NativeCtx<'_>,
     args: &[weft_vm::value::Value],
     i: usize,
     func: &str,
 ) -> Result<Vec<u8>, String> {
     args.get(i)
-        .and_then(|v| weft_vm::native::string_arg(*v))
+        .and_then(|v| ctx.string_arg(*v))
         .ok_or_else(|| format!("{func}: argument {} must be a string", i + 1))
 }
 

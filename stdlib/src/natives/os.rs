@@ -32,7 +32,7 @@ fn exit(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
 }
 
 fn getenv(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let name = str_arg(a, 0, "os.Getenv")?;
+    let name = str_arg(ctx, a, 0, "os.Getenv")?;
     let value = std::env::var_os(String::from_utf8_lossy(&name).as_ref()).unwrap_or_default();
     Ok(results![ctx.new_string(value.to_string_lossy().as_bytes())?])
 }
@@ -65,7 +65,7 @@ fn os_error(op: &str, path: &str, e: &std::io::Error) -> String {
 }
 
 fn read_file(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let path = String::from_utf8_lossy(&str_arg(a, 0, "os.ReadFile")?).into_owned();
+    let path = String::from_utf8_lossy(&str_arg(ctx, a, 0, "os.ReadFile")?).into_owned();
     match ctx.blocking(|| std::fs::read(&path)) {
         Ok(bytes) => Ok(results![ctx.new_string(&bytes)?, Value::NIL]),
         Err(e) => {
@@ -79,8 +79,8 @@ fn read_file(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
 /// `os.WriteFile(path, data, perm)`: creates or truncates the file (perm as
 /// Go applies it, on creation).
 fn write_file(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let path = String::from_utf8_lossy(&str_arg(a, 0, "os.WriteFile")?).into_owned();
-    let data = str_arg(a, 1, "os.WriteFile")?;
+    let path = String::from_utf8_lossy(&str_arg(ctx, a, 0, "os.WriteFile")?).into_owned();
+    let data = str_arg(ctx, a, 1, "os.WriteFile")?;
     let perm = int_arg(a, 2, "os.WriteFile").unwrap_or(0o644);
     let result = ctx.blocking(|| {
         use std::io::Write;

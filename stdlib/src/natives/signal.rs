@@ -9,7 +9,6 @@
 //! every catchable one, and `SIGKILL`/`SIGSTOP` are accepted and never
 //! delivered. The handler itself lives in `weft_vm::signal`.
 
-use super::str_arg;
 use weft_vm::native::Results;
 use weft_vm::native::{ModuleDef, NativeCtx};
 use weft_vm::results;
@@ -34,8 +33,10 @@ fn signal_mask(a: &[Value], from: usize, func: &str) -> Result<u64, String> {
             .fold(0, |m, &(_, sig, _)| m | 1 << sig));
     }
     let mut mask = 0u64;
-    for i in from..a.len() {
-        let name = str_arg(a, i, func)?;
+    for (i, v) in a.iter().enumerate().skip(from) {
+        // Signal names are short: no need for `str_arg`'s off-heap copy.
+        let name = weft_vm::native::string_arg(*v)
+            .ok_or_else(|| format!("{func}: argument {} must be a string", i + 1))?;
         let name = String::from_utf8_lossy(&name);
         match signal::by_name(&name) {
             Some(sig) => mask |= 1 << sig,

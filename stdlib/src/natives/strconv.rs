@@ -48,13 +48,13 @@ fn int_result(
 }
 
 fn atoi(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let s = str_arg(a, 0, "strconv.Atoi")?;
+    let s = str_arg(ctx, a, 0, "strconv.Atoi")?;
     let r = engine::atoi(&s);
     int_result(ctx, r)
 }
 
 fn parse_int(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let s = str_arg(a, 0, "strconv.ParseInt")?;
+    let s = str_arg(ctx, a, 0, "strconv.ParseInt")?;
     let base = int_arg(a, 1, "strconv.ParseInt")?.clamp(0, 1000) as u32;
     let bits = int_arg(a, 2, "strconv.ParseInt")?.clamp(0, 1000) as u32;
     let r = engine::parse_int(&s, base, bits);
@@ -62,7 +62,7 @@ fn parse_int(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
 }
 
 fn parse_float(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let s = str_arg(a, 0, "strconv.ParseFloat")?;
+    let s = str_arg(ctx, a, 0, "strconv.ParseFloat")?;
     match engine::parse_float(&s) {
         Ok(f) => Ok(results![Value::float(f), Value::NIL]),
         Err(e) => {
@@ -97,7 +97,7 @@ fn format_float(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String>
 }
 
 fn quote(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let s = str_arg(a, 0, "strconv.Quote")?;
+    let s = str_arg(ctx, a, 0, "strconv.Quote")?;
     Ok(results![ctx.new_string(&engine::quote(&s))?])
 }
 

@@ -38,11 +38,11 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     }
 }
 
-fn contains(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+fn contains(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     Ok(results![Value::bool(
         find(
-            &str_arg(a, 0, "strings.Contains")?,
-            &str_arg(a, 1, "strings.Contains")?,
+            &str_arg(ctx, a, 0, "strings.Contains")?,
+            &str_arg(ctx, a, 1, "strings.Contains")?,
         )
         .is_some(),
     )])
@@ -50,22 +50,32 @@ fn contains(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
 
 fn index(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let i = find(
-        &str_arg(a, 0, "strings.Index")?,
-        &str_arg(a, 1, "strings.Index")?,
+        &str_arg(ctx, a, 0, "strings.Index")?,
+        &str_arg(ctx, a, 1, "strings.Index")?,
     )
     .map_or(-1, |i| i as i64);
     Ok(results![ctx.new_int(i)?])
 }
 
-fn has_prefix(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+fn has_prefix(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     Ok(results![Value::bool(
-        str_arg(a, 0, "strings.HasPrefix")?.starts_with(&str_arg(a, 1, "strings.HasPrefix")?),
+        str_arg(ctx, a, 0, "strings.HasPrefix")?.starts_with(&str_arg(
+            ctx,
+            a,
+            1,
+            "strings.HasPrefix"
+        )?),
     )])
 }
 
-fn has_suffix(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
+fn has_suffix(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     Ok(results![Value::bool(
-        str_arg(a, 0, "strings.HasSuffix")?.ends_with(&str_arg(a, 1, "strings.HasSuffix")?),
+        str_arg(ctx, a, 0, "strings.HasSuffix")?.ends_with(&str_arg(
+            ctx,
+            a,
+            1,
+            "strings.HasSuffix"
+        )?),
     )])
 }
 
@@ -77,25 +87,25 @@ fn map_utf8(s: &[u8], f: impl Fn(char) -> String) -> Vec<u8> {
 }
 
 fn to_upper(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let s = str_arg(a, 0, "strings.ToUpper")?;
+    let s = str_arg(ctx, a, 0, "strings.ToUpper")?;
     let s = ctx.off_heap(s.len(), || map_utf8(&s, |c| c.to_uppercase().collect()));
     Ok(results![ctx.new_string(&s)?])
 }
 
 fn to_lower(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let s = str_arg(a, 0, "strings.ToLower")?;
+    let s = str_arg(ctx, a, 0, "strings.ToLower")?;
     let s = ctx.off_heap(s.len(), || map_utf8(&s, |c| c.to_lowercase().collect()));
     Ok(results![ctx.new_string(&s)?])
 }
 
 fn trim_space(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let s = str_arg(a, 0, "strings.TrimSpace")?;
+    let s = str_arg(ctx, a, 0, "strings.TrimSpace")?;
     let text = String::from_utf8_lossy(&s);
     Ok(results![ctx.new_string(text.trim().as_bytes())?])
 }
 
 fn repeat(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let s = str_arg(a, 0, "strings.Repeat")?;
+    let s = str_arg(ctx, a, 0, "strings.Repeat")?;
     let n = int_arg(a, 1, "strings.Repeat")?;
     if n < 0 {
         return Err("strings: negative Repeat count".into());
@@ -144,9 +154,9 @@ fn replace_n(s: &[u8], old: &[u8], new: &[u8], n: i64) -> Vec<u8> {
 fn replace(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let f = "strings.Replace";
     let (s, old, new, n) = (
-        str_arg(a, 0, f)?,
-        str_arg(a, 1, f)?,
-        str_arg(a, 2, f)?,
+        str_arg(ctx, a, 0, f)?,
+        str_arg(ctx, a, 1, f)?,
+        str_arg(ctx, a, 2, f)?,
         int_arg(a, 3, f)?,
     );
     let s = ctx.off_heap(s.len(), || replace_n(&s, &old, &new, n));
@@ -155,15 +165,19 @@ fn replace(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
 
 fn replace_all(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let f = "strings.ReplaceAll";
-    let (s, old, new) = (str_arg(a, 0, f)?, str_arg(a, 1, f)?, str_arg(a, 2, f)?);
+    let (s, old, new) = (
+        str_arg(ctx, a, 0, f)?,
+        str_arg(ctx, a, 1, f)?,
+        str_arg(ctx, a, 2, f)?,
+    );
     let s = ctx.off_heap(s.len(), || replace_n(&s, &old, &new, -1));
     Ok(results![ctx.new_string(&s)?])
 }
 
 fn split(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let (s, sep) = (
-        str_arg(a, 0, "strings.Split")?,
-        str_arg(a, 1, "strings.Split")?,
+        str_arg(ctx, a, 0, "strings.Split")?,
+        str_arg(ctx, a, 1, "strings.Split")?,
     );
     if sep.is_empty() {
         let parts: Vec<Vec<u8>> = String::from_utf8_lossy(&s)
@@ -216,7 +230,7 @@ where
 }
 
 fn fields(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let s = str_arg(a, 0, "strings.Fields")?;
+    let s = str_arg(ctx, a, 0, "strings.Fields")?;
     let parts: Vec<Vec<u8>> = String::from_utf8_lossy(&s)
         .split_whitespace()
         .map(|w| w.as_bytes().to_vec())
@@ -229,7 +243,7 @@ fn join(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
         .first()
         .and_then(|v| list_items(*v))
         .ok_or("strings.Join: argument 1 must be a list")?;
-    let sep = str_arg(a, 1, "strings.Join")?;
+    let sep = str_arg(ctx, a, 1, "strings.Join")?;
     let mut out = Vec::new();
     for (i, v) in items.iter().enumerate() {
         if i > 0 {
