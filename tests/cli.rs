@@ -601,3 +601,37 @@ func main() {
     let total = std::fs::read_to_string(&finished).unwrap();
     assert_eq!(total, "900000");
 }
+
+/// A goroutine may park in place inside a callback from native code only
+/// while that leaves an M for the others (Ms are capped at the collector's
+/// P count: two with `WEFTMAXPROCS=1`). On one P the second of three such
+/// goroutines is refused with a panic, never a hang; on two Ps all three
+/// park and main ends the program.
+#[test]
+fn blocking_inside_callbacks_is_capped_by_a_panic_not_a_hang() {
+    let dir = scratch(
+        "locked.weft",
+        b"import \"fmt\"\nimport \"sync\"\nimport \"time\"\n\nfunc main() {\n\tnever := make(chan)\n\tfor i := 0; i < 3; i++ {\n\t\tgo func() {\n\t\t\tonce := sync.Once()\n\t\t\tonce.Do(func() { <-never })\n\t\t}()\n\t}\n\ttime.Sleep(300 * time.Millisecond)\n\tfmt.Println(\"main done\")\n}\n",
+    );
+    let run = |procs: &str| {
+        Command::new(env!("CARGO_BIN_EXE_weft"))
+            .arg("locked.weft")
+            .current_dir(&dir)
+            .env("WEFTMAXPROCS", procs)
+            .env_remove("WEFTDEBUG")
+            .output()
+            .expect("weft runs")
+    };
+    let one = run("1");
+    assert_eq!(one.status.code(), Some(2), "{}", stderr(&one));
+    assert!(
+        stderr(&one).contains(
+            "panic: chan receive: a goroutine cannot block inside a function called by native code while every other thread is blocked in one"
+        ),
+        "{}",
+        stderr(&one)
+    );
+    let two = run("2");
+    assert_eq!(two.status.code(), Some(0), "{}", stderr(&two));
+    assert_eq!(String::from_utf8_lossy(&two.stdout), "main done\n");
+}

@@ -31,8 +31,8 @@ use crate::heap::{heap_config, type_table, Kind};
 use crate::native::{NativeConst, NativeCtx, NativeHost, Natives, Results};
 use crate::results;
 use crate::sched::{
-    maxprocs_setting, Entry, Found, Runtime, SignalRoots, TimerRoots, TimerWhat, Waiter,
-    WAKE_DELIVERED,
+    maxprocs_setting, Entry, Found, LockedWait, LockedWake, Runtime, SignalRoots, TimerRoots,
+    TimerWhat, Waiter, WAKE_DELIVERED,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Acquire, Ordering::Release};
@@ -1003,7 +1003,7 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
                 deliver_signals(rt, p, &mut m_mutator, keep, mask);
                 continue;
             }
-            Found::Deadlock(parked) => return rt.finish(Err(deadlock(vm, parked))),
+            Found::Deadlock(parked, locked) => return rt.finish(Err(deadlock(vm, parked, locked))),
             Found::Exit => return,
         };
         let mut gs = gs;
@@ -1155,17 +1155,25 @@ fn hand_to_receiver(p: &mut P, rt: &Runtime, w: &Waiter, v: Value, ok: bool) {
 }
 
 /// The deadlock report: every blocked goroutine with its wait reason.
-fn deadlock(vm: &Vm, mut parked: Vec<G>) -> Stop {
-    parked.sort_by_key(|g| g.id);
+/// `locked`: the goroutines parked in place on their Ms (inside callbacks
+/// from native code: `Runtime::park_locked`).
+fn deadlock(vm: &Vm, parked: Vec<G>, locked: Vec<(u64, LockedWait)>) -> Stop {
+    let mut others: Vec<_> = parked
+        .iter()
+        .map(|g| (g.id, g.wait_reason.to_string(), traceback(vm, &g.frames)))
+        .chain(
+            locked
+                .into_iter()
+                .map(|(id, w)| (id, w.reason.to_string(), w.traceback)),
+        )
+        .collect();
+    others.sort_by_key(|(id, _, _)| *id);
     Stop::Panic(Panic {
         message: DEADLOCK.into(),
         traceback: Vec::new(),
         kind: PanicKind::Fatal,
         goroutine: 0,
-        others: parked
-            .iter()
-            .map(|g| (g.id, g.wait_reason.to_string(), traceback(vm, &g.frames)))
-            .collect(),
+        others,
     })
 }
 
@@ -1304,6 +1312,44 @@ impl Exec<'_> {
             }
             if self.suspend.is_some() {
                 return Err(Stop::Suspended);
+            }
+        }
+    }
+
+    /// Before a goroutine registers a wait: inside a callback from native
+    /// code, whether it may park in place (`Runtime::reserve_locked_m`;
+    /// the reservation is `park_in_place`'s). The refusal is a panic.
+    pub(crate) fn may_park(&self, reason: &str) -> Res<()> {
+        if self.nested == 0 || self.rt.reserve_locked_m() {
+            return Ok(());
+        }
+        Err(format!(
+            "{reason}: a goroutine cannot block inside a function called by native code while every other thread is blocked in one"
+        ))
+    }
+
+    /// Inside a callback from native code (`nested`), an instruction or a
+    /// native parked the goroutine (`suspend`): the G cannot leave its M,
+    /// whose Rust stack holds the native's frame, so it parks in place
+    /// (`Runtime::park_locked`) and runs on from the same instruction
+    /// boundary when woken, as a parked G resumes. A yield is dropped:
+    /// the G keeps its M anyway.
+    fn park_in_place(&mut self, p: &mut P) -> Result<(), Stop> {
+        let Some(Suspend::Park(reason)) = self.suspend.take() else {
+            return Ok(());
+        };
+        let wait = LockedWait {
+            reason,
+            traceback: traceback(self.vm, &self.gr.frames),
+        };
+        match self.rt.park_locked(p, self.pid, self.gr.id, wait) {
+            LockedWake::Woken => Ok(()),
+            LockedWake::ProgramOver => Err(self.suspended()),
+
+            // (This G is among `locked`: it registered before it waited.)
+            LockedWake::Deadlock(parked, locked) => {
+                self.rt.finish(Err(deadlock(self.vm, parked, locked)));
+                Err(self.suspended())
             }
         }
     }
@@ -1659,12 +1705,22 @@ impl Exec<'_> {
                 Ok(true) => return Ok(()),
                 Ok(false) => {
                     if self.suspend.is_some() {
+                        if self.nested > 0 {
+                            self.park_in_place(p)?;
+                            continue;
+                        }
                         return Err(Stop::Suspended);
                     }
                 }
                 // An instruction parked or yielded the goroutine (see
                 // `suspend`), or a native gave up because the program is over.
-                Err(message) if message.is_empty() => return Err(self.suspended()),
+                Err(message) if message.is_empty() => {
+                    if self.nested > 0 && self.suspend.is_some() {
+                        self.park_in_place(p)?;
+                        continue;
+                    }
+                    return Err(self.suspended());
+                }
                 Err(message) => {
                     if let Some(stop) = self.program_ending(&message) {
                         return Err(stop);
@@ -3564,9 +3620,7 @@ impl NativeHost for Exec<'_> {
         if ns <= 0 {
             return Ok(());
         }
-        if self.nested > 0 {
-            return Err("time.Sleep inside a function called by native code".into());
-        }
+        self.may_park("sleep")?;
         let when = std::time::Instant::now() + std::time::Duration::from_nanos(ns as u64);
         // The wake may fire before the G is parked: `park` sees it.
         self.rt.add_timer(when, TimerWhat::Wake(self.gr.id));
@@ -3584,11 +3638,9 @@ impl NativeHost for Exec<'_> {
         let mut semas = self.rt.semas.lock().expect("semas");
         let park = f(&mut semas);
         if let Ok(Some((key, reason))) = park {
-            if self.nested > 0 {
+            if let Err(refused) = self.may_park(reason) {
                 self.rt.sema_flush(&mut semas, self.pid);
-                return Err(format!(
-                    "{reason}: a goroutine cannot block inside a function called by native code"
-                ));
+                return Err(refused);
             }
             Runtime::sema_enqueue(&mut semas, key, self.gr.id);
             self.suspend = Some(Suspend::Park(reason));
@@ -3705,11 +3757,9 @@ impl NativeHost for Exec<'_> {
                 Ok(()) => {}
                 Err(Stop::Panic(panic)) => return Err(panic.message),
                 Err(Stop::Exit(code)) => return Err(format!("{EXIT_PREFIX}{code}")),
-                Err(Stop::Suspended) => {
-                    return Err(
-                        "a goroutine cannot block inside a function called by native code".into(),
-                    )
-                }
+                // Only the program's end stops a callback (it parks in
+                // place otherwise): the native gives up in turn.
+                Err(Stop::Suspended) => return Err(crate::native::program_over()),
             }
         }
         let regs = self.regs_ref();

@@ -742,14 +742,42 @@ impl Semas {
 struct Sched {
     global: VecDeque<G>,
     active: usize,
+    /// An M found the deadlock and is reporting it: no other M reports it
+    /// again (it would find the parked Gs taken, and could finish the
+    /// program first with an empty report).
+    deadlocked: bool,
 }
 
 /// The parked Gs, under their own lock.
 #[derive(Default)]
 struct Parked {
     table: IdMap<G>,
-    /// Wakes that came before the G's M parked it (see `end_slice`).
+    /// Wakes that came before the G's M parked it (see `end_slice`), and
+    /// the wakes of Gs parked in place (`park_locked`), which their Ms
+    /// collect.
     ready_early: HashSet<u64, IdHash>,
+    /// Gs parked in place on their Ms (`park_locked`), with what the
+    /// deadlock report says of them.
+    locked: IdMap<LockedWait>,
+}
+
+/// A goroutine parked in place (`Runtime::park_locked`): why, and where
+/// (innermost frame first: function, file, line), for the deadlock report.
+pub(crate) struct LockedWait {
+    pub reason: &'static str,
+    pub traceback: Vec<(Arc<str>, Arc<str>, u32)>,
+}
+
+/// How `Runtime::park_locked` ended.
+pub(crate) enum LockedWake {
+    /// `ready` was called for the G: it runs on.
+    Woken,
+    /// The program ended meanwhile.
+    ProgramOver,
+
+    /// No G can ever run again (this one included): the parked Gs and
+    /// the others parked in place, for the report.
+    Deadlock(Vec<G>, Vec<(u64, LockedWait)>),
 }
 
 /// Per-P scheduler state read by sysmon.
@@ -768,6 +796,16 @@ pub(crate) struct PRt {
 pub(crate) struct Runtime {
     sched: Mutex<Sched>,
     sched_cv: Condvar,
+    /// Wakes Ms waiting in `park_locked` (paired with `sched`).
+    locked_cv: Condvar,
+    /// Gs parked in place that `ready` woke and whose Ms have not yet
+    /// counted themselves active again: work no other M can do, but work,
+    /// so the deadlock check must not fire meanwhile. (Only an active M
+    /// calls `ready`, so under the `sched` lock with `active == 0` this
+    /// cannot rise.)
+    locked_woken: AtomicUsize,
+    /// Ms parked in place now (`park_locked`).
+    locked_ms: AtomicUsize,
     /// `Sched::global.len()`, readable without the lock.
     global_len: AtomicUsize,
     /// Per P: its local run queue and `runnext`.
@@ -906,8 +944,9 @@ pub(crate) enum Found {
     /// A due timer that sends on a channel: the caller delivers it (it needs
     /// the P and an allocation, which `find_runnable` may not do under a lock).
     TimerSend(u64),
-    /// No G can ever run again: the parked ones, for the report.
-    Deadlock(Vec<G>),
+    /// No G can ever run again: the parked ones, and those parked in
+    /// place on their Ms (`park_locked`), for the report.
+    Deadlock(Vec<G>, Vec<(u64, LockedWait)>),
     /// Signals to relay (a mask of signal numbers): the caller sends on
     /// the channels registered for them, or dumps the goroutines for SIGQUIT.
     Signals(u64),
@@ -927,8 +966,12 @@ impl Runtime {
             sched: Mutex::new(Sched {
                 global: VecDeque::new(),
                 active: 0,
+                deadlocked: false,
             }),
             sched_cv: Condvar::new(),
+            locked_cv: Condvar::new(),
+            locked_woken: AtomicUsize::new(0),
+            locked_ms: AtomicUsize::new(0),
             global_len: AtomicUsize::new(0),
             locals: (0..nps).map(|_| LocalQueue::default()).collect(),
             parked: (0..PARKED_SHARDS).map(|_| Mutex::default()).collect(),
@@ -1249,6 +1292,7 @@ impl Runtime {
         }
         let _s = self.sched.lock().expect("sched");
         self.sched_cv.notify_all();
+        self.locked_cv.notify_all();
     }
 
     /// The outcome recorded by `finish`.
@@ -1331,9 +1375,113 @@ impl Runtime {
                 self.push_runnable(g, pid);
             }
             None => {
-                parked.ready_early.insert(gid);
+                let fresh = parked.ready_early.insert(gid);
+                if fresh && parked.locked.contains_key(&gid) {
+                    self.locked_woken.fetch_add(1, SeqCst);
+                    // (`sched` comes before `parked` in the lock order.)
+                    drop(parked);
+                    let _s = self.sched.lock().expect("sched");
+                    self.locked_cv.notify_all();
+                }
             }
         }
+    }
+
+    /// Parks goroutine `gid` in place: its M, holding P `pid`, cannot let
+    /// go of it, because the G is inside a function called back by native
+    /// code (`sync.Once.Do`'s f, a `String` method `fmt` calls, a
+    /// `sort.Slice` less), so part of its state is on the M's Rust stack.
+    /// Go parks such a goroutine with its M locked to it (a cgo callback's
+    /// lockedm); here the M gives its run token back, as a blocking native
+    /// call does, and waits in a blocking region until `ready(gid)`.
+    ///
+    /// The G must already be registered where its waker will find it (a
+    /// channel's or semaphore's queue, a timer). While it waits it counts
+    /// as asleep for the deadlock check (`Sched::active`): if every other
+    /// M sleeps too with no timer or signal to come, no G can run again,
+    /// and whichever M sees that last reports the deadlock.
+    ///
+    /// The caller holds a reservation (`reserve_locked_m`, taken before
+    /// the G registered its wait), which this gives back.
+    pub fn park_locked(&self, p: &mut P, pid: usize, gid: u64, wait: LockedWait) -> LockedWake {
+        {
+            let mut parked = self.parked_shard(gid).lock().expect("parked");
+            if parked.ready_early.remove(&gid) {
+                self.locked_ms.fetch_sub(1, SeqCst);
+                return LockedWake::Woken;
+            }
+            parked.locked.insert(gid, wait);
+        }
+        self.enter_syscall(pid);
+        p.blocking(|| {
+            let mut s = self.sched.lock().expect("sched");
+            s.active -= 1;
+            let outcome = loop {
+                {
+                    let mut parked = self.parked_shard(gid).lock().expect("parked");
+                    if parked.ready_early.remove(&gid) {
+                        // The wake stops counting as work; this M counts
+                        // as active again below, under the same lock hold.
+                        if parked.locked.remove(&gid).is_some() {
+                            self.locked_woken.fetch_sub(1, SeqCst);
+                        }
+                        break LockedWake::Woken;
+                    }
+                }
+                if self.done.load(Relaxed) {
+                    break LockedWake::ProgramOver;
+                }
+                let next_deadline = self.timers.lock().expect("timers").next_deadline();
+                // (Runnable Gs with no M to run them are work: sysmon
+                // starts an M for them, as this one holds no token.)
+                if s.active == 0
+                    && next_deadline.is_none()
+                    && !self.signals_wanted.load(Relaxed)
+                    && !self.work_waiting()
+                    && self.locked_woken.load(SeqCst) == 0
+                    && !std::mem::replace(&mut s.deadlocked, true)
+                {
+                    break LockedWake::Deadlock(self.take_all_parked(), self.take_all_locked());
+                }
+                // Bounded: a timer due, or an M started by sysmon that
+                // then sleeps, changes what the check above sees without
+                // a notify on this condvar.
+                s = self
+                    .locked_cv
+                    .wait_timeout(s, Duration::from_millis(20))
+                    .expect("sched")
+                    .0;
+            };
+            s.active += 1;
+            drop(s);
+            self.locked_ms.fetch_sub(1, SeqCst);
+            if matches!(outcome, LockedWake::Woken) {
+                self.wait_for_token(pid);
+            }
+            outcome
+        })
+    }
+
+    /// Reserves the right to park a goroutine in place (`park_locked`), if
+    /// that leaves an M to run the others: an M is tied to a collector P
+    /// for its life, so Ms are capped at the P count, and with every M
+    /// parked in place nothing could run the goroutine that would wake
+    /// one. Taken before the G registers its wait, so that a refusal
+    /// leaves nothing registered (the caller raises a panic instead).
+    pub fn reserve_locked_m(&self) -> bool {
+        let cap = self.locals.len();
+        self.locked_ms
+            .fetch_update(SeqCst, SeqCst, |n| (n + 2 <= cap).then_some(n + 1))
+            .is_ok()
+    }
+
+    /// Takes every G parked in place (`park_locked`) out of the table, for
+    /// the deadlock report.
+    fn take_all_locked(&self) -> Vec<(u64, LockedWait)> {
+        self.parked
+            .iter()
+            .flat_map(|shard| std::mem::take(&mut shard.lock().expect("parked").locked))
+            .collect()
     }
 
     /// Empties every shard of the parked table (the deadlock report, the
@@ -1499,9 +1647,14 @@ impl Runtime {
                 t.next_deadline()
             };
             s.active -= 1;
-            if s.active == 0 && next_deadline.is_none() && !self.signals_wanted.load(Relaxed) {
+            if s.active == 0
+                && next_deadline.is_none()
+                && !self.signals_wanted.load(Relaxed)
+                && self.locked_woken.load(SeqCst) == 0
+                && !std::mem::replace(&mut s.deadlocked, true)
+            {
                 self.sleepers.fetch_sub(1, SeqCst);
-                return Found::Deadlock(self.take_all_parked());
+                return Found::Deadlock(self.take_all_parked(), self.take_all_locked());
             }
             let wait = next_deadline.map(|when| when.saturating_duration_since(Instant::now()));
             // The lock is released inside the blocking region: leaving it

@@ -48,13 +48,11 @@ fn chan_of(v: Value, what: &str) -> Res<Option<ObjRef>> {
 
 impl Exec<'_> {
     /// Parks the goroutine inside the instruction at `at` (its index in the
-    /// running function). Returns the message that stops `step`.
+    /// running function). Returns the message that stops `step`. (Inside a
+    /// callback from native code, `execute` parks it in place:
+    /// `Exec::park_in_place`.)
     fn park_in(&mut self, at: usize, reason: &'static str) -> Res<String> {
-        if self.nested > 0 {
-            return Err(format!(
-                "{reason}: a goroutine cannot block inside a function called by native code"
-            ));
-        }
+        self.may_park(reason)?;
         self.gr.frames.last_mut().expect("frame").pc = at;
         self.gr.resuming = true;
         self.gr.wake.store(0, Relaxed);
