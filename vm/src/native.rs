@@ -438,7 +438,8 @@ impl<'a> NativeCtx<'a> {
 
     /// A new byte buffer with room for `cap` bytes (kept): a private,
     /// growable string a native appends to (see `byte_buffer_append`) and
-    /// copies out with `new_string_from_buffer`.
+    /// copies out with `new_string_from_buffer` or hands over whole with
+    /// `byte_buffer_into_string`.
     pub fn new_byte_buffer(&mut self, cap: usize) -> Result<Value, String> {
         let v = object::new_byte_buffer(self.p, self.g, cap).map_err(oom)?;
         self.keep(v)?;
@@ -451,14 +452,23 @@ impl<'a> NativeCtx<'a> {
     /// large (kept) that the caller stores in place of it.
     pub fn byte_buffer_append(&mut self, buf: Value, more: Bytes<'_>) -> Result<Value, String> {
         let b = object::obj_of_kind(buf, Kind::Str).ok_or("not a byte buffer")?;
-        let push = |to| match more {
-            Bytes::Slice(bytes) => object::byte_buffer_push(to, bytes.len(), |i| bytes[i]),
-            Bytes::Str(s) => object::byte_buffer_push_str(to, s),
-        };
-        let more_len = more.len();
-        if push(b) {
+        if more.push_into(b) {
             return Ok(buf);
         }
+        self.byte_buffer_append_copy(buf, more)
+    }
+
+    /// [`NativeCtx::byte_buffer_append`] into a new buffer (kept), for a
+    /// buffer that must not change any more (handed over as a string by
+    /// `byte_buffer_into_string`): its bytes are copied into one twice as
+    /// large, then `more` is appended there. Returns the new buffer.
+    pub fn byte_buffer_append_copy(
+        &mut self,
+        buf: Value,
+        more: Bytes<'_>,
+    ) -> Result<Value, String> {
+        let b = object::obj_of_kind(buf, Kind::Str).ok_or("not a byte buffer")?;
+        let more_len = more.len();
         // Kept across the allocation below: the caller may hold it only in
         // a slot a racing goroutine can overwrite (a Builder's state).
         self.keep(buf)?;
@@ -468,8 +478,20 @@ impl<'a> NativeCtx<'a> {
         let g = object::obj_of(grown).expect("buffer");
         // Room for both, unless a racing writer lengthened `b` meanwhile:
         // then this write is lost, as racing writes to one builder may be.
-        let _ = object::copy_string_polling(self.p, g, b, len) && push(g);
+        let _ = object::copy_string_polling(self.p, g, b, len) && more.push_into(g);
         Ok(grown)
+    }
+
+    /// Hands byte buffer `buf` over as a string value: the buffer itself,
+    /// its last word masked to its length (a string's padding is zero;
+    /// only a racing append could have left bytes there). Its owner must
+    /// not append to it again, but to a copy (`byte_buffer_append_copy`).
+    /// Go's `Builder.String` shares its bytes the same way; copying them
+    /// out cost strings_maps 32 MB a round.
+    pub fn byte_buffer_into_string(&mut self, buf: Value) -> Result<Value, String> {
+        let b = object::obj_of_kind(buf, Kind::Str).ok_or("not a byte buffer")?;
+        object::byte_buffer_seal(b);
+        Ok(buf)
     }
 
     /// A new string (kept) with the bytes of byte buffer `buf` (copied
@@ -859,6 +881,16 @@ impl<'a> Bytes<'a> {
         match *self {
             Bytes::Slice(bytes) => bytes.len(),
             Bytes::Str(s) => object::string_len(s),
+        }
+    }
+
+    /// Appends these bytes to byte buffer `to` in place, if it has room
+    /// (`false`, nothing written, if not).
+    #[inline]
+    fn push_into(self, to: ObjRef) -> bool {
+        match self {
+            Bytes::Slice(bytes) => object::byte_buffer_push(to, bytes.len(), |i| bytes[i]),
+            Bytes::Str(s) => object::byte_buffer_push_str(to, s),
         }
     }
 

@@ -207,6 +207,18 @@ pub fn new_byte_buffer(p: &mut P, g: &mut Mutator, cap: usize) -> Result<Value, 
     Ok(Value::object(obj.addr()))
 }
 
+/// Makes byte buffer `buf` a well-formed string of its length: the bytes
+/// past the length in its last word are cleared (a racing append may have
+/// written some before losing its length update). The words past that are
+/// room a string never reads.
+pub fn byte_buffer_seal(buf: ObjRef) {
+    let len = string_len(buf);
+    if len % 8 != 0 {
+        let w = &slots(buf)[STR_BYTES + len / 8];
+        w.store(w.load(Relaxed) & ((1u64 << (8 * (len % 8))) - 1), Relaxed);
+    }
+}
+
 /// Appends `n` bytes, produced by `byte(i)` for `i` in `0..n`, to byte
 /// buffer `buf` in place, if it has room; `false` (nothing written) if not.
 /// Racing appenders can lose or mix bytes but only ever write inside the

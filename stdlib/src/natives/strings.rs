@@ -256,18 +256,27 @@ fn join(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
 
 // strings.Builder, as Go's: a byte buffer that grows by doubling (state 0:
 // a byte buffer, see `NativeCtx::new_byte_buffer`). A write copies its bytes
-// in; String() copies them out into a new string. (An earlier design kept
-// the list of written strings: each write cost a list append, two int
-// objects and a barrier, and the collector traced every piece.)
+// in. String() hands the buffer itself over as the string, as Go's does,
+// and marks it shared (state 1): the next write copies it into a new
+// buffer first, so the string never changes. (An earlier design kept the
+// list of written strings: each write cost a list append, two int objects
+// and a barrier, and the collector traced every piece.)
 
-/// `strings.Builder`: state 0 its byte buffer.
+/// `strings.Builder`: state 0 its byte buffer, state 1 whether String()
+/// handed that buffer out.
 static BUILDER: NativeType = NativeType::new("strings", "Builder");
 
 fn builder(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
-    let b = ctx.new_opaque(&BUILDER, 1)?;
+    let b = ctx.new_opaque(&BUILDER, 2)?;
     let buf = ctx.new_byte_buffer(64)?;
     ctx.set_state(b, 0, buf)?;
+    ctx.set_state(b, 1, Value::FALSE)?;
     Ok(results![b])
+}
+
+/// Whether String() handed the builder's buffer out (it must not change).
+fn builder_shared(b: Value) -> bool {
+    BUILDER.state(b, 1) == Some(Value::TRUE)
 }
 
 fn builder_buffer(b: Value) -> Result<Value, String> {
@@ -280,6 +289,14 @@ fn builder_buffer(b: Value) -> Result<Value, String> {
 /// (`more`'s length: the buffer's own length can move under racing writers).
 fn builder_push(ctx: &mut NativeCtx<'_>, b: Value, more: Bytes<'_>) -> Result<usize, String> {
     let buf = builder_buffer(b)?;
+    if builder_shared(b) {
+        // The new buffer goes in before the mark comes off: a buffer
+        // marked unshared is never one String() handed out.
+        let copy = ctx.byte_buffer_append_copy(buf, more)?;
+        ctx.set_state(b, 0, copy)?;
+        ctx.set_state(b, 1, Value::FALSE)?;
+        return Ok(more.len());
+    }
     let now = ctx.byte_buffer_append(buf, more)?;
     if now != buf {
         ctx.set_state(b, 0, now)?;
@@ -316,7 +333,8 @@ fn builder_write_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, S
 
 fn builder_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let buf = builder_buffer(a[0])?;
-    Ok(results![ctx.new_string_from_buffer(buf)?])
+    ctx.set_state(a[0], 1, Value::TRUE)?;
+    Ok(results![ctx.byte_buffer_into_string(buf)?])
 }
 
 fn builder_len(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
@@ -330,5 +348,6 @@ fn builder_reset(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String
     builder_buffer(a[0])?;
     let buf = ctx.new_byte_buffer(64)?;
     ctx.set_state(a[0], 0, buf)?;
+    ctx.set_state(a[0], 1, Value::FALSE)?;
     Ok(results![])
 }
