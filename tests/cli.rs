@@ -635,3 +635,59 @@ fn blocking_inside_callbacks_is_capped_by_a_panic_not_a_hang() {
     assert_eq!(two.status.code(), Some(0), "{}", stderr(&two));
     assert_eq!(String::from_utf8_lossy(&two.stdout), "main done\n");
 }
+
+/// Runs `weft FILE` in `dir` with `WEFTMAXPROCS=procs`; None if it has not
+/// ended after 30 s (it is killed: a hang fails the test, not the suite).
+fn run_on_ps(dir: &Path, file: &str, procs: &str) -> Option<Output> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg(file)
+        .current_dir(dir)
+        .env("WEFTMAXPROCS", procs)
+        .env_remove("WEFTDEBUG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("weft runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Some(child.wait_with_output().expect("output"))
+}
+
+/// On one P, a goroutine parked in place inside a callback and then woken
+/// needs the one run token, which a goroutine spinning in a loop holds: the
+/// spinner passes it on when its time slice ends (Go hands the locked M a
+/// P). And a deferred call that blocks during a panic in a callback gives
+/// back its right to park in place (only one M may park in place on one
+/// P, so a leaked one would make the next block in a callback a panic).
+#[test]
+fn on_one_p_callbacks_get_the_token_back_and_keep_their_right_to_park() {
+    let dir = scratch(
+        "spin.weft",
+        b"import \"fmt\"\nimport \"sync\"\n\nvar flag = false\n\nfunc main() {\n\tready := make(chan)\n\tdone := make(chan)\n\tgo func() {\n\t\tready <- 1\n\t\tfor !flag {\n\t\t}\n\t\tdone <- true\n\t}()\n\tonce := sync.Once()\n\tonce.Do(func() {\n\t\t<-ready\n\t\tflag = true\n\t})\n\t<-done\n\tfmt.Println(\"ok\")\n}\n",
+    );
+    let out = run_on_ps(&dir, "spin.weft", "1").expect("the spinner passed the token on");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ok\n",
+        "{}",
+        stderr(&out)
+    );
+    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scripts");
+    let out = run_on_ps(&scripts, "sched_callback_defer_panic.weft", "1").expect("no hang");
+    let want = std::fs::read_to_string(scripts.join("sched_callback_defer_panic.out")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        want,
+        "{}",
+        stderr(&out)
+    );
+    let out = run_on_ps(&scripts, "err_deadlock_stopped_timer.weft", "2").expect("no hang");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

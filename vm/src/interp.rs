@@ -1338,6 +1338,14 @@ impl Exec<'_> {
         let Some(Suspend::Park(reason)) = self.suspend.take() else {
             return Ok(());
         };
+        // The program ended (an inner callback's park saw it): this G stops
+        // where it is. No reservation was taken for this park.
+        if reason == PROGRAM_OVER || self.rt.done.load(Relaxed) {
+            if reason != PROGRAM_OVER {
+                self.rt.release_locked_m();
+            }
+            return Err(self.suspended());
+        }
         let wait = LockedWait {
             reason,
             traceback: traceback(self.vm, &self.gr.frames),
@@ -1888,7 +1896,13 @@ impl Exec<'_> {
                     Ok(true) => return Ok(false),
                     Ok(false) if self.suspend.is_some() => {
                         // A deferred native parked the goroutine: unwinding
-                        // goes on when it runs again.
+                        // goes on when it runs again. Inside a callback
+                        // from native code it parks in place and goes on
+                        // here (returning would leave the native's frame).
+                        if self.nested > 0 {
+                            self.park_in_place(p)?;
+                            continue;
+                        }
                         self.gr.resume_unwind = true;
                         return Err(Stop::Suspended);
                     }
@@ -3694,10 +3708,16 @@ impl NativeHost for Exec<'_> {
     }
 
     fn enter_syscall(&mut self) {
+        self.rt
+            .syscall_ms
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.rt.enter_syscall(self.pid);
     }
 
     fn exit_syscall(&mut self) {
+        self.rt
+            .syscall_ms
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         if self.rt.exit_syscall_fast(self.pid) {
             return;
         }

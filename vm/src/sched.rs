@@ -806,6 +806,8 @@ pub(crate) struct Runtime {
     locked_woken: AtomicUsize,
     /// Ms parked in place now (`park_locked`).
     locked_ms: AtomicUsize,
+    /// Ms inside a blocking native call now (`Exec::enter_syscall`).
+    pub syscall_ms: AtomicUsize,
     /// `Sched::global.len()`, readable without the lock.
     global_len: AtomicUsize,
     /// Per P: its local run queue and `runnext`.
@@ -972,6 +974,7 @@ impl Runtime {
             locked_cv: Condvar::new(),
             locked_woken: AtomicUsize::new(0),
             locked_ms: AtomicUsize::new(0),
+            syscall_ms: AtomicUsize::new(0),
             global_len: AtomicUsize::new(0),
             locals: (0..nps).map(|_| LocalQueue::default()).collect(),
             parked: (0..PARKED_SHARDS).map(|_| Mutex::default()).collect(),
@@ -1433,11 +1436,14 @@ impl Runtime {
                 }
                 let next_deadline = self.timers.lock().expect("timers").next_deadline();
                 // (Runnable Gs with no M to run them are work: sysmon
-                // starts an M for them, as this one holds no token.)
+                // starts an M for them, as this one holds no token. Not
+                // `work_waiting`: its timer test can stay true for a
+                // stopped timer until an M with a token looks.)
                 if s.active == 0
                     && next_deadline.is_none()
                     && !self.signals_wanted.load(Relaxed)
-                    && !self.work_waiting()
+                    && !self.any_runnable()
+                    && self.sig_pending.load(Relaxed) == 0
                     && self.locked_woken.load(SeqCst) == 0
                     && !std::mem::replace(&mut s.deadlocked, true)
                 {
@@ -1468,11 +1474,22 @@ impl Runtime {
     /// parked in place nothing could run the goroutine that would wake
     /// one. Taken before the G registers its wait, so that a refusal
     /// leaves nothing registered (the caller raises a panic instead).
+    ///
+    /// Ms blocked in native calls count too (`syscall_ms`), though one may
+    /// block after the test: the cap is best effort.
     pub fn reserve_locked_m(&self) -> bool {
         let cap = self.locals.len();
         self.locked_ms
-            .fetch_update(SeqCst, SeqCst, |n| (n + 2 <= cap).then_some(n + 1))
+            .fetch_update(SeqCst, SeqCst, |n| {
+                (n + self.syscall_ms.load(SeqCst) + 2 <= cap).then_some(n + 1)
+            })
             .is_ok()
+    }
+
+    /// Gives back a reservation `reserve_locked_m` took, for a park that
+    /// does not happen (the program ended first).
+    pub fn release_locked_m(&self) {
+        self.locked_ms.fetch_sub(1, SeqCst);
     }
 
     /// Takes every G parked in place (`park_locked`) out of the table, for
@@ -1562,14 +1579,21 @@ impl Runtime {
             if self.done.load(Relaxed) {
                 return Found::Exit;
             }
-            if self.token_debt.load(Relaxed) > 0 && self.ps[pid].has_token.load(Relaxed) {
-                // GOMAXPROCS was lowered: this M's token pays the debt.
+            // An M waits for a token it cannot do without (its G is inside
+            // a callback from native code: `wait_for_token`). Go hands such
+            // an M a P; here a token holder passes its token on when its
+            // slice ends (sysmon bounds a slice), and sleeps.
+            // While one waits, no M here takes a free token either.
+            let waiter = self.token_waiters.load(SeqCst) > 0;
+            if (waiter || self.token_debt.load(Relaxed) > 0) && self.ps[pid].has_token.load(Relaxed)
+            {
+                // Or GOMAXPROCS was lowered: this M's token pays the debt.
                 self.give_token(pid);
                 self.hand_off_queue(pid);
             }
-            if !self.take_token(pid) {
+            if waiter || !self.take_token(pid) {
                 // (Its queue was handed off when it lost the token.)
-                // All tokens are held: nothing to do but sleep until one is
+                // No token for this M: nothing to do but sleep until one is
                 // given back (the sleep path below, skipping the search).
                 idled = true;
             } else if self.timer_maybe_due() {
@@ -1637,7 +1661,12 @@ impl Runtime {
             // call may be waiting for one: `exit_syscall`).
             self.give_token(pid);
             fence(SeqCst);
-            if self.done.load(Relaxed) || (self.work_waiting() && self.tokens.load(SeqCst) > 0) {
+            // (A free token an M waits for in `wait_for_token` is not
+            // this M's to take.)
+            if self.done.load(Relaxed)
+                || (self.work_waiting()
+                    && self.tokens.load(SeqCst) > self.token_waiters.load(SeqCst))
+            {
                 self.sleepers.fetch_sub(1, SeqCst);
                 must_steal = true;
                 continue;
