@@ -3768,19 +3768,26 @@ impl NativeHost for Exec<'_> {
         let depth = self.gr.frames.len();
         let saved_top = self.gr.top;
         self.gr.top = abs;
-        self.call_value(p, g, abs, f, None, args.len(), MULTI.0)?;
-        if self.gr.frames.len() > depth {
-            self.nested += 1;
-            let result = self.execute(p, g, depth);
-            self.nested -= 1;
-            match result {
-                Ok(()) => {}
-                Err(Stop::Panic(panic)) => return Err(panic.message),
-                Err(Stop::Exit(code)) => return Err(format!("{EXIT_PREFIX}{code}")),
-                // Only the program's end stops a callback (it parks in
-                // place otherwise): the native gives up in turn.
-                Err(Stop::Suspended) => return Err(crate::native::program_over()),
+        // The whole callback is nested, a native called straight back too
+        // (`once.Do(wg.Wait)`): one that parks must park in place here, or
+        // the calling native would go on as if it had returned.
+        self.nested += 1;
+        let result = match self.call_value(p, g, abs, f, None, args.len(), MULTI.0) {
+            Err(message) => {
+                self.nested -= 1;
+                return Err(message);
             }
+            Ok(()) if self.gr.frames.len() > depth => self.execute(p, g, depth),
+            Ok(()) => self.park_in_place(p),
+        };
+        self.nested -= 1;
+        match result {
+            Ok(()) => {}
+            Err(Stop::Panic(panic)) => return Err(panic.message),
+            Err(Stop::Exit(code)) => return Err(format!("{EXIT_PREFIX}{code}")),
+            // Only the program's end stops a callback (it parks in place
+            // otherwise): the native gives up in turn.
+            Err(Stop::Suspended) => return Err(crate::native::program_over()),
         }
         let regs = self.regs_ref();
         let n = self.gr.top.saturating_sub(abs);
