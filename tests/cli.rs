@@ -691,3 +691,19 @@ fn on_one_p_callbacks_get_the_token_back_and_keep_their_right_to_park() {
     let out = run_on_ps(&scripts, "err_deadlock_stopped_timer.weft", "2").expect("no hang");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// On one P, with the one goroutine that may park in place parked, a
+/// `sync` operation inside a callback is refused (a panic) before the
+/// native looks at the lock: `RWMutex.Lock` once counted itself a waiting
+/// writer first, and the refused count made every later lock wait forever.
+#[test]
+fn a_refused_park_in_a_callback_leaves_the_lock_as_it_was() {
+    let dir = scratch("rw.weft", b"import \"fmt\"\nimport \"sort\"\nimport \"sync\"\nimport \"time\"\n\nvar rw = sync.RWMutex()\n\nfunc main() {\n\tnever := make(chan)\n\tgo func() {\n\t\tonce := sync.Once()\n\t\tonce.Do(func() { <-never })\n\t}()\n\ttime.Sleep(5 * time.Millisecond)\n\trw.RLock()\n\tfunc() {\n\t\tdefer func() { fmt.Println(\"recovered:\", recover() != nil) }()\n\t\txs := [2, 1]\n\t\tsort.Slice(xs, func(i, j) {\n\t\t\trw.Lock()\n\t\t\trw.Unlock()\n\t\t\treturn xs[i] < xs[j]\n\t\t})\n\t}()\n\trw.RUnlock()\n\trw.Lock()\n\trw.Unlock()\n\trw.RLock()\n\trw.RUnlock()\n\tfmt.Println(\"ok\")\n}\n");
+    let out = run_on_ps(&dir, "rw.weft", "1").expect("no hang");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "recovered: true\nok\n",
+        "{}",
+        stderr(&out)
+    );
+}

@@ -3649,15 +3649,22 @@ impl NativeHost for Exec<'_> {
     }
 
     fn with_semas(&mut self, f: crate::native::SemaOp<'_>) -> Result<(), String> {
+        // Inside a callback the right to park in place is reserved before
+        // `f` runs: `f` may count itself a waiter (RWMutex) before it asks
+        // to park, and a refusal after that would leave the count behind.
+        // Refused, the operation fails even if it would not have blocked.
+        if self.nested > 0 {
+            self.may_park("sync")?;
+        }
         let mut semas = self.rt.semas.lock().expect("semas");
         let park = f(&mut semas);
-        if let Ok(Some((key, reason))) = park {
-            if let Err(refused) = self.may_park(reason) {
-                self.rt.sema_flush(&mut semas, self.pid);
-                return Err(refused);
+        match park {
+            Ok(Some((key, reason))) => {
+                Runtime::sema_enqueue(&mut semas, key, self.gr.id);
+                self.suspend = Some(Suspend::Park(reason));
             }
-            Runtime::sema_enqueue(&mut semas, key, self.gr.id);
-            self.suspend = Some(Suspend::Park(reason));
+            _ if self.nested > 0 => self.rt.release_locked_m(),
+            _ => {}
         }
         self.rt.sema_flush(&mut semas, self.pid);
         park.map(|_| ())
