@@ -99,6 +99,7 @@ fn sigquit_dumps_every_goroutine_and_exits_2() {
         "quit.weft",
         r#"import (
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -111,10 +112,17 @@ func spin() {
 	}
 }
 
+func inPlace(c) {
+	once := sync.Once()
+	once.Do(func() { <-c })
+}
+
 func main() {
 	c := make(chan)
 	go worker(c)
 	go spin()
+	go inPlace(make(chan))
+	time.Sleep(10 * time.Millisecond)
 	fmt.Println("ready")
 	time.Sleep(100 * time.Second)
 }
@@ -129,9 +137,11 @@ func main() {
     let dir = format!("{}/", path.parent().unwrap().display());
     let err = err.replace(&dir, "");
     for want in [
-        "goroutine 1 [sleep]:\nmain.main(...)\n\tquit.weft:20\n",
-        "goroutine 2 [chan receive]:\nmain.worker(...)\n\tquit.weft:7\n",
-        "goroutine 3 [runnable]:\nmain.spin(...)\n\tquit.weft:11\n",
+        "goroutine 1 [sleep]:\nmain.main(...)\n\tquit.weft:28\n",
+        "goroutine 2 [chan receive]:\nmain.worker(...)\n\tquit.weft:8\n",
+        "goroutine 3 [runnable]:\nmain.spin(...)\n\tquit.weft:12\n",
+        // Parked in place inside a callback from native code (Once.Do's f).
+        "goroutine 4 [chan receive]:\nmain.inPlace.func1(...)\n\tquit.weft:18\nmain.inPlace(...)\n\tquit.weft:18\n",
     ] {
         assert!(err.contains(want), "missing {want:?} in\n{err}");
     }

@@ -867,11 +867,19 @@ impl Vm {
         let outcome = match rt.take_outcome() {
             Err(Stop::Panic(mut dump)) if matches!(dump.kind, PanicKind::Signal { .. }) => {
                 // Every M has stopped: each goroutine is in a queue or parked.
+                // (Those parked in place inside callbacks left their
+                // tracebacks when they parked: their Ms have unwound.)
                 dump.others = rt
                     .drain_all()
                     .into_iter()
                     .map(|(g, reason)| (g.id, reason.to_string(), traceback(self, &g.frames)))
+                    .chain(
+                        rt.take_all_locked()
+                            .into_iter()
+                            .map(|(id, w)| (id, w.reason.to_string(), w.traceback)),
+                    )
                     .collect();
+                dump.others.sort_by_key(|(id, _, _)| *id);
                 Err(Stop::Panic(dump))
             }
             outcome => outcome,

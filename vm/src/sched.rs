@@ -1494,7 +1494,7 @@ impl Runtime {
 
     /// Takes every G parked in place (`park_locked`) out of the table, for
     /// the deadlock report.
-    fn take_all_locked(&self) -> Vec<(u64, LockedWait)> {
+    pub(crate) fn take_all_locked(&self) -> Vec<(u64, LockedWait)> {
         self.parked
             .iter()
             .flat_map(|shard| std::mem::take(&mut shard.lock().expect("parked").locked))
