@@ -287,12 +287,15 @@ impl Heap {
             for addr in st.wbbuf.take() {
                 self.shade(addr, &mut gcw);
             }
-            // Marked, not greyed: its payload is zeroes and stale words, not
-            // references (see `P::zero_large`); nothing to scan, and no new
-            // work to restart the mark for.
-            if let Some(sp) = self.arenas.span_of(st.pinned) {
-                let span = sp.get();
-                pinned_marked += u64::from(span.try_mark(span.obj_index(st.pinned)));
+            // Marked; greyed only if pinned with `trace` (see `P::pin`):
+            // an object being zeroed holds stale words, not references.
+            for &(addr, trace) in &st.pins {
+                if trace {
+                    self.shade(addr, &mut gcw);
+                } else if let Some(sp) = self.arenas.span_of(addr) {
+                    let span = sp.get();
+                    pinned_marked += u64::from(span.try_mark(span.obj_index(addr)));
+                }
             }
             gcw.local.append(&mut st.gcw.local);
             self.marked_bytes

@@ -138,8 +138,9 @@ pub struct GcStats {
     pub mark_restarts: u64,
     /// Mark-termination helper runs that held their P (owner = helper thread).
     pub helper_runs_with_p: u64,
-    /// Large objects that mark termination found still being
-    /// zeroed (stopped at a safepoint inside the allocation) and marked.
+    /// Pinned objects (`P::pin`: a large one being zeroed at a safepoint
+    /// inside its allocation, a new array being filled) that mark
+    /// termination found unmarked and marked.
     pub pinned_marked: u64,
 }
 
@@ -182,12 +183,13 @@ pub(crate) struct PState {
     pub(crate) mcache: MCache,
     pub(crate) wbbuf: WbBuf,
     pub(crate) gcw: GcWork,
-    /// A large object this P is still zeroing (0: none): it
-    /// stops at safepoints between chunks (see `P::zero_large`) before the
-    /// allocation has returned it to anyone who could root it, so mark
-    /// termination marks it (`flush_all_ps_found_work`). Written only by
-    /// the owner; read by the coordinator with the world stopped.
-    pub(crate) pinned: usize,
+    /// Objects this P's holder roots for a while across safepoints
+    /// (`P::pin`): an object still being zeroed (`P::zero_large`) or
+    /// filled, which nothing else roots yet. Mark termination marks each
+    /// (`flush_all_ps_found_work`), and greys those pinned with `trace`.
+    /// Written only by the owner; read by the coordinator with the world
+    /// stopped.
+    pub(crate) pins: Vec<(usize, bool)>,
 }
 
 /// The stop-the-world handshake, under `Heap::world`.
@@ -404,7 +406,7 @@ impl Heap {
                     mcache: MCache::new(),
                     wbbuf: WbBuf::new(wbcap),
                     gcw: GcWork::default(),
-                    pinned: 0,
+                    pins: Vec::with_capacity(4),
                 }),
                 allocs: AtomicU64::new(0),
             })

@@ -430,7 +430,7 @@ impl P {
     #[cold]
     fn zero_large(&mut self, addr: usize, ty: TypeId, words: usize) -> Option<ObjRef> {
         let obj = self.init_object(addr, ty, words, false);
-        self.st().pinned = addr;
+        self.pin(obj, false);
         // SAFETY: `addr` is a large span's base, just handed out to this P
         // and reachable by no one else; its payload is `words` words after
         // the 8-aligned header.
@@ -442,8 +442,30 @@ impl P {
                 w.store(0, Relaxed);
             }
         }
-        self.st().pinned = 0;
+        self.unpin(obj);
         Some(obj)
+    }
+
+    /// Roots `obj` across this P's safepoints until [`P::unpin`], for an
+    /// object the holder is still building that nothing else roots yet (a
+    /// new array being filled before it is installed). Mark termination
+    /// marks it, so the sweep keeps it; with `trace` it is greyed instead,
+    /// so what it refers to is kept too. Without `trace` its payload is
+    /// never read: only for an object whose words are not references yet,
+    /// or whose references are all reachable some other way until
+    /// `unpin` (a list's new array while the old one is still installed).
+    /// At most a few at once.
+    pub fn pin(&mut self, obj: ObjRef, trace: bool) {
+        self.st().pins.push((obj.addr(), trace));
+    }
+
+    /// Ends the newest [`P::pin`] of `obj` (pins are a stack).
+    pub fn unpin(&mut self, obj: ObjRef) {
+        let pins = &mut self.st().pins;
+        debug_assert_eq!(pins.last().map(|p| p.0), Some(obj.addr()));
+        if let Some(i) = pins.iter().rposition(|p| p.0 == obj.addr()) {
+            pins.remove(i);
+        }
     }
 
     fn alloc_small(&mut self, c: usize) -> Result<usize, AllocError> {

@@ -563,14 +563,34 @@ pub fn list_append(
         // the old array stays reachable through it until the swap below.
         let fresh = alloc(p, g, Kind::Array, needed.max(array.len() * 2).max(4))?;
         array = list_array(list);
+        let old = obj_of(Value::from_bits(l[LIST_ARRAY].load(Relaxed)));
         let f = slots(fresh);
-        for slot in f.iter().skip(len) {
-            slot.store(Value::NIL.bits(), Relaxed);
+        // A long copy stops at safepoints (4 million elements held up a
+        // stop-the-world for 20 ms). Nothing roots the new array until it
+        // is installed, so it is pinned: marking it is enough, as every
+        // value in it is also in the old array. The old one is pinned
+        // traced, for a racing append that installs another meanwhile.
+        p.pin(fresh, false);
+        if let Some(old) = old {
+            p.pin(old, true);
         }
-        for (dst, src) in f.iter().zip(array.iter().take(len)) {
+        for (i, (dst, src)) in f.iter().zip(array.iter().take(len)).enumerate() {
+            if i % SLOTS_BETWEEN_SAFEPOINTS == SLOTS_BETWEEN_SAFEPOINTS - 1 {
+                p.safepoint();
+            }
             p.write_slot(dst, src.load(Relaxed));
         }
+        for (i, slot) in f.iter().enumerate().skip(len) {
+            if i % SLOTS_BETWEEN_SAFEPOINTS == 0 {
+                p.safepoint();
+            }
+            slot.store(Value::NIL.bits(), Relaxed);
+        }
         p.write_slot(&l[LIST_ARRAY], Value::object(fresh.addr()).bits());
+        if let Some(old) = old {
+            p.unpin(old);
+        }
+        p.unpin(fresh);
         array = f;
     }
     for (slot, v) in array[len..].iter().zip(items) {
@@ -690,20 +710,55 @@ fn map_install(
     cap: usize,
     live: &[(Value, Value)],
 ) -> Result<(), AllocError> {
+    let m = slots(map);
+    let old = obj_of(Value::from_bits(m[MAP_ENTRIES].load(Relaxed)));
     let entries = alloc(p, g, Kind::Array, 2 * cap)?;
     let e = slots(entries);
-    for slot in e {
+    // The fills below stop at safepoints (a map of 300,000 entries held up
+    // a stop-the-world for milliseconds). The new arrays are pinned until
+    // installed, as in `list_append`: the entries marked only, their values
+    // being in the old entries too (pinned traced, for a racing writer
+    // that installs others meanwhile); the index holds no references.
+    p.pin(entries, false);
+    if let Some(old) = old {
+        p.pin(old, true);
+    }
+    for (i, slot) in e.iter().enumerate() {
+        if i % SLOTS_BETWEEN_SAFEPOINTS == SLOTS_BETWEEN_SAFEPOINTS - 1 {
+            p.safepoint();
+        }
         slot.store(Value::NIL.bits(), Relaxed);
     }
     for (i, (k, v)) in live.iter().enumerate() {
+        if i % (SLOTS_BETWEEN_SAFEPOINTS / 2) == SLOTS_BETWEEN_SAFEPOINTS / 2 - 1 {
+            p.safepoint();
+        }
         p.write_slot(&e[2 * i], k.bits());
         p.write_slot(&e[2 * i + 1], v.bits());
     }
-    let m = slots(map);
     p.write_slot(&m[MAP_ENTRIES], Value::object(entries.addr()).bits());
-    let index = alloc(p, g, Kind::Words, 2 * cap)?;
+    m[MAP_LEN].store(live.len() as u64, Relaxed);
+    m[MAP_USED].store(live.len() as u64, Relaxed);
+    if let Some(old) = old {
+        p.unpin(old);
+    }
+    p.unpin(entries);
+    // The keys hashed below are the new entries': those stay pinned
+    // (traced) in case a racing writer installs others meanwhile.
+    p.pin(entries, true);
+    let index = match alloc(p, g, Kind::Words, 2 * cap) {
+        Ok(index) => index,
+        Err(e) => {
+            p.unpin(entries);
+            return Err(e);
+        }
+    };
     let idx = slots(index);
+    p.pin(index, false);
     for (pos, (k, _)) in live.iter().enumerate() {
+        if pos % (SLOTS_BETWEEN_SAFEPOINTS / 4) == SLOTS_BETWEEN_SAFEPOINTS / 4 - 1 {
+            p.safepoint();
+        }
         if let Ok(h) = key_hash(*k) {
             let mask = idx.len() - 1;
             let mut at = h as usize & mask;
@@ -714,8 +769,8 @@ fn map_install(
         }
     }
     p.write_slot(&m[MAP_INDEX], Value::object(index.addr()).bits());
-    m[MAP_LEN].store(live.len() as u64, Relaxed);
-    m[MAP_USED].store(live.len() as u64, Relaxed);
+    p.unpin(index);
+    p.unpin(entries);
     Ok(())
 }
 
