@@ -508,6 +508,11 @@ impl Drop for P {
             self.exit_blocking();
         }
         self.flush_wbbuf();
+        // Pins left by code a Rust panic unwound through: the P's next
+        // holder must not keep those objects (and, traced, all they reach)
+        // alive for good.
+        debug_assert!(std::thread::panicking() || self.st().pins.is_empty());
+        self.st().pins.clear();
         let allocs = self.st().mcache.allocs;
         self.slot().allocs.store(allocs, Relaxed);
         let st = self.st();

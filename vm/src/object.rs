@@ -465,10 +465,10 @@ fn new_list_of(
     // millions (strings.Split's) is tens of milliseconds of stores. Every
     // word of it is a valid value meanwhile (zero is the float 0.0).
     root.store(Value::object(array.addr()).bits(), Relaxed);
-    for (i, (slot, v)) in a.iter().zip(items).enumerate() {
-        if i % SLOTS_BETWEEN_SAFEPOINTS == SLOTS_BETWEEN_SAFEPOINTS - 1 {
-            p.safepoint();
-        }
+    // No safepoint while the items go in: they are copies the caller
+    // roots only through their sources (a list being sliced), which a
+    // racing writer could change while a whole cycle passed.
+    for (slot, v) in a.iter().zip(items) {
         p.write_slot(slot, v.bits());
     }
     // The elements not given and the unused capacity hold nil.
@@ -562,15 +562,18 @@ pub fn list_append(
         // Allocation is a safepoint: `list` must be rooted by the caller, and
         // the old array stays reachable through it until the swap below.
         let fresh = alloc(p, g, Kind::Array, needed.max(array.len() * 2).max(4))?;
-        array = list_array(list);
+        // One load: the array copied from is the one pinned.
         let old = obj_of(Value::from_bits(l[LIST_ARRAY].load(Relaxed)));
+        array = old.map_or(&[], slots);
         let f = slots(fresh);
         // A long copy stops at safepoints (4 million elements held up a
         // stop-the-world for 20 ms). Nothing roots the new array until it
-        // is installed, so it is pinned: marking it is enough, as every
-        // value in it is also in the old array. The old one is pinned
-        // traced, for a racing append that installs another meanwhile.
-        p.pin(fresh, false);
+        // is installed, so it is pinned, traced (every word of it is a
+        // value at all times): a racing writer may overwrite an element of
+        // the old array after it was copied, leaving the new one its only
+        // holder. The old one is pinned traced too, for a racing append
+        // that installs another array meanwhile.
+        p.pin(fresh, true);
         if let Some(old) = old {
             p.pin(old, true);
         }
@@ -698,28 +701,25 @@ pub fn new_map(
     let v = Value::object(map.addr());
     root.store(v.bits(), Relaxed);
     let cap = hint.max(4).next_power_of_two();
-    map_install(p, g, map, cap, &[])?;
+    map_install(p, g, map, cap)?;
     Ok(v)
 }
 
-/// Replaces the map's arrays with fresh ones of `cap` entries holding `live`.
-fn map_install(
-    p: &mut P,
-    g: &mut Mutator,
-    map: ObjRef,
-    cap: usize,
-    live: &[(Value, Value)],
-) -> Result<(), AllocError> {
+/// Replaces the map's arrays with fresh ones of `cap` entries holding its
+/// live entries (none for a new map), in insertion order.
+fn map_install(p: &mut P, g: &mut Mutator, map: ObjRef, cap: usize) -> Result<(), AllocError> {
     let m = slots(map);
-    let old = obj_of(Value::from_bits(m[MAP_ENTRIES].load(Relaxed)));
     let entries = alloc(p, g, Kind::Array, 2 * cap)?;
     let e = slots(entries);
     // The fills below stop at safepoints (a map of 300,000 entries held up
     // a stop-the-world for milliseconds). The new arrays are pinned until
-    // installed, as in `list_append`: the entries marked only, their values
-    // being in the old entries too (pinned traced, for a racing writer
-    // that installs others meanwhile); the index holds no references.
-    p.pin(entries, false);
+    // installed: the entries traced (every word of them is a value at all
+    // times, and a racing writer may overwrite an old entry after it was
+    // copied), the old entries traced too (read after the allocation, in
+    // one load: a racing writer may install others meanwhile), the index
+    // marked only (it holds no references).
+    p.pin(entries, true);
+    let old = obj_of(Value::from_bits(m[MAP_ENTRIES].load(Relaxed)));
     if let Some(old) = old {
         p.pin(old, true);
     }
@@ -729,23 +729,34 @@ fn map_install(
         }
         slot.store(Value::NIL.bits(), Relaxed);
     }
-    for (i, (k, v)) in live.iter().enumerate() {
-        if i % (SLOTS_BETWEEN_SAFEPOINTS / 2) == SLOTS_BETWEEN_SAFEPOINTS / 2 - 1 {
+    // The live entries, read from the old array itself as they are copied
+    // (a copy in a Rust vector would be rooted by nothing).
+    let from = old.map_or(&[][..], slots);
+    let used = (m[MAP_USED].load(Relaxed) as usize).min(from.len() / 2);
+    let mut n = 0;
+    for pos in 0..used {
+        if pos % (SLOTS_BETWEEN_SAFEPOINTS / 2) == SLOTS_BETWEEN_SAFEPOINTS / 2 - 1 {
             p.safepoint();
         }
-        p.write_slot(&e[2 * i], k.bits());
-        p.write_slot(&e[2 * i + 1], v.bits());
+        let k = from[2 * pos].load(Relaxed);
+        if k == Value::TOMBSTONE.bits() {
+            continue;
+        }
+        if 2 * n + 1 >= e.len() {
+            break;
+        }
+        p.write_slot(&e[2 * n], k);
+        p.write_slot(&e[2 * n + 1], from[2 * pos + 1].load(Relaxed));
+        n += 1;
     }
     p.write_slot(&m[MAP_ENTRIES], Value::object(entries.addr()).bits());
-    m[MAP_LEN].store(live.len() as u64, Relaxed);
-    m[MAP_USED].store(live.len() as u64, Relaxed);
+    m[MAP_LEN].store(n as u64, Relaxed);
+    m[MAP_USED].store(n as u64, Relaxed);
     if let Some(old) = old {
         p.unpin(old);
     }
-    p.unpin(entries);
-    // The keys hashed below are the new entries': those stay pinned
-    // (traced) in case a racing writer installs others meanwhile.
-    p.pin(entries, true);
+    // The new entries stay pinned while their keys are hashed into the
+    // index, in case a racing writer installs others meanwhile.
     let index = match alloc(p, g, Kind::Words, 2 * cap) {
         Ok(index) => index,
         Err(e) => {
@@ -755,11 +766,11 @@ fn map_install(
     };
     let idx = slots(index);
     p.pin(index, false);
-    for (pos, (k, _)) in live.iter().enumerate() {
+    for pos in 0..n {
         if pos % (SLOTS_BETWEEN_SAFEPOINTS / 4) == SLOTS_BETWEEN_SAFEPOINTS / 4 - 1 {
             p.safepoint();
         }
-        if let Ok(h) = key_hash(*k) {
+        if let Ok(h) = key_hash(Value::from_bits(e[2 * pos].load(Relaxed))) {
             let mask = idx.len() - 1;
             let mut at = h as usize & mask;
             while idx[at].load(Relaxed) != 0 {
@@ -887,9 +898,8 @@ pub fn map_set(
     let used = m[MAP_USED].load(Relaxed) as usize;
     let cap = words(Value::from_bits(m[MAP_ENTRIES].load(Relaxed))).len() / 2;
     if used >= cap {
-        let live = map_entries(map);
-        let new_cap = (live.len() * 2).max(4).next_power_of_two();
-        map_install(p, g, map, new_cap, &live)?;
+        let new_cap = (map_len(map) * 2).max(4).next_power_of_two();
+        map_install(p, g, map, new_cap)?;
     }
     let used = m[MAP_USED].load(Relaxed) as usize;
     let entries = words(Value::from_bits(m[MAP_ENTRIES].load(Relaxed)));
