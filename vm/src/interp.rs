@@ -4511,9 +4511,7 @@ fn slice(
         let bytes = object::string_bytes(obj_of(x).expect("str"));
         object::new_string(p, g, &bytes[l..h]).map_err(oom)
     } else {
-        let list = obj_of(x).expect("list");
-        let items: Vec<Value> = (l..h).filter_map(|i| object::list_get(list, i)).collect();
-        object::new_list(p, g, &items, root).map_err(oom)
+        object::new_list_slice(p, g, obj_of(x).expect("list"), l, h, root).map_err(oom)
     }
 }
 
