@@ -438,8 +438,7 @@ impl<'a> NativeCtx<'a> {
 
     /// A new byte buffer with room for `cap` bytes (kept): a private,
     /// growable string a native appends to (see `byte_buffer_append`) and
-    /// copies out with `new_string_from_buffer` or hands over whole with
-    /// `byte_buffer_into_string`.
+    /// hands over whole as a string with `byte_buffer_into_string`.
     pub fn new_byte_buffer(&mut self, cap: usize) -> Result<Value, String> {
         let v = object::new_byte_buffer(self.p, self.g, cap).map_err(oom)?;
         self.keep(v)?;
@@ -492,17 +491,6 @@ impl<'a> NativeCtx<'a> {
         let b = object::obj_of_kind(buf, Kind::Str).ok_or("not a byte buffer")?;
         object::byte_buffer_seal(b);
         Ok(buf)
-    }
-
-    /// A new string (kept) with the bytes of byte buffer `buf` (copied
-    /// with safepoints between chunks: it may be megabytes).
-    pub fn new_string_from_buffer(&mut self, buf: Value) -> Result<Value, String> {
-        let b = object::obj_of_kind(buf, Kind::Str).ok_or("not a byte buffer")?;
-        // Kept across the copy's safepoints: the caller may hold it only in
-        // a slot a racing goroutine can overwrite (a Builder's state).
-        self.keep(buf)?;
-        let slot = self.take_slot()?;
-        object::new_string_copy(self.p, self.g, b, slot).map_err(oom)
     }
 
     /// A new list of rooted values (kept).

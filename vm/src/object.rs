@@ -78,6 +78,16 @@ const STRING_COPY_CHUNK: usize = 256 * 1024;
 /// Slots a long fill of a new array stores between two safepoints.
 const SLOTS_BETWEEN_SAFEPOINTS: usize = STRING_COPY_CHUNK / 8;
 
+/// A safepoint after every `every` steps of a long loop at step `i` (the
+/// copies and fills of big strings, lists and maps: what they hold must be
+/// rooted or pinned across it).
+#[inline(always)]
+fn poll_every(p: &mut P, i: usize, every: usize) {
+    if i % every == every - 1 {
+        p.safepoint();
+    }
+}
+
 /// [`new_string`] for a native, whose strings may be megabytes: the string
 /// is parked in `root` (a scanned slot) as soon as it exists, and the
 /// bytes go in a chunk at a time with a safepoint between chunks, so a
@@ -110,9 +120,9 @@ pub fn new_string_rooted(
 /// Copies the first `n` bytes of string (or byte buffer) `src` to the
 /// start of string object `dst` and sets `dst`'s length to `n`, a word at
 /// a time with a safepoint every [`STRING_COPY_CHUNK`] bytes, as
-/// `new_string_rooted` does: a builder's `String()` or its growth copies
-/// megabytes, and a stop-the-world would otherwise wait for the whole copy
-/// (2 ms for 8 MB of fresh pages in strings_maps). Both must be rooted
+/// `new_string_rooted` does: a builder's growth copies megabytes, and a
+/// stop-the-world would otherwise wait for the whole copy (2 ms for 8 MB
+/// of fresh pages in strings_maps). Both must be rooted
 /// across the safepoints. The last word is masked to `n` (a buffer may
 /// hold stale bytes past its end; a string's padding must be zero).
 /// `false`, with nothing copied, if `src` holds fewer than `n` bytes or
@@ -125,9 +135,7 @@ pub fn copy_string_polling(p: &mut P, dst: ObjRef, src: ObjRef, n: usize) -> boo
     let words = n.div_ceil(8);
     let (from, to) = (&s[STR_BYTES..STR_BYTES + words], &d[STR_BYTES..]);
     for (i, (f, t)) in from.iter().zip(to).enumerate() {
-        if i > 0 && i % (STRING_COPY_CHUNK / 8) == 0 {
-            p.safepoint();
-        }
+        poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
         let mut w = f.load(Relaxed);
         if i + 1 == words && n % 8 != 0 {
             w &= (1u64 << (8 * (n % 8))) - 1;
@@ -136,28 +144,6 @@ pub fn copy_string_polling(p: &mut P, dst: ObjRef, src: ObjRef, n: usize) -> boo
     }
     d[STR_LEN].store(n as u64, Relaxed);
     true
-}
-
-/// A new string with the bytes string (or byte buffer) `src` holds now,
-/// parked in `root` (a scanned slot) before the copy, which polls
-/// safepoints (see [`copy_string_polling`]); `src` must be rooted by the
-/// caller.
-pub fn new_string_copy(
-    p: &mut P,
-    g: &mut Mutator,
-    src: ObjRef,
-    root: &AtomicU64,
-) -> Result<Value, AllocError> {
-    let n = string_len(src);
-    let obj = alloc(p, g, Kind::Str, STR_BYTES + n.div_ceil(8))?;
-    let v = Value::object(obj.addr());
-    root.store(v.bits(), Relaxed);
-    // Racing appends to a byte buffer can lower its length (a lost write):
-    // then the string gets what is there now, within the room allocated.
-    if !copy_string_polling(p, obj, src, n) {
-        copy_string_polling(p, obj, src, string_len(src).min(n));
-    }
-    Ok(v)
 }
 
 /// Stores `bytes` into the words of `dst`, little-endian, the last word
@@ -475,9 +461,7 @@ pub fn new_list_slice(
         p.pin(source, true);
     }
     for (i, slot) in a.iter().enumerate() {
-        if i % SLOTS_BETWEEN_SAFEPOINTS == SLOTS_BETWEEN_SAFEPOINTS - 1 {
-            p.safepoint();
-        }
+        poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
         match src.get(from + i).filter(|_| i < n) {
             Some(v) => p.write_slot(slot, v.load(Relaxed)),
             None => slot.store(Value::NIL.bits(), Relaxed),
@@ -486,13 +470,7 @@ pub fn new_list_slice(
     if let Some(source) = source {
         p.unpin(source);
     }
-    let new = alloc(p, g, Kind::List, 2)?;
-    let l = slots(new);
-    l[LIST_LEN].store(n as u64, Relaxed);
-    p.write_slot(&l[LIST_ARRAY], Value::object(array.addr()).bits());
-    let v = Value::object(new.addr());
-    root.store(v.bits(), Relaxed);
-    Ok(v)
+    list_around(p, g, array, n, root)
 }
 
 /// A list of length `len` whose first elements are `items`, the rest nil.
@@ -510,19 +488,29 @@ fn new_list_of(
     // millions (strings.Split's) is tens of milliseconds of stores. Every
     // word of it is a valid value meanwhile (zero is the float 0.0).
     root.store(Value::object(array.addr()).bits(), Relaxed);
-    // No safepoint while the items go in: they are copies the caller
-    // roots only through their sources (a list being sliced), which a
+    // No safepoint while the items go in: they are copies the caller may
+    // root only through their sources (a spread argument's list), which a
     // racing writer could change while a whole cycle passed.
     for (slot, v) in a.iter().zip(items) {
         p.write_slot(slot, v.bits());
     }
     // The elements not given and the unused capacity hold nil.
     for (i, slot) in a.iter().enumerate().skip(items.len()) {
-        if i % SLOTS_BETWEEN_SAFEPOINTS == 0 {
-            p.safepoint();
-        }
+        poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
         slot.store(Value::NIL.bits(), Relaxed);
     }
+    list_around(p, g, array, len, root)
+}
+
+/// A new list of length `len` around `array` (filled, and parked in
+/// `root`, which then holds the list).
+fn list_around(
+    p: &mut P,
+    g: &mut Mutator,
+    array: ObjRef,
+    len: usize,
+    root: &AtomicU64,
+) -> Result<Value, AllocError> {
     let list = alloc(p, g, Kind::List, 2)?;
     let l = slots(list);
     l[LIST_LEN].store(len as u64, Relaxed);
@@ -623,15 +611,11 @@ pub fn list_append(
             p.pin(old, true);
         }
         for (i, (dst, src)) in f.iter().zip(array.iter().take(len)).enumerate() {
-            if i % SLOTS_BETWEEN_SAFEPOINTS == SLOTS_BETWEEN_SAFEPOINTS - 1 {
-                p.safepoint();
-            }
+            poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
             p.write_slot(dst, src.load(Relaxed));
         }
         for (i, slot) in f.iter().enumerate().skip(len) {
-            if i % SLOTS_BETWEEN_SAFEPOINTS == 0 {
-                p.safepoint();
-            }
+            poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
             slot.store(Value::NIL.bits(), Relaxed);
         }
         p.write_slot(&l[LIST_ARRAY], Value::object(fresh.addr()).bits());
@@ -769,9 +753,7 @@ fn map_install(p: &mut P, g: &mut Mutator, map: ObjRef, cap: usize) -> Result<()
         p.pin(old, true);
     }
     for (i, slot) in e.iter().enumerate() {
-        if i % SLOTS_BETWEEN_SAFEPOINTS == SLOTS_BETWEEN_SAFEPOINTS - 1 {
-            p.safepoint();
-        }
+        poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
         slot.store(Value::NIL.bits(), Relaxed);
     }
     // The live entries, read from the old array itself as they are copied
@@ -780,9 +762,7 @@ fn map_install(p: &mut P, g: &mut Mutator, map: ObjRef, cap: usize) -> Result<()
     let used = (m[MAP_USED].load(Relaxed) as usize).min(from.len() / 2);
     let mut n = 0;
     for pos in 0..used {
-        if pos % (SLOTS_BETWEEN_SAFEPOINTS / 2) == SLOTS_BETWEEN_SAFEPOINTS / 2 - 1 {
-            p.safepoint();
-        }
+        poll_every(p, pos, SLOTS_BETWEEN_SAFEPOINTS / 2);
         let k = from[2 * pos].load(Relaxed);
         if k == Value::TOMBSTONE.bits() {
             continue;
@@ -812,9 +792,7 @@ fn map_install(p: &mut P, g: &mut Mutator, map: ObjRef, cap: usize) -> Result<()
     let idx = slots(index);
     p.pin(index, false);
     for pos in 0..n {
-        if pos % (SLOTS_BETWEEN_SAFEPOINTS / 4) == SLOTS_BETWEEN_SAFEPOINTS / 4 - 1 {
-            p.safepoint();
-        }
+        poll_every(p, pos, SLOTS_BETWEEN_SAFEPOINTS / 4);
         if let Ok(h) = key_hash(Value::from_bits(e[2 * pos].load(Relaxed))) {
             let mask = idx.len() - 1;
             let mut at = h as usize & mask;
