@@ -765,8 +765,12 @@ struct Parked {
 /// (innermost frame first: function, file, line), for the deadlock report.
 pub(crate) struct LockedWait {
     pub reason: &'static str,
-    pub traceback: Vec<(Arc<str>, Arc<str>, u32)>,
+    pub traceback: crate::interp::Traceback,
 }
+
+/// The goroutines a deadlock leaves: the parked ones, and those parked in
+/// place on their Ms with what the report says of them.
+pub(crate) type Stuck = (Vec<G>, Vec<(u64, LockedWait)>);
 
 /// How `Runtime::park_locked` ended.
 pub(crate) enum LockedWake {
@@ -1410,7 +1414,7 @@ impl Runtime {
         {
             let mut parked = self.parked_shard(gid).lock().expect("parked");
             if parked.ready_early.remove(&gid) {
-                self.locked_ms.fetch_sub(1, SeqCst);
+                self.release_locked_m();
                 return LockedWake::Woken;
             }
             parked.locked.insert(gid, wait);
@@ -1435,19 +1439,8 @@ impl Runtime {
                     break LockedWake::ProgramOver;
                 }
                 let next_deadline = self.timers.lock().expect("timers").next_deadline();
-                // (Runnable Gs with no M to run them are work: sysmon
-                // starts an M for them, as this one holds no token. Not
-                // `work_waiting`: its timer test can stay true for a
-                // stopped timer until an M with a token looks.)
-                if s.active == 0
-                    && next_deadline.is_none()
-                    && !self.signals_wanted.load(Relaxed)
-                    && !self.any_runnable()
-                    && self.sig_pending.load(Relaxed) == 0
-                    && self.locked_woken.load(SeqCst) == 0
-                    && !std::mem::replace(&mut s.deadlocked, true)
-                {
-                    break LockedWake::Deadlock(self.take_all_parked(), self.take_all_locked());
+                if let Some((parked, locked)) = self.deadlock(&mut s, next_deadline) {
+                    break LockedWake::Deadlock(parked, locked);
                 }
                 // Bounded: a timer due, or an M started by sysmon that
                 // then sleeps, changes what the check above sees without
@@ -1460,7 +1453,7 @@ impl Runtime {
             };
             s.active += 1;
             drop(s);
-            self.locked_ms.fetch_sub(1, SeqCst);
+            self.release_locked_m();
             if matches!(outcome, LockedWake::Woken) {
                 self.wait_for_token(pid);
             }
@@ -1490,6 +1483,26 @@ impl Runtime {
     /// does not happen (the program ended first).
     pub fn release_locked_m(&self) {
         self.locked_ms.fetch_sub(1, SeqCst);
+    }
+
+    /// The deadlock check, made under the `sched` lock (`s`) by an M about
+    /// to sleep or parked in place: no M is active, no timer is set
+    /// (`next_deadline`), no signal is wanted or pending, no G is runnable
+    /// (one with no M to run it is work: sysmon starts an M), and no G
+    /// parked in place has a wake its M has not yet collected. Then no G
+    /// can ever run again: the first M to see it (`Sched::deadlocked`) gets
+    /// the parked Gs and those parked in place, for the report. (Runnable
+    /// Gs are tested, not `work_waiting`: its timer test can stay true for
+    /// a stopped timer until an M with a token looks.)
+    fn deadlock(&self, s: &mut Sched, next_deadline: Option<Instant>) -> Option<Stuck> {
+        let stuck = s.active == 0
+            && next_deadline.is_none()
+            && !self.signals_wanted.load(Relaxed)
+            && self.sig_pending.load(Relaxed) == 0
+            && !self.any_runnable()
+            && self.locked_woken.load(SeqCst) == 0;
+        (stuck && !std::mem::replace(&mut s.deadlocked, true))
+            .then(|| (self.take_all_parked(), self.take_all_locked()))
     }
 
     /// Takes every G parked in place (`park_locked`) out of the table, for
@@ -1676,14 +1689,9 @@ impl Runtime {
                 t.next_deadline()
             };
             s.active -= 1;
-            if s.active == 0
-                && next_deadline.is_none()
-                && !self.signals_wanted.load(Relaxed)
-                && self.locked_woken.load(SeqCst) == 0
-                && !std::mem::replace(&mut s.deadlocked, true)
-            {
+            if let Some((parked, locked)) = self.deadlock(&mut s, next_deadline) {
                 self.sleepers.fetch_sub(1, SeqCst);
-                return Found::Deadlock(self.take_all_parked(), self.take_all_locked());
+                return Found::Deadlock(parked, locked);
             }
             let wait = next_deadline.map(|when| when.saturating_duration_since(Instant::now()));
             // The lock is released inside the blocking region: leaving it
