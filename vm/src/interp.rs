@@ -869,17 +869,11 @@ impl Vm {
                 // Every M has stopped: each goroutine is in a queue or parked.
                 // (Those parked in place inside callbacks left their
                 // tracebacks when they parked: their Ms have unwound.)
-                dump.others = rt
-                    .drain_all()
-                    .into_iter()
-                    .map(|(g, reason)| (g.id, reason.to_string(), traceback(self, &g.frames)))
-                    .chain(
-                        rt.take_all_locked()
-                            .into_iter()
-                            .map(|(id, w)| (id, w.reason.to_string(), w.traceback)),
-                    )
-                    .collect();
-                dump.others.sort_by_key(|(id, _, _)| *id);
+                dump.others = goroutine_reports(
+                    self,
+                    rt.drain_all().iter().map(|(g, reason)| (g, *reason)),
+                    rt.take_all_locked(),
+                );
                 Err(Stop::Panic(dump))
             }
             outcome => outcome,
@@ -1166,16 +1160,7 @@ fn hand_to_receiver(p: &mut P, rt: &Runtime, w: &Waiter, v: Value, ok: bool) {
 /// `locked`: the goroutines parked in place on their Ms (inside callbacks
 /// from native code: `Runtime::park_locked`).
 fn deadlock(vm: &Vm, parked: Vec<G>, locked: Vec<(u64, LockedWait)>) -> Stop {
-    let mut others: Vec<_> = parked
-        .iter()
-        .map(|g| (g.id, g.wait_reason.to_string(), traceback(vm, &g.frames)))
-        .chain(
-            locked
-                .into_iter()
-                .map(|(id, w)| (id, w.reason.to_string(), w.traceback)),
-        )
-        .collect();
-    others.sort_by_key(|(id, _, _)| *id);
+    let others = goroutine_reports(vm, parked.iter().map(|g| (g, g.wait_reason)), locked);
     Stop::Panic(Panic {
         message: DEADLOCK.into(),
         traceback: Vec::new(),
@@ -1183,6 +1168,26 @@ fn deadlock(vm: &Vm, parked: Vec<G>, locked: Vec<(u64, LockedWait)>) -> Stop {
         goroutine: 0,
         others,
     })
+}
+
+/// The (id, state, traceback) of each goroutine `gs` (with its state) and
+/// of each one parked in place (`locked`: their tracebacks were taken when
+/// they parked), by id: what a deadlock report or a SIGQUIT dump lists.
+fn goroutine_reports<'a>(
+    vm: &Vm,
+    gs: impl Iterator<Item = (&'a G, &'static str)>,
+    locked: Vec<(u64, LockedWait)>,
+) -> Vec<(u64, String, Traceback)> {
+    let mut reports: Vec<_> = gs
+        .map(|(g, state)| (g.id, state.to_string(), traceback(vm, &g.frames)))
+        .chain(
+            locked
+                .into_iter()
+                .map(|(id, w)| (id, w.reason.to_string(), w.traceback)),
+        )
+        .collect();
+    reports.sort_by_key(|(id, _, _)| *id);
+    reports
 }
 
 /// Innermost first: function name, file and line of each frame.
