@@ -19,7 +19,7 @@ use crate::p::{Mutator, P};
 impl P {
     /// Charges `bytes` of allocation to `g` and pays any debt.
     pub(crate) fn charge_assist(&mut self, g: &mut Mutator, bytes: usize) {
-        let heap = std::sync::Arc::clone(&self.heap);
+        let heap = self.heap_unbound();
         let epoch = heap.mark_epoch.load(Relaxed);
         if g.epoch != epoch {
             g.epoch = epoch;
@@ -34,7 +34,7 @@ impl P {
         while g.assist_bytes < 0 && heap.phase() == PHASE_MARK {
             // Owe at least 64 KiB of scan at a time, so assists are not tiny.
             let want = ((-g.assist_bytes) as f64 * ratio).max(65536.0) as i64;
-            let stolen = steal_credit(&heap, want);
+            let stolen = steal_credit(heap, want);
             g.assist_bytes += (stolen as f64 / ratio) as i64;
             if g.assist_bytes >= 0 {
                 break;

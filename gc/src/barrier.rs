@@ -109,7 +109,7 @@ impl P {
 
     /// Shades every buffered pointer and publishes the grey objects.
     pub(crate) fn flush_wbbuf(&mut self) {
-        let heap = std::sync::Arc::clone(&self.heap);
+        let heap = self.heap_unbound();
         let st = self.st();
         if st.wbbuf.len() == 0 {
             return;

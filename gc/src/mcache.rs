@@ -65,19 +65,27 @@ impl MCache {
     /// The fast path: the next free slot of the cached span of `class`.
     #[inline]
     pub(crate) fn next_free(&mut self, class: usize) -> Option<usize> {
+        self.next_free_indexed(class).map(|(addr, _, _)| addr)
+    }
+
+    /// [`MCache::next_free`], also naming the slot's span and its index
+    /// there: what allocating black during mark needs to set the object's
+    /// mark bit without looking the span up or dividing by the size.
+    #[inline]
+    pub(crate) fn next_free_indexed(&mut self, class: usize) -> Option<(usize, SpanPtr, usize)> {
         let e = &mut self.entries[class];
+        let span = e.span?;
         loop {
             if e.bits != 0 {
                 let tz = e.bits.trailing_zeros() as usize;
                 e.bits &= e.bits - 1;
                 let idx = e.word * 64 + tz;
                 if idx < e.nelems {
-                    return Some(e.base + idx * e.elem);
+                    return Some((e.base + idx * e.elem, span, idx));
                 }
                 e.bits = 0;
                 return None;
             }
-            let span = e.span?;
             e.word += 1;
             if e.word * 64 >= e.nelems {
                 return None;
