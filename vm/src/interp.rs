@@ -1023,6 +1023,7 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
             suspend: None,
             native_stop: None,
             plain_call_frames: vm.plain_call_frames,
+            map_hint: object::MapHint::default(),
         };
         let result = exec.run(p, &mut mutator);
         exec.gr.regs.end_running(exec.top_of_stack());
@@ -1251,6 +1252,8 @@ struct Exec<'vm> {
     /// `Vm::plain_call_frames`, kept here: `fits_plain_call` reads it at
     /// every call.
     plain_call_frames: usize,
+    /// Where `fast::run`'s last map read found its key (see `MapHint`).
+    map_hint: object::MapHint,
 }
 
 impl Exec<'_> {

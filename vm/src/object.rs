@@ -346,13 +346,25 @@ pub fn string_eq(a: ObjRef, b: ObjRef) -> bool {
     if a == b {
         return true;
     }
-    let len = string_len(a);
-    if len != string_len(b) || string_hash(a) != string_hash(b) {
+    let (sa, sb) = (slots(a), slots(b));
+    let len = sa[STR_LEN].load(Relaxed);
+    if len != sb[STR_LEN].load(Relaxed) {
         return false;
     }
-    let words = len.div_ceil(8);
-    let (sa, sb) = (slots(a), slots(b));
-    (STR_BYTES..STR_BYTES + words).all(|i| sa[i].load(Relaxed) == sb[i].load(Relaxed))
+    // Hashes settle it only when both are known: computing one costs more
+    // than comparing a short string (a map key's is always known).
+    let (ha, hb) = (sa[STR_HASH].load(Relaxed), sb[STR_HASH].load(Relaxed));
+    if ha != hb && ha != 0 && hb != 0 {
+        return false;
+    }
+    let (wa, wb) = (&sa[STR_BYTES..], &sb[STR_BYTES..]);
+    // Bounded by both payloads, whatever a corrupted length word says (a
+    // string made from a builder's buffer may have spare words after it).
+    let n = (len as usize).div_ceil(8).min(wa.len()).min(wb.len());
+    wa[..n]
+        .iter()
+        .zip(&wb[..n])
+        .all(|(x, y)| x.load(Relaxed) == y.load(Relaxed))
 }
 
 /// Whether a string object holds exactly `bytes` (no allocation).
@@ -865,6 +877,89 @@ fn map_probe(
     (None, None)
 }
 
+/// Where a map lookup last found a key: the interpreter loop keeps one
+/// (`Exec::map_hint`) so that the next lookup of the same key in the same
+/// map goes straight to the entry. `m[k]++` reads the key and then writes
+/// it, and `if _, ok := m[k]; !ok {...}; m[k]++` reads it twice before:
+/// one probe instead of three (strings_maps' counting loop).
+///
+/// Only a hint, for the same map object and the same key value: it is used
+/// when the entry at `pos` still holds a key equal to the one looked up
+/// (`keys_equal`, as a probe decides), which makes it that key's entry
+/// whatever happened since (a map holds no two equal keys; a deletion
+/// leaves a tombstone, a growth moves entries to a new array; an object
+/// freed and another allocated at its address fail the comparison or are
+/// equal). The stored key is usually another object than the one looked
+/// up (the word first seen, against this split's copy), so the comparison
+/// reads it; it is in the cache from the lookup before.
+#[derive(Clone, Copy, Default)]
+pub struct MapHint {
+    map: usize,
+    key: u64,
+    pos: usize,
+}
+
+/// The value slot of `key`'s entry in `map` if `hint` names it (see [`MapHint`]).
+#[inline]
+fn hinted_value_slot(map: ObjRef, key: Value, hint: &MapHint) -> Option<&'static AtomicU64> {
+    if hint.map != map.addr() || hint.key != key.bits() {
+        return None;
+    }
+    let m = slots(map);
+    if hint.pos >= m[MAP_USED].load(Relaxed) as usize {
+        return None;
+    }
+    let entries = words(Value::from_bits(m[MAP_ENTRIES].load(Relaxed)));
+    let k = Value::from_bits(entries.get(2 * hint.pos)?.load(Relaxed));
+    if !keys_equal(k, key) {
+        return None;
+    }
+    entries.get(2 * hint.pos + 1)
+}
+
+/// [`map_get`], going through `hint` and leaving it at the key found.
+#[inline]
+pub fn map_get_hinted(
+    map: ObjRef,
+    key: Value,
+    hint: &mut MapHint,
+) -> Result<Option<Value>, Unhashable> {
+    if let Some(slot) = hinted_value_slot(map, key, hint) {
+        return Ok(Some(Value::from_bits(slot.load(Relaxed))));
+    }
+    let h = key_hash(key)?;
+    let entries = words(Value::from_bits(slots(map)[MAP_ENTRIES].load(Relaxed)));
+    let Some(pos) = map_find(map, key, h).1 else {
+        return Ok(None);
+    };
+    *hint = MapHint {
+        map: map.addr(),
+        key: key.bits(),
+        pos,
+    };
+    Ok(entries
+        .get(2 * pos + 1)
+        .map(|w| Value::from_bits(w.load(Relaxed))))
+}
+
+/// [`map_set_existing`], going through `hint` first.
+#[inline]
+pub fn map_set_existing_hinted(
+    p: &mut P,
+    map: ObjRef,
+    key: Value,
+    value: Value,
+    hint: &MapHint,
+) -> bool {
+    match hinted_value_slot(map, key, hint) {
+        Some(slot) => {
+            p.write_slot(slot, value.bits());
+            true
+        }
+        None => map_set_existing(p, map, key, value),
+    }
+}
+
 /// The value for `key`, if present.
 pub fn map_get(map: ObjRef, key: Value) -> Result<Option<Value>, Unhashable> {
     let h = key_hash(key)?;
@@ -1109,6 +1204,64 @@ mod tests {
         assert!(!string_eq(a, c));
         assert_eq!(string_hash(a), string_hash(b));
         assert_eq!(kind_of(Value::object(a.addr())), Some(Kind::Str));
+    }
+
+    #[test]
+    fn map_hints_find_only_the_entry_of_an_equal_key() {
+        let (heap, roots) = heap();
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        let root = |v: Value| roots.0.lock().unwrap().push(v.bits());
+        let int = |i: i64| Value::int_inline(i).unwrap();
+        let m = new_map(&mut p, &mut g, 0, &roots.1).unwrap();
+        root(m);
+        let other = new_map(&mut p, &mut g, 0, &roots.1).unwrap();
+        root(other);
+        let (m, other) = (obj_of(m).unwrap(), obj_of(other).unwrap());
+        let word = |p: &mut P, g: &mut Mutator, s: &str| new_string(p, g, s.as_bytes()).unwrap();
+        let (a1, b1) = (word(&mut p, &mut g, "a"), word(&mut p, &mut g, "b"));
+        root(a1);
+        root(b1);
+        map_set(&mut p, &mut g, m, a1, int(1)).unwrap().unwrap();
+        map_set(&mut p, &mut g, m, b1, int(2)).unwrap().unwrap();
+        // Another object with the same bytes finds the entry, through the
+        // hint the second time.
+        let a2 = word(&mut p, &mut g, "a");
+        root(a2);
+        let mut hint = MapHint::default();
+        assert_eq!(map_get_hinted(m, a2, &mut hint).unwrap(), Some(int(1)));
+        assert!(hinted_value_slot(m, a2, &hint).is_some());
+        assert!(map_set_existing_hinted(&mut p, m, a2, int(10), &hint));
+        assert_eq!(map_get(m, a1).unwrap(), Some(int(10)));
+        // The same hint for another key or another map names nothing.
+        assert!(hinted_value_slot(m, b1, &hint).is_none());
+        assert!(hinted_value_slot(other, a2, &hint).is_none());
+        assert_eq!(map_get_hinted(other, a2, &mut hint).unwrap(), None);
+        assert!(!map_set_existing_hinted(&mut p, other, a2, int(3), &hint));
+        assert_eq!(map_len(other), 0);
+        // A deleted key is not found through a hint taken before.
+        assert_eq!(map_get_hinted(m, a2, &mut hint).unwrap(), Some(int(10)));
+        map_delete(&mut p, m, a1).unwrap();
+        assert!(hinted_value_slot(m, a2, &hint).is_none());
+        assert_eq!(map_get_hinted(m, a2, &mut hint).unwrap(), None);
+        assert!(!map_set_existing_hinted(&mut p, m, a2, int(4), &hint));
+        // Back in, then moved by growth: still its own entry.
+        map_set(&mut p, &mut g, m, a2, int(5)).unwrap().unwrap();
+        assert_eq!(map_get_hinted(m, a1, &mut hint).unwrap(), Some(int(5)));
+        for i in 0..100 {
+            map_set(&mut p, &mut g, m, int(i), int(-i))
+                .unwrap()
+                .unwrap();
+        }
+        assert!(map_set_existing_hinted(&mut p, m, a1, int(6), &hint));
+        assert_eq!(map_get(m, a2).unwrap(), Some(int(6)));
+        assert_eq!(map_get(m, b1).unwrap(), Some(int(2)));
+        assert_eq!(map_get_hinted(m, int(7), &mut hint).unwrap(), Some(int(-7)));
+        // A NaN key equals nothing, itself included.
+        let nan = Value::float(f64::NAN);
+        map_set(&mut p, &mut g, m, nan, int(8)).unwrap().unwrap();
+        assert_eq!(map_get_hinted(m, nan, &mut hint).unwrap(), None);
+        assert!(!map_set_existing_hinted(&mut p, m, nan, int(9), &hint));
     }
 
     #[test]

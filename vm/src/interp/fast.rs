@@ -388,14 +388,14 @@ pub(super) unsafe fn run(
                 if let Some(slot) = list_elem(container, i) {
                     set!(a, Value::from_bits(slot.load(Relaxed)))
                 } else {
-                    match map_read(container, i) {
+                    match map_read(&mut ex.map_hint, container, i) {
                         // A missing key reads nil.
                         Some(v) => set!(a, v.unwrap_or(Value::NIL)),
                         None => bail!(),
                     }
                 }
             }
-            Op::GetIndexOk { a, b, c } => match map_read(get!(b), get!(c)) {
+            Op::GetIndexOk { a, b, c } => match map_read(&mut ex.map_hint, get!(b), get!(c)) {
                 Some(found) => {
                     set!(a, found.unwrap_or(Value::NIL));
                     set!(Reg(a.0 + 1), Value::bool(found.is_some()));
@@ -403,15 +403,17 @@ pub(super) unsafe fn run(
                 None => bail!(),
             },
             // A hit only: a missing key's zero value may be allocated.
-            Op::GetIndexZero { a, b, c, .. } => match map_read(get!(b), get!(c)) {
-                Some(Some(v)) => set!(a, v),
-                _ => bail!(),
-            },
+            Op::GetIndexZero { a, b, c, .. } => {
+                match map_read(&mut ex.map_hint, get!(b), get!(c)) {
+                    Some(Some(v)) => set!(a, v),
+                    _ => bail!(),
+                }
+            }
             Op::SetIndex { a, b, c } => {
                 let (container, i) = (get!(a), get!(b));
                 if let Some(slot) = list_elem(container, i) {
                     p.write_slot(slot, get!(c).bits())
-                } else if !map_write_existing(p, container, i, get!(c)) {
+                } else if !map_write_existing(&ex.map_hint, p, container, i, get!(c)) {
                     bail!()
                 }
             }
@@ -650,15 +652,16 @@ fn cached_field(v: Value, cache: &AtomicU64) -> Option<&'static AtomicU64> {
 /// `m[k]` when `m` is a map and `k` hashable: `Some(None)` for a missing
 /// key. `None` leaves the instruction to `step`.
 #[inline(never)]
-fn map_read(m: Value, k: Value) -> Option<Option<Value>> {
-    object::map_get(object::obj_of_kind(m, Kind::Map)?, k).ok()
+fn map_read(hint: &mut object::MapHint, m: Value, k: Value) -> Option<Option<Value>> {
+    object::map_get_hinted(object::obj_of_kind(m, Kind::Map)?, k, hint).ok()
 }
 
 /// `m[k] = v` when `m` is a map that has key `k` (adding a key may grow
 /// the map, which `step` does); whether it stored.
 #[inline(never)]
-fn map_write_existing(p: &mut P, m: Value, k: Value, v: Value) -> bool {
-    object::obj_of_kind(m, Kind::Map).is_some_and(|m| object::map_set_existing(p, m, k, v))
+fn map_write_existing(hint: &object::MapHint, p: &mut P, m: Value, k: Value, v: Value) -> bool {
+    object::obj_of_kind(m, Kind::Map)
+        .is_some_and(|m| object::map_set_existing_hinted(p, m, k, v, hint))
 }
 
 /// A range loop's next step over a list or an inline-int count, from
