@@ -292,9 +292,8 @@ impl Heap {
             for &(addr, trace) in &st.pins {
                 if trace {
                     self.shade(addr, &mut gcw);
-                } else if let Some(sp) = self.arenas.span_of(addr) {
-                    let span = sp.get();
-                    pinned_marked += u64::from(span.try_mark(span.obj_index(addr)));
+                } else {
+                    pinned_marked += u64::from(self.mark_only(addr));
                 }
             }
             gcw.local.append(&mut st.gcw.local);
