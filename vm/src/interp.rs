@@ -3669,9 +3669,7 @@ impl NativeHost for Exec<'_> {
         // `f` runs: `f` may count itself a waiter (RWMutex) before it asks
         // to park, and a refusal after that would leave the count behind.
         // Refused, the operation fails even if it would not have blocked.
-        if self.nested > 0 {
-            self.may_park("sync")?;
-        }
+        self.may_park("sync")?;
         let mut semas = self.rt.semas.lock().expect("semas");
         let park = f(&mut semas);
         match park {

@@ -754,8 +754,7 @@ impl NativeType {
     #[inline]
     fn state_slot(&self, v: Value, i: usize) -> Option<&'static AtomicU64> {
         let slots = opaque_slots(v)?;
-        let id = Value::from_bits(slots.first()?.load(Relaxed)).as_inline_int()?;
-        if usize::try_from(id).ok()? != self.id()? {
+        if id_in(slots)? != self.id()? {
             return None;
         }
         slots.get(OPAQUE_STATE + i)
@@ -777,16 +776,21 @@ pub static TIME: NativeType = NativeType::new("time", "Time");
 
 /// The id in slot 0 of a native object's `slots`, and its type.
 fn opaque_type_in(slots: &[AtomicU64]) -> Option<(usize, &'static OpaqueType)> {
-    let id = Value::from_bits(slots.first()?.load(Relaxed)).as_inline_int()?;
-    let id = usize::try_from(id).ok()?;
+    let id = id_in(slots)?;
     Some((id, OPAQUE_TYPES.get(id)?.get()?))
+}
+
+/// The type id in slot 0 of a native object's `slots`.
+#[inline]
+fn id_in(slots: &[AtomicU64]) -> Option<usize> {
+    let id = Value::from_bits(slots.first()?.load(Relaxed)).as_inline_int()?;
+    usize::try_from(id).ok()
 }
 
 /// The type id of a native object (what inline caches key on), without
 /// looking its type up.
 pub(crate) fn opaque_id_of(v: Value) -> Option<usize> {
-    let id = Value::from_bits(opaque_slots(v)?.first()?.load(Relaxed)).as_inline_int()?;
-    usize::try_from(id).ok()
+    id_in(opaque_slots(v)?)
 }
 
 /// The type of a native object, and its id (an index that never changes).

@@ -136,14 +136,29 @@ pub fn copy_string_polling(p: &mut P, dst: ObjRef, src: ObjRef, n: usize) -> boo
     let (from, to) = (&s[STR_BYTES..STR_BYTES + words], &d[STR_BYTES..]);
     for (i, (f, t)) in from.iter().zip(to).enumerate() {
         poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
-        let mut w = f.load(Relaxed);
-        if i + 1 == words && n % 8 != 0 {
-            w &= (1u64 << (8 * (n % 8))) - 1;
-        }
-        t.store(w, Relaxed);
+        let w = f.load(Relaxed);
+        t.store(
+            if i + 1 == words {
+                first_bytes(w, n - 8 * i)
+            } else {
+                w
+            },
+            Relaxed,
+        );
     }
     d[STR_LEN].store(n as u64, Relaxed);
     true
+}
+
+/// `w` with only its first `n` bytes kept (little-endian; `n` at most 8):
+/// the last word of a string of `8 * k + n` bytes, its padding cleared.
+#[inline(always)]
+fn first_bytes(w: u64, n: usize) -> u64 {
+    if n >= 8 {
+        w
+    } else {
+        w & ((1u64 << (8 * n)) - 1)
+    }
 }
 
 /// Stores `bytes` into the words of `dst`, little-endian, the last word
@@ -201,7 +216,7 @@ pub fn byte_buffer_seal(buf: ObjRef) {
     let len = string_len(buf);
     if len % 8 != 0 {
         let w = &slots(buf)[STR_BYTES + len / 8];
-        w.store(w.load(Relaxed) & ((1u64 << (8 * (len % 8))) - 1), Relaxed);
+        w.store(first_bytes(w.load(Relaxed), len % 8), Relaxed);
     }
 }
 
@@ -239,10 +254,7 @@ pub fn byte_buffer_push_str(buf: ObjRef, src: ObjRef) -> bool {
     }
     if (1..=8).contains(&n) {
         // One source word (most appends: a word, a separator, a number).
-        let mut w = slots(src)[STR_BYTES].load(Relaxed);
-        if n < 8 {
-            w &= (1u64 << (8 * n)) - 1;
-        }
+        let w = first_bytes(slots(src)[STR_BYTES].load(Relaxed), n);
         let (at, r) = (STR_BYTES + len / 8, 8 * (len % 8));
         let d = &s[at];
         let kept = if r == 0 {
@@ -927,19 +939,15 @@ pub fn map_get_hinted(
     if let Some(slot) = hinted_value_slot(map, key, hint) {
         return Ok(Some(Value::from_bits(slot.load(Relaxed))));
     }
-    let h = key_hash(key)?;
-    let entries = words(Value::from_bits(slots(map)[MAP_ENTRIES].load(Relaxed)));
-    let Some(pos) = map_find(map, key, h).1 else {
-        return Ok(None);
-    };
-    *hint = MapHint {
-        map: map.addr(),
-        key: key.bits(),
-        pos,
-    };
-    Ok(entries
-        .get(2 * pos + 1)
-        .map(|w| Value::from_bits(w.load(Relaxed))))
+    let found = map_lookup(map, key)?;
+    if let Some((pos, _)) = found {
+        *hint = MapHint {
+            map: map.addr(),
+            key: key.bits(),
+            pos,
+        };
+    }
+    Ok(found.map(|(_, v)| v))
 }
 
 /// [`map_set_existing`], going through `hint` first.
@@ -962,12 +970,18 @@ pub fn map_set_existing_hinted(
 
 /// The value for `key`, if present.
 pub fn map_get(map: ObjRef, key: Value) -> Result<Option<Value>, Unhashable> {
+    Ok(map_lookup(map, key)?.map(|(_, v)| v))
+}
+
+/// The entry position and value of `key`, if present.
+#[inline]
+fn map_lookup(map: ObjRef, key: Value) -> Result<Option<(usize, Value)>, Unhashable> {
     let h = key_hash(key)?;
     let entries = words(Value::from_bits(slots(map)[MAP_ENTRIES].load(Relaxed)));
-    Ok(map_find(map, key, h)
-        .1
-        .and_then(|pos| entries.get(2 * pos + 1))
-        .map(|w| Value::from_bits(w.load(Relaxed))))
+    Ok(map_find(map, key, h).1.and_then(|pos| {
+        let w = entries.get(2 * pos + 1)?;
+        Some((pos, Value::from_bits(w.load(Relaxed))))
+    }))
 }
 
 /// Sets the value of `key` if the map has it (a barriered store, no

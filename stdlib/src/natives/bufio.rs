@@ -8,10 +8,10 @@ use weft_vm::results;
 
 use weft_vm::blocking::read_unless_exiting;
 use weft_vm::native::{program_over, string_arg, ModuleDef, NativeCtx, NativeType};
+use weft_vm::value::Value;
 
 /// `bufio.Scanner`: state 0 the last token read (nil before the first).
 static SCANNER: NativeType = NativeType::new("bufio", "Scanner");
-use weft_vm::value::Value;
 
 pub(crate) fn module() -> ModuleDef {
     ModuleDef::default()
