@@ -23,6 +23,16 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Asserts that `out`'s standard output is `want` (its stderr in the message).
+fn assert_stdout(out: &Output, want: &str) {
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        want,
+        "{}",
+        stderr(out)
+    );
+}
+
 #[test]
 fn check_accepts_a_valid_program_silently() {
     let dir = scratch(
@@ -673,21 +683,11 @@ fn on_one_p_callbacks_get_the_token_back_and_keep_their_right_to_park() {
         b"import \"fmt\"\nimport \"sync\"\n\nvar flag = false\n\nfunc main() {\n\tready := make(chan)\n\tdone := make(chan)\n\tgo func() {\n\t\tready <- 1\n\t\tfor !flag {\n\t\t}\n\t\tdone <- true\n\t}()\n\tonce := sync.Once()\n\tonce.Do(func() {\n\t\t<-ready\n\t\tflag = true\n\t})\n\t<-done\n\tfmt.Println(\"ok\")\n}\n",
     );
     let out = run_on_ps(&dir, "spin.weft", "1").expect("the spinner passed the token on");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "ok\n",
-        "{}",
-        stderr(&out)
-    );
+    assert_stdout(&out, "ok\n");
     let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scripts");
     let out = run_on_ps(&scripts, "sched_callback_defer_panic.weft", "1").expect("no hang");
     let want = std::fs::read_to_string(scripts.join("sched_callback_defer_panic.out")).unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        want,
-        "{}",
-        stderr(&out)
-    );
+    assert_stdout(&out, &want);
     let out = run_on_ps(&scripts, "err_deadlock_stopped_timer.weft", "2").expect("no hang");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
@@ -700,10 +700,5 @@ fn on_one_p_callbacks_get_the_token_back_and_keep_their_right_to_park() {
 fn a_refused_park_in_a_callback_leaves_the_lock_as_it_was() {
     let dir = scratch("rw.weft", b"import \"fmt\"\nimport \"sort\"\nimport \"sync\"\nimport \"time\"\n\nvar rw = sync.RWMutex()\n\nfunc main() {\n\tnever := make(chan)\n\tgo func() {\n\t\tonce := sync.Once()\n\t\tonce.Do(func() { <-never })\n\t}()\n\ttime.Sleep(5 * time.Millisecond)\n\trw.RLock()\n\tfunc() {\n\t\tdefer func() { fmt.Println(\"recovered:\", recover() != nil) }()\n\t\txs := [2, 1]\n\t\tsort.Slice(xs, func(i, j) {\n\t\t\trw.Lock()\n\t\t\trw.Unlock()\n\t\t\treturn xs[i] < xs[j]\n\t\t})\n\t}()\n\trw.RUnlock()\n\trw.Lock()\n\trw.Unlock()\n\trw.RLock()\n\trw.RUnlock()\n\tfmt.Println(\"ok\")\n}\n");
     let out = run_on_ps(&dir, "rw.weft", "1").expect("no hang");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "recovered: true\nok\n",
-        "{}",
-        stderr(&out)
-    );
+    assert_stdout(&out, "recovered: true\nok\n");
 }

@@ -3,22 +3,29 @@
 #[path = "../examples/torture/model.rs"]
 mod model;
 
-#[test]
-fn torture_short_with_checkmark_and_tiny_wbbuf() {
+/// Three seconds of the torture model on two threads with checkmark,
+/// gcverify and a write-barrier buffer of 2, which must mark everything
+/// it should and run a few cycles.
+fn run_short(gcstress: u64, poison: bool) {
     let s = model::run(&model::Config {
         threads: 2,
         duration: std::time::Duration::from_secs(3),
         checkmark: true,
         live_per_thread: 20_000,
         gctrace: false,
-        gcstress: 2_000,
+        gcstress,
         wbbuf: 2,
-        poison: true,
+        poison,
         gcverify: true,
     });
     eprintln!("{s:?}");
     assert!(s.cycles >= 3, "too few cycles: {s:?}");
     assert_eq!((s.missed, s.corrupted), (0, 0), "{s:?}");
+}
+
+#[test]
+fn torture_short_with_checkmark_and_tiny_wbbuf() {
+    run_short(2_000, true);
 }
 
 /// The same without gcstress and poisoning, which route every allocation
@@ -27,18 +34,5 @@ fn torture_short_with_checkmark_and_tiny_wbbuf() {
 /// Checkmark and gcverify catch an object it failed to mark.
 #[test]
 fn torture_short_with_checkmark_on_the_fast_allocation_path() {
-    let s = model::run(&model::Config {
-        threads: 2,
-        duration: std::time::Duration::from_secs(3),
-        checkmark: true,
-        live_per_thread: 20_000,
-        gctrace: false,
-        gcstress: 0,
-        wbbuf: 2,
-        poison: false,
-        gcverify: true,
-    });
-    eprintln!("{s:?}");
-    assert!(s.cycles >= 3, "too few cycles: {s:?}");
-    assert_eq!((s.missed, s.corrupted), (0, 0), "{s:?}");
+    run_short(0, false);
 }
