@@ -39,8 +39,11 @@ struct CycleTimes {
     stw1: Duration,
     concurrent: Duration,
     stw2: Duration,
-    /// Pauses of mark-termination probes that restarted concurrent mark.
+    /// Pauses of mark-termination probes that restarted concurrent mark:
+    /// their sum, the longest, and how many took over a millisecond.
     probe_total: Duration,
+    probe_max: Duration,
+    probes_over_1ms: u64,
     heap_before: usize,
     restarts: u32,
     /// Time to safepoint: how long stopping the world took, per STW.
@@ -113,7 +116,8 @@ impl Heap {
 
         let mut restarts = 0;
         let mut stw2_start;
-        let mut probe_pauses = Duration::ZERO;
+        let mut probe_max = Duration::ZERO;
+        let mut probes_over_1ms = 0;
         let mut ttsp2;
         let mut probe_total = Duration::ZERO;
         let mut stack_passes = 0;
@@ -132,8 +136,10 @@ impl Heap {
             if self.flush_all_ps_found_work() && restarts < MAX_MARK_RESTARTS {
                 restarts += 1;
                 // The probe was a pause of its own.
-                probe_pauses = probe_pauses.max(stw2_start.elapsed());
-                probe_total += stw2_start.elapsed();
+                let probe = stw2_start.elapsed();
+                probe_max = probe_max.max(probe);
+                probe_total += probe;
+                probes_over_1ms += u64::from(probe.as_micros() > 1000);
                 self.start_the_world();
                 self.wake_markers();
                 continue;
@@ -170,10 +176,9 @@ impl Heap {
             checkmark_time += tc.elapsed();
         }
         self.sweep_setup();
-        let stw2 = stw2_start
-            .elapsed()
-            .saturating_sub(checkmark_time)
-            .max(probe_pauses);
+        // The final pause alone: the probes are counted on their own (a
+        // cycle's `PauseNs` entry is the sum of all its pauses, as Go's).
+        let stw2 = stw2_start.elapsed().saturating_sub(checkmark_time);
         self.start_the_world();
         self.wake_assists();
         self.finish_cycle(CycleTimes {
@@ -182,6 +187,8 @@ impl Heap {
             concurrent,
             stw2,
             probe_total,
+            probe_max,
+            probes_over_1ms,
             ttsp: [ttsp1, ttsp2],
             heap_before,
             restarts,
@@ -433,13 +440,14 @@ impl Heap {
             let mut s = self.stats.lock().expect("stats lock");
             s.cycles += 1;
             s.total_pause += t.stw1 + t.stw2 + t.probe_total;
-            s.max_pause = s.max_pause.max(t.stw1).max(t.stw2);
+            s.max_pause = s.max_pause.max(t.stw1).max(t.stw2).max(t.probe_max);
             s.mark_restarts += t.restarts as u64;
             s.pauses += 2 + t.restarts as u64;
             s.pauses_over_1ms += [t.stw1, t.stw2]
                 .iter()
                 .filter(|d| d.as_micros() > 1000)
-                .count() as u64;
+                .count() as u64
+                + t.probes_over_1ms;
             s.cycles
         };
         let pause = (t.stw1 + t.stw2 + t.probe_total).as_nanos() as u64;
@@ -453,7 +461,7 @@ impl Heap {
             let mb = |b: usize| b as f64 / (1 << 20) as f64;
             let marked = self.heap_marked.load(Relaxed);
             eprintln!(
-                "gc {cycle} @{:.3}s: {:.3}+{:.3}+{:.3} ms clock, {:.1}->{:.1} MB marked {:.1} MB, {:.1} MB goal, {} P, {} restarts, ttsp {:.3}+{:.3} ms, assist {:.3} ms total, mark cpu {:.3} ms total{}",
+                "gc {cycle} @{:.3}s: {:.3}+{:.3}+{:.3} ms clock, {:.1}->{:.1} MB marked {:.1} MB, {:.1} MB goal, {} P, {} restarts ({:.3} ms), ttsp {:.3}+{:.3} ms, assist {:.3} ms total, mark cpu {:.3} ms total{}",
                 (t.start - self.start).as_secs_f64(),
                 t.stw1.as_secs_f64() * 1e3,
                 t.concurrent.as_secs_f64() * 1e3,
@@ -468,6 +476,7 @@ impl Heap {
                     .min(1 << 50)),
                 self.ps.len(),
                 t.restarts,
+                t.probe_total.as_secs_f64() * 1e3,
                 t.ttsp[0].as_secs_f64() * 1e3,
                 t.ttsp[1].as_secs_f64() * 1e3,
                 self.assist_nanos.load(Relaxed) as f64 / 1e6,
@@ -482,5 +491,44 @@ impl P {
     /// A P lent to a mark-termination helper (world stopped).
     pub(crate) fn lend(heap: Arc<Heap>, id: usize) -> P {
         P::new(heap, id, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{HeapConfig, TypeTable};
+
+    /// A cycle's `PauseNs` entry is the sum of its pauses, each counted
+    /// once; the longest single pause, whichever it was, is `max_pause`.
+    #[test]
+    fn a_cycles_pauses_are_summed_once_and_the_longest_is_the_max() {
+        let heap = Heap::new(
+            HeapConfig {
+                nprocs: 1,
+                background: false,
+                ..HeapConfig::default()
+            },
+            TypeTable::new(),
+        );
+        let us = Duration::from_micros;
+        heap.finish_cycle(CycleTimes {
+            start: Instant::now(),
+            stw1: us(20),
+            concurrent: us(5000),
+            stw2: us(30),
+            probe_total: us(1500),
+            probe_max: us(1200),
+            probes_over_1ms: 1,
+            heap_before: 0,
+            restarts: 2,
+            ttsp: [us(1), us(2)],
+        });
+        assert_eq!(heap.pause_ns()[0], 1_550_000);
+        let s = heap.stats();
+        assert_eq!(s.max_pause, us(1200));
+        assert_eq!(s.pauses, 4);
+        assert_eq!(s.pauses_over_1ms, 1);
+        assert_eq!(s.total_pause, us(1550));
     }
 }
