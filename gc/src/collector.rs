@@ -229,6 +229,23 @@ impl Heap {
             |k| k != RootKind::Barriered && k != RootKind::Stacks,
             &mut Tracer::new(self, TracerMode::Mark(&mut gcw), StackScan::All),
         );
+        // Objects pinned traced now (a list's new array being filled across
+        // safepoints) are greyed now, so the concurrent mark scans them:
+        // mark termination greys pins too, and one left white until then
+        // was scanned inside that pause (a 2-million-element array: 10 ms).
+        // Those pinned later are new (allocated black) or were reachable
+        // when the mark began, and so are usually marked by termination.
+        for slot in self.ps.iter() {
+            // SAFETY: the world is stopped (this runs between
+            // `stop_the_world` and `start_the_world`): no P's holder runs,
+            // so reading its pins races with nothing.
+            let st = unsafe { &*slot.state.get() };
+            for &(addr, trace) in &st.pins {
+                if trace {
+                    self.shade(addr, &mut gcw);
+                }
+            }
+        }
         self.flush_counters(&mut gcw);
         self.work.publish(&mut gcw, true);
     }
