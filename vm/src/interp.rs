@@ -2549,9 +2549,20 @@ impl Exec<'_> {
                 Op::AppendSpread { a, b } => {
                     save_pc!();
                     let extra = get!(b.0 + 1);
-                    let items = spread_items(extra, "append")?;
-                    // The items stay rooted through the list in R[b+1].
-                    let v = append(p, g, get!(b.0), &items, &regs[base + a.0 as usize])?;
+                    let root = &regs[base + a.0 as usize];
+                    let v = match obj_of(extra)
+                        .filter(|_| object::kind_of(extra) == Some(Kind::List))
+                    {
+                        Some(src) if object::list_len(src) >= LONG_SPREAD => {
+                            append_long_list(p, g, get!(b.0), src, root)?
+                        }
+                        _ => {
+                            let items = spread_items(extra, "append")?;
+                            // The items stay rooted through the list in R[b+1]:
+                            // no safepoint while they are stored.
+                            append(p, g, get!(b.0), &items, root)?
+                        }
+                    };
                     set!(a.0, v);
                 }
                 Op::CallSpread { a, nargs, nres } => {
@@ -4533,6 +4544,34 @@ fn length(v: Value) -> Res<usize> {
             show(v),
             type_name(v)
         )),
+    }
+}
+
+/// Elements of a spread list from which `append(xs, ys...)` stores them
+/// with safepoints on the way (`append_long_list`).
+const LONG_SPREAD: usize = 4096;
+
+/// `append(list, src...)` for a long list `src`: stored a chunk at a time
+/// between safepoints, read from `src` as they go (`object::list_append_list`;
+/// for a nil `list`, `new_list_slice` does the same). Both values must be
+/// rooted (they are in registers).
+fn append_long_list(
+    p: &mut P,
+    g: &mut Mutator,
+    list: Value,
+    src: weft_gc::ObjRef,
+    root: &AtomicU64,
+) -> Res<Value> {
+    if list.is_nil() {
+        let n = object::list_len(src);
+        return object::new_list_slice(p, g, src, 0, n, root).map_err(oom);
+    }
+    match obj_of(list).filter(|_| object::kind_of(list) == Some(Kind::List)) {
+        Some(l) => {
+            object::list_append_list(p, g, l, src).map_err(oom)?;
+            Ok(list)
+        }
+        None => append(p, g, list, &[], root),
     }
 }
 

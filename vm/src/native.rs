@@ -399,11 +399,13 @@ impl<'a> NativeCtx<'a> {
 
     /// A safepoint, for a native that works for long without allocating
     /// (joining a million strings): a collection waiting to stop the world
-    /// can go ahead here instead of waiting for the native to return. Every
+    /// can go ahead here instead of waiting for the native to return, and
+    /// during the mark the goroutine's stack is scanned here if the cycle
+    /// still needs it (`P::poll`), rather than in mark termination. Every
     /// heap value the native still uses must be reachable from its
     /// arguments or kept ([`NativeCtx::keep`]) across the call.
     pub fn safepoint(&mut self) {
-        self.p.safepoint();
+        self.p.poll(self.g);
     }
 
     /// A new empty map (kept).
@@ -477,7 +479,7 @@ impl<'a> NativeCtx<'a> {
         let g = object::obj_of(grown).expect("buffer");
         // Room for both, unless a racing writer lengthened `b` meanwhile:
         // then this write is lost, as racing writes to one builder may be.
-        let _ = object::copy_string_polling(self.p, g, b, len) && more.push_into(g);
+        let _ = object::copy_string_polling(self.p, self.g, g, b, len) && more.push_into(g);
         Ok(grown)
     }
 
@@ -497,6 +499,14 @@ impl<'a> NativeCtx<'a> {
     pub fn new_list(&mut self, items: &[Value]) -> Result<Value, String> {
         let slot = self.take_slot()?;
         object::new_list(self.p, self.g, items, slot).map_err(oom)
+    }
+
+    /// A new list of `n` nils (kept), filled with safepoints on the way: no
+    /// slice of nils to pass (for two million, 16 MB of fresh memory whose
+    /// page faults held a stop-the-world for 24 ms).
+    pub fn new_nil_list(&mut self, n: usize) -> Result<Value, String> {
+        let slot = self.take_slot()?;
+        object::new_nil_list(self.p, self.g, n, slot).map_err(oom)
     }
 
     /// A new list of new strings, each rooted as soon as it exists (kept).
@@ -958,14 +968,27 @@ pub fn type_name(v: Value) -> String {
     crate::interp::type_name_full(v)
 }
 
-/// Replaces the elements of a list value in place (same length).
-pub fn list_replace(p: &mut P, list: Value, items: &[Value]) {
+/// Replaces the elements of a list value in place (same length). With
+/// [`OFF_HEAP_WORK`] items or more, the stores stop at a safepoint every
+/// [`SAFEPOINT_EVERY`] (two million barriered stores held a stop-the-world
+/// for tens of milliseconds), so such `items` must be the native's own
+/// roots (kept), not values merely read out of a list another goroutine
+/// may change.
+pub fn list_replace(ctx: &mut NativeCtx<'_>, list: Value, items: &[Value]) {
+    let polling = items.len() >= OFF_HEAP_WORK;
     if let Some(l) = object::obj_of(list).filter(|_| object::kind_of(list) == Some(Kind::List)) {
         for (i, v) in items.iter().enumerate() {
-            object::list_set(p, l, i, *v);
+            if polling && i % SAFEPOINT_EVERY == SAFEPOINT_EVERY - 1 {
+                ctx.safepoint();
+            }
+            object::list_set(ctx.p, l, i, *v);
         }
     }
 }
+
+/// Stores of a long loop of a native's between two safepoints (some tens
+/// of microseconds of barriered stores): for [`NativeCtx::safepoint`].
+pub const SAFEPOINT_EVERY: usize = 32 * 1024;
 
 /// Sets element `i` of a list value (with the barrier); `false` (nothing
 /// changed) when it is not a list or `i` is out of range.

@@ -80,11 +80,12 @@ const SLOTS_BETWEEN_SAFEPOINTS: usize = STRING_COPY_CHUNK / 8;
 
 /// A safepoint after every `every` steps of a long loop at step `i` (the
 /// copies and fills of big strings, lists and maps: what they hold must be
-/// rooted or pinned across it).
+/// rooted or pinned across it), where the goroutine's stack is scanned if
+/// the mark needs it ([`P::poll`]).
 #[inline(always)]
-fn poll_every(p: &mut P, i: usize, every: usize) {
+fn poll_every(p: &mut P, g: &Mutator, i: usize, every: usize) {
     if i % every == every - 1 {
-        p.safepoint();
+        p.poll(g);
     }
 }
 
@@ -111,7 +112,7 @@ pub fn new_string_rooted(
     let s = slots(obj);
     s[STR_LEN].store(bytes.len() as u64, Relaxed);
     for (i, chunk) in bytes.chunks(STRING_COPY_CHUNK).enumerate() {
-        p.safepoint();
+        p.poll(g);
         copy_into_words(&s[STR_BYTES + i * STRING_COPY_CHUNK / 8..], chunk);
     }
     Ok(v)
@@ -127,7 +128,7 @@ pub fn new_string_rooted(
 /// hold stale bytes past its end; a string's padding must be zero).
 /// `false`, with nothing copied, if `src` holds fewer than `n` bytes or
 /// `dst` has no room for them.
-pub fn copy_string_polling(p: &mut P, dst: ObjRef, src: ObjRef, n: usize) -> bool {
+pub fn copy_string_polling(p: &mut P, g: &Mutator, dst: ObjRef, src: ObjRef, n: usize) -> bool {
     let (d, s) = (slots(dst), slots(src));
     if n > string_len(src) || n > (d.len() - STR_BYTES) * 8 {
         return false;
@@ -135,7 +136,7 @@ pub fn copy_string_polling(p: &mut P, dst: ObjRef, src: ObjRef, n: usize) -> boo
     let words = n.div_ceil(8);
     let (from, to) = (&s[STR_BYTES..STR_BYTES + words], &d[STR_BYTES..]);
     for (i, (f, t)) in from.iter().zip(to).enumerate() {
-        poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
+        poll_every(p, g, i, SLOTS_BETWEEN_SAFEPOINTS);
         let w = f.load(Relaxed);
         t.store(
             if i + 1 == words {
@@ -485,7 +486,7 @@ pub fn new_list_slice(
         p.pin(source, true);
     }
     for (i, slot) in a.iter().enumerate() {
-        poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
+        poll_every(p, g, i, SLOTS_BETWEEN_SAFEPOINTS);
         match src.get(from + i).filter(|_| i < n) {
             Some(v) => p.write_slot(slot, v.load(Relaxed)),
             None => slot.store(Value::NIL.bits(), Relaxed),
@@ -520,7 +521,7 @@ fn new_list_of(
     }
     // The elements not given and the unused capacity hold nil.
     for (i, slot) in a.iter().enumerate().skip(items.len()) {
-        poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
+        poll_every(p, g, i, SLOTS_BETWEEN_SAFEPOINTS);
         slot.store(Value::NIL.bits(), Relaxed);
     }
     list_around(p, g, array, len, root)
@@ -611,10 +612,81 @@ pub fn list_append(
     list: ObjRef,
     items: &[Value],
 ) -> Result<(), AllocError> {
-    let l = slots(list);
     let len = list_len(list);
     let needed = len + items.len();
-    let mut array = list_array(list);
+    let (array, _) = list_reserve(p, g, list, len, needed)?;
+    for (slot, v) in array[len..].iter().zip(items) {
+        p.write_slot(slot, v.bits());
+    }
+    slots(list)[LIST_LEN].store(needed as u64, Relaxed);
+    Ok(())
+}
+
+/// `append(list, src...)` where `src` is a list: its elements are read
+/// from its array as they are stored, with a safepoint every
+/// [`SLOTS_BETWEEN_SAFEPOINTS`], so a stop-the-world waits for one chunk,
+/// not for millions of barriered stores (`append(xs, big...)` of 2 million
+/// held a stop for 70 ms). Reading each element just before storing it,
+/// with no safepoint between, is what keeps it rooted: a copy taken first
+/// would hold values that a racing writer to `src` could leave reachable
+/// from nowhere else while a whole cycle passed. Both lists must be rooted
+/// by the caller; their arrays are pinned across the loop, for a racing
+/// append that installs another array meanwhile.
+pub fn list_append_list(
+    p: &mut P,
+    g: &mut Mutator,
+    list: ObjRef,
+    src: ObjRef,
+) -> Result<(), AllocError> {
+    let len = list_len(list);
+    let n = list_len(src);
+    let (array, into) = list_reserve(p, g, list, len, len + n)?;
+    // Read after the growth: for `append(xs, xs...)` that is the new
+    // array, whose first `n` elements are the old ones.
+    let from = obj_of(Value::from_bits(slots(src)[LIST_ARRAY].load(Relaxed)));
+    // Pinned traced: `into` may stop being the list's array (a racing
+    // append), and then only the pin keeps what is stored in it alive.
+    if let Some(from) = from {
+        p.pin(from, true);
+    }
+    if let Some(into) = into {
+        p.pin(into, true);
+    }
+    let items = from.map_or(&[][..], slots);
+    for (i, slot) in array[len..len + n].iter().enumerate() {
+        poll_every(p, g, i, SLOTS_BETWEEN_SAFEPOINTS);
+        let v = items.get(i).map_or(Value::NIL.bits(), |w| w.load(Relaxed));
+        p.write_slot(slot, v);
+    }
+    if let Some(into) = into {
+        p.unpin(into);
+    }
+    if let Some(from) = from {
+        p.unpin(from);
+    }
+    slots(list)[LIST_LEN].store((len + n) as u64, Relaxed);
+    Ok(())
+}
+
+/// What [`list_reserve`] returns: an array's slots and the array.
+type Reserved = (&'static [AtomicU64], Option<ObjRef>);
+
+/// The array of `list` (holding `len` elements), grown (doubling) first
+/// if it has no room for `needed`: its slots and the object (`None` for a
+/// list with no array, which then had room for nothing, so `needed` was
+/// 0). `list` must be rooted by the caller (growth allocates, and copies
+/// with safepoints).
+fn list_reserve(
+    p: &mut P,
+    g: &mut Mutator,
+    list: ObjRef,
+    len: usize,
+    needed: usize,
+) -> Result<Reserved, AllocError> {
+    let l = slots(list);
+    // One load: the slots and the object are the same array's.
+    let mut current = obj_of(Value::from_bits(l[LIST_ARRAY].load(Relaxed)));
+    let mut array = current.map_or(&[][..], slots);
     if needed > array.len() {
         // Allocation is a safepoint: `list` must be rooted by the caller, and
         // the old array stays reachable through it until the swap below.
@@ -635,11 +707,11 @@ pub fn list_append(
             p.pin(old, true);
         }
         for (i, (dst, src)) in f.iter().zip(array.iter().take(len)).enumerate() {
-            poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
+            poll_every(p, g, i, SLOTS_BETWEEN_SAFEPOINTS);
             p.write_slot(dst, src.load(Relaxed));
         }
         for (i, slot) in f.iter().enumerate().skip(len) {
-            poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
+            poll_every(p, g, i, SLOTS_BETWEEN_SAFEPOINTS);
             slot.store(Value::NIL.bits(), Relaxed);
         }
         p.write_slot(&l[LIST_ARRAY], Value::object(fresh.addr()).bits());
@@ -648,12 +720,9 @@ pub fn list_append(
         }
         p.unpin(fresh);
         array = f;
+        current = Some(fresh);
     }
-    for (slot, v) in array[len..].iter().zip(items) {
-        p.write_slot(slot, v.bits());
-    }
-    l[LIST_LEN].store(needed as u64, Relaxed);
-    Ok(())
+    Ok((array, current))
 }
 
 // ---------------------------------------------------------------- maps
@@ -777,7 +846,7 @@ fn map_install(p: &mut P, g: &mut Mutator, map: ObjRef, cap: usize) -> Result<()
         p.pin(old, true);
     }
     for (i, slot) in e.iter().enumerate() {
-        poll_every(p, i, SLOTS_BETWEEN_SAFEPOINTS);
+        poll_every(p, g, i, SLOTS_BETWEEN_SAFEPOINTS);
         slot.store(Value::NIL.bits(), Relaxed);
     }
     // The live entries, read from the old array itself as they are copied
@@ -786,7 +855,7 @@ fn map_install(p: &mut P, g: &mut Mutator, map: ObjRef, cap: usize) -> Result<()
     let used = (m[MAP_USED].load(Relaxed) as usize).min(from.len() / 2);
     let mut n = 0;
     for pos in 0..used {
-        poll_every(p, pos, SLOTS_BETWEEN_SAFEPOINTS / 2);
+        poll_every(p, g, pos, SLOTS_BETWEEN_SAFEPOINTS / 2);
         let k = from[2 * pos].load(Relaxed);
         if k == Value::TOMBSTONE.bits() {
             continue;
@@ -816,7 +885,7 @@ fn map_install(p: &mut P, g: &mut Mutator, map: ObjRef, cap: usize) -> Result<()
     let idx = slots(index);
     p.pin(index, false);
     for pos in 0..n {
-        poll_every(p, pos, SLOTS_BETWEEN_SAFEPOINTS / 4);
+        poll_every(p, g, pos, SLOTS_BETWEEN_SAFEPOINTS / 4);
         if let Ok(h) = key_hash(Value::from_bits(e[2 * pos].load(Relaxed))) {
             let mask = idx.len() - 1;
             let mut at = h as usize & mask;

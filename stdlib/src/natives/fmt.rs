@@ -7,7 +7,9 @@
 
 use crate::fmt::{compare_keys, errorf, sprint, sprintf, sprintln, ArgKind, FmtArg};
 use weft_vm::native::Results;
-use weft_vm::native::{show, show_plus, type_name, value_kind, ModuleDef, NativeCtx, ValueKind};
+use weft_vm::native::{
+    list_get, list_len, show, show_plus, type_name, value_kind, ModuleDef, NativeCtx, ValueKind,
+};
 use weft_vm::results;
 use weft_vm::value::Value;
 
@@ -53,6 +55,17 @@ pub(crate) enum Arg {
 const MAX_DEPTH: usize = 64;
 
 impl Arg {
+    /// How many values the argument holds, itself included: a measure of
+    /// the work of formatting it.
+    fn size(&self) -> usize {
+        1 + match self {
+            Arg::List(items) => items.iter().map(Arg::size).sum(),
+            Arg::Map(entries) => entries.iter().map(|(k, v)| k.size() + v.size()).sum(),
+            Arg::Struct { fields, .. } => fields.iter().map(|(_, v)| v.size()).sum(),
+            _ => 0,
+        }
+    }
+
     pub(crate) fn from_value(
         ctx: &mut NativeCtx<'_>,
         v: Value,
@@ -197,11 +210,48 @@ impl FmtArg for Arg {
 }
 
 fn convert(ctx: &mut NativeCtx<'_>, args: &[Value]) -> Result<Vec<Arg>, String> {
-    args.iter().map(|v| Arg::from_value(ctx, *v, 0)).collect()
+    args.iter().map(|v| convert_arg(ctx, *v)).collect()
+}
+
+/// Elements of a list argument converted between two safepoints.
+const CONVERT_CHUNK: usize = 4096;
+
+/// One argument. A long list is read an element at a time, each converted
+/// whole, with a safepoint between chunks (converting 200,000 elements
+/// into fresh memory held a stop-the-world for 60 ms). The list is an
+/// argument, so rooted; an element is read just before it is converted,
+/// with no safepoint between (a racing writer changes only what prints).
+fn convert_arg(ctx: &mut NativeCtx<'_>, v: Value) -> Result<Arg, String> {
+    let n = list_len(v).unwrap_or(0);
+    if n < CONVERT_CHUNK || weft_vm::native::method_of(v, "String").is_some() {
+        return Arg::from_value(ctx, v, 0);
+    }
+    let mut out = Vec::with_capacity(n);
+    let mut i = 0;
+    while let Some(item) = list_get(v, i) {
+        out.push(Arg::from_value(ctx, item, 1)?);
+        i += 1;
+        if i % CONVERT_CHUNK == 0 {
+            ctx.safepoint();
+        }
+    }
+    Ok(Arg::List(out))
 }
 
 fn refs(args: &[Arg]) -> Vec<&dyn FmtArg> {
     args.iter().map(|a| a as &dyn FmtArg).collect()
+}
+
+/// Formats the converted `args` with `f`. The arguments are Rust copies
+/// by now, so a long formatting (a list of hundreds of thousands) runs as
+/// off-heap work, with the collector free to stop the world meanwhile
+/// (`NativeCtx::off_heap`): `fmt.Sprint` of 200,000 ints held a stop for
+/// tens of milliseconds.
+fn render<R>(ctx: &mut NativeCtx<'_>, args: &[Arg], f: impl FnOnce(&[&dyn FmtArg]) -> R) -> R {
+    // A value takes some tens of nanoseconds to format, a byte of a copy
+    // (what `off_heap`'s threshold counts) a fraction of one.
+    let work = 16 * args.iter().map(Arg::size).sum::<usize>();
+    ctx.off_heap(work, || f(&refs(args)))
 }
 
 fn format_arg(a: &[Value], func: &str) -> Result<Vec<u8>, String> {
@@ -212,44 +262,50 @@ fn format_arg(a: &[Value], func: &str) -> Result<Vec<u8>, String> {
 
 fn println(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let args = convert(ctx, a)?;
-    ctx.write(&sprintln(&refs(&args)));
+    let out = render(ctx, &args, sprintln);
+    ctx.write(&out);
     Ok(results![])
 }
 
 fn print(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let args = convert(ctx, a)?;
-    ctx.write(&sprint(&refs(&args)));
+    let out = render(ctx, &args, sprint);
+    ctx.write(&out);
     Ok(results![])
 }
 
 fn printf(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let format = format_arg(a, "fmt.Printf")?;
     let args = convert(ctx, &a[1..])?;
-    ctx.write(&sprintf(&format, &refs(&args)));
+    let out = render(ctx, &args, |r| sprintf(&format, r));
+    ctx.write(&out);
     Ok(results![])
 }
 
 fn sprint_fn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let args = convert(ctx, a)?;
-    Ok(results![ctx.new_string(&sprint(&refs(&args)))?])
+    let out = render(ctx, &args, sprint);
+    Ok(results![ctx.new_string(&out)?])
 }
 
 fn sprintln_fn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let args = convert(ctx, a)?;
-    Ok(results![ctx.new_string(&sprintln(&refs(&args)))?])
+    let out = render(ctx, &args, sprintln);
+    Ok(results![ctx.new_string(&out)?])
 }
 
 fn sprintf_fn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let format = format_arg(a, "fmt.Sprintf")?;
     let args = convert(ctx, &a[1..])?;
-    Ok(results![ctx.new_string(&sprintf(&format, &refs(&args)))?])
+    let out = render(ctx, &args, |r| sprintf(&format, r));
+    Ok(results![ctx.new_string(&out)?])
 }
 
 /// `fmt.Errorf`: an error value; with one `%w` naming an error, it wraps it.
 fn errorf_fn(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let format = format_arg(a, "fmt.Errorf")?;
     let args = convert(ctx, &a[1..])?;
-    let (text, wrapped) = errorf(&format, &refs(&args));
+    let (text, wrapped) = render(ctx, &args, |r| errorf(&format, r));
     let wrapped = wrapped
         .and_then(|i| a.get(1 + i).copied())
         .unwrap_or(Value::NIL);

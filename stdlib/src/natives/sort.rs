@@ -17,7 +17,7 @@
 use weft_vm::native::Results;
 use weft_vm::native::{
     int_arg, list_items, list_len, list_replace, list_swap, string_arg, ModuleDef, NativeCtx,
-    OFF_HEAP_WORK,
+    OFF_HEAP_WORK, SAFEPOINT_EVERY,
 };
 use weft_vm::results;
 use weft_vm::value::Value;
@@ -53,7 +53,12 @@ fn sort_by_key<K: Ord>(
     let items =
         rooted_items(ctx, list).ok_or_else(|| format!("{func}: argument must be a list"))??;
     let mut keyed: Vec<(K, Value)> = Vec::with_capacity(items.len());
-    for v in items {
+    // A long list's items are kept (`rooted_items`): safe across safepoints.
+    let long = items.len() >= OFF_HEAP_WORK;
+    for (i, v) in items.into_iter().enumerate() {
+        if long && i % SAFEPOINT_EVERY == SAFEPOINT_EVERY - 1 {
+            ctx.safepoint();
+        }
         keyed.push((
             key(v).ok_or_else(|| format!("{func}: elements must be {kind}"))?,
             v,
@@ -61,7 +66,7 @@ fn sort_by_key<K: Ord>(
     }
     ctx.off_heap(keyed.len(), || keyed.sort_unstable_by(|x, y| x.0.cmp(&y.0)));
     let sorted: Vec<Value> = keyed.into_iter().map(|(_, v)| v).collect();
-    list_replace(ctx.p, list, &sorted);
+    list_replace(ctx, list, &sorted);
     Ok(results![])
 }
 
@@ -78,7 +83,7 @@ fn rooted_items(ctx: &mut NativeCtx<'_>, list: Value) -> Option<Result<Vec<Value
     if n < OFF_HEAP_WORK {
         return list_items(list).map(Ok);
     }
-    let kept = match ctx.new_list(&vec![Value::NIL; n]) {
+    let kept = match ctx.new_nil_list(n) {
         Ok(kept) => kept,
         Err(e) => return Some(Err(e)),
     };
@@ -86,7 +91,9 @@ fn rooted_items(ctx: &mut NativeCtx<'_>, list: Value) -> Option<Result<Vec<Value
 }
 
 /// Copies the elements of `from` into `to` (same length or longer) with the
-/// barrier, and returns them; no allocation, so no safepoint.
+/// barrier, and returns them. A safepoint comes only after a store, never
+/// between reading an element and storing it, so every element returned is
+/// rooted by `to`.
 fn copy_list(ctx: &mut NativeCtx<'_>, from: Value, to: Value) -> Vec<Value> {
     let mut items = Vec::with_capacity(list_len(from).unwrap_or(0));
     let mut i = 0;
@@ -96,6 +103,9 @@ fn copy_list(ctx: &mut NativeCtx<'_>, from: Value, to: Value) -> Vec<Value> {
         }
         items.push(v);
         i += 1;
+        if i % SAFEPOINT_EVERY == 0 {
+            ctx.safepoint();
+        }
     }
     items
 }
