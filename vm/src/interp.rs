@@ -2550,17 +2550,17 @@ impl Exec<'_> {
                     save_pc!();
                     let extra = get!(b.0 + 1);
                     let root = &regs[base + a.0 as usize];
+                    // A list's elements are read from it as they are stored
+                    // (a copy taken first would hold values a racing writer
+                    // could leave rooted by nothing while the destination's
+                    // growth stops at safepoints); nil spreads nothing.
                     let v = match obj_of(extra)
                         .filter(|_| object::kind_of(extra) == Some(Kind::List))
                     {
-                        Some(src) if object::list_len(src) >= LONG_SPREAD => {
-                            append_long_list(p, g, get!(b.0), src, root)?
-                        }
-                        _ => {
-                            let items = spread_items(extra, "append")?;
-                            // The items stay rooted through the list in R[b+1]:
-                            // no safepoint while they are stored.
-                            append(p, g, get!(b.0), &items, root)?
+                        Some(src) => append_list(p, g, get!(b.0), src, root)?,
+                        None => {
+                            let nothing = spread_items(extra, "append")?;
+                            append(p, g, get!(b.0), &nothing, root)?
                         }
                     };
                     set!(a.0, v);
@@ -4547,15 +4547,11 @@ fn length(v: Value) -> Res<usize> {
     }
 }
 
-/// Elements of a spread list from which `append(xs, ys...)` stores them
-/// with safepoints on the way (`append_long_list`).
-const LONG_SPREAD: usize = 4096;
-
-/// `append(list, src...)` for a long list `src`: stored a chunk at a time
-/// between safepoints, read from `src` as they go (`object::list_append_list`;
-/// for a nil `list`, `new_list_slice` does the same). Both values must be
-/// rooted (they are in registers).
-fn append_long_list(
+/// `append(list, src...)` for a list `src`: its elements stored a chunk
+/// at a time between safepoints, each read from `src` just before it is
+/// stored (`object::list_append_list`; for a nil `list`, `new_list_slice`
+/// does the same). Both values must be rooted (they are in registers).
+fn append_list(
     p: &mut P,
     g: &mut Mutator,
     list: Value,

@@ -81,7 +81,13 @@ fn sort_by_key<K: Ord>(
 fn rooted_items(ctx: &mut NativeCtx<'_>, list: Value) -> Option<Result<Vec<Value>, String>> {
     let n = list_len(list)?;
     if n < OFF_HEAP_WORK {
-        return list_items(list).map(Ok);
+        // At most `n`, even if a racing append lengthened the list since:
+        // more would make the caller take them for a kept, long copy and
+        // stop at safepoints with values nothing roots.
+        return list_items(list).map(|mut items| {
+            items.truncate(n);
+            Ok(items)
+        });
     }
     let kept = match ctx.new_nil_list(n) {
         Ok(kept) => kept,
