@@ -514,20 +514,13 @@ impl P {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{HeapConfig, TypeTable};
+    use crate::TypeTable;
 
     /// A cycle's `PauseNs` entry is the sum of its pauses, each counted
     /// once; the longest single pause, whichever it was, is `max_pause`.
     #[test]
     fn a_cycles_pauses_are_summed_once_and_the_longest_is_the_max() {
-        let heap = Heap::new(
-            HeapConfig {
-                nprocs: 1,
-                background: false,
-                ..HeapConfig::default()
-            },
-            TypeTable::new(),
-        );
+        let heap = Heap::for_unit_test(TypeTable::new());
         let us = Duration::from_micros;
         heap.finish_cycle(CycleTimes {
             start: Instant::now(),

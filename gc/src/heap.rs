@@ -795,6 +795,22 @@ thread_local! {
     };
 }
 
+#[cfg(test)]
+impl Heap {
+    /// A heap for unit tests: one P, no background threads (cycles run only
+    /// when a test drives them).
+    pub(crate) fn for_unit_test(types: TypeTable) -> Arc<Heap> {
+        Heap::new(
+            HeapConfig {
+                nprocs: 1,
+                background: false,
+                ..HeapConfig::default()
+            },
+            types,
+        )
+    }
+}
+
 /// A small non-zero id of the calling thread (the "M").
 pub(crate) fn current_m() -> u64 {
     THREAD_ID.with(|t| *t)

@@ -395,7 +395,7 @@ impl Heap {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Heap, HeapConfig, Mutator, ObjView, Tracer, TypeInfo, TypeTable};
+    use crate::{Heap, Mutator, ObjView, Tracer, TypeInfo, TypeTable};
 
     fn trace_all(obj: ObjView<'_>, t: &mut Tracer<'_>) {
         t.mark_slots(obj.slots());
@@ -408,14 +408,7 @@ mod tests {
             name: "obj",
             trace: Some(trace_all),
         });
-        let heap = Heap::new(
-            HeapConfig {
-                nprocs: 1,
-                background: false,
-                ..HeapConfig::default()
-            },
-            types,
-        );
+        let heap = Heap::for_unit_test(types);
         let mut p = heap.acquire_p();
         let mut g = Mutator::new();
         let parent = p.alloc(&mut g, ty, 8).unwrap();

@@ -207,7 +207,7 @@ impl Heap {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Heap, HeapConfig, Mutator, TypeInfo, TypeTable};
+    use crate::{Heap, Mutator, TypeInfo, TypeTable};
     use std::collections::HashSet;
 
     #[test]
@@ -217,14 +217,7 @@ mod tests {
             name: "leaf",
             trace: None,
         });
-        let heap = Heap::new(
-            HeapConfig {
-                nprocs: 1,
-                background: false,
-                ..HeapConfig::default()
-            },
-            types,
-        );
+        let heap = Heap::for_unit_test(types);
         let mut p = heap.acquire_p();
         let mut g = Mutator::new();
         let mut seen = HashSet::new();

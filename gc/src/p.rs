@@ -598,7 +598,7 @@ fn libc_gettid() -> i32 {
 #[cfg(test)]
 mod tests {
     use crate::heap::{PHASE_MARK, PHASE_OFF};
-    use crate::{Heap, HeapConfig, Mutator, OwnRoots, TypeTable, P};
+    use crate::{Heap, Mutator, OwnRoots, TypeTable, P};
     use std::sync::atomic::Ordering::Relaxed;
     use std::sync::{Arc, Mutex};
 
@@ -618,14 +618,7 @@ mod tests {
     /// termination), and only while the mark runs.
     #[test]
     fn poll_shades_the_mutators_own_roots_during_the_mark_only() {
-        let heap = Heap::new(
-            HeapConfig {
-                nprocs: 1,
-                background: false,
-                ..HeapConfig::default()
-            },
-            TypeTable::new(),
-        );
+        let heap = Heap::for_unit_test(TypeTable::new());
         let mut p = heap.acquire_p();
         let roots = Arc::new(Recorder::default());
         let mut g = Mutator::new();
