@@ -2554,9 +2554,7 @@ impl Exec<'_> {
                     // (a copy taken first would hold values a racing writer
                     // could leave rooted by nothing while the destination's
                     // growth stops at safepoints); nil spreads nothing.
-                    let v = match obj_of(extra)
-                        .filter(|_| object::kind_of(extra) == Some(Kind::List))
-                    {
+                    let v = match object::obj_of_kind(extra, Kind::List) {
                         Some(src) => append_list(p, g, get!(b.0), src, root)?,
                         None => {
                             let nothing = spread_items(extra, "append")?;
@@ -4562,7 +4560,7 @@ fn append_list(
         let n = object::list_len(src);
         return object::new_list_slice(p, g, src, 0, n, root).map_err(oom);
     }
-    match obj_of(list).filter(|_| object::kind_of(list) == Some(Kind::List)) {
+    match object::obj_of_kind(list, Kind::List) {
         Some(l) => {
             object::list_append_list(p, g, l, src).map_err(oom)?;
             Ok(list)

@@ -408,6 +408,14 @@ impl<'a> NativeCtx<'a> {
         self.p.poll(self.g);
     }
 
+    /// [`NativeCtx::safepoint`] after every `every` steps of a long loop,
+    /// at step `i` (as the runtime's own copies and fills poll).
+    pub fn safepoint_every(&mut self, i: usize, every: usize) {
+        if i % every == every - 1 {
+            self.safepoint();
+        }
+    }
+
     /// A new empty map (kept).
     pub fn new_empty_map(&mut self) -> Result<Value, String> {
         let slot = self.take_slot()?;
@@ -976,10 +984,10 @@ pub fn type_name(v: Value) -> String {
 /// may change.
 pub fn list_replace(ctx: &mut NativeCtx<'_>, list: Value, items: &[Value]) {
     let polling = items.len() >= OFF_HEAP_WORK;
-    if let Some(l) = object::obj_of(list).filter(|_| object::kind_of(list) == Some(Kind::List)) {
+    if let Some(l) = object::obj_of_kind(list, Kind::List) {
         for (i, v) in items.iter().enumerate() {
-            if polling && i % SAFEPOINT_EVERY == SAFEPOINT_EVERY - 1 {
-                ctx.safepoint();
+            if polling {
+                ctx.safepoint_every(i, SAFEPOINT_EVERY);
             }
             object::list_set(ctx.p, l, i, *v);
         }
@@ -987,8 +995,9 @@ pub fn list_replace(ctx: &mut NativeCtx<'_>, list: Value, items: &[Value]) {
 }
 
 /// Stores of a long loop of a native's between two safepoints (some tens
-/// of microseconds of barriered stores): for [`NativeCtx::safepoint`].
-pub const SAFEPOINT_EVERY: usize = 32 * 1024;
+/// of microseconds of barriered stores), as for the runtime's own loops:
+/// for [`NativeCtx::safepoint_every`].
+pub const SAFEPOINT_EVERY: usize = object::SLOTS_BETWEEN_SAFEPOINTS;
 
 /// Sets element `i` of a list value (with the barrier); `false` (nothing
 /// changed) when it is not a list or `i` is out of range.

@@ -76,7 +76,7 @@ pub fn new_string(p: &mut P, g: &mut Mutator, bytes: &[u8]) -> Result<Value, All
 const STRING_COPY_CHUNK: usize = 256 * 1024;
 
 /// Slots a long fill of a new array stores between two safepoints.
-const SLOTS_BETWEEN_SAFEPOINTS: usize = STRING_COPY_CHUNK / 8;
+pub(crate) const SLOTS_BETWEEN_SAFEPOINTS: usize = STRING_COPY_CHUNK / 8;
 
 /// A safepoint after every `every` steps of a long loop at step `i` (the
 /// copies and fills of big strings, lists and maps: what they hold must be

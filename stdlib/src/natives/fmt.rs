@@ -223,17 +223,15 @@ const CONVERT_CHUNK: usize = 4096;
 /// with no safepoint between (a racing writer changes only what prints).
 fn convert_arg(ctx: &mut NativeCtx<'_>, v: Value) -> Result<Arg, String> {
     let n = list_len(v).unwrap_or(0);
-    if n < CONVERT_CHUNK || weft_vm::native::method_of(v, "String").is_some() {
+    if n < CONVERT_CHUNK {
         return Arg::from_value(ctx, v, 0);
     }
     let mut out = Vec::with_capacity(n);
     let mut i = 0;
     while let Some(item) = list_get(v, i) {
         out.push(Arg::from_value(ctx, item, 1)?);
+        ctx.safepoint_every(i, CONVERT_CHUNK);
         i += 1;
-        if i % CONVERT_CHUNK == 0 {
-            ctx.safepoint();
-        }
     }
     Ok(Arg::List(out))
 }

@@ -56,8 +56,8 @@ fn sort_by_key<K: Ord>(
     // A long list's items are kept (`rooted_items`): safe across safepoints.
     let long = items.len() >= OFF_HEAP_WORK;
     for (i, v) in items.into_iter().enumerate() {
-        if long && i % SAFEPOINT_EVERY == SAFEPOINT_EVERY - 1 {
-            ctx.safepoint();
+        if long {
+            ctx.safepoint_every(i, SAFEPOINT_EVERY);
         }
         keyed.push((
             key(v).ok_or_else(|| format!("{func}: elements must be {kind}"))?,
@@ -108,10 +108,8 @@ fn copy_list(ctx: &mut NativeCtx<'_>, from: Value, to: Value) -> Vec<Value> {
             break;
         }
         items.push(v);
+        ctx.safepoint_every(i, SAFEPOINT_EVERY);
         i += 1;
-        if i % SAFEPOINT_EVERY == 0 {
-            ctx.safepoint();
-        }
     }
     items
 }
