@@ -4687,6 +4687,22 @@ pub fn struct_fields(v: Value) -> Vec<(Vec<u8>, Value)> {
         .collect()
 }
 
+/// A struct instance's field names in declaration order (empty for any
+/// other value). A type's fields never change, so these stay true.
+pub fn struct_field_names(v: Value) -> Vec<Vec<u8>> {
+    obj_of(v)
+        .filter(|_| object::kind_of(v) == Some(Kind::Instance))
+        .and_then(instance_type)
+        .map(type_field_names)
+        .unwrap_or_default()
+}
+
+/// Field `i` of a struct instance, read now.
+pub fn struct_field(v: Value, i: usize) -> Option<Value> {
+    let inst = obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Instance))?;
+    Some(instance_field(inst, i))
+}
+
 /// The type name `typeof` reports, with struct instances named by their type.
 pub fn type_name_full(v: Value) -> String {
     match obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Instance)) {

@@ -517,6 +517,36 @@ impl<'a> NativeCtx<'a> {
         object::new_nil_list(self.p, self.g, n, slot).map_err(oom)
     }
 
+    /// A new list `[k0, v0, k1, v1, ...]` of a map value's entries in
+    /// insertion order (kept), `None` if `map` is not a map. Each entry is
+    /// stored into the list as it is read, with no safepoint between, so
+    /// the snapshot holds every key and value it names whatever other
+    /// goroutines do to the map meanwhile (Go's fmt also prints a
+    /// snapshot of a map's entries).
+    pub fn map_snapshot(&mut self, map: Value) -> Result<Option<Value>, String> {
+        let Some(m) = object::obj_of_kind(map, Kind::Map) else {
+            return Ok(None);
+        };
+        let n = object::map_len(m);
+        let list = self.new_nil_list(2 * n)?;
+        let l = object::obj_of(list).expect("a new list");
+        // The map may have shrunk or grown while the list was allocated
+        // (that reaches safepoints): take what it holds now, up to `n`.
+        let mut taken = 0;
+        let mut pos = 0;
+        while taken < n {
+            let Some((k, v, next)) = object::map_next(m, pos) else {
+                break;
+            };
+            object::list_set(self.p, l, 2 * taken, k);
+            object::list_set(self.p, l, 2 * taken + 1, v);
+            taken += 1;
+            pos = next;
+        }
+        object::list_truncate(self.p, l, 2 * taken);
+        Ok(Some(list))
+    }
+
     /// A new list of new strings, each rooted as soon as it exists (kept).
     pub fn strings_list<T: AsRef<[u8]>>(&mut self, parts: &[T]) -> Result<Value, String> {
         self.strings_list_with(parts.len(), |i| parts[i].as_ref())
@@ -844,6 +874,43 @@ pub enum ValueKind {
     Other(String),
 }
 
+/// The containers, for natives that walk one element at a time.
+///
+/// A native that can reach a safepoint while it walks a value (one that
+/// calls back into Weft code, as `fmt` does for `String()` methods) must not
+/// hold a container's elements in a Rust copy across it: a goroutine racing
+/// with it may store over the container's slot, and the copy would then be
+/// the value's only holder while a collection frees it. It keeps the
+/// container instead ([`NativeCtx::keep`]) and reads each element just
+/// before it uses it ([`list_get`], [`struct_field`]); a map it walks
+/// through a snapshot ([`NativeCtx::map_snapshot`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    List,
+    Map,
+    Struct,
+}
+
+/// Which container `v` is, if it is one.
+pub fn container_kind(v: Value) -> Option<Container> {
+    match object::kind_of(v)? {
+        Kind::List => Some(Container::List),
+        Kind::Map => Some(Container::Map),
+        Kind::Instance => Some(Container::Struct),
+        _ => None,
+    }
+}
+
+/// A struct instance's field names in declaration order.
+pub fn struct_field_names(v: Value) -> Vec<Vec<u8>> {
+    crate::interp::struct_field_names(v)
+}
+
+/// Field `i` of a struct instance (in declaration order), read now.
+pub fn struct_field(v: Value, i: usize) -> Option<Value> {
+    crate::interp::struct_field(v, i)
+}
+
 /// Classifies a value.
 pub fn value_kind(v: Value) -> ValueKind {
     if v.is_nil() {
@@ -976,17 +1043,15 @@ pub fn type_name(v: Value) -> String {
     crate::interp::type_name_full(v)
 }
 
-/// Replaces the elements of a list value in place (same length). With
-/// [`OFF_HEAP_WORK`] items or more, the stores stop at a safepoint every
-/// [`SAFEPOINT_EVERY`] (two million barriered stores held a stop-the-world
-/// for tens of milliseconds), so such `items` must be the native's own
-/// roots (kept), not values merely read out of a list another goroutine
-/// may change.
-pub fn list_replace(ctx: &mut NativeCtx<'_>, list: Value, items: &[Value]) {
-    let polling = items.len() >= OFF_HEAP_WORK;
+/// Replaces the elements of a list value in place (same length). When
+/// `items_kept` (they are the native's own roots: kept, not values merely
+/// read out of a list another goroutine may change), the stores stop at a
+/// safepoint every [`SAFEPOINT_EVERY`]: two million barriered stores held
+/// a stop-the-world for tens of milliseconds.
+pub fn list_replace(ctx: &mut NativeCtx<'_>, list: Value, items: &[Value], items_kept: bool) {
     if let Some(l) = object::obj_of_kind(list, Kind::List) {
         for (i, v) in items.iter().enumerate() {
-            if polling {
+            if items_kept {
                 ctx.safepoint_every(i, SAFEPOINT_EVERY);
             }
             object::list_set(ctx.p, l, i, *v);

@@ -8,7 +8,8 @@
 use crate::fmt::{compare_keys, errorf, sprint, sprintf, sprintln, ArgKind, FmtArg};
 use weft_vm::native::Results;
 use weft_vm::native::{
-    list_get, list_len, show, show_plus, type_name, value_kind, ModuleDef, NativeCtx, ValueKind,
+    container_kind, list_get, list_len, show, show_plus, struct_field, struct_field_names,
+    type_name, value_kind, Container, ModuleDef, NativeCtx, ValueKind,
 };
 use weft_vm::results;
 use weft_vm::value::Value;
@@ -66,19 +67,9 @@ impl Arg {
         }
     }
 
-    pub(crate) fn from_value(
-        ctx: &mut NativeCtx<'_>,
-        v: Value,
-        depth: usize,
-    ) -> Result<Arg, String> {
-        if depth > MAX_DEPTH {
-            return Ok(Arg::Other {
-                v: "...".into(),
-                plus_v: "...".into(),
-                type_name: type_name(v),
-            });
-        }
-        Ok(match value_kind(v) {
+    /// A value that holds no other values.
+    fn from_scalar(v: Value) -> Arg {
+        match value_kind(v) {
             ValueKind::Nil => Arg::Nil,
             ValueKind::Bool(b) => Arg::Bool(b),
             ValueKind::Int(i) => Arg::Int(i),
@@ -89,51 +80,19 @@ impl Arg {
                 type_name: "error".into(),
                 is_error: true,
             },
-            ValueKind::List(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    out.push(Arg::from_value(ctx, item, depth + 1)?);
-                }
-                Arg::List(out)
-            }
-            ValueKind::Map(entries) => {
-                let mut out = Vec::with_capacity(entries.len());
-                for (k, v) in entries {
-                    out.push((
-                        Arg::from_value(ctx, k, depth + 1)?,
-                        Arg::from_value(ctx, v, depth + 1)?,
-                    ));
-                }
-                out.sort_by(|a, b| compare_keys(&a.0, &b.0));
-                Arg::Map(out)
-            }
-            ValueKind::Struct(fields) => {
-                let tn = type_name(v);
-                if let Some(text) = stringer(ctx, v)? {
-                    return Ok(Arg::Text {
-                        text,
-                        type_name: tn,
-                        is_error: false,
-                    });
-                }
-                let mut out = Vec::with_capacity(fields.len());
-                for (name, fv) in fields {
-                    out.push((
-                        String::from_utf8_lossy(&name).into_owned(),
-                        Arg::from_value(ctx, fv, depth + 1)?,
-                    ));
-                }
-                Arg::Struct {
-                    type_name: tn,
-                    fields: out,
-                }
-            }
+            // Containers are walked by `Converter::value`; this arm is only
+            // here to be total.
+            ValueKind::List(_) | ValueKind::Map(_) | ValueKind::Struct(_) => Arg::Other {
+                v: show(v),
+                plus_v: show_plus(v),
+                type_name: type_name(v),
+            },
             ValueKind::Other(tn) => Arg::Other {
                 v: show(v),
                 plus_v: show_plus(v),
                 type_name: tn,
             },
-        })
+        }
     }
 }
 
@@ -209,31 +168,100 @@ impl FmtArg for Arg {
     }
 }
 
-fn convert(ctx: &mut NativeCtx<'_>, args: &[Value]) -> Result<Vec<Arg>, String> {
-    args.iter().map(|v| convert_arg(ctx, *v)).collect()
-}
-
-/// Elements of a list argument converted between two safepoints.
+/// Values converted between two safepoints.
 const CONVERT_CHUNK: usize = 4096;
 
-/// One argument. A long list is read an element at a time, each converted
-/// whole, with a safepoint between chunks (converting 200,000 elements
-/// into fresh memory held a stop-the-world for 60 ms). The list is an
-/// argument, so rooted; an element is read just before it is converted,
-/// with no safepoint between (a racing writer changes only what prints).
-fn convert_arg(ctx: &mut NativeCtx<'_>, v: Value) -> Result<Arg, String> {
-    let n = list_len(v).unwrap_or(0);
-    if n < CONVERT_CHUNK {
-        return Arg::from_value(ctx, v, 0);
+/// Converts a native call's arguments into [`Arg`] trees.
+///
+/// A `String()` method runs Weft code, with safepoints, and the conversion
+/// itself stops at one every [`CONVERT_CHUNK`] values (converting 200,000
+/// elements into fresh memory held a stop-the-world for 60 ms); meanwhile
+/// a goroutine racing with this one may store over any slot of a value
+/// being converted. So each container is kept while it is walked and each
+/// element is read just before it is converted, never held in a Rust copy
+/// across a conversion (see [`Container`]); a map is walked through a
+/// kept snapshot.
+struct Converter<'c, 'a> {
+    ctx: &'c mut NativeCtx<'a>,
+    /// Values converted so far.
+    converted: usize,
+}
+
+impl Converter<'_, '_> {
+    /// Converts `v`, which is an argument (rooted) or was just read from a
+    /// kept container.
+    fn value(&mut self, v: Value, depth: usize) -> Result<Arg, String> {
+        self.ctx.safepoint_every(self.converted, CONVERT_CHUNK);
+        self.converted += 1;
+        if depth > MAX_DEPTH {
+            return Ok(Arg::Other {
+                v: "...".into(),
+                plus_v: "...".into(),
+                type_name: type_name(v),
+            });
+        }
+        let Some(container) = container_kind(v) else {
+            return Ok(Arg::from_scalar(v));
+        };
+        if container == Container::Struct {
+            if let Some(text) = stringer(self.ctx, v)? {
+                return Ok(Arg::Text {
+                    text,
+                    type_name: type_name(v),
+                    is_error: false,
+                });
+            }
+        }
+        self.ctx.keep(v)?;
+        let arg = match container {
+            Container::List => {
+                let mut out = Vec::with_capacity(list_len(v).unwrap_or(0));
+                let mut i = 0;
+                while let Some(item) = list_get(v, i) {
+                    out.push(self.value(item, depth + 1)?);
+                    i += 1;
+                }
+                Arg::List(out)
+            }
+            Container::Map => {
+                let snapshot = self.ctx.map_snapshot(v)?.unwrap_or_default();
+                let n = list_len(snapshot).unwrap_or(0) / 2;
+                let mut out = Vec::with_capacity(n);
+                for i in 0..n {
+                    let key = list_get(snapshot, 2 * i).unwrap_or_default();
+                    let key = self.value(key, depth + 1)?;
+                    let item = list_get(snapshot, 2 * i + 1).unwrap_or_default();
+                    let item = self.value(item, depth + 1)?;
+                    out.push((key, item));
+                }
+                self.ctx.release(1); // the snapshot
+                out.sort_by(|a, b| compare_keys(&a.0, &b.0));
+                Arg::Map(out)
+            }
+            Container::Struct => {
+                let names = struct_field_names(v);
+                let mut out = Vec::with_capacity(names.len());
+                for (i, name) in names.into_iter().enumerate() {
+                    let field = struct_field(v, i).unwrap_or_default();
+                    out.push((
+                        String::from_utf8_lossy(&name).into_owned(),
+                        self.value(field, depth + 1)?,
+                    ));
+                }
+                Arg::Struct {
+                    type_name: type_name(v),
+                    fields: out,
+                }
+            }
+        };
+        self.ctx.release(1); // v
+        Ok(arg)
     }
-    let mut out = Vec::with_capacity(n);
-    let mut i = 0;
-    while let Some(item) = list_get(v, i) {
-        out.push(Arg::from_value(ctx, item, 1)?);
-        ctx.safepoint_every(i, CONVERT_CHUNK);
-        i += 1;
-    }
-    Ok(Arg::List(out))
+}
+
+fn convert(ctx: &mut NativeCtx<'_>, args: &[Value]) -> Result<Vec<Arg>, String> {
+    let mut converter = Converter { ctx, converted: 0 };
+    args.iter().map(|v| converter.value(*v, 0)).collect()
 }
 
 fn refs(args: &[Arg]) -> Vec<&dyn FmtArg> {

@@ -50,13 +50,11 @@ fn sort_by_key<K: Ord>(
     key: fn(Value) -> Option<K>,
 ) -> Result<Results, String> {
     let list = a.first().copied().unwrap_or_default();
-    let items =
+    let Items { values, kept } =
         rooted_items(ctx, list).ok_or_else(|| format!("{func}: argument must be a list"))??;
-    let mut keyed: Vec<(K, Value)> = Vec::with_capacity(items.len());
-    // A long list's items are kept (`rooted_items`): safe across safepoints.
-    let long = items.len() >= OFF_HEAP_WORK;
-    for (i, v) in items.into_iter().enumerate() {
-        if long {
+    let mut keyed: Vec<(K, Value)> = Vec::with_capacity(values.len());
+    for (i, v) in values.into_iter().enumerate() {
+        if kept {
             ctx.safepoint_every(i, SAFEPOINT_EVERY);
         }
         keyed.push((
@@ -64,10 +62,21 @@ fn sort_by_key<K: Ord>(
             v,
         ));
     }
-    ctx.off_heap(keyed.len(), || keyed.sort_unstable_by(|x, y| x.0.cmp(&y.0)));
+    // Values nothing keeps must not meet a safepoint: sorted inline.
+    let work = if kept { keyed.len() } else { 0 };
+    ctx.off_heap(work, || keyed.sort_unstable_by(|x, y| x.0.cmp(&y.0)));
     let sorted: Vec<Value> = keyed.into_iter().map(|(_, v)| v).collect();
-    list_replace(ctx, list, &sorted);
+    list_replace(ctx, list, &sorted, kept);
     Ok(results![])
+}
+
+/// A list's elements, copied out for [`sort_by_key`].
+struct Items {
+    values: Vec<Value>,
+    /// Whether the native keeps them (rooted across safepoints). Every
+    /// step that may reach a safepoint with `values` in hand asks this:
+    /// one decision, so a racing append cannot make two steps disagree.
+    kept: bool,
 }
 
 /// The elements of `list` (`None` if it is not one), rooted until the
@@ -78,22 +87,24 @@ fn sort_by_key<K: Ord>(
 /// safepoint between reading an element and storing it (an allocation
 /// between the two could let a whole cycle pass: the reviewer's race,
 /// `tests/scripts/stdlib_sort_race`).
-fn rooted_items(ctx: &mut NativeCtx<'_>, list: Value) -> Option<Result<Vec<Value>, String>> {
+fn rooted_items(ctx: &mut NativeCtx<'_>, list: Value) -> Option<Result<Items, String>> {
     let n = list_len(list)?;
     if n < OFF_HEAP_WORK {
-        // At most `n`, even if a racing append lengthened the list since:
-        // more would make the caller take them for a kept, long copy and
-        // stop at safepoints with values nothing roots.
-        return list_items(list).map(|mut items| {
-            items.truncate(n);
-            Ok(items)
+        return list_items(list).map(|values| {
+            Ok(Items {
+                values,
+                kept: false,
+            })
         });
     }
     let kept = match ctx.new_nil_list(n) {
         Ok(kept) => kept,
         Err(e) => return Some(Err(e)),
     };
-    Some(Ok(copy_list(ctx, list, kept)))
+    Some(Ok(Items {
+        values: copy_list(ctx, list, kept),
+        kept: true,
+    }))
 }
 
 /// Copies the elements of `from` into `to` (same length or longer) with the
