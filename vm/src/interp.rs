@@ -49,7 +49,7 @@ use std::sync::{Arc, Mutex};
 use weft_gc::{
     AllocError, Heap, Mutator, RootKind, RootProvider, StackScan, Tracer, P, PHASE_MARK,
 };
-use weft_lang::bytecode::{builtin_index, Constant, Kst, Op, Reg, BUILTINS, MULTI};
+use weft_lang::bytecode::{builtin_index, Constant, Count, Glob, Kst, Op, Reg, BUILTINS, MULTI};
 use weft_lang::program::{ImportTarget, Program};
 
 /// A struct type declaration: its name and field names.
@@ -72,6 +72,13 @@ pub struct FnProto {
     /// code writes them (the collector keeps every word of a register
     /// array valid: see `RegFile`).
     pub nil_top: usize,
+    /// What `Exec::fits_plain_call` tests, precomputed: one more than the
+    /// most arguments a plain call may pass (`n_params + 1`; 0 for a
+    /// variadic function, which no call enters plainly), and the words a
+    /// frame takes above its base (`max_registers` and the two scratch
+    /// registers above them: see `GState::cached_regs`).
+    pub plain_args_limit: usize,
+    pub frame_words: usize,
     /// Constants as values (strings are heap objects rooted by the VM).
     pub consts: Box<[Value]>,
     /// The bytes of each string constant (empty for other constants): field
@@ -103,6 +110,53 @@ pub struct FnProto {
     /// compiler) and its array is a runtime root of its own. (A `OnceLock`
     /// set after loading cost every global access its state test.)
     pub globals: &'static [AtomicU64],
+}
+
+/// A loaded function by address: what a closure's first slot and a call
+/// frame hold, so that a call and a return reach the function without
+/// indexing `Vm::protos` (a bounds test and three loads each way: 4% of
+/// fib's instructions).
+///
+/// Invariant: it points to an `FnProto` that `Vm::protos` holds in an
+/// `Arc`. `Vm::protos` only grows and drops its `Arc`s with the `Vm`, and
+/// closures and frames are used only by that `Vm`'s interpreter, while it
+/// is alive; so the function is there whenever a `ProtoRef` is followed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct ProtoRef(std::ptr::NonNull<FnProto>);
+
+// SAFETY: a `ProtoRef` is a shared reference in all but lifetime, and
+// `FnProto` is `Sync` (immutable data and atomic inline caches), so it
+// may be sent to and shared with any thread, as `&FnProto` may.
+unsafe impl Send for ProtoRef {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for ProtoRef {}
+
+impl ProtoRef {
+    fn of(proto: &Arc<FnProto>) -> ProtoRef {
+        ProtoRef(std::ptr::NonNull::from(&**proto))
+    }
+
+    /// The function.
+    #[inline(always)]
+    fn get<'r>(self) -> &'r FnProto {
+        // SAFETY: the type's invariant: the `Vm` that holds the function
+        // outlives every use of its closures and frames.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// The word a closure's first slot holds (a user-space address: it
+    /// reads as a float, were anything to take it for a value, and the
+    /// collector does not trace the slot: `Kind::Closure`).
+    fn to_word(self) -> u64 {
+        self.0.as_ptr() as u64
+    }
+
+    /// # Safety
+    /// `word` is `to_word` of a `ProtoRef`.
+    #[inline(always)]
+    unsafe fn from_word(word: u64) -> Option<ProtoRef> {
+        std::ptr::NonNull::new(word as *mut FnProto).map(ProtoRef)
+    }
 }
 
 /// A loaded module: its globals live in a heap array.
@@ -475,7 +529,7 @@ const NATIVE_KEEP_SLOTS: usize = 4096;
 pub const MAX_FRAMES: usize = 1_000_000;
 
 pub(crate) struct Frame {
-    proto: u32,
+    proto: ProtoRef,
     closure: Value,
     base: usize,
     /// The next instruction, or [`RETURN_NIL`] while the frame is returning
@@ -741,6 +795,12 @@ impl Vm {
             variadic: proto.variadic,
             max_registers: proto.max_registers as usize,
             nil_top: weft_lang::liveness::entry_live_top(proto),
+            plain_args_limit: if proto.variadic {
+                0
+            } else {
+                proto.n_params as usize + 1
+            },
+            frame_words: proto.max_registers as usize + 2,
             consts: consts.into_boxed_slice(),
             inline_cache: proto.code.iter().map(|_| AtomicU64::new(0)).collect(),
             const_strs: proto
@@ -870,7 +930,6 @@ impl Vm {
                 // (Those parked in place inside callbacks left their
                 // tracebacks when they parked: their Ms have unwound.)
                 dump.others = goroutine_reports(
-                    self,
                     rt.drain_all().iter().map(|(g, reason)| (g, *reason)),
                     rt.take_all_locked(),
                 );
@@ -1005,7 +1064,7 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
                 deliver_signals(rt, p, &mut m_mutator, keep, mask);
                 continue;
             }
-            Found::Deadlock(parked, locked) => return rt.finish(Err(deadlock(vm, parked, locked))),
+            Found::Deadlock(parked, locked) => return rt.finish(Err(deadlock(parked, locked))),
             Found::Exit => return,
         };
         let mut gs = gs;
@@ -1160,8 +1219,8 @@ fn hand_to_receiver(p: &mut P, rt: &Runtime, w: &Waiter, v: Value, ok: bool) {
 /// The deadlock report: every blocked goroutine with its wait reason.
 /// `locked`: the goroutines parked in place on their Ms (inside callbacks
 /// from native code: `Runtime::park_locked`).
-fn deadlock(vm: &Vm, parked: Vec<G>, locked: Vec<(u64, LockedWait)>) -> Stop {
-    let others = goroutine_reports(vm, parked.iter().map(|g| (g, g.wait_reason)), locked);
+fn deadlock(parked: Vec<G>, locked: Vec<(u64, LockedWait)>) -> Stop {
+    let others = goroutine_reports(parked.iter().map(|g| (g, g.wait_reason)), locked);
     Stop::Panic(Panic {
         message: DEADLOCK.into(),
         traceback: Vec::new(),
@@ -1175,12 +1234,11 @@ fn deadlock(vm: &Vm, parked: Vec<G>, locked: Vec<(u64, LockedWait)>) -> Stop {
 /// of each one parked in place (`locked`: their tracebacks were taken when
 /// they parked), by id: what a deadlock report or a SIGQUIT dump lists.
 fn goroutine_reports<'a>(
-    vm: &Vm,
     gs: impl Iterator<Item = (&'a G, &'static str)>,
     locked: Vec<(u64, LockedWait)>,
 ) -> Vec<(u64, String, Traceback)> {
     let mut reports: Vec<_> = gs
-        .map(|(g, state)| (g.id, state.to_string(), traceback(vm, &g.frames)))
+        .map(|(g, state)| (g.id, state.to_string(), traceback(&g.frames)))
         .chain(
             locked
                 .into_iter()
@@ -1192,12 +1250,12 @@ fn goroutine_reports<'a>(
 }
 
 /// Innermost first: function name, file and line of each frame.
-fn traceback(vm: &Vm, frames: &[Frame]) -> Vec<(Arc<str>, Arc<str>, u32)> {
+fn traceback(frames: &[Frame]) -> Vec<(Arc<str>, Arc<str>, u32)> {
     frames
         .iter()
         .rev()
         .map(|f| {
-            let proto = &vm.protos[f.proto as usize];
+            let proto = f.proto.get();
             let line = proto
                 .lines
                 .get(f.pc.min(proto.lines.len()).saturating_sub(1))
@@ -1280,6 +1338,7 @@ impl Exec<'_> {
             let (callee, receiver, nargs) = match entry {
                 Entry::Init(mi) => {
                     let init = self.vm.modules[mi].init;
+                    let init = self.proto_at(init);
                     self.call_proto(p, g, init, Value::NIL, FIRST_FRAME_REG, &[])?;
                     continue;
                 }
@@ -1364,7 +1423,7 @@ impl Exec<'_> {
         }
         let wait = LockedWait {
             reason,
-            traceback: traceback(self.vm, &self.gr.frames),
+            traceback: traceback(&self.gr.frames),
         };
         match self.rt.park_locked(p, self.pid, self.gr.id, wait) {
             LockedWake::Woken => Ok(()),
@@ -1372,7 +1431,7 @@ impl Exec<'_> {
 
             // (This G is among `locked`: it registered before it waited.)
             LockedWake::Deadlock(parked, locked) => {
-                self.rt.finish(Err(deadlock(self.vm, parked, locked)));
+                self.rt.finish(Err(deadlock(parked, locked)));
                 Err(self.suspended())
             }
         }
@@ -1424,7 +1483,7 @@ impl Exec<'_> {
     fn panic(&self, message: String, fatal: bool) -> Stop {
         Stop::Panic(Panic {
             message,
-            traceback: traceback(self.vm, &self.gr.frames),
+            traceback: traceback(&self.gr.frames),
             kind: if fatal {
                 PanicKind::Fatal
             } else {
@@ -1441,13 +1500,12 @@ impl Exec<'_> {
         &mut self,
         p: &mut P,
         g: &mut Mutator,
-        proto: u32,
+        proto: ProtoRef,
         closure: Value,
         base: usize,
         args: &[Value],
     ) -> Result<(), Stop> {
-        let regs =
-            self.ensure_regs(base + 1 + args.len() + self.vm.protos[proto as usize].max_registers);
+        let regs = self.ensure_regs(base + 1 + args.len() + proto.get().max_registers);
         regs[base].store(closure.bits(), Relaxed);
         for (i, a) in args.iter().enumerate() {
             regs[base + 1 + i].store(a.bits(), Relaxed);
@@ -1507,11 +1565,9 @@ impl Exec<'_> {
         unsafe { self.gr.frames.get_unchecked_mut(depth - 1) }
     }
 
-    /// A loaded function, borrowed without counting a reference.
-    fn proto_ref<'r>(&self, proto: u32) -> &'r FnProto {
-        // SAFETY: `Vm::protos` only grows and its `Arc`s live as long as the
-        // `Vm`, which outlives the `Exec` borrowing it.
-        unsafe { &*Arc::as_ptr(&self.vm.protos[proto as usize]) }
+    /// Loaded function number `proto` (an index into `Vm::protos`).
+    fn proto_at(&self, proto: u32) -> ProtoRef {
+        ProtoRef::of(&self.vm.protos[proto as usize])
     }
 
     /// Pushes a frame for `proto` whose `nargs` arguments are at `base..`.
@@ -1522,7 +1578,7 @@ impl Exec<'_> {
         &mut self,
         p: &mut P,
         g: &mut Mutator,
-        proto: u32,
+        proto: ProtoRef,
         closure: Value,
         base: usize,
         ret: usize,
@@ -1532,7 +1588,7 @@ impl Exec<'_> {
         if self.gr.frames.len() >= MAX_FRAMES {
             return Err("stack overflow".into());
         }
-        let fp = self.proto_ref(proto);
+        let fp = proto.get();
         // The frame plus the two scratch registers above it (`Defer` uses
         // `max_registers + 1`): see `GState::cached_regs`.
         let regs = self.ensure_regs(base + fp.max_registers.max(nargs) + 2);
@@ -1572,7 +1628,14 @@ impl Exec<'_> {
     /// Pushes the frame of a call whose registers are ready (see
     /// `push_frame` and `enter_inline!`).
     #[inline(always)]
-    fn push_call_frame(&mut self, proto: u32, closure: Value, base: usize, ret: usize, nres: u8) {
+    fn push_call_frame(
+        &mut self,
+        proto: ProtoRef,
+        closure: Value,
+        base: usize,
+        ret: usize,
+        nres: u8,
+    ) {
         let defer_mark = self.defer_len();
         self.gr.frames.push(Frame {
             proto,
@@ -1586,7 +1649,7 @@ impl Exec<'_> {
         });
     }
 
-    /// Enters closure `callee` (prototype `callee_proto`, number `child`)
+    /// Enters closure `callee` (function `child`, `callee_proto` its `get`)
     /// whose `nargs` arguments are at `abs + 1..`, results to `abs`, when
     /// that needs nothing `push_frame` does beyond pushing: no variadic
     /// parameter, no extra arguments, the register array `regs` (the live
@@ -1598,7 +1661,7 @@ impl Exec<'_> {
     fn enter_plain(
         &mut self,
         regs: &[AtomicU64],
-        child: u32,
+        child: ProtoRef,
         callee_proto: &FnProto,
         callee: Value,
         abs: usize,
@@ -1625,7 +1688,7 @@ impl Exec<'_> {
     unsafe fn enter_fitting(
         &mut self,
         regs: &[AtomicU64],
-        child: u32,
+        child: ProtoRef,
         callee_proto: &FnProto,
         callee: Value,
         abs: usize,
@@ -1660,9 +1723,8 @@ impl Exec<'_> {
         abs: usize,
         nargs: usize,
     ) -> bool {
-        !callee_proto.variadic
-            && nargs <= callee_proto.n_params
-            && abs + 1 + callee_proto.max_registers + 1 < regs.len()
+        nargs < callee_proto.plain_args_limit
+            && abs + callee_proto.frame_words < regs.len()
             && self.gr.frames.len() < self.plain_call_frames
     }
 
@@ -1673,6 +1735,8 @@ impl Exec<'_> {
     /// takes them all also gets the top of stack set, without the register
     /// array growing: `ret + n < first + n`, inside the callee's frame) and
     /// pops the frame; returns whether it did. The rest is `do_return`'s.
+    /// `first` is the absolute number of a register of the running frame
+    /// (from the `Return`'s verified operand), and `regs` the live array.
     #[inline(always)]
     fn return_plain(
         &mut self,
@@ -1692,9 +1756,17 @@ impl Exec<'_> {
         // to drop: this is `pop` without its checks.
         unsafe { self.gr.frames.set_len(depth - 1) };
         if nres == 1 && n >= 1 {
-            // The common `x := f()`: `ret < first` and `first` is a
-            // register of the returning frame, both inside `regs`.
-            regs[ret].store(regs[first].load(Relaxed), Relaxed);
+            // The common `x := f()`.
+            debug_assert!(ret < first && first < regs.len());
+            // SAFETY: `first` is a register of the returning frame (the
+            // caller's contract: `fast::run` and `step` compute it from a
+            // verified operand, below `max_registers`, and a frame's
+            // registers lie inside `regs`), and `ret` is a register of
+            // its caller, below the callee's base, so below `first`.
+            unsafe {
+                let v = regs.get_unchecked(first).load(Relaxed);
+                regs.get_unchecked(ret).store(v, Relaxed);
+            }
         } else if nres != MULTI.0 {
             copy_results(regs, first, n, ret, nres as usize);
         } else {
@@ -1792,7 +1864,7 @@ impl Exec<'_> {
     /// Returns whether a frame was pushed (a native call runs to completion).
     fn run_defer(&mut self, p: &mut P, g: &mut Mutator, record: Vec<Value>) -> Res<bool> {
         let frame = self.gr.frames.last().expect("a frame");
-        let fp = self.proto_ref(frame.proto);
+        let fp = frame.proto.get();
         // Above the frame and its spare register.
         let abs = frame.base + fp.max_registers + 2;
         let (callee, receiver, args) = match record.as_slice() {
@@ -1944,7 +2016,7 @@ impl Exec<'_> {
         // `code`, `base` and `regs` stay for the cold paths.
         let mut regs = self.regs_ref();
         let f = self.gr.frames.last().expect("a frame is running");
-        let mut proto = self.proto_ref(f.proto);
+        let mut proto = f.proto.get();
         let mut code: &[Op] = &proto.code;
         let mut base = f.base;
         let mut ip: *const Op = code.as_ptr().wrapping_add(f.pc);
@@ -2012,7 +2084,7 @@ impl Exec<'_> {
         macro_rules! reload {
             () => {{
                 let f = self.gr.frames.last().expect("a frame is running");
-                proto = self.proto_ref(f.proto);
+                proto = f.proto.get();
                 code = &proto.code;
                 base = f.base;
                 ip = code.as_ptr().wrapping_add(f.pc);
@@ -2181,7 +2253,7 @@ impl Exec<'_> {
                         .map_err(oom)?;
                     // SAFETY: just allocated and reachable from the register it is stored in below.
                     let s = unsafe { obj.slots() };
-                    s[0].store(child as u64, Relaxed);
+                    s[0].store(ProtoRef::of(&cp).to_word(), Relaxed);
                     s[1].store(proto.module as u64, Relaxed);
                     for (i, &(from_local, idx)) in cp.upvalues.iter().enumerate() {
                         let cell = if from_local {
@@ -2718,7 +2790,7 @@ impl Exec<'_> {
                     };
                     if let Some(child) = closure_proto(callee) {
                         // Continue in the callee without leaving this loop.
-                        enter_inline!(child, self.proto_ref(child), callee, abs, nargs, nres.0);
+                        enter_inline!(child, child.get(), callee, abs, nargs, nres.0);
                         self.push_frame(p, g, child, callee, abs + 1, abs, nres.0, nargs)?;
                         reload!();
                         continue;
@@ -2771,7 +2843,7 @@ impl Exec<'_> {
                                         // A method defined in Weft: the
                                         // receiver goes before the arguments
                                         // and the callee runs in this loop.
-                                        let method_proto = self.proto_ref(child);
+                                        let method_proto = child.get();
                                         if abs + nargs + 2 < regs.len() {
                                             insert_receiver(regs, abs, nargs, recv, m);
                                             enter_inline!(
@@ -3640,7 +3712,7 @@ impl Exec<'_> {
     /// One past the highest register any frame may be using.
     fn top_of_stack(&self) -> usize {
         let frame_top = self.gr.frames.last().map_or(FIRST_FRAME_REG, |f| {
-            f.base + self.vm.protos[f.proto as usize].max_registers + 2
+            f.base + f.proto.get().max_registers + 2
         });
         frame_top.max(self.gr.top) + 64
     }
@@ -4082,17 +4154,17 @@ fn oom(e: AllocError) -> String {
 }
 
 #[inline(always)]
-fn closure_proto(v: Value) -> Option<u32> {
+fn closure_proto(v: Value) -> Option<ProtoRef> {
     let obj = obj_of(v)?;
     if obj.type_id() != Some(Kind::Closure.type_id()) {
         return None;
     }
     // SAFETY: a live closure object (in a register or a global) has its
-    // prototype number in its first payload slot (`Op::Closure` allocates
-    // at least two).
-    Some(unsafe { &*(obj.payload_addr() as *const AtomicU64) }.load(Relaxed) as u32)
+    // function in its first payload slot (`Op::Closure` allocates at least
+    // two and stores `ProtoRef::to_word` there before the closure is
+    // reachable).
+    unsafe { ProtoRef::from_word((*(obj.payload_addr() as *const AtomicU64)).load(Relaxed)) }
 }
-
 fn upvalue_cell(closure: Value, u: u8) -> Option<weft_gc::ObjRef> {
     let obj = obj_of(closure)?;
     // SAFETY: a live closure object (the running frame's).
@@ -4384,6 +4456,21 @@ fn copy_results(regs: &[AtomicU64], first: usize, n: usize, ret: usize, nres: us
 #[inline(always)]
 fn module_globals(proto: &FnProto) -> &'static [AtomicU64] {
     proto.globals
+}
+
+/// Global `g` of `proto`'s module, as a `GetGlobal`, `SetGlobal` or
+/// `CallGlobal` of `proto` names it: without the bounds test.
+///
+/// # Safety
+/// `g` is the operand of one of `proto`'s instructions: `lang::verify`
+/// (run by `Vm::load`) proved it below the module's global count, and
+/// `FnProto::globals` has exactly that many slots (`Vm::load` makes it
+/// from the same count).
+#[inline(always)]
+unsafe fn global_slot(proto: &FnProto, g: Glob) -> &'static AtomicU64 {
+    debug_assert!((g.0 as usize) < proto.globals.len());
+    // SAFETY: the contract.
+    unsafe { proto.globals.get_unchecked(g.0 as usize) }
 }
 
 /// The slot of element `i` of `container` when it is a list and `i` an

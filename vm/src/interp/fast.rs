@@ -133,6 +133,41 @@ pub(super) unsafe fn run(
                     + $reg.0 as usize
             };
         }
+        // The rest of `Call` and `CallGlobal` (written once, expanded in
+        // each arm: one arm for both cost the test of which it was).
+        macro_rules! call {
+            ($a:expr, $nargs:expr, $nres:expr) => {{
+                let (a, nargs, nres): (Reg, Count, Count) = ($a, $nargs, $nres);
+                let callee = get!(a);
+                let nargs = nargs.0 as usize;
+                let regs = ex.regs_ref();
+                let abs = absolute!(regs, a);
+                if let Some(child) = closure_proto(callee) {
+                    let callee_proto = child.get();
+                    if !ex.fits_plain_call(regs, callee_proto, abs, nargs) {
+                        bail!()
+                    }
+                    ex.top_frame_mut().pc = pc_of(proto, ip);
+                    // SAFETY: `fits_plain_call` said yes just above.
+                    unsafe {
+                        ex.enter_fitting(regs, child, callee_proto, callee, abs, nargs, nres.0)
+                    };
+                    proto = callee_proto;
+                    ip = proto.code.as_ptr();
+                    fp = regs.as_ptr().wrapping_add(abs + 1);
+                    switched = true;
+                } else if nargs == 1 && nres.0 <= 1 {
+                    // float(x) and int(x) of a number, as `step` does them.
+                    match numeric_conversion(callee, Value::from_bits(regs[abs + 1].load(Relaxed)))
+                    {
+                        Some(v) => set!(a, v),
+                        None => bail!(),
+                    }
+                } else {
+                    bail!()
+                }
+            }};
+        }
         // A taken jump. A back edge is a safepoint: when one is due (a
         // stop-the-world, a preemption), `step` takes the jump instead.
         macro_rules! jump {
@@ -277,14 +312,16 @@ pub(super) unsafe fn run(
                 Some(cell) => set!(a, object::cell_get(cell)),
                 None => bail!(),
             },
-            Op::GetGlobal { a, g } => match module_globals(proto).get(g.0 as usize) {
-                Some(slot) => set!(a, Value::from_bits(slot.load(Relaxed))),
-                None => bail!(),
-            },
-            Op::SetGlobal { g, b } => match module_globals(proto).get(g.0 as usize) {
-                Some(slot) => p.write_slot(slot, get!(b).bits()),
-                None => bail!(),
-            },
+            Op::GetGlobal { a, g } => {
+                // SAFETY: `g` is this instruction's operand, of `proto`.
+                let slot = unsafe { global_slot(proto, g) };
+                set!(a, Value::from_bits(slot.load(Relaxed)))
+            }
+            Op::SetGlobal { g, b } => {
+                // SAFETY: `g` is this instruction's operand, of `proto`.
+                let slot = unsafe { global_slot(proto, g) };
+                p.write_slot(slot, get!(b).bits())
+            }
             Op::Add { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::Add),
             Op::Sub { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::Sub),
             Op::Mul { a, b, c } => arith!(a, get!(b), get!(c), ArithOp::Mul),
@@ -496,7 +533,7 @@ pub(super) unsafe fn run(
                 let Some(child) = closure_proto(m) else {
                     bail!()
                 };
-                let callee_proto = ex.proto_ref(child);
+                let callee_proto = child.get();
                 let nargs = nargs.0 as usize;
                 let regs = ex.regs_ref();
                 let abs = absolute!(regs, a);
@@ -515,44 +552,20 @@ pub(super) unsafe fn run(
                 fp = regs.as_ptr().wrapping_add(abs + 1);
                 switched = true;
             }
-            Op::Call { a, nargs, nres } | Op::CallGlobal { a, nargs, nres, .. } => {
+            Op::Call { a, nargs, nres } => {
                 if nargs == MULTI || safepoint_due!() {
                     bail!()
                 }
-                if let Op::CallGlobal { g, .. } = op {
-                    match module_globals(proto).get(g.0 as usize) {
-                        Some(slot) => set!(a, Value::from_bits(slot.load(Relaxed))),
-                        None => bail!(),
-                    }
-                }
-                let callee = get!(a);
-                let nargs = nargs.0 as usize;
-                let regs = ex.regs_ref();
-                let abs = absolute!(regs, a);
-                if let Some(child) = closure_proto(callee) {
-                    let callee_proto = ex.proto_ref(child);
-                    if !ex.fits_plain_call(regs, callee_proto, abs, nargs) {
-                        bail!()
-                    }
-                    ex.top_frame_mut().pc = pc_of(proto, ip);
-                    // SAFETY: `fits_plain_call` said yes just above.
-                    unsafe {
-                        ex.enter_fitting(regs, child, callee_proto, callee, abs, nargs, nres.0)
-                    };
-                    proto = callee_proto;
-                    ip = proto.code.as_ptr();
-                    fp = regs.as_ptr().wrapping_add(abs + 1);
-                    switched = true;
-                } else if nargs == 1 && nres.0 <= 1 {
-                    // float(x) and int(x) of a number, as `step` does them.
-                    match numeric_conversion(callee, Value::from_bits(regs[abs + 1].load(Relaxed)))
-                    {
-                        Some(v) => set!(a, v),
-                        None => bail!(),
-                    }
-                } else {
+                call!(a, nargs, nres)
+            }
+            Op::CallGlobal { a, g, nargs, nres } => {
+                if nargs == MULTI || safepoint_due!() {
                     bail!()
                 }
+                // SAFETY: `g` is this instruction's operand, of `proto`.
+                let slot = unsafe { global_slot(proto, g) };
+                set!(a, Value::from_bits(slot.load(Relaxed)));
+                call!(a, nargs, nres)
             }
             Op::Return { a, n } => {
                 if n == MULTI {
@@ -565,7 +578,7 @@ pub(super) unsafe fn run(
                 }
                 // `return_plain` left the caller on top.
                 let f = ex.top_frame();
-                proto = ex.proto_ref(f.proto);
+                proto = f.proto.get();
                 ip = proto.code.as_ptr().wrapping_add(f.pc);
                 fp = regs.as_ptr().wrapping_add(f.base);
                 switched = true;
