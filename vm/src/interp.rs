@@ -2886,6 +2886,7 @@ impl Exec<'_> {
                             } else {
                                 (self.opaque_method(recv, name(), cache)?, abs)
                             };
+                            self.native_args_end(abs + 1 + nargs);
                             let mut buf = [Value::NIL; 8];
                             let spilled: Vec<Value>;
                             let count = abs + 1 + nargs - first;
@@ -2913,6 +2914,7 @@ impl Exec<'_> {
                             continue;
                         }
                         _ => {
+                            self.native_args_end(abs + 1 + nargs);
                             let args: Vec<Value> = (0..nargs)
                                 .map(|i| Value::from_bits(regs[abs + 1 + i].load(Relaxed)))
                                 .collect();
@@ -3212,6 +3214,7 @@ impl Exec<'_> {
         if let Some(child) = closure_proto(callee) {
             return self.push_frame(p, g, child, callee, abs + 1, abs, nres, nargs);
         }
+        self.native_args_end(abs + 1 + nargs);
         if let (Some(module), Some(Kind::Str)) = (receiver, object::kind_of(callee)) {
             // A standard module's function bound by `defer fmt.Println(...)`.
             let name = obj_of(callee).map(object::string_bytes).unwrap_or_default();
@@ -3250,14 +3253,22 @@ impl Exec<'_> {
                 let inst = obj_of(target).expect("instance");
                 let ty = instance_type(inst);
                 if let Some(i) = ty.and_then(|t| field_index(t, name)) {
-                    Ok((instance_field(inst, i), None))
+                    // Parked like the others: another goroutine may store
+                    // over the field before the caller's next allocation.
+                    let f = instance_field(inst, i);
+                    scratch.store(f.bits(), Relaxed);
+                    Ok((f, None))
                 } else if let Some(m) = ty.and_then(|t| find_method(t, name)) {
                     Ok((m, Some(target)))
                 } else {
                     Err(no_field(target, name))
                 }
             }
-            Some(Kind::Module) => Ok((self.module_member(target, name)?, None)),
+            Some(Kind::Module) => {
+                let f = self.module_member(target, name)?;
+                scratch.store(f.bits(), Relaxed);
+                Ok((f, None))
+            }
             Some(Kind::StdModule | Kind::Opaque) => {
                 let bm = p.alloc(g, Kind::BoundMethod.type_id(), 16).map_err(oom)?;
                 // SAFETY: just allocated; parked in `scratch` right below.
@@ -3687,7 +3698,11 @@ impl Exec<'_> {
             kept: 0,
             high_water: 0,
         };
-        let result = f(&mut ctx, args);
+        // A Rust panic in a native is a bug of ours, but it must not take
+        // the process down half-way (the other Ms would wait for this
+        // one's P for ever): it ends the program as a fatal error.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut ctx, args)))
+            .unwrap_or_else(|payload| Err(native_panicked(payload.as_ref())));
         // Drop what the native kept, so it does not stay reachable.
         let used = ctx.high_water;
         for slot in &keep[..used] {
@@ -3707,6 +3722,19 @@ impl Exec<'_> {
             .get(&module.bits())
             .copied()
             .unwrap_or("")
+    }
+
+    /// A native is about to run with its arguments in registers up to
+    /// `end` (exclusive): counts them as in use, so that a callback it
+    /// makes (`NativeHost::call`, placed above `top_of_stack`) cannot
+    /// overwrite them. The native reads copies, but the registers are
+    /// what roots them: a `String()` callback of `fmt.Println(xs...)`
+    /// overwrote the 65th argument on, and a collection freed them while
+    /// fmt still had them to print. A spread, a deferred call and a `go`
+    /// statement put arguments above the frame; the top of stack is set
+    /// anew by the call's results (`put_results`).
+    fn native_args_end(&mut self, end: usize) {
+        self.gr.top = self.gr.top.max(end);
     }
 
     /// One past the highest register any frame may be using.
@@ -3903,6 +3931,17 @@ impl NativeHost for Exec<'_> {
         self.gr.top = saved_top;
         Ok(results)
     }
+}
+
+/// The fatal error for a native function that panicked (the panic hook
+/// has printed where, for the bug report).
+fn native_panicked(payload: &(dyn std::any::Any + Send)) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    format!("{FATAL_PREFIX}internal error: a native function panicked: {what}")
 }
 
 /// Builds a struct type. Allocation is a safepoint, so every object is linked
@@ -4611,7 +4650,10 @@ fn slice(
     let (l, h) = (l as usize, h as usize);
     if is_str {
         let bytes = object::string_bytes(obj_of(x).expect("str"));
-        object::new_string(p, g, &bytes[l..h]).map_err(oom)
+        // Read a second time: a byte buffer two goroutines race to write
+        // (a shared `strings.Builder`) may have lost an update since.
+        let h = h.min(bytes.len());
+        object::new_string(p, g, &bytes[l.min(h)..h]).map_err(oom)
     } else {
         object::new_list_slice(p, g, obj_of(x).expect("list"), l, h, root).map_err(oom)
     }
@@ -4803,24 +4845,37 @@ pub fn type_name_full(v: Value) -> String {
 
 /// The `%v` text of a value.
 pub fn show(v: Value) -> String {
-    show_with(v, false, 0)
+    show_with(v, false, &mut Vec::new())
 }
 
 /// The `%+v` text of a value: struct fields with their names (`{x:1 y:2}`).
 pub fn show_plus(v: Value) -> String {
-    show_with(v, true, 0)
+    show_with(v, true, &mut Vec::new())
 }
 
-/// Nesting deeper than this shows as `...`, as `fmt` prints it: a list,
-/// map or struct that contains itself (a panic's value, an operand in a
-/// runtime error's message) must not recurse without end.
+/// Nesting deeper than this shows as `...`, as `fmt` prints it, and so
+/// does a list, map or struct met again inside itself (a panic's value,
+/// an operand in a runtime error's message): it must not recurse without
+/// end, nor walk a list that holds itself twice 2^64 times.
 const SHOW_MAX_DEPTH: usize = 64;
 
-fn show_with(v: Value, plus: bool, depth: usize) -> String {
-    if depth > SHOW_MAX_DEPTH {
+/// `path`: the containers being shown, outermost first (its length is
+/// the depth).
+fn show_with(v: Value, plus: bool, path: &mut Vec<u64>) -> String {
+    if path.len() > SHOW_MAX_DEPTH
+        || matches!(
+            object::kind_of(v),
+            Some(Kind::List | Kind::Instance | Kind::Map)
+        ) && path.contains(&v.bits())
+    {
         return "...".into();
     }
-    let show = |v: Value| show_with(v, plus, depth + 1);
+    let mut show = |x: Value| {
+        path.push(v.bits());
+        let text = show_with(x, plus, path);
+        path.pop();
+        text
+    };
     if v.is_nil() {
         return "<nil>".into();
     }

@@ -74,7 +74,7 @@ fn scan(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
         }
     }
     let s = ctx.new_string(&line)?;
-    ctx.set_state(a[0], 0, s)?;
+    ctx.set_state(a.first().copied().unwrap_or_default(), 0, s)?;
     Ok(results![Value::TRUE])
 }
 
@@ -129,7 +129,7 @@ fn next_line(ahead: &mut Ahead, exit_fd: std::os::fd::RawFd) -> Option<Vec<u8>> 
 }
 
 fn text(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    match SCANNER.state(a[0], 0) {
+    match SCANNER.state(a.first().copied().unwrap_or_default(), 0) {
         Some(v) if !v.is_nil() => Ok(results![v]),
         _ => Ok(results![ctx.new_string(b"")?]),
     }

@@ -52,7 +52,8 @@ pub(crate) enum Arg {
     },
 }
 
-/// Nesting deeper than this prints as `...` (a list that contains itself).
+/// Nesting deeper than this prints as `...` (as does a container met again
+/// inside itself).
 const MAX_DEPTH: usize = 64;
 
 impl Arg {
@@ -185,63 +186,60 @@ struct Converter<'c, 'a> {
     ctx: &'c mut NativeCtx<'a>,
     /// Values converted so far.
     converted: usize,
+    /// The containers being walked, outermost first: one met again inside
+    /// itself prints as `...`, so a list holding itself twice is not
+    /// walked 2^64 times down to `MAX_DEPTH`.
+    path: Vec<u64>,
 }
 
 impl Converter<'_, '_> {
-    /// Converts `v`, which is an argument (rooted) or was just read from a
-    /// kept container.
-    fn value(&mut self, v: Value, depth: usize) -> Result<Arg, String> {
+    /// Counts a value about to be read, with a safepoint every
+    /// [`CONVERT_CHUNK`]: called before an element is read (what the
+    /// safepoint lets happen cannot touch a value not yet read).
+    fn tick(&mut self) {
         self.ctx.safepoint_every(self.converted, CONVERT_CHUNK);
         self.converted += 1;
-        if depth > MAX_DEPTH {
+    }
+
+    /// Converts `v`, which is an argument (rooted) or was just read from a
+    /// kept container, with no safepoint since.
+    fn value(&mut self, v: Value, depth: usize) -> Result<Arg, String> {
+        let container = container_kind(v);
+        if depth > MAX_DEPTH || container.is_some() && self.path.contains(&v.bits()) {
             return Ok(Arg::Other {
                 v: "...".into(),
                 plus_v: "...".into(),
                 type_name: type_name(v),
             });
         }
-        let Some(container) = container_kind(v) else {
+        let Some(container) = container else {
             return Ok(Arg::from_scalar(v));
         };
-        if container == Container::Struct {
-            if let Some(text) = stringer(self.ctx, v)? {
-                return Ok(Arg::Text {
-                    text,
-                    type_name: type_name(v),
-                    is_error: false,
-                });
-            }
-        }
+        // Kept before anything can reach a safepoint: its `String()`
+        // method may drop every other holder of `v`.
         self.ctx.keep(v)?;
-        let arg = match container {
-            Container::List => {
-                let mut out = Vec::with_capacity(list_len(v).unwrap_or(0));
-                let mut i = 0;
-                while let Some(item) = list_get(v, i) {
-                    out.push(self.value(item, depth + 1)?);
-                    i += 1;
-                }
-                Arg::List(out)
-            }
-            Container::Map => {
-                let snapshot = self.ctx.map_snapshot(v)?.unwrap_or_default();
-                let n = list_len(snapshot).unwrap_or(0) / 2;
-                let mut out = Vec::with_capacity(n);
-                for i in 0..n {
-                    let key = list_get(snapshot, 2 * i).unwrap_or_default();
-                    let key = self.value(key, depth + 1)?;
-                    let item = list_get(snapshot, 2 * i + 1).unwrap_or_default();
-                    let item = self.value(item, depth + 1)?;
-                    out.push((key, item));
-                }
-                self.ctx.release(1); // the snapshot
-                out.sort_by(|a, b| compare_keys(&a.0, &b.0));
-                Arg::Map(out)
-            }
+        self.path.push(v.bits());
+        let arg = self.container(v, container, depth);
+        self.path.pop();
+        self.ctx.release(1); // v
+        arg
+    }
+
+    /// [`Converter::value`] of a kept container.
+    fn container(&mut self, v: Value, container: Container, depth: usize) -> Result<Arg, String> {
+        Ok(match container {
             Container::Struct => {
+                if let Some(text) = stringer(self.ctx, v)? {
+                    return Ok(Arg::Text {
+                        text,
+                        type_name: type_name(v),
+                        is_error: false,
+                    });
+                }
                 let names = struct_field_names(v);
                 let mut out = Vec::with_capacity(names.len());
                 for (i, name) in names.into_iter().enumerate() {
+                    self.tick();
                     let field = struct_field(v, i).unwrap_or_default();
                     out.push((
                         String::from_utf8_lossy(&name).into_owned(),
@@ -253,15 +251,49 @@ impl Converter<'_, '_> {
                     fields: out,
                 }
             }
-        };
-        self.ctx.release(1); // v
-        Ok(arg)
+            Container::List => {
+                let mut out = Vec::with_capacity(list_len(v).unwrap_or(0));
+                let mut i = 0;
+                loop {
+                    self.tick();
+                    let Some(item) = list_get(v, i) else { break };
+                    out.push(self.value(item, depth + 1)?);
+                    i += 1;
+                }
+                Arg::List(out)
+            }
+            Container::Map => {
+                let snapshot = self.ctx.map_snapshot(v)?.unwrap_or_default();
+                let n = list_len(snapshot).unwrap_or(0) / 2;
+                let mut out = Vec::with_capacity(n);
+                for i in 0..n {
+                    self.tick();
+                    let key = list_get(snapshot, 2 * i).unwrap_or_default();
+                    let key = self.value(key, depth + 1)?;
+                    let item = list_get(snapshot, 2 * i + 1).unwrap_or_default();
+                    let item = self.value(item, depth + 1)?;
+                    out.push((key, item));
+                }
+                self.ctx.release(1); // the snapshot
+                out.sort_by(|a, b| compare_keys(&a.0, &b.0));
+                Arg::Map(out)
+            }
+        })
     }
 }
 
 fn convert(ctx: &mut NativeCtx<'_>, args: &[Value]) -> Result<Vec<Arg>, String> {
-    let mut converter = Converter { ctx, converted: 0 };
-    args.iter().map(|v| converter.value(*v, 0)).collect()
+    let mut converter = Converter {
+        ctx,
+        converted: 0,
+        path: Vec::new(),
+    };
+    args.iter()
+        .map(|v| {
+            converter.tick();
+            converter.value(*v, 0)
+        })
+        .collect()
 }
 
 fn refs(args: &[Arg]) -> Vec<&dyn FmtArg> {

@@ -89,7 +89,8 @@ fn format_int(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
 }
 
 fn format_float(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let f = float_arg(a[0]).ok_or("strconv.FormatFloat: argument 1 must be a number")?;
+    let f = float_arg(a.first().copied().unwrap_or_default())
+        .ok_or("strconv.FormatFloat: argument 1 must be a number")?;
     let fmt = int_arg(a, 1, "strconv.FormatFloat")?;
     let prec = int_arg(a, 2, "strconv.FormatFloat")?.clamp(-1, 1000) as i32;
     let text = engine::format_float(f, fmt as u8, prec);

@@ -2,7 +2,10 @@
 
 use super::{int_arg, str_arg};
 use weft_vm::native::Results;
-use weft_vm::native::{list_items, string_arg, Bytes, ModuleDef, NativeCtx, NativeType};
+use weft_vm::native::{
+    extend_with_string, list_get, list_len, Bytes, ModuleDef, NativeCtx, NativeType,
+    SAFEPOINT_EVERY,
+};
 use weft_vm::results;
 use weft_vm::value::Value;
 
@@ -238,18 +241,27 @@ fn fields(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     Ok(results![ctx.strings_list(&parts)?])
 }
 
+/// Each element is read from the list (an argument, so rooted) just before
+/// its bytes are copied, with a safepoint between chunks: never from a
+/// copy of the list taken before a safepoint (the separator's copy may be
+/// one), since a racing goroutine may store over the list meanwhile.
 fn join(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let items = a
-        .first()
-        .and_then(|v| list_items(*v))
-        .ok_or("strings.Join: argument 1 must be a list")?;
+    let list = a.first().copied().unwrap_or_default();
+    if list_len(list).is_none() {
+        return Err("strings.Join: argument 1 must be a list".into());
+    }
     let sep = str_arg(ctx, a, 1, "strings.Join")?;
     let mut out = Vec::new();
-    for (i, v) in items.iter().enumerate() {
+    let mut i = 0;
+    while let Some(v) = list_get(list, i) {
         if i > 0 {
             out.extend_from_slice(&sep);
         }
-        out.extend(string_arg(*v).ok_or("strings.Join: elements must be strings")?);
+        if !extend_with_string(v, &mut out) {
+            return Err("strings.Join: elements must be strings".into());
+        }
+        ctx.safepoint_every(i, SAFEPOINT_EVERY);
+        i += 1;
     }
     Ok(results![ctx.new_string(&out)?])
 }
@@ -308,14 +320,18 @@ fn builder_write_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results,
     let Some(piece) = a.get(1).copied().and_then(Bytes::string) else {
         return Err("strings.Builder.WriteString: argument 2 must be a string".into());
     };
-    let n = builder_push(ctx, a[0], piece)?;
+    let n = builder_push(ctx, a.first().copied().unwrap_or_default(), piece)?;
     let n = Value::int_inline(n as i64).ok_or("strings.Builder: too long")?;
     Ok(results![n, Value::NIL])
 }
 
 fn builder_write_byte(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let b = int_arg(a, 1, "strings.Builder.WriteByte")?;
-    builder_push(ctx, a[0], Bytes::Slice(&[b as u8]))?;
+    builder_push(
+        ctx,
+        a.first().copied().unwrap_or_default(),
+        Bytes::Slice(&[b as u8]),
+    )?;
     Ok(results![Value::NIL])
 }
 
@@ -326,28 +342,33 @@ fn builder_write_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, S
         .and_then(char::from_u32)
         .unwrap_or('\u{FFFD}');
     let mut buf = [0u8; 4];
-    let n = builder_push(ctx, a[0], Bytes::Slice(c.encode_utf8(&mut buf).as_bytes()))?;
+    let n = builder_push(
+        ctx,
+        a.first().copied().unwrap_or_default(),
+        Bytes::Slice(c.encode_utf8(&mut buf).as_bytes()),
+    )?;
     let n = Value::int_inline(n as i64).ok_or("strings.Builder: too long")?;
     Ok(results![n, Value::NIL])
 }
 
 fn builder_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let buf = builder_buffer(a[0])?;
-    ctx.set_state(a[0], 1, Value::TRUE)?;
+    let buf = builder_buffer(a.first().copied().unwrap_or_default())?;
+    ctx.set_state(a.first().copied().unwrap_or_default(), 1, Value::TRUE)?;
     Ok(results![ctx.byte_buffer_into_string(buf)?])
 }
 
 fn builder_len(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let n = weft_vm::native::string_len(builder_buffer(a[0])?).unwrap_or(0);
+    let n = weft_vm::native::string_len(builder_buffer(a.first().copied().unwrap_or_default())?)
+        .unwrap_or(0);
     Ok(results![
         Value::int_inline(n as i64).ok_or("strings.Builder: too long")?
     ])
 }
 
 fn builder_reset(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    builder_buffer(a[0])?;
+    builder_buffer(a.first().copied().unwrap_or_default())?;
     let buf = ctx.new_byte_buffer(64)?;
-    ctx.set_state(a[0], 0, buf)?;
-    ctx.set_state(a[0], 1, Value::FALSE)?;
+    ctx.set_state(a.first().copied().unwrap_or_default(), 0, buf)?;
+    ctx.set_state(a.first().copied().unwrap_or_default(), 1, Value::FALSE)?;
     Ok(results![])
 }

@@ -65,7 +65,7 @@ fn set(slot: &AtomicU64, n: i64) {
     slot.store(v.bits(), Relaxed);
 }
 
-/// The `N` counters of the receiver `a[0]`, which must be of type `ty`.
+/// The `N` counters of the receiver `a.first().copied().unwrap_or_default()`, which must be of type `ty`.
 fn counters<const N: usize>(
     a: &[Value],
     ty: &NativeType,
@@ -81,7 +81,12 @@ fn counters<const N: usize>(
 
 /// The semaphore key of the receiver (plus `offset` for a second queue).
 fn key(a: &[Value], offset: u64) -> u64 {
-    a[0].as_object().unwrap_or(0) as u64 + offset
+    a.first()
+        .copied()
+        .unwrap_or_default()
+        .as_object()
+        .unwrap_or(0) as u64
+        + offset
 }
 
 // WaitGroup: counter 0 is the count.
