@@ -1084,7 +1084,15 @@ fn run_m(vm: &Vm, rt: &Runtime, p: &mut P, keep: &KeepStack) {
             plain_call_frames: vm.plain_call_frames,
             map_hint: object::MapHint::default(),
         };
-        let result = exec.run(p, &mut mutator);
+        // A Rust panic in the interpreter is a bug of ours; caught here it
+        // ends the program as a fatal error through the normal shutdown,
+        // where left to unwind it would kill this M and leave the others
+        // waiting for its P for ever.
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| exec.run(p, &mut mutator)))
+                .unwrap_or_else(|payload| {
+                    Err(exec.panic(internal_error("the runtime", payload.as_ref()), true))
+                });
         exec.gr.regs.end_running(exec.top_of_stack());
         if vm.heap.phase() == PHASE_MARK {
             let _ = exec.gr.regs.scan_stopped(p, vm.heap.mark_epoch());
@@ -3702,7 +3710,10 @@ impl Exec<'_> {
         // the process down half-way (the other Ms would wait for this
         // one's P for ever): it ends the program as a fatal error.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut ctx, args)))
-            .unwrap_or_else(|payload| Err(native_panicked(payload.as_ref())));
+            .unwrap_or_else(|payload| {
+                let text = internal_error("a native function", payload.as_ref());
+                Err(format!("{FATAL_PREFIX}{text}"))
+            });
         // Drop what the native kept, so it does not stay reachable.
         let used = ctx.high_water;
         for slot in &keep[..used] {
@@ -3933,15 +3944,15 @@ impl NativeHost for Exec<'_> {
     }
 }
 
-/// The fatal error for a native function that panicked (the panic hook
+/// The fatal error's text for a Rust panic in `whose` code (the panic hook
 /// has printed where, for the bug report).
-fn native_panicked(payload: &(dyn std::any::Any + Send)) -> String {
+fn internal_error(whose: &str, payload: &(dyn std::any::Any + Send)) -> String {
     let what = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_default();
-    format!("{FATAL_PREFIX}internal error: a native function panicked: {what}")
+    format!("internal error: {whose} panicked: {what}")
 }
 
 /// Builds a struct type. Allocation is a safepoint, so every object is linked
