@@ -125,9 +125,14 @@ pub struct FnProto {
 pub(crate) struct ProtoRef(std::ptr::NonNull<FnProto>);
 
 // SAFETY: a `ProtoRef` is a shared reference in all but lifetime, and
-// `FnProto` is `Sync` (immutable data and atomic inline caches), so it
-// may be sent to and shared with any thread, as `&FnProto` may.
+// `FnProto` is `Sync` (immutable data and atomic inline caches: checked
+// just below), so it may be sent to and shared with any thread, as
+// `&FnProto` may.
 unsafe impl Send for ProtoRef {}
+const _: () = {
+    const fn shared_across_threads<T: Sync>() {}
+    shared_across_threads::<FnProto>();
+};
 // SAFETY: as for `Send`.
 unsafe impl Sync for ProtoRef {}
 
