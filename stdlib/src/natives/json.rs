@@ -4,7 +4,10 @@
 //! objects as maps, arrays as lists, integral numbers as ints.
 
 use weft_vm::native::Results;
-use weft_vm::native::{value_kind, ModuleDef, NativeCtx, ValueKind};
+use weft_vm::native::{
+    container_kind, list_get, list_len, struct_field, struct_field_names, type_name, value_kind,
+    Container, ModuleDef, NativeCtx, ValueKind,
+};
 use weft_vm::results;
 use weft_vm::value::Value;
 
@@ -18,9 +21,16 @@ pub(crate) fn module() -> ModuleDef {
 const MAX_DEPTH: usize = 1000;
 
 fn marshal(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let mut out = Vec::new();
-    match encode(a.first().copied().unwrap_or_default(), &mut out, 0) {
-        Ok(()) => Ok(results![ctx.new_string(&out)?, Value::NIL]),
+    let mut encoder = Encoder {
+        ctx,
+        out: Vec::new(),
+        encoded: 0,
+    };
+    match encoder.value(a.first().copied().unwrap_or_default(), 0) {
+        Ok(()) => {
+            let out = std::mem::take(&mut encoder.out);
+            Ok(results![ctx.new_string(&out)?, Value::NIL])
+        }
         Err(msg) => {
             let empty = ctx.new_string(b"")?;
             let err = ctx.new_error(msg.as_bytes(), Value::NIL)?;
@@ -29,10 +39,120 @@ fn marshal(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     }
 }
 
-fn encode(v: Value, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
-    if depth > MAX_DEPTH {
-        return Err("json: unsupported value: encountered a cycle".into());
+/// Values encoded between two safepoints.
+const ENCODE_CHUNK: usize = 4096;
+
+/// Encodes a value, stopping at a safepoint every [`ENCODE_CHUNK`] values
+/// (a value of millions held a stop-the-world for its whole encoding).
+/// Across those safepoints a racing goroutine may store over any slot of
+/// the value, so, as fmt does, each container is kept while it is walked
+/// and each element read just before it is encoded; a map is walked
+/// through a kept snapshot ([`NativeCtx::map_snapshot`]).
+struct Encoder<'c, 'a> {
+    ctx: &'c mut NativeCtx<'a>,
+    out: Vec<u8>,
+    encoded: usize,
+}
+
+impl Encoder<'_, '_> {
+    /// Counts a value about to be read (see fmt's `Converter::tick`).
+    fn tick(&mut self) {
+        self.ctx.safepoint_every(self.encoded, ENCODE_CHUNK);
+        self.encoded += 1;
     }
+
+    /// Encodes `v`, an argument or just read from a kept container.
+    fn value(&mut self, v: Value, depth: usize) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err("json: unsupported value: encountered a cycle".into());
+        }
+        let Some(container) = container_kind(v) else {
+            return scalar(v, &mut self.out);
+        };
+        self.ctx.keep(v)?;
+        let done = self.container(v, container, depth);
+        self.ctx.release(1); // v
+        done
+    }
+
+    fn container(&mut self, v: Value, container: Container, depth: usize) -> Result<(), String> {
+        match container {
+            Container::List => {
+                self.out.push(b'[');
+                let mut i = 0;
+                loop {
+                    self.tick();
+                    let Some(item) = list_get(v, i) else { break };
+                    if i > 0 {
+                        self.out.push(b',');
+                    }
+                    self.value(item, depth + 1)?;
+                    i += 1;
+                }
+                self.out.push(b']');
+            }
+            Container::Map => {
+                let snapshot = self.ctx.map_snapshot(v)?.unwrap_or_default();
+                let n = list_len(snapshot).unwrap_or(0) / 2;
+                // Keys as text, sorted, each with its entry's place in the
+                // snapshot (the value is read from there when written).
+                let mut keyed = Vec::with_capacity(n);
+                for i in 0..n {
+                    self.tick();
+                    let k = list_get(snapshot, 2 * i).unwrap_or_default();
+                    let key = match value_kind(k) {
+                        ValueKind::Str(s) => s,
+                        ValueKind::Int(i) => i.to_string().into_bytes(),
+                        other => {
+                            return Err(format!(
+                                "json: unsupported type: map with {} keys",
+                                kind_name(&other)
+                            ))
+                        }
+                    };
+                    keyed.push((key, 2 * i + 1));
+                }
+                keyed.sort_by(|x, y| x.0.cmp(&y.0));
+                self.out.push(b'{');
+                for (i, (k, at)) in keyed.into_iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(b',');
+                    }
+                    string(&k, &mut self.out);
+                    self.out.push(b':');
+                    let item = list_get(snapshot, at).unwrap_or_default();
+                    self.value(item, depth + 1)?;
+                }
+                self.out.push(b'}');
+                self.ctx.release(1); // the snapshot
+            }
+            Container::Struct => {
+                self.out.push(b'{');
+                // Only exported (upper-case) fields are encoded, as in Go.
+                let mut first = true;
+                for (i, name) in struct_field_names(v).into_iter().enumerate() {
+                    if !name.first().is_some_and(u8::is_ascii_uppercase) {
+                        continue;
+                    }
+                    self.tick();
+                    if !first {
+                        self.out.push(b',');
+                    }
+                    first = false;
+                    string(&name, &mut self.out);
+                    self.out.push(b':');
+                    let field = struct_field(v, i).unwrap_or_default();
+                    self.value(field, depth + 1)?;
+                }
+                self.out.push(b'}');
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A value that holds no other values.
+fn scalar(v: Value, out: &mut Vec<u8>) -> Result<(), String> {
     match value_kind(v) {
         ValueKind::Nil => out.extend_from_slice(b"null"),
         ValueKind::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
@@ -40,62 +160,9 @@ fn encode(v: Value, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
         ValueKind::Float(f) => out.extend_from_slice(float(f)?.as_bytes()),
         ValueKind::Str(s) => string(&s, out),
         ValueKind::Error(msg) => string(&msg, out),
-        ValueKind::List(items) => {
-            out.push(b'[');
-            for (i, item) in items.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                encode(item, out, depth + 1)?;
-            }
-            out.push(b']');
+        ValueKind::List(_) | ValueKind::Map(_) | ValueKind::Struct(_) | ValueKind::Other(_) => {
+            return Err(format!("json: unsupported type: {}", type_name(v)))
         }
-        ValueKind::Map(entries) => {
-            let mut keyed = Vec::with_capacity(entries.len());
-            for (k, v) in entries {
-                let key = match value_kind(k) {
-                    ValueKind::Str(s) => s,
-                    ValueKind::Int(i) => i.to_string().into_bytes(),
-                    other => {
-                        return Err(format!(
-                            "json: unsupported type: map with {} keys",
-                            kind_name(&other)
-                        ))
-                    }
-                };
-                keyed.push((key, v));
-            }
-            keyed.sort_by(|x, y| x.0.cmp(&y.0));
-            out.push(b'{');
-            for (i, (k, v)) in keyed.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                string(&k, out);
-                out.push(b':');
-                encode(v, out, depth + 1)?;
-            }
-            out.push(b'}');
-        }
-        ValueKind::Struct(fields) => {
-            out.push(b'{');
-            // Only exported (upper-case) fields are encoded, as in Go.
-            let mut first = true;
-            for (name, v) in fields
-                .into_iter()
-                .filter(|(n, _)| n.first().is_some_and(u8::is_ascii_uppercase))
-            {
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                string(&name, out);
-                out.push(b':');
-                encode(v, out, depth + 1)?;
-            }
-            out.push(b'}');
-        }
-        ValueKind::Other(t) => return Err(format!("json: unsupported type: {t}")),
     }
     Ok(())
 }
