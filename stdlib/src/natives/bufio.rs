@@ -2,6 +2,7 @@
 //!
 //! `os.Stdin` is the marker string `"os.Stdin"` until file values exist.
 
+use super::arg;
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use weft_vm::native::Results;
 use weft_vm::results;
@@ -74,7 +75,7 @@ fn scan(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
         }
     }
     let s = ctx.new_string(&line)?;
-    ctx.set_state(a.first().copied().unwrap_or_default(), 0, s)?;
+    ctx.set_state(arg(a, 0), 0, s)?;
     Ok(results![Value::TRUE])
 }
 
@@ -129,7 +130,7 @@ fn next_line(ahead: &mut Ahead, exit_fd: std::os::fd::RawFd) -> Option<Vec<u8>> 
 }
 
 fn text(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    match SCANNER.state(a.first().copied().unwrap_or_default(), 0) {
+    match SCANNER.state(arg(a, 0), 0) {
         Some(v) if !v.is_nil() => Ok(results![v]),
         _ => Ok(results![ctx.new_string(b"")?]),
     }

@@ -3,6 +3,7 @@
 //! returning `(string, err)`, and Unmarshal returning `(value, err)` with
 //! objects as maps, arrays as lists, integral numbers as ints.
 
+use super::arg;
 use weft_vm::native::Results;
 use weft_vm::native::{
     container_kind, list_get, list_len, struct_field, struct_field_names, type_name, value_kind,
@@ -26,7 +27,7 @@ fn marshal(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
         out: Vec::new(),
         encoded: 0,
     };
-    match encoder.value(a.first().copied().unwrap_or_default(), 0) {
+    match encoder.value(arg(a, 0), 0) {
         Ok(()) => {
             let out = std::mem::take(&mut encoder.out);
             Ok(results![ctx.new_string(&out)?, Value::NIL])

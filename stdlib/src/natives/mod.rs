@@ -44,6 +44,12 @@ pub fn natives() -> Natives {
         .module("os/signal", signal::module())
 }
 
+/// The argument at `i`, nil when there is none (a native called with too
+/// few arguments complains about the nil, never indexes out of range).
+pub(crate) fn arg(args: &[weft_vm::value::Value], i: usize) -> weft_vm::value::Value {
+    args.get(i).copied().unwrap_or_default()
+}
+
 /// The argument at `i` as a string, or Go's style of complaint.
 pub(crate) fn str_arg(
     ctx: &mut NativeCtx<'_>,

@@ -9,6 +9,7 @@
 //! every catchable one, and `SIGKILL`/`SIGSTOP` are accepted and never
 //! delivered. The handler itself lives in `weft_vm::signal`.
 
+use super::arg;
 use weft_vm::native::Results;
 use weft_vm::native::{ModuleDef, NativeCtx};
 use weft_vm::results;
@@ -48,7 +49,7 @@ fn signal_mask(a: &[Value], from: usize, func: &str) -> Result<u64, String> {
 }
 
 fn notify(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
-    let chan = a.first().copied().unwrap_or(Value::NIL);
+    let chan = arg(a, 0);
     if chan == Value::NIL {
         return Err("os/signal: Notify using nil channel".into());
     }

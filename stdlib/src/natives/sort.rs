@@ -14,6 +14,7 @@
 //! back: equal ints or strings cannot be told apart, so any correct sort
 //! gives Go's result.
 
+use super::arg;
 use weft_vm::native::Results;
 use weft_vm::native::{
     int_arg, list_items, list_len, list_replace, list_swap, string_arg, ModuleDef, NativeCtx,
@@ -49,7 +50,7 @@ fn sort_by_key<K: Ord>(
     kind: &str,
     key: fn(Value) -> Option<K>,
 ) -> Result<Results, String> {
-    let list = a.first().copied().unwrap_or_default();
+    let list = arg(a, 0);
     let Items { values, kept } =
         rooted_items(ctx, list).ok_or_else(|| format!("{func}: argument must be a list"))??;
     let mut keyed: Vec<(K, Value)> = Vec::with_capacity(values.len());
@@ -159,7 +160,7 @@ struct LiveList<'c, 'a> {
 
 impl<'c, 'a> LiveList<'c, 'a> {
     fn new(ctx: &'c mut NativeCtx<'a>, a: &[Value], func: &'static str) -> Result<Self, String> {
-        let list = a.first().copied().unwrap_or_default();
+        let list = arg(a, 0);
         let less = a.get(1).copied().unwrap_or_default();
         let len = list_len(list).ok_or_else(|| format!("{func}: argument 1 must be a list"))?;
         Ok(LiveList {

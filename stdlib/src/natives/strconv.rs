@@ -2,10 +2,10 @@
 //! ParseFloat, FormatInt, FormatFloat, Quote, QuoteRune, with Go's results on
 //! error (`0, err`; for a float out of range, `±Inf, err`).
 
-use super::{int_arg, str_arg};
+use super::{float_arg, int_arg, str_arg};
 use crate::fmt::{self as engine, NumErrorKind};
 use weft_vm::native::Results;
-use weft_vm::native::{float_arg, ModuleDef, NativeCtx};
+use weft_vm::native::{ModuleDef, NativeCtx};
 use weft_vm::results;
 use weft_vm::value::Value;
 
@@ -89,8 +89,7 @@ fn format_int(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
 }
 
 fn format_float(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let f = float_arg(a.first().copied().unwrap_or_default())
-        .ok_or("strconv.FormatFloat: argument 1 must be a number")?;
+    let f = float_arg(a, 0, "strconv.FormatFloat")?;
     let fmt = int_arg(a, 1, "strconv.FormatFloat")?;
     let prec = int_arg(a, 2, "strconv.FormatFloat")?.clamp(-1, 1000) as i32;
     let text = engine::format_float(f, fmt as u8, prec);

@@ -1,6 +1,6 @@
 //! `strings`: the byte-string functions of Go's package (on Weft's byte strings).
 
-use super::{int_arg, str_arg};
+use super::{arg, int_arg, str_arg};
 use weft_vm::native::Results;
 use weft_vm::native::{
     extend_with_string, list_get, list_len, Bytes, ModuleDef, NativeCtx, NativeType,
@@ -246,7 +246,7 @@ fn fields(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
 /// copy of the list taken before a safepoint (the separator's copy may be
 /// one), since a racing goroutine may store over the list meanwhile.
 fn join(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let list = a.first().copied().unwrap_or_default();
+    let list = arg(a, 0);
     if list_len(list).is_none() {
         return Err("strings.Join: argument 1 must be a list".into());
     }
@@ -320,18 +320,14 @@ fn builder_write_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results,
     let Some(piece) = a.get(1).copied().and_then(Bytes::string) else {
         return Err("strings.Builder.WriteString: argument 2 must be a string".into());
     };
-    let n = builder_push(ctx, a.first().copied().unwrap_or_default(), piece)?;
+    let n = builder_push(ctx, arg(a, 0), piece)?;
     let n = Value::int_inline(n as i64).ok_or("strings.Builder: too long")?;
     Ok(results![n, Value::NIL])
 }
 
 fn builder_write_byte(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
     let b = int_arg(a, 1, "strings.Builder.WriteByte")?;
-    builder_push(
-        ctx,
-        a.first().copied().unwrap_or_default(),
-        Bytes::Slice(&[b as u8]),
-    )?;
+    builder_push(ctx, arg(a, 0), Bytes::Slice(&[b as u8]))?;
     Ok(results![Value::NIL])
 }
 
@@ -344,7 +340,7 @@ fn builder_write_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, S
     let mut buf = [0u8; 4];
     let n = builder_push(
         ctx,
-        a.first().copied().unwrap_or_default(),
+        arg(a, 0),
         Bytes::Slice(c.encode_utf8(&mut buf).as_bytes()),
     )?;
     let n = Value::int_inline(n as i64).ok_or("strings.Builder: too long")?;
@@ -352,23 +348,24 @@ fn builder_write_rune(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, S
 }
 
 fn builder_string(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let buf = builder_buffer(a.first().copied().unwrap_or_default())?;
-    ctx.set_state(a.first().copied().unwrap_or_default(), 1, Value::TRUE)?;
+    let builder = arg(a, 0);
+    let buf = builder_buffer(builder)?;
+    ctx.set_state(builder, 1, Value::TRUE)?;
     Ok(results![ctx.byte_buffer_into_string(buf)?])
 }
 
 fn builder_len(_: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    let n = weft_vm::native::string_len(builder_buffer(a.first().copied().unwrap_or_default())?)
-        .unwrap_or(0);
+    let n = weft_vm::native::string_len(builder_buffer(arg(a, 0))?).unwrap_or(0);
     Ok(results![
         Value::int_inline(n as i64).ok_or("strings.Builder: too long")?
     ])
 }
 
 fn builder_reset(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Result<Results, String> {
-    builder_buffer(a.first().copied().unwrap_or_default())?;
+    let builder = arg(a, 0);
+    builder_buffer(builder)?;
     let buf = ctx.new_byte_buffer(64)?;
-    ctx.set_state(a.first().copied().unwrap_or_default(), 0, buf)?;
-    ctx.set_state(a.first().copied().unwrap_or_default(), 1, Value::FALSE)?;
+    ctx.set_state(builder, 0, buf)?;
+    ctx.set_state(builder, 1, Value::FALSE)?;
     Ok(results![])
 }

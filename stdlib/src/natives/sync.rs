@@ -11,7 +11,7 @@
 //! small offset for a second queue), unique while the object lives, and an
 //! object with waiters is alive (its waiters' registers hold it).
 
-use super::int_arg;
+use super::{arg, int_arg};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use weft_vm::native::Results;
 use weft_vm::native::{ModuleDef, NativeCtx, NativeType};
@@ -65,12 +65,12 @@ fn set(slot: &AtomicU64, n: i64) {
     slot.store(v.bits(), Relaxed);
 }
 
-/// The `N` counters of the receiver `a.first().copied().unwrap_or_default()`, which must be of type `ty`.
+/// The `N` counters of the receiver (the first argument), which must be of type `ty`.
 fn counters<const N: usize>(
     a: &[Value],
     ty: &NativeType,
 ) -> Result<[&'static AtomicU64; N], String> {
-    let recv = a.first().copied().unwrap_or(Value::NIL);
+    let recv = arg(a, 0);
     let slots: [Option<&'static AtomicU64>; N] =
         std::array::from_fn(|i| ty.raw_state_slot(recv, i));
     if slots.iter().any(Option::is_none) {
@@ -81,12 +81,7 @@ fn counters<const N: usize>(
 
 /// The semaphore key of the receiver (plus `offset` for a second queue).
 fn key(a: &[Value], offset: u64) -> u64 {
-    a.first()
-        .copied()
-        .unwrap_or_default()
-        .as_object()
-        .unwrap_or(0) as u64
-        + offset
+    arg(a, 0).as_object().unwrap_or(0) as u64 + offset
 }
 
 // WaitGroup: counter 0 is the count.

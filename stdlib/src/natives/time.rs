@@ -6,7 +6,7 @@
 //! A `time.Time` is a native object holding Unix nanoseconds
 //! (`native::new_time`); timers send one on their channel when they fire.
 
-use super::int_arg;
+use super::{arg, int_arg};
 use weft_vm::native::Results;
 use weft_vm::native::{unix_nanos, ModuleDef, NativeConst, NativeCtx, NativeType, TIME};
 
@@ -125,7 +125,7 @@ fn new_ticker(ctx: &mut NativeCtx<'_>, a: &[Value]) -> Res {
 
 /// The (channel, id) of a Timer or Ticker receiver.
 fn timer_parts(a: &[Value]) -> Result<(Value, u64), String> {
-    let recv = a.first().copied().unwrap_or(Value::NIL);
+    let recv = arg(a, 0);
     let get = |i| TIMER.state(recv, i).or_else(|| TICKER.state(recv, i));
     let ch = get(0).ok_or("not a time.Timer or time.Ticker")?;
     let id = get(1).and_then(weft_vm::native::int_arg).unwrap_or(0);
