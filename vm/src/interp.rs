@@ -4819,13 +4819,10 @@ pub fn method_of(v: Value, name: &[u8]) -> Option<Value> {
 
 /// A struct instance's fields: names and values in declaration order.
 pub fn struct_fields(v: Value) -> Vec<(Vec<u8>, Value)> {
-    let Some(inst) = obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Instance)) else {
+    let Some(inst) = object::obj_of_kind(v, Kind::Instance) else {
         return Vec::new();
     };
-    let names = instance_type(inst)
-        .map(type_field_names)
-        .unwrap_or_default();
-    names
+    struct_field_names(v)
         .into_iter()
         .enumerate()
         .map(|(i, n)| (n, instance_field(inst, i)))
@@ -4835,8 +4832,7 @@ pub fn struct_fields(v: Value) -> Vec<(Vec<u8>, Value)> {
 /// A struct instance's field names in declaration order (empty for any
 /// other value). A type's fields never change, so these stay true.
 pub fn struct_field_names(v: Value) -> Vec<Vec<u8>> {
-    obj_of(v)
-        .filter(|_| object::kind_of(v) == Some(Kind::Instance))
+    object::obj_of_kind(v, Kind::Instance)
         .and_then(instance_type)
         .map(type_field_names)
         .unwrap_or_default()
@@ -4844,8 +4840,7 @@ pub fn struct_field_names(v: Value) -> Vec<Vec<u8>> {
 
 /// Field `i` of a struct instance, read now.
 pub fn struct_field(v: Value, i: usize) -> Option<Value> {
-    let inst = obj_of(v).filter(|_| object::kind_of(v) == Some(Kind::Instance))?;
-    Some(instance_field(inst, i))
+    object::obj_of_kind(v, Kind::Instance).map(|inst| instance_field(inst, i))
 }
 
 /// The type name `typeof` reports, with struct instances named by their type.

@@ -517,15 +517,16 @@ impl<'a> NativeCtx<'a> {
         object::new_nil_list(self.p, self.g, n, slot).map_err(oom)
     }
 
-    /// A new list `[k0, v0, k1, v1, ...]` of a map value's entries in
-    /// insertion order (kept), `None` if `map` is not a map. Each entry is
-    /// stored into the list as it is read, with no safepoint between, so
-    /// the snapshot holds every key and value it names whatever other
-    /// goroutines do to the map meanwhile (Go's fmt also prints a
-    /// snapshot of a map's entries).
-    pub fn map_snapshot(&mut self, map: Value) -> Result<Option<Value>, String> {
+    /// A map value's entries in insertion order, copied into a new list
+    /// (kept; one keep slot, also for a value that is not a map, whose
+    /// snapshot is empty). Each entry is stored into the list as it is
+    /// read, with no safepoint between, so the snapshot holds every key
+    /// and value it names whatever other goroutines do to the map
+    /// meanwhile (Go's fmt also prints a snapshot of a map's entries).
+    pub fn map_snapshot(&mut self, map: Value) -> Result<MapSnapshot, String> {
         let Some(m) = object::obj_of_kind(map, Kind::Map) else {
-            return Ok(None);
+            self.keep(Value::NIL)?;
+            return Ok(MapSnapshot { list: Value::NIL });
         };
         let n = object::map_len(m);
         let list = self.new_nil_list(2 * n)?;
@@ -544,7 +545,7 @@ impl<'a> NativeCtx<'a> {
             pos = next;
         }
         object::list_truncate(self.p, l, 2 * taken);
-        Ok(Some(list))
+        Ok(MapSnapshot { list })
     }
 
     /// A new list of new strings, each rooted as soon as it exists (kept).
@@ -872,6 +873,35 @@ pub enum ValueKind {
     Error(Vec<u8>),
     /// Functions, modules and other kinds: their type name.
     Other(String),
+}
+
+/// A map's entries as [`NativeCtx::map_snapshot`] took them: entry `i`'s
+/// key and value, read from the kept copy (rooted while it is kept).
+#[derive(Debug, Clone, Copy)]
+pub struct MapSnapshot {
+    /// `[k0, v0, k1, v1, ...]`.
+    list: Value,
+}
+
+impl MapSnapshot {
+    /// The number of entries.
+    pub fn len(self) -> usize {
+        list_len(self.list).unwrap_or(0) / 2
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The key of entry `i` (nil past the end).
+    pub fn key(self, i: usize) -> Value {
+        list_get(self.list, 2 * i).unwrap_or_default()
+    }
+
+    /// The value of entry `i` (nil past the end).
+    pub fn value(self, i: usize) -> Value {
+        list_get(self.list, 2 * i + 1).unwrap_or_default()
+    }
 }
 
 /// The containers, for natives that walk one element at a time.

@@ -263,15 +263,12 @@ impl Converter<'_, '_> {
                 Arg::List(out)
             }
             Container::Map => {
-                let snapshot = self.ctx.map_snapshot(v)?.unwrap_or_default();
-                let n = list_len(snapshot).unwrap_or(0) / 2;
-                let mut out = Vec::with_capacity(n);
-                for i in 0..n {
+                let snapshot = self.ctx.map_snapshot(v)?;
+                let mut out = Vec::with_capacity(snapshot.len());
+                for i in 0..snapshot.len() {
                     self.tick();
-                    let key = list_get(snapshot, 2 * i).unwrap_or_default();
-                    let key = self.value(key, depth + 1)?;
-                    let item = list_get(snapshot, 2 * i + 1).unwrap_or_default();
-                    let item = self.value(item, depth + 1)?;
+                    let key = self.value(snapshot.key(i), depth + 1)?;
+                    let item = self.value(snapshot.value(i), depth + 1)?;
                     out.push((key, item));
                 }
                 self.ctx.release(1); // the snapshot

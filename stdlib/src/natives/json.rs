@@ -6,8 +6,8 @@
 use super::arg;
 use weft_vm::native::Results;
 use weft_vm::native::{
-    container_kind, list_get, list_len, struct_field, struct_field_names, type_name, value_kind,
-    Container, ModuleDef, NativeCtx, ValueKind,
+    container_kind, list_get, struct_field, struct_field_names, type_name, value_kind, Container,
+    ModuleDef, NativeCtx, ValueKind,
 };
 use weft_vm::results;
 use weft_vm::value::Value;
@@ -93,15 +93,13 @@ impl Encoder<'_, '_> {
                 self.out.push(b']');
             }
             Container::Map => {
-                let snapshot = self.ctx.map_snapshot(v)?.unwrap_or_default();
-                let n = list_len(snapshot).unwrap_or(0) / 2;
-                // Keys as text, sorted, each with its entry's place in the
+                let snapshot = self.ctx.map_snapshot(v)?;
+                // Keys as text, sorted, each with its entry's number in the
                 // snapshot (the value is read from there when written).
-                let mut keyed = Vec::with_capacity(n);
-                for i in 0..n {
+                let mut keyed = Vec::with_capacity(snapshot.len());
+                for i in 0..snapshot.len() {
                     self.tick();
-                    let k = list_get(snapshot, 2 * i).unwrap_or_default();
-                    let key = match value_kind(k) {
+                    let key = match value_kind(snapshot.key(i)) {
                         ValueKind::Str(s) => s,
                         ValueKind::Int(i) => i.to_string().into_bytes(),
                         other => {
@@ -111,18 +109,17 @@ impl Encoder<'_, '_> {
                             ))
                         }
                     };
-                    keyed.push((key, 2 * i + 1));
+                    keyed.push((key, i));
                 }
                 keyed.sort_by(|x, y| x.0.cmp(&y.0));
                 self.out.push(b'{');
-                for (i, (k, at)) in keyed.into_iter().enumerate() {
+                for (i, (k, entry)) in keyed.into_iter().enumerate() {
                     if i > 0 {
                         self.out.push(b',');
                     }
                     string(&k, &mut self.out);
                     self.out.push(b':');
-                    let item = list_get(snapshot, at).unwrap_or_default();
-                    self.value(item, depth + 1)?;
+                    self.value(snapshot.value(entry), depth + 1)?;
                 }
                 self.out.push(b'}');
                 self.ctx.release(1); // the snapshot
