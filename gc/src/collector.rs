@@ -34,6 +34,10 @@ pub const MAX_MARK_RESTARTS: u32 = 8;
 /// termination.
 pub const MAX_STACK_PASSES: u32 = 10;
 
+/// With no background mark workers, how long the coordinator leaves the
+/// mark to the assists before it drains the work itself.
+const SELF_DRAIN_AFTER: Duration = Duration::from_millis(50);
+
 struct CycleTimes {
     start: Instant,
     stw1: Duration,
@@ -283,18 +287,32 @@ impl Heap {
             .any(|(k, provider)| *k == RootKind::Stacks && provider.unscanned(epoch))
     }
 
-    /// Waits until no grey work is published and no marker is busy (or a
-    /// while passes without that, so marking ends even with no workers).
+    /// Waits until no grey work is published and no marker is busy. With
+    /// no background workers (`HeapConfig::mark_workers: Some(0)`) the
+    /// coordinator drains the work itself once the assists have had
+    /// [`SELF_DRAIN_AFTER`] to do it (a test relies on assists finishing a
+    /// mark; an idle program has no assists).
+    ///
+    /// There is no deadline: until session 14 the wait gave up after 50
+    /// ms, so a mark longer than that (gcpause's 32 MB of live nodes: 80-160
+    /// ms) stopped the world to probe while work was still queued, found it,
+    /// and restarted: one wasted pause, and one more draw of a late thread,
+    /// in nearly every cycle.
     fn wait_mark_drained(&self) {
-        let deadline = Instant::now() + Duration::from_millis(50);
-        let mut g = self.mark_lock.lock().expect("mark lock");
+        let self_drain_from =
+            (self.mark_worker_count() == 0).then(|| Instant::now() + SELF_DRAIN_AFTER);
+        let mut gcw = GcWork::default();
         loop {
+            if self_drain_from.is_some_and(|t| Instant::now() >= t) && !self.work.is_empty() {
+                self.background_drain(&mut gcw);
+            }
+            let g = self.mark_lock.lock().expect("mark lock");
             self.mark_waiters.fetch_add(1, SeqCst);
-            if self.mark_work_drained() || Instant::now() >= deadline || self.is_shutdown() {
+            if self.mark_work_drained() || self.is_shutdown() {
                 self.mark_waiters.fetch_sub(1, SeqCst);
                 return;
             }
-            g = self.mark_wait(g, Duration::from_micros(500));
+            drop(self.mark_wait(g, Duration::from_micros(500)));
         }
     }
 

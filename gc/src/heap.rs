@@ -483,11 +483,7 @@ impl Heap {
                 .spawn(move || abort_on_panic(|| h.coordinator_loop()))
                 .expect("spawn"),
         );
-        let nworkers = self
-            .config
-            .mark_workers
-            .unwrap_or((self.ps.len() / 4).max(1));
-        for i in 0..nworkers {
+        for i in 0..self.mark_worker_count() {
             let h = Arc::clone(self);
             threads.push(
                 std::thread::Builder::new()
@@ -496,6 +492,14 @@ impl Heap {
                     .expect("spawn"),
             );
         }
+    }
+
+    /// How many background mark workers the heap runs
+    /// (`HeapConfig::mark_workers`).
+    pub(crate) fn mark_worker_count(&self) -> usize {
+        self.config
+            .mark_workers
+            .unwrap_or((self.ps.len() / 4).max(1))
     }
 
     /// Stops the coordinator and workers (call before dropping the last Arc;

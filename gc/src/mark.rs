@@ -174,25 +174,31 @@ impl Heap {
                 }
                 self.mark_waiters.fetch_sub(1, SeqCst);
             }
-            let t = Instant::now();
-            let before = gcw.scan_work;
-            self.drain(&mut gcw, u64::MAX, true);
-            let done = gcw.scan_work - before;
-            if done == 0 {
+            if self.background_drain(&mut gcw) == 0 {
                 // Root jobs open but none left to take (the coordinator is
                 // finishing its scan or waiting for running goroutines):
                 // wait a little rather than spin on a shared core.
                 let g = self.mark_lock.lock().expect("mark lock");
                 self.mark_waiters.fetch_add(1, SeqCst);
                 drop(self.mark_wait(g, Duration::from_micros(200)));
-                continue;
             }
+        }
+    }
+
+    /// Drains grey work as a background marker (a worker, or the
+    /// coordinator when there are none): the scan work done is credit that
+    /// parked assists may steal. Returns the scan work done.
+    pub(crate) fn background_drain(&self, gcw: &mut GcWork) -> u64 {
+        let t = Instant::now();
+        let done = self.drain(gcw, u64::MAX, true);
+        if done > 0 {
             self.bg_credit.fetch_add(done as i64, Relaxed);
             self.mark_nanos
                 .fetch_add(t.elapsed().as_nanos() as u64, Relaxed);
             self.wake_assists();
             self.wake_markers();
         }
+        done
     }
 
     /// Takes a chunk of the coordinator's concurrent stack scan, if one is

@@ -322,3 +322,39 @@ fn gcpoison_detects_a_write_to_freed_memory_on_reuse() {
     std::mem::forget(p);
     heap.shutdown();
 }
+
+#[test]
+fn a_long_mark_ends_without_probing_the_world() {
+    // A rooted chain of 3 million objects: its mark is one object after
+    // another (no parallelism), tens to hundreds of milliseconds. The
+    // mutator waits in `gc()`, so nothing but the chain is grey: a stop
+    // that found work would have come while the worker was still on it.
+    let (heap, ty) = heap_with(HeapConfig {
+        nprocs: 1,
+        mark_workers: Some(1),
+        ..HeapConfig::default()
+    });
+    let roots = Arc::new(Roots::default());
+    heap.add_roots(RootKind::Other, roots.clone());
+    let mut p = heap.acquire_p();
+    let mut g = Mutator::new();
+    let mut head = 0u64;
+    for _ in 0..3_000_000 {
+        let o = p.alloc(&mut g, ty, 8).unwrap();
+        p.write_slot(&slots(o)[0], head);
+        head = o.addr() as u64;
+        *roots.0.lock().unwrap() = vec![head];
+    }
+    let before = heap.stats();
+    p.gc();
+    let s = heap.stats();
+    assert!(s.cycles > before.cycles);
+    assert_eq!(
+        s.mark_restarts,
+        before.mark_restarts,
+        "the mark was probed with a stop-the-world before it drained (mark cpu {:?})",
+        s.mark_cpu - before.mark_cpu
+    );
+    drop(p);
+    heap.shutdown();
+}
