@@ -2201,9 +2201,10 @@ impl Exec<'_> {
             // end), and a frame's saved `pc` is an instruction of it
             // (`RETURN_NIL` frames never reach `step`: `execute` returns them
             // first).
-            let op = unsafe { *ip };
+            // A reference, as in `fast::run`: each arm reads its operands.
+            let op: &Op = unsafe { &*ip };
             ip = ip.wrapping_add(1);
-            match op {
+            match *op {
                 Op::Nop {} => {}
                 Op::Move { a, b } => set!(a.0, get!(b.0)),
                 Op::LoadK { a, k } => set!(a.0, konst!(k)),
@@ -2506,7 +2507,7 @@ impl Exec<'_> {
                     // The spread may have grown the register array.
                     reload!();
                     let target = get!(a.0);
-                    let (callee, receiver) = match op {
+                    let (callee, receiver) = match *op {
                         Op::GoMethod { k, .. } => {
                             let name: &[u8] = &proto.const_strs[k.0 as usize];
                             let scratch = &self.regs_ref()[base + proto.max_registers];
@@ -2685,7 +2686,7 @@ impl Exec<'_> {
                     }
                 }
                 Op::JmpIf { a, off } | Op::JmpIfNot { a, off } => {
-                    let want = matches!(op, Op::JmpIf { .. });
+                    let want = matches!(*op, Op::JmpIf { .. });
                     match get!(a.0).as_bool() {
                         Some(x) if x == want => {
                             jump!(off.0);
@@ -2709,19 +2710,19 @@ impl Exec<'_> {
                 | Op::JmpNotLe { a, b, off } => {
                     let (x, y) = (get!(a.0), get!(b.0));
                     let holds = match (x.as_inline_int(), y.as_inline_int()) {
-                        (Some(i), Some(j)) => match op {
+                        (Some(i), Some(j)) => match *op {
                             Op::JmpLt { .. } | Op::JmpNotLt { .. } => i < j,
                             _ => i <= j,
                         },
                         _ => {
                             let o = compare(x, y)?;
-                            match op {
+                            match *op {
                                 Op::JmpLt { .. } | Op::JmpNotLt { .. } => o == Some(Ordering::Less),
                                 _ => matches!(o, Some(Ordering::Less | Ordering::Equal)),
                             }
                         }
                     };
-                    let jump_when = matches!(op, Op::JmpLt { .. } | Op::JmpLe { .. });
+                    let jump_when = matches!(*op, Op::JmpLt { .. } | Op::JmpLe { .. });
                     if holds == jump_when {
                         jump!(off.0);
                         if off.0 < 0 {
@@ -2737,7 +2738,7 @@ impl Exec<'_> {
                 | Op::JmpNotGtK { a, k, off }
                 | Op::JmpGeK { a, k, off }
                 | Op::JmpNotGeK { a, k, off } => {
-                    if compare_k(op, get!(a.0), konst!(k))? {
+                    if compare_k(*op, get!(a.0), konst!(k))? {
                         jump!(off.0);
                         if off.0 < 0 {
                             back_edge!();
@@ -2750,7 +2751,7 @@ impl Exec<'_> {
                     save_pc!();
                     let next = add_one(p, g, get!(a.0))?;
                     set!(a.0, next);
-                    let bound = match op {
+                    let bound = match *op {
                         Op::IncJmpLtK { k, .. } => konst!(k),
                         Op::IncJmpLt { b, .. } => get!(b.0),
                         _ => unreachable!("matched above"),
@@ -2768,7 +2769,7 @@ impl Exec<'_> {
                 }
                 Op::JmpEqK { a, k, off } | Op::JmpNeK { a, k, off } => {
                     let eq = values_equal(get!(a.0), konst!(k));
-                    if eq == matches!(op, Op::JmpEqK { .. }) {
+                    if eq == matches!(*op, Op::JmpEqK { .. }) {
                         jump!(off.0);
                         if off.0 < 0 {
                             back_edge!();
@@ -2777,7 +2778,7 @@ impl Exec<'_> {
                 }
                 Op::JmpEq { a, b, off } | Op::JmpNe { a, b, off } => {
                     let eq = values_equal(get!(a.0), get!(b.0));
-                    if eq == matches!(op, Op::JmpEq { .. }) {
+                    if eq == matches!(*op, Op::JmpEq { .. }) {
                         jump!(off.0);
                         if off.0 < 0 {
                             back_edge!();
@@ -2828,7 +2829,7 @@ impl Exec<'_> {
                     let recv = get!(a.0);
                     let name = || -> &[u8] { &proto.const_strs[k.0 as usize] };
                     let abs = base + a.0 as usize;
-                    let nargs = if matches!(op, Op::CallMethodSpread { .. }) {
+                    let nargs = if matches!(*op, Op::CallMethodSpread { .. }) {
                         self.spread_args(abs, nargs)?
                     } else if nargs == MULTI {
                         self.gr.top.saturating_sub(abs + 1)
@@ -3139,7 +3140,7 @@ impl Exec<'_> {
                         nargs.0 as usize
                     };
                     let target = get!(a.0);
-                    let (callee, receiver) = match op {
+                    let (callee, receiver) = match *op {
                         Op::DeferMethod { k, .. } => {
                             let name: &[u8] = &proto.const_strs[k.0 as usize];
                             self.resolve_method(
