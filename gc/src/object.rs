@@ -113,6 +113,14 @@ impl ObjRef {
         let h = self.header().load(Relaxed) as u32;
         (h != 0).then(|| TypeId(h - 1))
     }
+
+    /// Whether the object is of type `ty`: `type_id() == Some(ty)` as one
+    /// compare of the header's low half with a constant (an interpreter's
+    /// type test before a fast path).
+    #[inline(always)]
+    pub fn has_type(self, ty: TypeId) -> bool {
+        self.header().load(Relaxed) as u32 == ty.0.wrapping_add(1)
+    }
 }
 
 /// A live object handed to a trace function.

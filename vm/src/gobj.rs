@@ -232,7 +232,7 @@ impl AllGList {
         let Some(obj) = ObjRef::from_addr(addr) else {
             return false;
         };
-        if obj.type_id() != Some(Kind::Goroutine.type_id()) {
+        if !obj.has_type(Kind::Goroutine.type_id()) {
             return false;
         }
         let w = words(obj);

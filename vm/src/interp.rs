@@ -4212,7 +4212,7 @@ fn oom(e: AllocError) -> String {
 #[inline(always)]
 fn closure_proto(v: Value) -> Option<ProtoRef> {
     let obj = obj_of(v)?;
-    if obj.type_id() != Some(Kind::Closure.type_id()) {
+    if !obj.has_type(Kind::Closure.type_id()) {
         return None;
     }
     // SAFETY: a live closure object (in a register or a global) has its
@@ -4536,10 +4536,11 @@ unsafe fn global_slot(proto: &FnProto, g: Glob) -> &'static AtomicU64 {
 #[inline(always)]
 fn list_slot(container: Value, i: Value) -> Option<&'static AtomicU64> {
     let list = obj_of(container)?;
-    if list.type_id() != Some(Kind::List.type_id()) {
+    if !list.has_type(Kind::List.type_id()) {
         return None;
     }
-    let i = usize::try_from(i.as_inline_int()?).ok()?;
+    // A negative index wraps to above any length: one bounds test.
+    let i = i.as_inline_int()? as usize;
     object::list_slot(list, i)
 }
 

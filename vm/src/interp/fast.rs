@@ -608,10 +608,11 @@ pub(super) unsafe fn run(
 #[inline(always)]
 fn list_elem(container: Value, i: Value) -> Option<&'static AtomicU64> {
     let list = obj_of(container)?;
-    if list.type_id() != Some(Kind::List.type_id()) {
+    if !list.has_type(Kind::List.type_id()) {
         return None;
     }
-    let i = usize::try_from(i.as_inline_int()?).ok()?;
+    // A negative index wraps to above any length: one bounds test.
+    let i = i.as_inline_int()? as usize;
     let words = list.payload_addr() as *const AtomicU64;
     // SAFETY: a live list (its value is in a register) has its two slots.
     let (len, array) = unsafe { ((*words).load(Relaxed), (*words.add(1)).load(Relaxed)) };
@@ -633,7 +634,7 @@ fn list_elem(container: Value, i: Value) -> Option<&'static AtomicU64> {
 #[inline(always)]
 fn cached_field(v: Value, cache: &AtomicU64) -> Option<&'static AtomicU64> {
     let inst = obj_of(v)?;
-    if inst.type_id() != Some(Kind::Instance.type_id()) {
+    if !inst.has_type(Kind::Instance.type_id()) {
         return None;
     }
     let entry = cache.load(Relaxed);
