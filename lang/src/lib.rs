@@ -35,7 +35,10 @@ pub mod span;
 pub mod verify;
 
 pub use diag::FileDiagnostics;
-pub use program::{compile_program_source, load_program, Program};
+pub use program::{
+    compile_program_source, compile_program_source_with_modules, load_program,
+    load_program_with_modules, Program,
+};
 
 /// The language version, printed by `weft --version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

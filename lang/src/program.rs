@@ -3,8 +3,10 @@
 //!
 //! `import "./x.weft"` is resolved relative to the importing file. A file is
 //! loaded once however many times it is imported (by canonical path); an
-//! import cycle is a diagnostic at the import that closes it. A standard module
-//! name must be one of [`STD_MODULES`]; its members are checked at run time.
+//! import cycle is a diagnostic at the import that closes it. Any other path
+//! names a native module: one of [`STD_MODULES`], or one an embedder gives
+//! the `*_with_modules` loaders (the modules it adds to the VM's natives);
+//! its members are checked at run time.
 
 use crate::compile::{compile_module, CompiledModule};
 use crate::diag::{Diagnostic, FileDiagnostics};
@@ -72,7 +74,9 @@ pub fn is_file_import(path: &str) -> bool {
     path.starts_with("./") || path.starts_with("../") || path.starts_with('/')
 }
 
-struct Loader {
+struct Loader<'h> {
+    /// Native module paths importable besides [`STD_MODULES`].
+    host_modules: &'h [&'h str],
     modules: Vec<LoadedModule>,
     by_path: HashMap<PathBuf, usize>,
     in_progress: HashSet<PathBuf>,
@@ -81,6 +85,16 @@ struct Loader {
 
 /// Loads and compiles the program whose entry file is `path` (as the user wrote it).
 pub fn load_program(path: &str) -> Result<Program, Vec<FileDiagnostics>> {
+    load_program_with_modules(path, &[])
+}
+
+/// As [`load_program`], and the program may also import the native modules
+/// `host_modules` (an embedder's: the paths it registers with
+/// `weft_vm::native::Natives::module`, `Natives::module_paths`).
+pub fn load_program_with_modules(
+    path: &str,
+    host_modules: &[&str],
+) -> Result<Program, Vec<FileDiagnostics>> {
     let source = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) => {
@@ -95,7 +109,7 @@ pub fn load_program(path: &str) -> Result<Program, Vec<FileDiagnostics>> {
         }
     };
     match decode_source(path, &source) {
-        Ok(text) => compile_program_source(path, &text),
+        Ok(text) => compile_program_source_with_modules(path, &text, host_modules),
         Err(d) => Err(vec![d]),
     }
 }
@@ -120,7 +134,18 @@ fn decode_source(display: &str, bytes: &[u8]) -> Result<String, FileDiagnostics>
 
 /// Compiles a program whose entry file's text is given (imports are read from disk).
 pub fn compile_program_source(path: &str, source: &str) -> Result<Program, Vec<FileDiagnostics>> {
+    compile_program_source_with_modules(path, source, &[])
+}
+
+/// As [`compile_program_source`], with an embedder's native modules
+/// importable too (see [`load_program_with_modules`]).
+pub fn compile_program_source_with_modules(
+    path: &str,
+    source: &str,
+    host_modules: &[&str],
+) -> Result<Program, Vec<FileDiagnostics>> {
     let mut loader = Loader {
+        host_modules,
         modules: Vec::new(),
         by_path: HashMap::new(),
         in_progress: HashSet::new(),
@@ -137,7 +162,7 @@ pub fn compile_program_source(path: &str, source: &str) -> Result<Program, Vec<F
     }
 }
 
-impl Loader {
+impl Loader<'_> {
     /// Loads one file and (first) its imports; returns its module index.
     fn load(
         &mut self,
@@ -182,7 +207,7 @@ impl Loader {
             for spec in specs {
                 let p = &spec.path;
                 if !is_file_import(p) {
-                    if STD_MODULES.contains(&&**p) {
+                    if STD_MODULES.contains(&&**p) || self.host_modules.contains(&&**p) {
                         interfaces.insert(p.clone(), ModuleInterface::Std);
                         targets.insert(p.clone(), ImportTarget::Std(std::sync::Arc::from(&**p)));
                     } else {

@@ -102,6 +102,15 @@ impl Natives {
         self.modules.insert(path, def);
         self
     }
+
+    /// The import paths of these modules: what the compiler must accept
+    /// (`weft_lang::load_program_with_modules`) for a program to import an
+    /// embedder's modules beside the standard library's.
+    pub fn module_paths(&self) -> Vec<&'static str> {
+        let mut paths: Vec<&'static str> = self.modules.keys().copied().collect();
+        paths.sort_unstable();
+        paths
+    }
 }
 
 /// A step run under the semaphore table's lock: it may wake goroutines and
