@@ -54,12 +54,15 @@ fn gosched(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
 fn read_mem_stats(ctx: &mut NativeCtx<'_>, _: &[Value]) -> Result<Results, String> {
     let s = ctx.p.heap().stats();
     let stacks = ctx.stack_bytes() as i64;
-    let entries: [(&str, i64); 8] = [
+    let entries: [(&str, i64); 9] = [
         ("StackInuse", stacks),
         ("HeapAlloc", s.heap_live as i64),
         ("HeapInuse", s.heap_in_use as i64),
         ("HeapSys", s.heap_mapped as i64),
-        ("Sys", s.heap_mapped as i64),
+        // Go's Sys counts its stacks (StackSys) beside the heap; ours
+        // are off the heap.
+        ("StackSys", stacks),
+        ("Sys", s.heap_mapped as i64 + stacks),
         ("NumGC", s.cycles as i64),
         ("PauseTotalNs", s.total_pause.as_nanos() as i64),
         ("Mallocs", s.objects_allocated as i64),
