@@ -12,7 +12,8 @@
 //! 6. `work` — the global grey list (leaf).
 //! 7. `assist` — the assist park queue (leaf).
 //!
-//! Leaves taken alone: `stats`, `threads`. `roots` (RwLock) is read while a
+//! Leaves taken alone: `stats`, `threads`; `stop_flags` (a leaf, also taken
+//! under `world`). `roots` (RwLock) is read while a
 //! provider runs, so providers may take their own (embedder) locks but must
 //! not call back into the heap. No heap lock is ever held across a safepoint
 //! or a stop-the-world wait.
@@ -236,8 +237,17 @@ pub struct Heap {
     /// notified when a P stops or goes idle (a separate condvar, so stopping
     /// Ms do not wake each other).
     pub(crate) stopped_cv: Condvar,
-    /// Mirrors `World::stop_requested` for the safepoint fast path (Relaxed).
+    /// Mirrors `World::stop_requested` for the safepoint fast path (Relaxed
+    /// there; set SeqCst, see `stop_flags`).
     pub(crate) stop_pending: AtomicBool,
+    /// Flags an embedder's dispatch loop tests in place of `stop_pending`
+    /// ([`Heap::set_stop_flags`]: the VM's per-P preemption flags, so its
+    /// loop tests one flag, not two). A stop request sets each of them
+    /// after `stop_pending`; only the embedder clears them, and one that
+    /// clears its flag must then read [`Heap::stop_requested`] and set it
+    /// again if a stop is pending (both sides SeqCst: a stop requested
+    /// meanwhile is seen by one of them).
+    stop_flags: Mutex<Vec<Arc<AtomicBool>>>,
     /// gctrace's notes on slow stops of the world this cycle (see
     /// `stop_the_world`).
     pub(crate) slow_stops: Mutex<String>,
@@ -437,6 +447,7 @@ impl Heap {
             world_cv: Condvar::new(),
             stopped_cv: Condvar::new(),
             stop_pending: AtomicBool::new(false),
+            stop_flags: Mutex::new(Vec::new()),
             slow_stops: Mutex::new(String::new()),
             world_stopped: AtomicBool::new(false),
             root_jobs_open: AtomicBool::new(false),
@@ -645,6 +656,20 @@ impl Heap {
         s
     }
 
+    /// Registers the flags a stop-the-world request sets besides its own
+    /// (see `stop_flags`), replacing any registered before; an empty list
+    /// unregisters them.
+    pub fn set_stop_flags(&self, flags: Vec<Arc<AtomicBool>>) {
+        *self.stop_flags.lock().expect("stop flags") = flags;
+    }
+
+    /// Whether a stop-the-world is requested and not yet over (SeqCst: the
+    /// re-check after clearing a flag registered with
+    /// [`Heap::set_stop_flags`]).
+    pub fn stop_requested(&self) -> bool {
+        self.stop_pending.load(SeqCst)
+    }
+
     /// Asks the coordinator for a cycle without waiting.
     pub fn request_cycle(&self) {
         let mut ctl = self.ctl.lock().expect("ctl lock");
@@ -662,7 +687,10 @@ impl Heap {
         let t = Instant::now();
         let mut w = self.world.lock().expect("world lock");
         w.stop_requested = true;
-        self.stop_pending.store(true, Relaxed);
+        self.stop_pending.store(true, SeqCst);
+        for flag in self.stop_flags.lock().expect("stop flags").iter() {
+            flag.store(true, SeqCst);
+        }
         // Most Ps reach a safepoint within microseconds: watch for that
         // with the lock released (they take it to stop) before sleeping, as
         // a condvar wake-up of this thread alone costs tens of microseconds

@@ -858,6 +858,10 @@ impl Vm {
             self.heap.clone(),
         );
         rt.quit_dump = self.sigquit_dump;
+        // A stop-the-world sets every P's preemption flag too: the fast
+        // loop tests that one flag at calls and back edges.
+        self.heap
+            .set_stop_flags(rt.ps.iter().map(|p| p.preempt.clone()).collect());
         if rt.quit_dump {
             // Best effort: a process that cannot catch SIGQUIT keeps its default.
             let _ = rt.catch_quit();
@@ -928,6 +932,7 @@ impl Vm {
             });
         });
         let _ = self.out.lock().expect("stdout").flush();
+        self.heap.set_stop_flags(Vec::new());
         rt.release_signals();
         let outcome = match rt.take_outcome() {
             Err(Stop::Panic(mut dump)) if matches!(dump.kind, PanicKind::Signal { .. }) => {
@@ -2167,21 +2172,25 @@ impl Exec<'_> {
                     regs.as_ptr_range().contains(&fp) && std::ptr::eq(regs, self.regs_ref()),
                     "fp lies in the current register array"
                 );
+                // The one flag the fast loop tests at calls and back
+                // edges: the P's preemption flag, which a stop-the-world
+                // sets too (`Heap::set_stop_flags`). Inside a native
+                // callback `step` does not yield: there the heap's own
+                // stop flag, which only a stop-the-world sets.
+                let flag_ptr = p.safepoint_flag();
+                let safepoint_flag = if self.nested == 0 {
+                    self.preempt
+                } else {
+                    // SAFETY: the flag is the heap's, and the heap outlives
+                    // the P this function borrows.
+                    unsafe { &*flag_ptr }
+                };
                 // SAFETY: `ip` is an instruction of `proto`'s code and `fp`
                 // the running frame's first register with the frame's
                 // registers in the live array (see `r!`); `proto` was
                 // verified by `Vm::load`.
-                let (stopped_at, switched) = unsafe {
-                    // Inside a native callback `step` does not yield: a
-                    // flag nobody sets stands in for the P's.
-                    static NEVER_SET: AtomicBool = AtomicBool::new(false);
-                    let preempt = if self.nested == 0 {
-                        self.preempt
-                    } else {
-                        &NEVER_SET
-                    };
-                    fast::run(self, ip, fp, proto, p, g, preempt, stop_depth)
-                };
+                let (stopped_at, switched) =
+                    unsafe { fast::run(self, ip, fp, proto, p, g, safepoint_flag, stop_depth) };
                 // A native it called failed or parked the goroutine (the
                 // frame saved its `pc` before the call).
                 if let Some(stop) = self.native_stop.take() {

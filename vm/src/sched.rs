@@ -787,8 +787,13 @@ pub(crate) enum LockedWake {
 /// Per-P scheduler state read by sysmon.
 #[derive(Default)]
 pub(crate) struct PRt {
-    /// Set by sysmon: the running G should yield at its next safepoint.
-    pub preempt: AtomicBool,
+    /// The running G should yield at its next safepoint: set by sysmon
+    /// (a slice overrun), by a stack scan or the program's end, and by the
+    /// collector when it stops the world (registered with
+    /// `Heap::set_stop_flags`), so the fast loop tests this one flag. It is
+    /// cleared only at a slice's start, followed by the re-check that
+    /// registration requires.
+    pub preempt: Arc<AtomicBool>,
     /// Counts G switches on this P; sysmon preempts a P whose count stands still.
     pub schedtick: AtomicU64,
     /// The M holding this P holds one of the `WEFTMAXPROCS` run tokens
@@ -1657,7 +1662,13 @@ impl Runtime {
                         // and so does a lowered GOMAXPROCS's request to
                         // give tokens back.
                         if self.token_debt.load(Relaxed) == 0 {
-                            self.ps[pid].preempt.store(false, Relaxed);
+                            let preempt = &self.ps[pid].preempt;
+                            preempt.store(false, SeqCst);
+                            // A stop-the-world requested before the store
+                            // had set the flag that it just cleared.
+                            if self.heap.stop_requested() {
+                                preempt.store(true, SeqCst);
+                            }
                         }
                     }
                     return Found::G(g);
