@@ -658,7 +658,9 @@ impl Heap {
 
     /// Registers the flags a stop-the-world request sets besides its own
     /// (see `stop_flags`), replacing any registered before; an empty list
-    /// unregisters them.
+    /// unregisters them. The VM registers its Ps' flags for the length of
+    /// a program (`Vm::run_program`); an embedder must not replace them
+    /// while one runs (its stops would then wait for sysmon's time slice).
     pub fn set_stop_flags(&self, flags: Vec<Arc<AtomicBool>>) {
         *self.stop_flags.lock().expect("stop flags") = flags;
     }

@@ -1309,7 +1309,9 @@ struct Exec<'vm> {
     vm: &'vm Vm,
     rt: &'vm Runtime,
     gr: G,
-    /// Set by sysmon when this G has run past its time slice.
+    /// The P's preemption flag (`PRt::preempt`): set by sysmon when this G
+    /// has run past its time slice, and by a stop-the-world (the one flag
+    /// the fast loop tests).
     preempt: &'vm AtomicBool,
     /// The P this M holds.
     pid: usize,
