@@ -80,6 +80,18 @@ impl ObjRef {
         NonNull::new(addr as *mut u8).map(ObjRef)
     }
 
+    /// An object reference from an address known not to be 0 (a value
+    /// word's pointer payload: the embedder never makes one of address 0).
+    ///
+    /// # Safety
+    /// `addr` is not 0.
+    #[inline(always)]
+    pub unsafe fn from_addr_unchecked(addr: usize) -> ObjRef {
+        debug_assert!(addr != 0, "an object reference of address 0");
+        // SAFETY: the caller promises `addr` is not 0.
+        ObjRef(unsafe { NonNull::new_unchecked(addr as *mut u8) })
+    }
+
     #[inline]
     pub(crate) fn header(self) -> &'static AtomicU64 {
         // SAFETY: callers only build ObjRefs for allocated objects, whose first

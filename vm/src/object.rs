@@ -30,8 +30,13 @@ fn slots(obj: ObjRef) -> &'static [AtomicU64] {
 }
 
 /// The object a value points to, if any.
+#[inline(always)]
 pub fn obj_of(v: Value) -> Option<ObjRef> {
-    v.as_object().and_then(ObjRef::from_addr)
+    // SAFETY: a pointer-tagged value is made only by `Value::object`, from
+    // an allocated object's address (never 0), or is a copy of one
+    // (`Value::from_bits` of a word that `Value::bits` gave).
+    v.as_object()
+        .map(|addr| unsafe { ObjRef::from_addr_unchecked(addr) })
 }
 
 /// The object a value points to, if it is one of kind `kind`.
