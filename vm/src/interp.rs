@@ -637,6 +637,9 @@ pub enum LoadError {
     /// hand, or a compiler bug): the interpreter relies on it (see
     /// `Exec::step`).
     InvalidBytecode(weft_lang::verify::VerifyError),
+    /// A native module's import path is one the compiler reads as a file
+    /// module's (`./x`, `../x`, `/x`): no script could import it.
+    NativeModulePath(&'static str),
 }
 
 impl std::fmt::Display for LoadError {
@@ -644,6 +647,10 @@ impl std::fmt::Display for LoadError {
         match self {
             LoadError::OutOfMemory(e) => write!(f, "{e}"),
             LoadError::InvalidBytecode(e) => write!(f, "{e}"),
+            LoadError::NativeModulePath(path) => write!(
+                f,
+                "native module path {path:?} names a file module; a native module's path may not start with ./, ../ or /"
+            ),
         }
     }
 }
@@ -662,6 +669,13 @@ impl Vm {
     /// reads registers, constants and code without bounds checks where the
     /// verifier has proved them in range.
     pub fn load(program: &Program, natives: Natives) -> Result<(Vm, P, Mutator), LoadError> {
+        if let Some(path) = natives
+            .module_paths()
+            .into_iter()
+            .find(|p| weft_lang::program::is_file_import(p))
+        {
+            return Err(LoadError::NativeModulePath(path));
+        }
         for m in &program.modules {
             weft_lang::verify::verify_module(&m.compiled).map_err(LoadError::InvalidBytecode)?;
         }

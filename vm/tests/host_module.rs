@@ -76,3 +76,13 @@ fn a_panicking_native_ends_the_program_as_a_fatal_error() {
         Err(Stop::Suspended) => panic!("the program was suspended"),
     }
 }
+
+#[test]
+fn a_native_module_with_a_file_path_is_refused() {
+    let program = compile_program_source("file_path.weft", "func main() {}\n").expect("compiles");
+    let natives = Natives::default().module("./host", ModuleDef::default().function("Boom", boom));
+    match Vm::load(&program, natives) {
+        Err(e) => assert!(e.to_string().contains("names a file module"), "{e}"),
+        Ok(_) => panic!("a native module at ./host was accepted"),
+    }
+}
