@@ -445,9 +445,8 @@ impl Heap {
             // SAFETY: world stopped; see `flush_all_ps_found_work`.
             unsafe { &mut *slot.state.get() }.mcache.reset();
         }
-        for c in self.central.iter() {
-            c.lock().expect("central lock").clear();
-        }
+        // Every central list is now stale (see `sweep_gen`).
+        self.sweep_gen.fetch_add(1, Release);
         // The two span lists trade their vectors: the sweep queue (empty,
         // swept) becomes the next in-use list. Freeing or allocating a
         // vector here would be an allocator call inside the pause, and

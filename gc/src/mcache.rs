@@ -119,7 +119,7 @@ impl Heap {
         // Pop in its own statement: the central lock must be released before
         // sweeping or taking the page-heap lock (a match scrutinee's guard
         // would live through the whole match).
-        let popped = self.central[class_idx].lock().expect("central lock").pop();
+        let popped = self.central_list(class_idx).spans.pop();
         let sp = match popped {
             Some(sp) => sp,
             None => match self.sweep_for_class(class_idx) {

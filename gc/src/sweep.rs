@@ -86,10 +86,7 @@ impl Heap {
             if want == Some(span.class()) {
                 return Swept::Kept(sp);
             }
-            self.central[span.class()]
-                .lock()
-                .expect("central lock")
-                .push(sp);
+            self.central_list(span.class()).spans.push(sp);
         }
         Swept::Other
     }
