@@ -250,9 +250,12 @@ pub struct Heap {
     /// The sweep generation: mark termination (`sweep_setup`, world
     /// stopped) increments it, retiring every central list at once, where
     /// clearing the 68 lists one lock at a time was 6-9 us of the pause
-    /// (cold cache lines). Incremented with Release, read with Acquire
-    /// under a central lock (every reader also ran after the restart,
-    /// which orders the increment before it).
+    /// (cold cache lines). Incremented with Release before the sweep
+    /// queue is refilled, read with Acquire under a central lock: a
+    /// sweeper that took a span from the new queue sees the new
+    /// generation. (Mark-termination helpers may read lists before the
+    /// increment; those lists are still valid then, and the P caches they
+    /// fill are reset after.)
     pub(crate) sweep_gen: AtomicU64,
     /// Spans still to sweep this cycle; filled at mark termination.
     pub(crate) sweep_queue: Mutex<Vec<SpanPtr>>,
