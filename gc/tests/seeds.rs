@@ -49,6 +49,25 @@ fn slots(o: ObjRef) -> &'static [AtomicU64] {
     unsafe { o.slots() }
 }
 
+/// Allocates `n` objects of `payload` bytes, each pointing (slot 0) at the
+/// one before, with `roots` holding just the newest at every allocation.
+fn build_rooted_chain(
+    p: &mut P,
+    g: &mut Mutator,
+    ty: TypeId,
+    roots: &Roots,
+    n: usize,
+    payload: usize,
+) {
+    let mut head = 0u64;
+    for _ in 0..n {
+        let o = p.alloc(g, ty, payload).unwrap();
+        p.write_slot(&slots(o)[0], head);
+        head = o.addr() as u64;
+        *roots.0.lock().unwrap() = vec![head];
+    }
+}
+
 fn panic_message(e: Box<dyn std::any::Any + Send>) -> String {
     e.downcast_ref::<String>()
         .cloned()
@@ -119,13 +138,7 @@ fn assist_completion_reported_through_mutator_record() {
     let mut p = heap.acquire_p();
     let mut g = Mutator::new();
     // A rooted chain of 20k objects gives the mark phase real work.
-    let mut head = 0u64;
-    for _ in 0..20_000 {
-        let o = p.alloc(&mut g, ty, 16).unwrap();
-        p.write_slot(&slots(o)[0], head);
-        head = o.addr() as u64;
-        *roots.0.lock().unwrap() = vec![head];
-    }
+    build_rooted_chain(&mut p, &mut g, ty, &roots, 20_000, 16);
     heap.request_cycle();
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut completed = false;
@@ -338,13 +351,7 @@ fn a_long_mark_ends_without_probing_the_world() {
     heap.add_roots(RootKind::Other, roots.clone());
     let mut p = heap.acquire_p();
     let mut g = Mutator::new();
-    let mut head = 0u64;
-    for _ in 0..3_000_000 {
-        let o = p.alloc(&mut g, ty, 8).unwrap();
-        p.write_slot(&slots(o)[0], head);
-        head = o.addr() as u64;
-        *roots.0.lock().unwrap() = vec![head];
-    }
+    build_rooted_chain(&mut p, &mut g, ty, &roots, 3_000_000, 8);
     let before = heap.stats();
     p.gc();
     let s = heap.stats();
