@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Acquire, Ordering::Relea
 
 mod chan;
 mod fast;
-use crate::object::{self, obj_of};
+use crate::object::{self, obj_of, obj_of_kind};
 use crate::value::Value;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -690,9 +690,9 @@ impl Vm {
     /// reads registers, constants and code without bounds checks where the
     /// verifier has proved them in range.
     pub fn load(program: &Program, natives: Natives) -> Result<(Vm, P, Mutator), LoadError> {
-        if let Some(path) = natives
-            .module_paths()
-            .into_iter()
+        if let Some(&path) = natives
+            .modules
+            .keys()
             .find(|p| weft_lang::program::is_file_import(p))
         {
             return Err(LoadError::NativeModulePath(path));
@@ -2215,13 +2215,12 @@ impl Exec<'_> {
                 // sets too (`Heap::set_stop_flags`). Inside a native
                 // callback `step` does not yield: there the heap's own
                 // stop flag, which only a stop-the-world sets.
-                let flag_ptr = p.safepoint_flag();
                 let safepoint_flag = if self.nested == 0 {
                     self.preempt
                 } else {
                     // SAFETY: the flag is the heap's, and the heap outlives
                     // the P this function borrows.
-                    unsafe { &*flag_ptr }
+                    unsafe { &*p.safepoint_flag() }
                 };
                 // SAFETY: `ip` is an instruction of `proto`'s code and `fp`
                 // the running frame's first register with the frame's
@@ -4258,10 +4257,7 @@ fn oom(e: AllocError) -> String {
 
 #[inline(always)]
 fn closure_proto(v: Value) -> Option<ProtoRef> {
-    let obj = obj_of(v)?;
-    if !obj.has_type(Kind::Closure.type_id()) {
-        return None;
-    }
+    let obj = obj_of_kind(v, Kind::Closure)?;
     // SAFETY: a live closure object (in a register or a global) has its
     // function in its first payload slot (`Op::Closure` allocates at least
     // two and stores `ProtoRef::to_word` there before the closure is
@@ -4582,10 +4578,7 @@ unsafe fn global_slot(proto: &FnProto, g: Glob) -> &'static AtomicU64 {
 /// strings, boxed ints, errors), which `index` and `SetIndex` handle.
 #[inline(always)]
 fn list_slot(container: Value, i: Value) -> Option<&'static AtomicU64> {
-    let list = obj_of(container)?;
-    if !list.has_type(Kind::List.type_id()) {
-        return None;
-    }
+    let list = obj_of_kind(container, Kind::List)?;
     // A negative index wraps to above any length: one bounds test.
     let i = i.as_inline_int()? as usize;
     object::list_slot(list, i)

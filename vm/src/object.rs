@@ -39,9 +39,11 @@ pub fn obj_of(v: Value) -> Option<ObjRef> {
         .map(|addr| unsafe { ObjRef::from_addr_unchecked(addr) })
 }
 
-/// The object a value points to, if it is one of kind `kind`.
+/// The object a value points to, if it is one of kind `kind` (one compare
+/// of its header: the interpreter's type test before a fast path).
+#[inline(always)]
 pub fn obj_of_kind(v: Value, kind: Kind) -> Option<ObjRef> {
-    obj_of(v).filter(|_| kind_of(v) == Some(kind))
+    obj_of(v).filter(|o| o.has_type(kind.type_id()))
 }
 
 /// The kind of the object a value points to.

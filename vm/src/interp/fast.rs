@@ -607,10 +607,7 @@ pub(super) unsafe fn run(
 /// length with the old array.
 #[inline(always)]
 fn list_elem(container: Value, i: Value) -> Option<&'static AtomicU64> {
-    let list = obj_of(container)?;
-    if !list.has_type(Kind::List.type_id()) {
-        return None;
-    }
+    let list = obj_of_kind(container, Kind::List)?;
     // A negative index wraps to above any length: one bounds test.
     let i = i.as_inline_int()? as usize;
     let words = list.payload_addr() as *const AtomicU64;
@@ -633,10 +630,7 @@ fn list_elem(container: Value, i: Value) -> Option<&'static AtomicU64> {
 /// without its checks of what the heap layout guarantees.
 #[inline(always)]
 fn cached_field(v: Value, cache: &AtomicU64) -> Option<&'static AtomicU64> {
-    let inst = obj_of(v)?;
-    if !inst.has_type(Kind::Instance.type_id()) {
-        return None;
-    }
+    let inst = obj_of_kind(v, Kind::Instance)?;
     let entry = cache.load(Relaxed);
     if entry & IC_METHOD != 0 {
         return None;
