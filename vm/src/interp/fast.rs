@@ -144,9 +144,9 @@ pub(super) unsafe fn run(
         // The rest of `Call` and `CallGlobal` (written once, expanded in
         // each arm: one arm for both cost the test of which it was).
         macro_rules! call {
-            ($a:expr, $nargs:expr, $nres:expr) => {{
-                let (a, nargs, nres): (Reg, Count, Count) = ($a, $nargs, $nres);
-                let callee = get!(a);
+            ($a:expr, $callee:expr, $nargs:expr, $nres:expr) => {{
+                let (a, callee, nargs, nres): (Reg, Value, Count, Count) =
+                    ($a, $callee, $nargs, $nres);
                 let nargs = nargs.0 as usize;
                 let regs = ex.regs_ref();
                 let abs = absolute!(regs, a);
@@ -564,7 +564,7 @@ pub(super) unsafe fn run(
                 if nargs == MULTI || safepoint_due!() {
                     bail!()
                 }
-                call!(a, nargs, nres)
+                call!(a, get!(a), nargs, nres)
             }
             Op::CallGlobal { a, g, nargs, nres } => {
                 if nargs == MULTI || safepoint_due!() {
@@ -572,8 +572,11 @@ pub(super) unsafe fn run(
                 }
                 // SAFETY: `g` is this instruction's operand, of `proto`.
                 let slot = unsafe { global_slot(proto, g) };
-                set!(a, Value::from_bits(slot.load(Relaxed)));
-                call!(a, nargs, nres)
+                // The callee goes on from the loaded word, not from the
+                // register: reading it back waited for the store.
+                let callee = Value::from_bits(slot.load(Relaxed));
+                set!(a, callee);
+                call!(a, callee, nargs, nres)
             }
             Op::Return { a, n } => {
                 if n == MULTI {
@@ -581,14 +584,14 @@ pub(super) unsafe fn run(
                 }
                 let regs = ex.regs_ref();
                 let first = absolute!(regs, a);
-                if !ex.return_plain(regs, first, n.0 as usize, stop_depth) {
+                let Some((caller, pc, base)) =
+                    ex.return_plain(regs, first, n.0 as usize, stop_depth)
+                else {
                     bail!()
-                }
-                // `return_plain` left the caller on top.
-                let f = ex.top_frame();
-                proto = f.proto.get();
-                ip = proto.code.as_ptr().wrapping_add(f.pc);
-                fp = regs.as_ptr().wrapping_add(f.base);
+                };
+                proto = caller.get();
+                ip = proto.code.as_ptr().wrapping_add(pc);
+                fp = regs.as_ptr().wrapping_add(base);
                 switched = true;
             }
             // By name, with no `_` arm: the dispatch then jumps through its
