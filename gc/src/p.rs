@@ -349,22 +349,56 @@ impl P {
                 requested: payload_bytes,
             });
         }
+        if let Some(obj) = self.alloc_cached(g, ty, payload_bytes) {
+            return Ok(obj);
+        }
+        let words = payload_bytes.div_ceil(8);
+        self.alloc_slow(g, ty, words, HEADER_BYTES + words * 8)
+    }
+
+    /// [`P::alloc`] when it needs neither a safepoint nor anything beyond
+    /// this P's cached spans: no stop-the-world pending, a small object, a
+    /// free slot in the cached span of its class and, during mark, assist
+    /// credit left to pay for it. `None` otherwise, having done nothing;
+    /// the caller then calls [`P::alloc`]. For an interpreter's fast loop,
+    /// which must not stop (its frame state is in machine registers) but
+    /// may allocate where nothing can stop it.
+    #[inline(always)]
+    pub fn try_alloc_without_safepoint(
+        &mut self,
+        g: &mut Mutator,
+        ty: TypeId,
+        payload_bytes: usize,
+    ) -> Option<ObjRef> {
+        if self.safepoint_pending() || payload_bytes > MAX_PAYLOAD_BYTES {
+            return None;
+        }
+        self.alloc_cached(g, ty, payload_bytes)
+    }
+
+    /// The part of [`P::alloc`] that takes a slot of this P's cached spans
+    /// (allocating black during mark, while `g` has assist credit); `None`
+    /// when that is not enough. `payload_bytes` is at most
+    /// `MAX_PAYLOAD_BYTES`.
+    #[inline(always)]
+    fn alloc_cached(
+        &mut self,
+        g: &mut Mutator,
+        ty: TypeId,
+        payload_bytes: usize,
+    ) -> Option<ObjRef> {
         let words = payload_bytes.div_ceil(8);
         let size = HEADER_BYTES + words * 8;
         let flags = self.heap.alloc_flags.load(Relaxed);
-        if flags == 0 {
+        let addr = if flags == 0 {
             let mcache = &mut self.st().mcache;
-            if let Some(c) = mcache.class_of(size) {
-                if let Some(addr) = mcache.next_free(c) {
-                    return Ok(self.init_object(addr, ty, words, true));
-                }
-            }
+            mcache.next_free(mcache.class_of(size)?)?
         } else if flags == AF_MARK {
-            if let Some(addr) = self.alloc_black_fast(g, size) {
-                return Ok(self.init_object(addr, ty, words, true));
-            }
-        }
-        self.alloc_slow(g, ty, words, size)
+            self.alloc_black_fast(g, size)?
+        } else {
+            return None;
+        };
+        Some(self.init_object(addr, ty, words, true))
     }
 
     /// During mark, a small object from the cached span when `g` has the
@@ -597,8 +631,8 @@ fn libc_gettid() -> i32 {
 
 #[cfg(test)]
 mod tests {
-    use crate::heap::{PHASE_MARK, PHASE_OFF};
-    use crate::{Heap, Mutator, OwnRoots, TypeTable, P};
+    use crate::heap::{AF_MARK, PHASE_MARK, PHASE_OFF};
+    use crate::{Heap, Mutator, OwnRoots, TypeInfo, TypeTable, P};
     use std::sync::atomic::Ordering::Relaxed;
     use std::sync::{Arc, Mutex};
 
@@ -630,5 +664,46 @@ mod tests {
         p.poll(&g);
         heap.phase.store(PHASE_OFF, Relaxed);
         assert_eq!(*roots.0.lock().unwrap(), vec![7]);
+    }
+
+    /// The fast loop's allocation takes only a cached slot, and never
+    /// where `alloc` would stop or pay for the mark.
+    #[test]
+    fn alloc_without_safepoint_takes_only_what_needs_no_stop() {
+        let mut types = TypeTable::new();
+        let ty = types.register(TypeInfo {
+            name: "leaf",
+            trace: None,
+        });
+        let heap = Heap::for_unit_test(types);
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        assert!(
+            p.try_alloc_without_safepoint(&mut g, ty, 16).is_none(),
+            "no span cached yet"
+        );
+        let first = p.alloc(&mut g, ty, 16).unwrap();
+        let second = p
+            .try_alloc_without_safepoint(&mut g, ty, 16)
+            .expect("a cached slot");
+        assert_ne!(first.addr(), second.addr());
+        assert_eq!(second.type_id(), Some(ty));
+
+        heap.stop_pending.store(true, Relaxed);
+        assert!(
+            p.try_alloc_without_safepoint(&mut g, ty, 16).is_none(),
+            "a stop is pending"
+        );
+        heap.stop_pending.store(false, Relaxed);
+
+        // During the mark a mutator with no assist credit must go through
+        // `alloc`, which charges it.
+        heap.alloc_flags.store(AF_MARK, Relaxed);
+        assert!(
+            p.try_alloc_without_safepoint(&mut g, ty, 16).is_none(),
+            "no credit"
+        );
+        heap.alloc_flags.store(0, Relaxed);
+        assert!(p.try_alloc_without_safepoint(&mut g, ty, 16).is_some());
     }
 }

@@ -3028,14 +3028,7 @@ impl Exec<'_> {
                     let inst = p
                         .alloc(g, Kind::Instance.type_id(), (1 + n) * 8)
                         .map_err(oom)?;
-                    // SAFETY: just allocated; stored into a register right below.
-                    let slots = unsafe { inst.slots() };
-                    p.write_slot(&slots[0], ty.bits());
-                    // Fresh memory is zero, which is the float 0.0: missing fields are nil.
-                    for slot in &slots[1..] {
-                        slot.store(Value::NIL.bits(), Relaxed);
-                    }
-                    set!(a.0, Value::object(inst.addr()));
+                    set!(a.0, init_instance(p, inst, ty));
                 }
                 Op::InitField { a, i, b } => {
                     let inst = obj_of(get!(a.0)).expect("fresh instance");
@@ -4076,6 +4069,22 @@ fn cached_native_index(cache: &AtomicU64, key: u64) -> Option<usize> {
 
 /// How many fields instances of struct type `ty` have (without copying
 /// their names, which `NewStruct` used to do for every instance).
+/// Makes the fresh object `inst` (`1 + type_field_count` slots) an
+/// instance of struct type `ty` with every field nil, and returns it as a
+/// value: `NewStruct`'s work after the allocation.
+#[inline(always)]
+fn init_instance(p: &mut P, inst: weft_gc::ObjRef, ty: Value) -> Value {
+    // SAFETY: just allocated, not yet reachable: the caller stores the
+    // value into a register right after.
+    let slots = unsafe { inst.slots() };
+    p.write_slot(&slots[0], ty.bits());
+    // Fresh memory is zero, which is the float 0.0: missing fields are nil.
+    for slot in &slots[1..] {
+        slot.store(Value::NIL.bits(), Relaxed);
+    }
+    Value::object(inst.addr())
+}
+
 fn type_field_count(ty: weft_gc::ObjRef) -> usize {
     obj_of(Value::from_bits(type_slots(ty)[1].load(Relaxed))).map_or(0, object::list_len)
 }

@@ -1,12 +1,14 @@
-//! The interpreter's fast loop: the instructions that need no allocation
-//! and raise no error, on their common operands (inline ints, floats, lists
+//! The interpreter's fast loop: the instructions that raise no error and
+//! reach no safepoint, on their common operands (inline ints, floats, lists
 //! indexed in range, map reads and writes to existing keys, range steps
 //! over lists and counts, `math.Sqrt` and the other float functions of a
-//! float, struct fields and methods found by the inline
-//! cache, calls and plain returns of Weft functions), in a function small enough
-//! for the compiler to keep the instruction pointer and the frame pointer
-//! in machine registers. One exception to "no allocation, no error": a
-//! native found by a call's inline cache is called from here
+//! float, struct fields and methods found by the inline cache, calls and
+//! plain returns of Weft functions, a struct instance allocated from the
+//! P's cached span), in a function small enough for the compiler to keep
+//! the instruction pointer and the frame pointer in machine registers.
+//! Allocation is here only where it cannot stop
+//! (`P::try_alloc_without_safepoint`: `NewStruct`). One exception to "no
+//! error": a native found by a call's inline cache is called from here
 //! ([`native_method`]), as `step` would call it, since leaving the loop
 //! for it cost more than the call; its failure goes back through
 //! `Exec::native_stop`.
@@ -488,6 +490,21 @@ pub(super) unsafe fn run(
                 };
                 p.write_slot(slot, get!(b).bits());
             }
+            Op::NewStruct { a, b } => {
+                // `step`'s, when the P's cached span has a slot for it: no
+                // safepoint, so nothing to save first.
+                let ty = get!(b);
+                let Some(t) = obj_of_kind(ty, Kind::StructType) else {
+                    bail!()
+                };
+                let n = type_field_count(t);
+                let Some(inst) =
+                    p.try_alloc_without_safepoint(g, Kind::Instance.type_id(), (1 + n) * 8)
+                else {
+                    bail!()
+                };
+                set!(a, init_instance(p, inst, ty));
+            }
             Op::InitField { a, i, b } => {
                 let Some(inst) = obj_of(get!(a)) else { bail!() };
                 // SAFETY: a live instance (in a register; NewStruct made it).
@@ -848,7 +865,6 @@ macro_rules! step_only_ops {
             | Op::NewMap { .. }
             | Op::NewType { .. }
             | Op::SetMethod { .. }
-            | Op::NewStruct { .. }
             | Op::Slice { .. }
             | Op::Append { .. }
             | Op::AppendSpread { .. }
