@@ -225,6 +225,30 @@ pub(super) unsafe fn run(
                 }
             }};
         }
+        // `if R[a] cmp R[b] (or not) jump` when both are inline ints.
+        macro_rules! jump_cmp {
+            ($a:expr, $b:expr, $off:expr, $cmp:tt, $when:expr) => {{
+                let (Some(i), Some(j)) = (get!($a).as_inline_int(), get!($b).as_inline_int()) else {
+                    bail!()
+                };
+                if (i $cmp j) == $when {
+                    jump!($off.0);
+                }
+            }};
+        }
+        // `if R[a] == R[b] (or !=) jump` where `fast_equal` decides.
+        macro_rules! jump_eq {
+            ($a:expr, $b:expr, $off:expr, $when:expr) => {{
+                match fast_equal(get!($a), get!($b)) {
+                    Some(eq) => {
+                        if eq == $when {
+                            jump!($off.0);
+                        }
+                    }
+                    None => bail!(),
+                }
+            }};
+        }
         // `if R[a] == K[k] (or !=) jump`, K an int constant: the same word
         // is equal, two different inline ints are not; anything else
         // (a float, a boxed int) is `step`'s.
@@ -391,21 +415,13 @@ pub(super) unsafe fn run(
                 Some(_) => {}
                 None => bail!(),
             },
-            Op::JmpLt { a, b, off }
-            | Op::JmpNotLt { a, b, off }
-            | Op::JmpLe { a, b, off }
-            | Op::JmpNotLe { a, b, off } => {
-                let (Some(i), Some(j)) = (get!(a).as_inline_int(), get!(b).as_inline_int()) else {
-                    bail!()
-                };
-                let holds = match *op {
-                    Op::JmpLt { .. } | Op::JmpNotLt { .. } => i < j,
-                    _ => i <= j,
-                };
-                if holds == matches!(*op, Op::JmpLt { .. } | Op::JmpLe { .. }) {
-                    jump!(off.0);
-                }
-            }
+            // One arm each, as for the constant forms below: the shared arm
+            // chose the comparison and its sense from the opcode again (8
+            // instructions more a test).
+            Op::JmpLt { a, b, off } => jump_cmp!(a, b, off, <, true),
+            Op::JmpNotLt { a, b, off } => jump_cmp!(a, b, off, <, false),
+            Op::JmpLe { a, b, off } => jump_cmp!(a, b, off, <=, true),
+            Op::JmpNotLe { a, b, off } => jump_cmp!(a, b, off, <=, false),
             Op::IncJmpLtK { a, k, off } => {
                 // SAFETY: a `Kst` operand is in range (verified).
                 let bound = unsafe { *proto.consts.get_unchecked(k.0 as usize) };
@@ -424,12 +440,8 @@ pub(super) unsafe fn run(
             Op::JmpNotGeK { a, k, off } => jump_cmp_k!(a, k, off, >=, false),
             Op::JmpEqK { a, k, off } => jump_eq_k!(a, k, off, true),
             Op::JmpNeK { a, k, off } => jump_eq_k!(a, k, off, false),
-            Op::JmpEq { a, b, off } | Op::JmpNe { a, b, off } => match fast_equal(get!(a), get!(b))
-            {
-                Some(eq) if eq == matches!(op, Op::JmpEq { .. }) => jump!(off.0),
-                Some(_) => {}
-                None => bail!(),
-            },
+            Op::JmpEq { a, b, off } => jump_eq!(a, b, off, true),
+            Op::JmpNe { a, b, off } => jump_eq!(a, b, off, false),
             Op::GetIndex { a, b, c } => {
                 let (container, i) = (get!(b), get!(c));
                 if let Some(slot) = list_elem(container, i) {
