@@ -225,6 +225,44 @@ pub(super) unsafe fn run(
                 }
             }};
         }
+        // `R[a] = R[b] == R[c]` (`$eq` true) or `!=`, where `fast_equal`
+        // decides.
+        macro_rules! equal_to {
+            ($a:expr, $b:expr, $c:expr, $eq:expr) => {{
+                match fast_equal(get!($b), get!($c)) {
+                    Some(eq) => set!($a, Value::bool(eq == $eq)),
+                    None => bail!(),
+                }
+            }};
+        }
+        // `R[a] = R[b] cmp R[c]` for two inline ints or two floats (NaN
+        // compares false, as `compare` orders it `None`).
+        macro_rules! compare_to {
+            ($a:expr, $b:expr, $c:expr, $cmp:tt) => {{
+                let (x, y) = (get!($b), get!($c));
+                let holds = if let (Some(i), Some(j)) = (x.as_inline_int(), y.as_inline_int()) {
+                    i $cmp j
+                } else if let (Some(fx), Some(fy)) = (x.as_float(), y.as_float()) {
+                    fx $cmp fy
+                } else {
+                    bail!()
+                };
+                set!($a, Value::bool(holds));
+            }};
+        }
+        // `if R[a] (or not) jump` for a bool.
+        macro_rules! jump_if {
+            ($a:expr, $off:expr, $when:expr) => {{
+                match get!($a).as_bool() {
+                    Some(x) => {
+                        if x == $when {
+                            jump!($off.0);
+                        }
+                    }
+                    None => bail!(),
+                }
+            }};
+        }
         // `if R[a] cmp R[b] (or not) jump` when both are inline ints.
         macro_rules! jump_cmp {
             ($a:expr, $b:expr, $off:expr, $cmp:tt, $when:expr) => {{
@@ -375,31 +413,13 @@ pub(super) unsafe fn run(
                 Some(x) => set!(a, Value::bool(!x)),
                 None => bail!(),
             },
-            Op::Eq { a, b, c } | Op::Ne { a, b, c } => match fast_equal(get!(b), get!(c)) {
-                Some(eq) => set!(a, Value::bool(eq == matches!(op, Op::Eq { .. }))),
-                None => bail!(),
-            },
-            Op::Lt { a, b, c } | Op::Le { a, b, c } => {
-                let (x, y) = (get!(b), get!(c));
-                let lt = matches!(op, Op::Lt { .. });
-                let holds = if let (Some(i), Some(j)) = (x.as_inline_int(), y.as_inline_int()) {
-                    if lt {
-                        i < j
-                    } else {
-                        i <= j
-                    }
-                } else if let (Some(fx), Some(fy)) = (x.as_float(), y.as_float()) {
-                    // NaN compares false, as `compare` orders it `None`.
-                    if lt {
-                        fx < fy
-                    } else {
-                        fx <= fy
-                    }
-                } else {
-                    bail!()
-                };
-                set!(a, Value::bool(holds));
-            }
+            // One arm per opcode here and in the jumps below: an arm shared
+            // by two opcodes decodes which it was again (setcc and cmov on
+            // the opcode byte).
+            Op::Eq { a, b, c } => equal_to!(a, b, c, true),
+            Op::Ne { a, b, c } => equal_to!(a, b, c, false),
+            Op::Lt { a, b, c } => compare_to!(a, b, c, <),
+            Op::Le { a, b, c } => compare_to!(a, b, c, <=),
             Op::Len { a, b } => {
                 let v = get!(b);
                 let n = match object::kind_of(v) {
@@ -410,14 +430,9 @@ pub(super) unsafe fn run(
                 set!(a, Value::int_inline(n as i64).expect("lengths fit inline"));
             }
             Op::Jmp { off } => jump!(off.0),
-            Op::JmpIf { a, off } | Op::JmpIfNot { a, off } => match get!(a).as_bool() {
-                Some(x) if x == matches!(op, Op::JmpIf { .. }) => jump!(off.0),
-                Some(_) => {}
-                None => bail!(),
-            },
-            // One arm each, as for the constant forms below: the shared arm
-            // chose the comparison and its sense from the opcode again (8
-            // instructions more a test).
+            Op::JmpIf { a, off } => jump_if!(a, off, true),
+            Op::JmpIfNot { a, off } => jump_if!(a, off, false),
+            // The shared arm these four had cost 8 instructions a test.
             Op::JmpLt { a, b, off } => jump_cmp!(a, b, off, <, true),
             Op::JmpNotLt { a, b, off } => jump_cmp!(a, b, off, <, false),
             Op::JmpLe { a, b, off } => jump_cmp!(a, b, off, <=, true),
