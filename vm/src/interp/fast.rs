@@ -120,17 +120,20 @@ pub(super) unsafe fn run(
                 safepoint_flag.load(Relaxed)
             };
         }
-        // The struct instance `$v` and the member of it this instruction's
-        // inline cache holds (`cache_hit`); `step` handles anything else.
+        // The struct instance `$v` and its member named by constant `$k`,
+        // through this instruction's inline cache; `step` handles anything
+        // else. A miss is looked up here (`cached_member`'s miss path: no
+        // allocation, no error): a call site that sees several types in
+        // turn (richards' `t.task.run(packet)`) misses on most calls.
         macro_rules! instance_member {
-            ($v:expr) => {{
+            ($v:expr, $k:expr) => {{
                 let v: Value = $v;
-                if object::kind_of(v) != Some(Kind::Instance) {
+                let Some(inst) = obj_of_kind(v, Kind::Instance) else {
                     bail!()
-                }
-                let inst = obj_of(v).expect("instance");
+                };
                 let cache = &proto.inline_cache[pc_of(proto, ip) - 1];
-                match instance_type(inst).and_then(|t| cache_hit(cache, t)) {
+                let name = || -> &[u8] { &proto.const_strs[$k.0 as usize] };
+                match instance_type(inst).and_then(|t| cached_member(cache, t, name)) {
                     Some(member) => (inst, member),
                     None => bail!(),
                 }
@@ -541,7 +544,7 @@ pub(super) unsafe fn run(
                     None => bail!(),
                 }
             }
-            Op::CallMethod { a, nargs, nres, .. } => {
+            Op::CallMethod { a, k, nargs, nres } => {
                 // A method defined in Weft, found by the inline cache, with
                 // the receiver inserted before the arguments as `step` does.
                 if nargs == MULTI || safepoint_due!() {
@@ -579,7 +582,7 @@ pub(super) unsafe fn run(
                         }
                     }
                 }
-                let (_, Member::Method(m)) = instance_member!(recv) else {
+                let (_, Member::Method(m)) = instance_member!(recv, k) else {
                     bail!()
                 };
                 let Some(child) = closure_proto(m) else {
@@ -623,14 +626,15 @@ pub(super) unsafe fn run(
                 call!(a, callee, nargs, nres)
             }
             Op::Return { a, n } => {
-                if n == MULTI {
-                    bail!()
-                }
                 let regs = ex.regs_ref();
                 let first = absolute!(regs, a);
-                let Some((caller, pc, base)) =
-                    ex.return_plain(regs, first, n.0 as usize, stop_depth)
-                else {
+                // `return f(x)`: every result of the call below `top`.
+                let n = if n == MULTI {
+                    ex.gr.top.saturating_sub(first)
+                } else {
+                    n.0 as usize
+                };
+                let Some((caller, pc, base)) = ex.return_plain(regs, first, n, stop_depth) else {
                     bail!()
                 };
                 proto = caller.get();
