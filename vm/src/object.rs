@@ -72,11 +72,28 @@ const STR_BYTES: usize = 2;
 pub fn new_string(p: &mut P, g: &mut Mutator, bytes: &[u8]) -> Result<Value, AllocError> {
     let words = bytes.len().div_ceil(8);
     let obj = alloc(p, g, Kind::Str, STR_BYTES + words)?;
+    Ok(fill_string(obj, bytes))
+}
+
+/// [`new_string`] when the P's cached span has a slot for it
+/// (`P::try_alloc_without_safepoint`: no safepoint, no assist); `None`,
+/// having done nothing, otherwise. For the interpreter's fast loop.
+#[inline]
+pub fn try_new_string_without_safepoint(p: &mut P, g: &mut Mutator, bytes: &[u8]) -> Option<Value> {
+    let words = bytes.len().div_ceil(8);
+    let obj = p.try_alloc_without_safepoint(g, Kind::Str.type_id(), (STR_BYTES + words) * 8)?;
+    Some(fill_string(obj, bytes))
+}
+
+/// Writes `bytes` into the fresh string object `obj` (`STR_BYTES` +
+/// enough words, zeroed) and returns it as a value.
+#[inline(always)]
+fn fill_string(obj: ObjRef, bytes: &[u8]) -> Value {
     let s = slots(obj);
     // Raw data, not values: no barrier is needed (no pointer is stored).
     s[STR_LEN].store(bytes.len() as u64, Relaxed);
     copy_into_words(&s[STR_BYTES..], bytes);
-    Ok(Value::object(obj.addr()))
+    Value::object(obj.addr())
 }
 
 /// Bytes a long string copy moves between two safepoints (some 50 µs).

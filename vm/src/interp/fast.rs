@@ -370,6 +370,14 @@ pub(super) unsafe fn run(
                 match (f.0 as usize, x.as_inline_int()) {
                     (BUILTIN_FLOAT, Some(i)) => set!(a, Value::float(i as f64)),
                     (BUILTIN_INT, Some(_)) => set!(a, x),
+                    (BUILTIN_STR, Some(i)) => {
+                        let mut buf = [0u8; 20];
+                        let text = format_int(i, &mut buf);
+                        match object::try_new_string_without_safepoint(p, g, text) {
+                            Some(s) => set!(a, s),
+                            None => bail!(),
+                        }
+                    }
                     _ => match numeric_conversion(ex.vm.builtins[f.0 as usize], x) {
                         Some(v) => set!(a, v),
                         None => bail!(),
@@ -468,7 +476,10 @@ pub(super) unsafe fn run(
                     match map_read(&mut ex.map_hint, container, i) {
                         // A missing key reads nil.
                         Some(v) => set!(a, v.unwrap_or(Value::NIL)),
-                        None => bail!(),
+                        None => match string_index(container, i) {
+                            Some(byte) => set!(a, byte),
+                            None => bail!(),
+                        },
                     }
                 }
             }
@@ -723,6 +734,17 @@ fn cached_field(v: Value, cache: &AtomicU64) -> Option<&'static AtomicU64> {
 #[inline(never)]
 fn map_read(hint: &mut object::MapHint, m: Value, k: Value) -> Option<Option<Value>> {
     object::map_get_hinted(object::obj_of_kind(m, Kind::Map)?, k, hint).ok()
+}
+
+/// `s[i]` when `s` is a string and `i` an inline int within its length:
+/// the byte, as an int (strings_maps' hash loop).
+#[inline(never)]
+fn string_index(s: Value, i: Value) -> Option<Value> {
+    let byte = object::string_byte(
+        obj_of_kind(s, Kind::Str)?,
+        usize::try_from(i.as_inline_int()?).ok()?,
+    )?;
+    Value::int_inline(byte as i64)
 }
 
 /// `m[k] = v` when `m` is a map that has key `k` (adding a key may grow
