@@ -15,6 +15,10 @@ use crate::gcwork::GcWork;
 use crate::heap::{Heap, RootKind, PHASE_MARK};
 use crate::object::{ObjRef, ObjView, StackScan, Tracer, TracerMode};
 
+/// Scan work a background marker does between two publications of its
+/// credit (see `Heap::background_drain`): some 100 us of marking.
+const CREDIT_CHUNK: u64 = 256 << 10;
+
 impl Heap {
     /// Greys the object containing `addr` if it is white.
     #[inline]
@@ -187,18 +191,34 @@ impl Heap {
 
     /// Drains grey work as a background marker (a worker, or the
     /// coordinator when there are none): the scan work done is credit that
-    /// parked assists may steal. Returns the scan work done.
+    /// assists in debt may steal, published every [`CREDIT_CHUNK`] of it.
+    /// Returns the scan work done.
+    ///
+    /// One drain to the end published its credit only when the work ran
+    /// out, often the whole mark: an assist found no credit meanwhile, so
+    /// it scanned or parked, and binarytrees' one mutator spent 1.17 s of
+    /// its 2.07 s in assists (gctrace: assist 1168 ms total).
     pub(crate) fn background_drain(&self, gcw: &mut GcWork) -> u64 {
-        let t = Instant::now();
-        let done = self.drain(gcw, u64::MAX, true);
-        if done > 0 {
+        let mut total = 0;
+        loop {
+            let t = Instant::now();
+            let done = self.drain(gcw, CREDIT_CHUNK, true);
+            if done == 0 {
+                break;
+            }
+            total += done;
             self.bg_credit.fetch_add(done as i64, Relaxed);
             self.mark_nanos
                 .fetch_add(t.elapsed().as_nanos() as u64, Relaxed);
             self.wake_assists();
+            if self.stop_pending.load(Relaxed) {
+                break;
+            }
+        }
+        if total > 0 {
             self.wake_markers();
         }
-        done
+        total
     }
 
     /// Takes a chunk of the coordinator's concurrent stack scan, if one is
