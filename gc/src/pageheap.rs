@@ -353,20 +353,33 @@ impl PageHeap {
     /// has stayed free for a whole cycle (lazy: memory freed now is reused
     /// first); a longer run is split, its head released. Returns where the
     /// next step should look and the bytes released, or `None` when there
-    /// is nothing left to release (or madvise failed).
-    ///
-    /// The caller holds the page-heap lock; madvise can take milliseconds
-    /// over many pages, and an M that needs a span meanwhile sleeps on the
-    /// lock with its P running, holding up any stop-the-world. So the
-    /// collector calls this a small step at a time, taking the lock for
-    /// each (the runs stay in the free map throughout: an allocation never
-    /// finds the pages gone and maps more).
+    /// is nothing left to release (or madvise failed). All under the
+    /// caller's hold of the page-heap lock: the collector instead takes
+    /// the run out ([`PageHeap::scavenge_take`]), releases it with the lock
+    /// dropped, and puts it back ([`PageHeap::scavenge_put_back`]).
+    #[cfg(test)]
     pub(crate) fn scavenge_step(
         &mut self,
         stats: &PageStats,
         from: usize,
         max_bytes: usize,
     ) -> Option<(usize, usize)> {
+        let taken = self.scavenge_take(from, max_bytes)?;
+        let ok = os::release(taken.base, taken.bytes());
+        self.scavenge_put_back(stats, taken, ok)
+    }
+
+    /// The scavenger's next run to release (see [`PageHeap::scavenge_step`]
+    /// for which), taken out of the free map so that nobody allocates it
+    /// while the OS releases it without the page-heap lock held: madvise
+    /// of a megabyte took 60-100 us (TLB shootdowns), and an M that needed
+    /// a span meanwhile slept on the lock with its P running, holding up
+    /// the stop-the-world that follows the scavenge (gcpause's slow first
+    /// pauses, perf: the late M in `lock_contended` while the coordinator
+    /// was in `unmap_page_range`). An allocation in that window does not
+    /// find these pages and may use others, or map more, as Go's
+    /// scavenger allows.
+    pub(crate) fn scavenge_take(&mut self, from: usize, max_bytes: usize) -> Option<ScavengeRun> {
         let cycle = self.cycle;
         let now = Instant::now();
         let (&base, &run) = self.free.range(from..).find(|(_, run)| {
@@ -376,19 +389,8 @@ impl PageHeap {
                 && now.duration_since(run.freed_at) >= self.scavenge_delay
         })?;
         let npages = run.npages.min((max_bytes / PAGE_SIZE).max(8));
-        // A run counts as released (reading as zero: allocation skips
-        // zeroing it, see `Span::needzero`) only if the OS took it.
-        let ok = os::release(base, npages * PAGE_SIZE);
-        // The released head and the rest stay separate runs (merging them
-        // would forget which pages read as zero).
-        self.free.insert(
-            base,
-            FreeRun {
-                npages,
-                scavenged: ok,
-                ..run
-            },
-        );
+        self.free.remove(&base);
+        // The head is released; the rest stays a free run of its own.
         if npages < run.npages {
             self.free.insert(
                 base + npages * PAGE_SIZE,
@@ -398,12 +400,37 @@ impl PageHeap {
                 },
             );
         }
+        Some(ScavengeRun {
+            base,
+            run: FreeRun { npages, ..run },
+        })
+    }
+
+    /// Puts back a run [`PageHeap::scavenge_take`] took, released (`ok`:
+    /// the OS took it, so it reads as zero) or not. Returns where the next
+    /// step should look and the bytes released, or `None` if the release
+    /// failed (the same run would fail again).
+    pub(crate) fn scavenge_put_back(
+        &mut self,
+        stats: &PageStats,
+        taken: ScavengeRun,
+        ok: bool,
+    ) -> Option<(usize, usize)> {
+        let bytes = taken.bytes();
+        // Not merged with its neighbours: a merged run would forget which
+        // pages read as zero.
+        self.free.insert(
+            taken.base,
+            FreeRun {
+                scavenged: ok,
+                ..taken.run
+            },
+        );
         if !ok {
-            // Nothing more this time: the same run would fail again.
             return None;
         }
-        stats.released_bytes.fetch_add(npages * PAGE_SIZE, Relaxed);
-        Some((base + npages * PAGE_SIZE, npages * PAGE_SIZE))
+        stats.released_bytes.fetch_add(bytes, Relaxed);
+        Some((taken.base + bytes, bytes))
     }
 
     /// Unmaps everything (heap drop).
@@ -420,6 +447,20 @@ impl PageHeap {
     }
 }
 
+/// A free run the scavenger has taken out of the free map to release
+/// (`PageHeap::scavenge_take`); owned by the scavenger until it is put
+/// back.
+pub(crate) struct ScavengeRun {
+    pub(crate) base: usize,
+    run: FreeRun,
+}
+
+impl ScavengeRun {
+    pub(crate) fn bytes(&self) -> usize {
+        self.run.npages * PAGE_SIZE
+    }
+}
+
 /// Page-level byte counters, written under the page-heap lock, read anywhere
 /// (Relaxed: statistics and pacing only).
 #[derive(Default)]
@@ -430,7 +471,7 @@ pub(crate) struct PageStats {
 }
 
 /// Thin wrapper over mmap/munmap/madvise.
-mod os {
+pub(crate) mod os {
     /// Maps `bytes` of zeroed memory aligned to `align` (a power of two).
     pub(super) fn map_aligned(bytes: usize, align: usize) -> Option<usize> {
         let len = bytes + align;
@@ -468,7 +509,7 @@ mod os {
 
     /// Returns pages to the OS; they stay mapped and read as zero afterwards,
     /// if this says so (`false`: madvise failed, the pages keep their data).
-    pub(super) fn release(base: usize, bytes: usize) -> bool {
+    pub(crate) fn release(base: usize, bytes: usize) -> bool {
         // SAFETY: the range is a free page run of a live mapping: no object
         // lives there, so discarding its contents is unobservable.
         unsafe { libc::madvise(base as *mut libc::c_void, bytes, libc::MADV_DONTNEED) == 0 }
@@ -547,6 +588,37 @@ mod tests {
         ph.next_cycle();
         ph.next_cycle();
         assert!(ph.scavenge(&stats, 0) >= 64 * PAGE_SIZE);
+        ph.unmap_all();
+    }
+
+    /// The scavenger releases a run with the page-heap lock dropped: the
+    /// run is out of the free map meanwhile, so no span is made of it.
+    #[test]
+    fn a_run_being_released_is_not_handed_out() {
+        let map = ArenaMap::new();
+        let stats = PageStats::default();
+        let mut ph = PageHeap::new();
+        ph.scavenge_delay = Duration::ZERO;
+        let a = ph.alloc_span(&map, &stats, 16, 0, 16).unwrap();
+        let abase = a.get().base();
+        ph.free_span(&map, &stats, a);
+        ph.cycle += 2;
+        let taken = ph.scavenge_take(0, 8 * PAGE_SIZE).expect("an old free run");
+        assert_eq!((taken.base, taken.bytes()), (abase, 8 * PAGE_SIZE));
+        // The rest of the run is still free; the taken head is not.
+        let b = ph.alloc_span(&map, &stats, 8, 0, 16).unwrap();
+        assert_eq!(b.get().base(), abase + 8 * PAGE_SIZE);
+        let c = ph.alloc_span(&map, &stats, 8, 0, 16).unwrap();
+        assert_ne!(c.get().base(), abase);
+        let ok = os::release(taken.base, taken.bytes());
+        assert_eq!(
+            ph.scavenge_put_back(&stats, taken, ok),
+            Some((abase + 8 * PAGE_SIZE, 8 * PAGE_SIZE))
+        );
+        // Back, reading as zero.
+        let d = ph.alloc_span(&map, &stats, 8, 0, 16).unwrap();
+        assert_eq!(d.get().base(), abase);
+        assert!(!d.get().needzero.load(Relaxed));
         ph.unmap_all();
     }
 
