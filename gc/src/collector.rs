@@ -477,6 +477,7 @@ impl Heap {
                 .trigger(marked, self.root_bytes.load(Relaxed)),
             Relaxed,
         );
+        self.trigger_requested.store(false, Relaxed);
         self.phase.store(PHASE_OFF, Relaxed);
     }
 

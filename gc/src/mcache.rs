@@ -200,7 +200,7 @@ impl Heap {
     fn note_alloc_bytes(&self, bytes: usize) {
         let live = self.heap_live.fetch_add(bytes, Relaxed) + bytes;
         if live >= self.trigger.load(Relaxed) && self.phase() == crate::heap::PHASE_OFF {
-            self.request_cycle();
+            self.request_cycle_at_trigger();
         }
     }
 }
@@ -209,6 +209,7 @@ impl Heap {
 mod tests {
     use crate::{Heap, Mutator, TypeInfo, TypeTable};
     use std::collections::HashSet;
+    use std::sync::atomic::Ordering::Relaxed;
 
     #[test]
     fn fast_path_hands_out_distinct_aligned_slots_across_spans() {
@@ -227,5 +228,38 @@ mod tests {
             assert!(seen.insert(o.addr()), "slot handed out twice");
             assert_eq!(o.type_id(), Some(ty));
         }
+    }
+
+    /// Past the trigger, the heap asks for one cycle, not one per span it
+    /// caches: a request left pending after the coordinator took the first
+    /// one made a second cycle right after the first.
+    #[test]
+    fn the_trigger_asks_for_one_cycle_until_the_next_trigger_is_set() {
+        let mut types = TypeTable::new();
+        let ty = types.register(TypeInfo {
+            name: "leaf",
+            trace: None,
+        });
+        let heap = Heap::for_unit_test(types);
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        heap.trigger.store(0, Relaxed);
+        let requested = || heap.ctl.lock().unwrap().requested;
+        let alloc_spans = |p: &mut crate::P, g: &mut Mutator| {
+            // 100 objects of 1 KiB: several spans cached.
+            for _ in 0..100 {
+                p.alloc(g, ty, 1000).unwrap();
+            }
+        };
+        alloc_spans(&mut p, &mut g);
+        assert!(requested());
+        // The coordinator takes the request; the mark has not begun.
+        heap.ctl.lock().unwrap().requested = false;
+        alloc_spans(&mut p, &mut g);
+        assert!(!requested(), "asked again before the cycle set a trigger");
+        // The cycle sets the next trigger (here: reached already).
+        heap.trigger_requested.store(false, Relaxed);
+        alloc_spans(&mut p, &mut g);
+        assert!(requested());
     }
 }
