@@ -189,9 +189,7 @@ impl Heap {
                 return Err(AllocError::OutOfMemory { requested: bytes });
             }
         }
-        self.pages
-            .lock()
-            .expect("pages lock")
+        self.lock_pages()
             .alloc_span(&self.arenas, &self.page_stats, npages, class_idx, elem)
             .map_err(|_| AllocError::OutOfMemory { requested: bytes })
     }

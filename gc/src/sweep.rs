@@ -47,11 +47,8 @@ impl Heap {
         if span.is_large() {
             span.mark_bits[0].store(0, Relaxed);
             if nmarked == 0 {
-                self.pages.lock().expect("pages lock").free_span(
-                    &self.arenas,
-                    &self.page_stats,
-                    sp,
-                );
+                self.lock_pages()
+                    .free_span(&self.arenas, &self.page_stats, sp);
             } else {
                 span.alloc_bits[0].store(1, Relaxed);
                 self.in_use.lock().expect("in_use lock").push(sp);
@@ -74,13 +71,15 @@ impl Heap {
         for (a, m) in span.alloc_bits.iter().zip(span.mark_bits.iter()) {
             a.store(m.swap(0, Relaxed), Relaxed);
         }
-        if nmarked == 0 {
-            self.pages
-                .lock()
-                .expect("pages lock")
+        if nmarked == 0 && want != Some(span.class()) {
+            self.lock_pages()
                 .free_span(&self.arenas, &self.page_stats, sp);
             return Swept::Other;
         }
+        // An empty span of the class an allocation sweeps for is kept for
+        // it: freeing it to the page heap and taking a fresh span from
+        // there cost two holds of the page-heap lock, the lock mutators
+        // slept on most in gcpause (sched_switch trace).
         self.in_use.lock().expect("in_use lock").push(sp);
         if nmarked < nelems {
             if want == Some(span.class()) {
@@ -99,5 +98,44 @@ impl Heap {
         while self.active_sweepers.load(SeqCst) != 0 {
             std::thread::yield_now();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Swept;
+    use crate::{Heap, Mutator, TypeInfo, TypeTable};
+    use std::sync::atomic::Ordering::Relaxed;
+
+    /// An allocation sweeping for a class keeps an empty span of that
+    /// class rather than freeing it to the page heap and taking another
+    /// (as Go's `sweep(preserve)`); the background sweep frees it.
+    #[test]
+    fn an_empty_span_of_the_wanted_class_is_kept_for_the_allocation() {
+        let mut types = TypeTable::new();
+        let ty = types.register(TypeInfo {
+            name: "leaf",
+            trace: None,
+        });
+        let heap = Heap::for_unit_test(types);
+        let mut p = heap.acquire_p();
+        let mut g = Mutator::new();
+        let obj = p.alloc(&mut g, ty, 24).unwrap();
+        let sp = heap.arenas.span_of(obj.addr()).unwrap();
+        let class = sp.get().class();
+        let in_use_before = heap.page_stats.in_use_bytes.load(Relaxed);
+        // Nothing marked: after a cycle the span is empty.
+        heap.sweep_queue.lock().unwrap().push(sp);
+        match heap.sweep_one(Some(class)) {
+            Some(Swept::Kept(kept)) => assert_eq!(kept, sp),
+            _ => panic!("the empty span of the wanted class was not kept"),
+        }
+        assert_eq!(heap.page_stats.in_use_bytes.load(Relaxed), in_use_before);
+        heap.sweep_queue.lock().unwrap().push(sp);
+        assert!(matches!(
+            heap.sweep_one(Some(class + 1)),
+            Some(Swept::Other)
+        ));
+        assert!(heap.page_stats.in_use_bytes.load(Relaxed) < in_use_before);
     }
 }
