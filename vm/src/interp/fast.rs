@@ -7,7 +7,8 @@
 //! P's cached span), in a function small enough for the compiler to keep
 //! the instruction pointer and the frame pointer in machine registers.
 //! Allocation is here only where it cannot stop
-//! (`P::try_alloc_without_safepoint`: `NewStruct`). One exception to "no
+//! (`P::try_alloc_without_safepoint`: `NewStruct`, and `str` of an int
+//! through `object::try_new_string_without_safepoint`). One exception to "no
 //! error": a native found by a call's inline cache is called from here
 //! ([`native_method`]), as `step` would call it, since leaving the loop
 //! for it cost more than the call; its failure goes back through
