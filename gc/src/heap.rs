@@ -720,7 +720,6 @@ impl Heap {
         self.stop_pending.load(SeqCst)
     }
 
-    /// Asks the coordinator for a cycle without waiting.
     /// The page-heap lock, taken by spinning first: its holds are a few
     /// microseconds (a free-map update), and a mutator that went to sleep
     /// on it held its P running through the futex wake-up (tens of
@@ -744,6 +743,7 @@ impl Heap {
         }
     }
 
+    /// Asks the coordinator for a cycle without waiting.
     pub fn request_cycle(&self) {
         let mut ctl = self.ctl.lock().expect("ctl lock");
         if !ctl.requested {
@@ -916,6 +916,17 @@ impl Heap {
             },
             types,
         )
+    }
+
+    /// [`Heap::for_unit_test`] with one type registered, an untraced
+    /// "leaf": what the allocation and sweeping unit tests allocate.
+    pub(crate) fn for_unit_test_with_leaf() -> (Arc<Heap>, crate::TypeId) {
+        let mut types = TypeTable::new();
+        let ty = types.register(crate::TypeInfo {
+            name: "leaf",
+            trace: None,
+        });
+        (Heap::for_unit_test(types), ty)
     }
 }
 

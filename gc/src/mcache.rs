@@ -205,18 +205,13 @@ impl Heap {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Heap, Mutator, TypeInfo, TypeTable};
+    use crate::{Heap, Mutator};
     use std::collections::HashSet;
     use std::sync::atomic::Ordering::Relaxed;
 
     #[test]
     fn fast_path_hands_out_distinct_aligned_slots_across_spans() {
-        let mut types = TypeTable::new();
-        let ty = types.register(TypeInfo {
-            name: "leaf",
-            trace: None,
-        });
-        let heap = Heap::for_unit_test(types);
+        let (heap, ty) = Heap::for_unit_test_with_leaf();
         let mut p = heap.acquire_p();
         let mut g = Mutator::new();
         let mut seen = HashSet::new();
@@ -233,12 +228,7 @@ mod tests {
     /// one made a second cycle right after the first.
     #[test]
     fn the_trigger_asks_for_one_cycle_until_the_next_trigger_is_set() {
-        let mut types = TypeTable::new();
-        let ty = types.register(TypeInfo {
-            name: "leaf",
-            trace: None,
-        });
-        let heap = Heap::for_unit_test(types);
+        let (heap, ty) = Heap::for_unit_test_with_leaf();
         let mut p = heap.acquire_p();
         let mut g = Mutator::new();
         heap.trigger.store(0, Relaxed);

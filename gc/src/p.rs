@@ -632,7 +632,7 @@ fn libc_gettid() -> i32 {
 #[cfg(test)]
 mod tests {
     use crate::heap::{AF_MARK, PHASE_MARK, PHASE_OFF};
-    use crate::{Heap, Mutator, OwnRoots, TypeInfo, TypeTable, P};
+    use crate::{Heap, Mutator, OwnRoots, TypeTable, P};
     use std::sync::atomic::Ordering::Relaxed;
     use std::sync::{Arc, Mutex};
 
@@ -670,12 +670,7 @@ mod tests {
     /// where `alloc` would stop or pay for the mark.
     #[test]
     fn alloc_without_safepoint_takes_only_what_needs_no_stop() {
-        let mut types = TypeTable::new();
-        let ty = types.register(TypeInfo {
-            name: "leaf",
-            trace: None,
-        });
-        let heap = Heap::for_unit_test(types);
+        let (heap, ty) = Heap::for_unit_test_with_leaf();
         let mut p = heap.acquire_p();
         let mut g = Mutator::new();
         assert!(

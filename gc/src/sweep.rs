@@ -104,7 +104,7 @@ impl Heap {
 #[cfg(test)]
 mod tests {
     use super::Swept;
-    use crate::{Heap, Mutator, TypeInfo, TypeTable};
+    use crate::{Heap, Mutator};
     use std::sync::atomic::Ordering::Relaxed;
 
     /// An allocation sweeping for a class keeps an empty span of that
@@ -112,12 +112,7 @@ mod tests {
     /// (as Go's `sweep(preserve)`); the background sweep frees it.
     #[test]
     fn an_empty_span_of_the_wanted_class_is_kept_for_the_allocation() {
-        let mut types = TypeTable::new();
-        let ty = types.register(TypeInfo {
-            name: "leaf",
-            trace: None,
-        });
-        let heap = Heap::for_unit_test(types);
+        let (heap, ty) = Heap::for_unit_test_with_leaf();
         let mut p = heap.acquire_p();
         let mut g = Mutator::new();
         let obj = p.alloc(&mut g, ty, 24).unwrap();
