@@ -5,7 +5,9 @@
 //! 0. `mark_lock` — only pairs with `mark_cv` for idle waits; `ctl` may be
 //!    taken under it (shutdown check), nothing else.
 //! 1. `ctl` — cycle requests and completions (coordinator state).
-//! 2. `world` — P statuses and the stop-the-world handshake.
+//! 2. `world` — P statuses and the stop-the-world handshake. Nothing but
+//!    `stop_flags` is taken under it, so it may also be taken under
+//!    `pages` (`Heap::lock_pages_at_safepoint`, checking for a stop).
 //! 3. `sweep_queue`, `in_use` — span lists (never held together).
 //! 4. `central[c]` — per-class lists of swept spans with free slots.
 //! 5. `pages` — the page heap.
@@ -726,13 +728,54 @@ impl Heap {
     /// microseconds on a busy machine), which a stop-the-world then
     /// waited for.
     pub(crate) fn lock_pages(&self) -> MutexGuard<'_, PageHeap> {
+        self.try_lock_pages_spinning()
+            .unwrap_or_else(|| self.pages.lock().expect("pages lock"))
+    }
+
+    fn try_lock_pages_spinning(&self) -> Option<MutexGuard<'_, PageHeap>> {
         for _ in 0..PAGES_LOCK_SPINS {
             if let Ok(g) = self.pages.try_lock() {
-                return g;
+                return Some(g);
             }
             std::hint::spin_loop();
         }
-        self.pages.lock().expect("pages lock")
+        None
+    }
+
+    /// [`Heap::lock_pages`] for the holder of P `holder` at a safepoint
+    /// (an allocation taking a fresh span, with no sweep of its own in
+    /// flight): while it sleeps on the lock its P counts as stopped, as in
+    /// a blocking call, so a stop-the-world does not wait for a thread
+    /// that is asleep and then has to be woken and given a CPU (a sleep
+    /// there held up stops by 100-200 us: gctrace notes of late Ps that
+    /// neither ran nor waited for a CPU). Once it has the lock it takes
+    /// its P back only if no stop is under way; otherwise it lets go of
+    /// the lock, waits for the world to restart and tries again, so the
+    /// lock is never held by a P that counts as stopped.
+    /// `holder` is `None` for a P lent to a mark termination helper, which
+    /// runs while the world is stopped: that takes the lock plainly.
+    pub(crate) fn lock_pages_at_safepoint(
+        &self,
+        holder: Option<usize>,
+    ) -> MutexGuard<'_, PageHeap> {
+        let Some(holder) = holder else {
+            return self.lock_pages();
+        };
+        loop {
+            if let Some(g) = self.try_lock_pages_spinning() {
+                return g;
+            }
+            self.enter_blocking_slots(&[holder]);
+            let g = self.pages.lock().expect("pages lock");
+            let w = self.world.lock().expect("world lock");
+            if !w.stop_requested {
+                self.ps[holder].status.store(P_RUNNING, Relaxed);
+                return g;
+            }
+            drop(w);
+            drop(g);
+            self.exit_blocking_slots(&[holder]);
+        }
     }
 
     /// Asks for a cycle because the heap reached the trigger: once per
@@ -764,6 +807,12 @@ impl Heap {
         for flag in self.stop_flags.lock().expect("stop flags").iter() {
             flag.store(true, SeqCst);
         }
+        let flagged = t.elapsed();
+        // gctrace: this thread's CPU time over the rest of the stop, to
+        // tell a late P from a coordinator that was itself waiting for a
+        // CPU (a system call, so not before the flags are up: the return
+        // from one is where a pending preemption takes the CPU away).
+        let my_cpu = self.config.debug.gctrace.then(thread_cpu_nanos);
         // Most Ps reach a safepoint within microseconds: watch for that
         // with the lock released (they take it to stop) before sleeping, as
         // a condvar wake-up of this thread alone costs tens of microseconds
@@ -776,33 +825,59 @@ impl Heap {
         // gctrace: which Ps are still running after the spin, and what
         // the OS is doing with their threads, reported if the stop turns
         // out slow (is a thread descheduled, or busy without a safepoint?).
+        let spun = t.elapsed();
         let late = if self.config.debug.gctrace && self.any_p_running() {
             self.running_ps_threads()
         } else {
             Vec::new()
         };
+        // A P this late is rarely busy: its thread is waiting for a CPU.
+        // Pull it onto this one (see `pull_late_threads`), but only once
+        // the stop is clearly slow: a pull costs some 100 us, more than a
+        // stop that was going to end a little late on its own.
+        let pull_at = t + STW_PULL_AFTER;
+        let mut pulled = None;
         w = self.world.lock().expect("world lock");
         while self.any_p_running() {
-            w = self.stopped_cv.wait(w).expect("world lock");
+            let now = Instant::now();
+            if pulled.is_some() {
+                w = self.stopped_cv.wait(w).expect("world lock");
+            } else if now < pull_at {
+                w = self
+                    .stopped_cv
+                    .wait_timeout(w, pull_at - now)
+                    .expect("world lock")
+                    .0;
+            } else {
+                drop(w);
+                pulled = Some(self.pull_late_threads());
+                w = self.world.lock().expect("world lock");
+            }
         }
+        let pulled = pulled.unwrap_or_default();
         self.world_stopped.store(true, Release);
         let took = t.elapsed();
-        if !late.is_empty() && took >= SLOW_STOP {
+        drop(w);
+        for thread in &pulled {
+            thread.give_back();
+        }
+        if let Some(my_cpu) = my_cpu.filter(|_| took >= SLOW_STOP) {
             let mut note = self.slow_stops.lock().expect("slow stops");
             note.push_str(&format!(
-                " [stop {:.3} ms ending at {:.6} s monotonic, late:",
+                " [stop {:.3} ms ending at {:.6} s monotonic, flagged {:.3} ms, spin {:.3} ms, coordinator cpu {:.3} ms, pulled {}, late:",
                 took.as_secs_f64() * 1e3,
-                monotonic_secs()
+                monotonic_secs(),
+                flagged.as_secs_f64() * 1e3,
+                spun.as_secs_f64() * 1e3,
+                thread_cpu_nanos().saturating_sub(my_cpu) as f64 / 1e6,
+                pulled.len(),
             ));
             for (i, tid, before) in late {
                 // How the thread spent the wait: on a CPU (running code
                 // with no safepoint) or runnable, waiting for one. The
                 // kernel updates these at scheduling events: a thread
                 // that stayed on its CPU, or asleep, shows 0 and 0.
-                let (ran, waited) = match (before, sched_stat(tid)) {
-                    (Some(b), Some(a)) => (a.0.saturating_sub(b.0), a.1.saturating_sub(b.1)),
-                    _ => (0, 0),
-                };
+                let (ran, waited) = sched_delta(before, tid);
                 note.push_str(&format!(
                     " P{i} tid {tid} ran {:.3} waited {:.3} ms",
                     ran as f64 / 1e6,
@@ -812,6 +887,41 @@ impl Heap {
             note.push(']');
         }
         took
+    }
+
+    /// Moves the threads of the Ps still running late in a stop onto
+    /// this thread's CPU, which goes idle as this thread sleeps, until
+    /// the world is stopped ([`PulledThread::give_back`]).
+    ///
+    /// A P late by then is rarely busy: its thread was preempted, runnable
+    /// on a CPU another thread holds. sched_switch traces of gcpause showed
+    /// it stuck 1.5 ms behind a kernel thread (kdamond) while the
+    /// coordinator's CPU sat idle: the kernel does not pull a thread that
+    /// ran within its migration cost (0.5 ms) to an idle CPU. Changing the
+    /// thread's allowed CPUs moves it at once (a running one too, through
+    /// the CPU's stopper: harmless). Unprivileged, within the process's
+    /// own mask (a thread whose mask excludes this CPU is left alone), and
+    /// undone before the world restarts, so no user's pinning is lost.
+    fn pull_late_threads(&self) -> Vec<PulledThread> {
+        // SAFETY: sched_getcpu has no preconditions.
+        let cpu = unsafe { libc::sched_getcpu() };
+        if cpu < 0 {
+            return Vec::new();
+        }
+        let cpu = cpu as usize;
+        let mut pulled = Vec::new();
+        for slot in self.ps.iter() {
+            if slot.status.load(Relaxed) != P_RUNNING {
+                continue;
+            }
+            let tid = slot.os_tid.load(Relaxed);
+            if tid > 0 {
+                if let Some(thread) = PulledThread::pull(tid, cpu) {
+                    pulled.push(thread);
+                }
+            }
+        }
+        pulled
     }
 
     /// The Ps still running, with their M's OS thread and its scheduler
@@ -847,6 +957,63 @@ impl Heap {
     }
 }
 
+/// A thread [`Heap::pull_late_threads`] restricted to one CPU, with the
+/// CPUs it was allowed before.
+struct PulledThread {
+    tid: i32,
+    allowed: libc::cpu_set_t,
+}
+
+impl PulledThread {
+    /// Restricts thread `tid` to `cpu`, if it may run there and elsewhere.
+    fn pull(tid: i32, cpu: usize) -> Option<PulledThread> {
+        // SAFETY: cpu_set_t is plain bits; all zeros is the empty set.
+        let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `allowed` is a cpu_set_t of the size passed. A stale
+        // `tid` (its thread gone) fails with ESRCH, checked.
+        let got = unsafe {
+            libc::sched_getaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed)
+        };
+        if got != 0 {
+            return None;
+        }
+        // SAFETY: `allowed` is a valid cpu_set_t and `cpu` a CPU number
+        // sched_getcpu returned, below CPU_SETSIZE.
+        let may_run_here = unsafe { libc::CPU_ISSET(cpu, &allowed) };
+        // SAFETY: `allowed` is a valid cpu_set_t.
+        let may_run_elsewhere = unsafe { libc::CPU_COUNT(&allowed) } > 1;
+        if !may_run_here || !may_run_elsewhere {
+            return None;
+        }
+        // SAFETY: as above.
+        let mut only: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `only` is a valid cpu_set_t; `cpu` < CPU_SETSIZE.
+        unsafe { libc::CPU_SET(cpu, &mut only) };
+        // SAFETY: `only` is a cpu_set_t of the size passed.
+        let set =
+            unsafe { libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &only) };
+        (set == 0).then_some(PulledThread { tid, allowed })
+    }
+
+    /// Gives the thread back the CPUs it was allowed.
+    fn give_back(&self) {
+        // SAFETY: `allowed` is the cpu_set_t read from this thread; a
+        // thread gone meanwhile fails with ESRCH, which leaves nothing to
+        // undo.
+        unsafe {
+            libc::sched_setaffinity(
+                self.tid,
+                std::mem::size_of::<libc::cpu_set_t>(),
+                &self.allowed,
+            )
+        };
+    }
+}
+
+/// How long into a stop-the-world the threads of Ps still running are
+/// pulled onto the coordinator's CPU (`Heap::pull_late_threads`).
+const STW_PULL_AFTER: Duration = Duration::from_micros(200);
+
 /// `Heap::lock_pages`' tries before it sleeps on the lock (some 20 us).
 const PAGES_LOCK_SPINS: usize = 1000;
 
@@ -865,6 +1032,26 @@ fn sched_stat(tid: i32) -> Option<(u64, u64)> {
     Some((fields.next()??, fields.next()??))
 }
 
+/// How long thread `tid` ran and waited for a CPU since `before` (its
+/// [`sched_stat`] then); zeros when either reading is missing.
+fn sched_delta(before: Option<(u64, u64)>, tid: i32) -> (u64, u64) {
+    match (before, sched_stat(tid)) {
+        (Some(b), Some(a)) => (a.0.saturating_sub(b.0), a.1.saturating_sub(b.1)),
+        _ => (0, 0),
+    }
+}
+
+/// The calling thread's CPU time in nanoseconds.
+fn thread_cpu_nanos() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to write.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 /// CLOCK_MONOTONIC in seconds, to match a slow stop with `perf record -k
 /// CLOCK_MONOTONIC` samples.
 fn monotonic_secs() -> f64 {
@@ -878,7 +1065,7 @@ fn monotonic_secs() -> f64 {
 }
 
 /// A stop-the-world this slow gets the late Ps described under gctrace.
-const SLOW_STOP: Duration = Duration::from_micros(200);
+const SLOW_STOP: Duration = Duration::from_micros(100);
 
 impl Drop for Heap {
     fn drop(&mut self) {

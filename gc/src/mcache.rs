@@ -114,8 +114,13 @@ impl MCache {
 }
 
 impl Heap {
-    /// Gets a swept span with free slots for `class`, for a P cache.
-    pub(crate) fn cache_span(&self, class_idx: usize) -> Result<SpanPtr, AllocError> {
+    /// Gets a swept span with free slots for `class`, for the cache of P
+    /// `holder`, whose holder is at a safepoint.
+    pub(crate) fn cache_span(
+        &self,
+        class_idx: usize,
+        holder: Option<usize>,
+    ) -> Result<SpanPtr, AllocError> {
         // Pop in its own statement: the central lock must be released before
         // sweeping or taking the page-heap lock (a match scrutinee's guard
         // would live through the whole match).
@@ -126,7 +131,7 @@ impl Heap {
                 Some(sp) => sp,
                 None => {
                     let c = class(class_idx);
-                    let sp = self.alloc_span_checked(c.npages, class_idx, c.size)?;
+                    let sp = self.alloc_span_checked(c.npages, class_idx, c.size, holder)?;
                     if self.config.debug.poison {
                         let base = sp.get().base();
                         // SAFETY: the span is fresh and not yet visible to anyone.
@@ -162,8 +167,13 @@ impl Heap {
         None
     }
 
-    /// Allocates one large object's span.
-    pub(crate) fn alloc_large(&self, size: usize) -> Result<SpanPtr, AllocError> {
+    /// Allocates one large object's span, for the holder of P `holder` at
+    /// a safepoint.
+    pub(crate) fn alloc_large(
+        &self,
+        size: usize,
+        holder: Option<usize>,
+    ) -> Result<SpanPtr, AllocError> {
         let npages = size.div_ceil(PAGE_SIZE);
         // Sweeping first may return pages to the page heap.
         for _ in 0..4 {
@@ -171,17 +181,20 @@ impl Heap {
                 break;
             }
         }
-        let sp = self.alloc_span_checked(npages, LARGE_CLASS, npages * PAGE_SIZE)?;
+        let sp = self.alloc_span_checked(npages, LARGE_CLASS, npages * PAGE_SIZE, holder)?;
         self.in_use.lock().expect("in_use lock").push(sp);
         self.note_alloc_bytes(npages * PAGE_SIZE);
         Ok(sp)
     }
 
+    /// Takes a fresh span from the page heap (its lock taken as at P
+    /// `holder`'s safepoint: see `Heap::lock_pages_at_safepoint`).
     fn alloc_span_checked(
         &self,
         npages: usize,
         class_idx: usize,
         elem: usize,
+        holder: Option<usize>,
     ) -> Result<SpanPtr, AllocError> {
         let bytes = npages * PAGE_SIZE;
         if let Some(limit) = self.config.pacer.mem_limit {
@@ -189,7 +202,7 @@ impl Heap {
                 return Err(AllocError::OutOfMemory { requested: bytes });
             }
         }
-        self.lock_pages()
+        self.lock_pages_at_safepoint(holder)
             .alloc_span(&self.arenas, &self.page_stats, npages, class_idx, elem)
             .map_err(|_| AllocError::OutOfMemory { requested: bytes })
     }

@@ -467,7 +467,7 @@ impl P {
         let (addr, zero) = loop {
             let r = match class_of(size) {
                 Some(c) => self.alloc_small(c).map(|a| (a, true)),
-                None => heap.alloc_large(size).map(|sp| {
+                None => heap.alloc_large(size, self.holder_id()).map(|sp| {
                     let span = sp.get();
                     (span.base(), span.needzero.load(Relaxed))
                 }),
@@ -553,11 +553,17 @@ impl P {
         }
     }
 
+    /// This P's index for a lock taken at its holder's safepoint
+    /// (`Heap::lock_pages_at_safepoint`); `None` for a lent P.
+    fn holder_id(&self) -> Option<usize> {
+        (!self.lent).then_some(self.id)
+    }
+
     fn alloc_small(&mut self, c: usize) -> Result<usize, AllocError> {
         if let Some(a) = self.st().mcache.next_free(c) {
             return Ok(a);
         }
-        let sp = self.heap.cache_span(c)?;
+        let sp = self.heap.cache_span(c, self.holder_id())?;
         let allocs = self.st().mcache.allocs;
         self.slot().allocs.store(allocs, Relaxed);
         let st = self.st();
