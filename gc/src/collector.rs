@@ -77,13 +77,20 @@ impl Heap {
     pub(crate) fn run_cycle(self: &Arc<Heap>) {
         // Finish the previous cycle's sweep concurrently, before stopping.
         self.finish_sweep();
-        // Keep what the next cycle is expected to use.
+        // Keep what the next cycle is expected to use: at least what the
+        // last one did. The peak starts again from what is in use now.
+        let peak = self
+            .page_stats
+            .peak_in_use_bytes
+            .swap(self.page_stats.in_use_bytes.load(Relaxed), Relaxed);
         let retain = self.config.pacer.retained(
             self.heap_marked.load(Relaxed),
             self.root_bytes.load(Relaxed),
+            peak,
         );
-        // A step at a time, the release itself with the page-heap lock
-        // dropped (see `PageHeap::scavenge_take`): gctrace showed stops of
+        // A step at a time from the top down, the release itself with the
+        // page-heap lock dropped (see `PageHeap::scavenge_take`): gctrace
+        // showed stops of
         // 0.5-2 ms held up by an M asleep on that lock while all the
         // releases ran under one hold, and later 150-200 us first pauses
         // while one 1 MiB release held it. The excess is measured once;
@@ -93,7 +100,7 @@ impl Heap {
             .lock()
             .expect("pages lock")
             .scavenge_excess(&self.page_stats, retain);
-        let mut from = 0;
+        let mut from = usize::MAX;
         while excess > 0 {
             let taken = self
                 .pages

@@ -233,7 +233,8 @@ impl PageHeap {
         sp.get().init(base, npages, class, elem_size);
         sp.get().needzero.store(!zeroed, Relaxed);
         map.set_pages(base, npages, sp.0.as_ptr());
-        stats.in_use_bytes.fetch_add(npages * PAGE_SIZE, Relaxed);
+        let in_use = stats.in_use_bytes.fetch_add(npages * PAGE_SIZE, Relaxed) + npages * PAGE_SIZE;
+        stats.peak_in_use_bytes.fetch_max(in_use, Relaxed);
         Ok(sp)
     }
 
@@ -260,7 +261,11 @@ impl PageHeap {
     /// and whether they read as zero (the run was released to the OS, or
     /// never used).
     fn take_run(&mut self, npages: usize) -> Option<(usize, bool)> {
-        let (&base, &run) = self.free.iter().find(|(_, r)| r.npages >= npages)?;
+        let found = self.free.iter().find(|(_, r)| r.npages >= npages);
+        let (base, run) = match found {
+            Some((&base, &run)) => (base, run),
+            None => self.join_runs(npages)?,
+        };
         self.free.remove(&base);
         if run.npages > npages {
             self.free.insert(
@@ -274,9 +279,42 @@ impl PageHeap {
         Some((base, run.scavenged))
     }
 
+    /// The first stretch of adjacent free runs (released and not, which
+    /// `insert_run` keeps apart) with `npages` in all, made one run that
+    /// counts as holding data unless all of it was released.
+    fn join_runs(&mut self, npages: usize) -> Option<(usize, FreeRun)> {
+        let mut stretch: Option<(usize, FreeRun)> = None;
+        let mut found = None;
+        for (&base, &run) in self.free.iter() {
+            stretch = match stretch {
+                Some((sb, sr)) if sb + sr.npages * PAGE_SIZE == base => Some((sb, merged(sr, run))),
+                _ => Some((base, run)),
+            };
+            if let Some((sb, sr)) = stretch {
+                if sr.npages >= npages {
+                    found = Some((sb, sr));
+                    break;
+                }
+            }
+        }
+        let (sb, sr) = found?;
+        let end = sb + sr.npages * PAGE_SIZE;
+        let parts: Vec<usize> = self.free.range(sb..end).map(|(&b, _)| b).collect();
+        for b in parts {
+            self.free.remove(&b);
+        }
+        self.free.insert(sb, sr);
+        Some((sb, sr))
+    }
+
+    /// Adds a free run, merged with free neighbours in the same state:
+    /// a run of released pages is not merged with one of pages that hold
+    /// data, or the whole would count as holding data (the never-used rest
+    /// of an arena became 60 MB "kept" in gcpause, which the scavenger then
+    /// "released" every cycle while the pages it should release stayed).
     fn insert_run(&mut self, mut base: usize, mut run: FreeRun) {
         if let Some((&pb, &prev)) = self.free.range(..base).next_back() {
-            if pb + prev.npages * PAGE_SIZE == base {
+            if pb + prev.npages * PAGE_SIZE == base && prev.scavenged == run.scavenged {
                 self.free.remove(&pb);
                 base = pb;
                 run = merged(prev, run);
@@ -284,8 +322,10 @@ impl PageHeap {
         }
         let end = base + run.npages * PAGE_SIZE;
         if let Some(next) = self.free.get(&end).copied() {
-            self.free.remove(&end);
-            run = merged(run, next);
+            if next.scavenged == run.scavenged {
+                self.free.remove(&end);
+                run = merged(run, next);
+            }
         }
         self.free.insert(base, run);
     }
@@ -321,7 +361,7 @@ impl PageHeap {
     #[cfg(test)]
     pub(crate) fn scavenge(&mut self, stats: &PageStats, retain: usize) -> usize {
         let mut excess = self.scavenge_excess(stats, retain);
-        let (mut from, mut released) = (0, 0);
+        let (mut from, mut released) = (usize::MAX, 0);
         while excess > 0 {
             let Some((next, n)) = self.scavenge_step(stats, from, excess) else {
                 break;
@@ -348,12 +388,19 @@ impl PageHeap {
         (stats.in_use_bytes.load(Relaxed) + free_kept).saturating_sub(retain)
     }
 
-    /// Returns to the OS up to `max_bytes` (at least 8 pages) of the first
-    /// free run at or after address `from` that is at least 64 KiB and
+    /// Returns to the OS up to `max_bytes` (at least 8 pages) of the
+    /// highest free run below address `from` that is at least 64 KiB and
     /// has stayed free for a whole cycle (lazy: memory freed now is reused
-    /// first); a longer run is split, its head released. Returns where the
-    /// next step should look and the bytes released, or `None` when there
-    /// is nothing left to release (or madvise failed). All under the
+    /// first); a longer run is split, its tail released. Returns where the
+    /// next step should look (below the released pages) and the bytes
+    /// released, or `None` when there is nothing left to release (or
+    /// madvise failed).
+    ///
+    /// From the top down, as Go's scavenger: spans are allocated from the
+    /// lowest free address up (`take_run`), so the released pages are the
+    /// last ones allocation comes back to. Bottom up, gcpause released some
+    /// 1.6 MB a cycle that the next cycle's allocation faulted straight
+    /// back in (page-fault samples in `init_object`, a thousand a run). All under the
     /// caller's hold of the page-heap lock: the collector instead takes
     /// the run out ([`PageHeap::scavenge_take`]), releases it with the lock
     /// dropped, and puts it back ([`PageHeap::scavenge_put_back`]).
@@ -382,7 +429,7 @@ impl PageHeap {
     pub(crate) fn scavenge_take(&mut self, from: usize, max_bytes: usize) -> Option<ScavengeRun> {
         let cycle = self.cycle;
         let now = Instant::now();
-        let (&base, &run) = self.free.range(from..).find(|(_, run)| {
+        let (&base, &run) = self.free.range(..from).rev().find(|(_, run)| {
             !run.scavenged
                 && run.npages >= 8
                 && run.freed_cycle + 1 < cycle
@@ -390,18 +437,19 @@ impl PageHeap {
         })?;
         let npages = run.npages.min((max_bytes / PAGE_SIZE).max(8));
         self.free.remove(&base);
-        // The head is released; the rest stays a free run of its own.
-        if npages < run.npages {
+        // The tail is released; the rest stays a free run of its own.
+        let kept = run.npages - npages;
+        if kept > 0 {
             self.free.insert(
-                base + npages * PAGE_SIZE,
+                base,
                 FreeRun {
-                    npages: run.npages - npages,
+                    npages: kept,
                     ..run
                 },
             );
         }
         Some(ScavengeRun {
-            base,
+            base: base + kept * PAGE_SIZE,
             run: FreeRun { npages, ..run },
         })
     }
@@ -430,7 +478,7 @@ impl PageHeap {
             return None;
         }
         stats.released_bytes.fetch_add(bytes, Relaxed);
-        Some((taken.base + bytes, bytes))
+        Some((taken.base, bytes))
     }
 
     /// Unmaps everything (heap drop).
@@ -466,6 +514,9 @@ impl ScavengeRun {
 #[derive(Default)]
 pub(crate) struct PageStats {
     pub(crate) in_use_bytes: AtomicUsize,
+    /// The most `in_use_bytes` reached since the collector last reset it
+    /// (at the start of each cycle): what the scavenger keeps at least.
+    pub(crate) peak_in_use_bytes: AtomicUsize,
     pub(crate) mapped_bytes: AtomicUsize,
     pub(crate) released_bytes: AtomicUsize,
 }
@@ -525,20 +576,21 @@ mod tests {
         let map = ArenaMap::new();
         let stats = PageStats::default();
         let mut ph = PageHeap::new();
-        let a = ph.alloc_span(&map, &stats, 2, 0, 16).unwrap();
-        let b = ph.alloc_span(&map, &stats, 3, 0, 16).unwrap();
+        let a = ph.alloc_span(&map, &stats, 4, 0, 16).unwrap();
+        let b = ph.alloc_span(&map, &stats, 4, 0, 16).unwrap();
         let (abase, bbase) = (a.get().base(), b.get().base());
-        assert_eq!(bbase, abase + 2 * PAGE_SIZE);
+        assert_eq!(bbase, abase + 4 * PAGE_SIZE);
         assert_eq!(map.span_of(bbase + 100), Some(b));
-        assert_eq!(stats.in_use_bytes.load(Relaxed), 5 * PAGE_SIZE);
+        assert_eq!(stats.in_use_bytes.load(Relaxed), 8 * PAGE_SIZE);
         ph.free_span(&map, &stats, a);
         ph.free_span(&map, &stats, b);
         assert_eq!(map.span_of(bbase), None);
-        // The two runs merged: a 5-page request reuses the same address.
+        // The two runs merged (and not with the never-used rest of the
+        // arena): an 8-page request reuses the same address.
         // Fresh pages read as zero; reused ones may not (they are zeroed
         // when an object is put there), until they are released.
         assert!(!a.get().needzero.load(Relaxed));
-        let c = ph.alloc_span(&map, &stats, 5, 0, 16).unwrap();
+        let c = ph.alloc_span(&map, &stats, 8, 0, 16).unwrap();
         assert_eq!(c.get().base(), abase);
         assert!(c.get().needzero.load(Relaxed));
         ph.free_span(&map, &stats, c);
@@ -547,8 +599,8 @@ mod tests {
         assert_eq!(ph.scavenge(&stats, 0), 0);
         ph.cycle += 2;
         assert_eq!(ph.scavenge(&stats, usize::MAX), 0);
-        assert!(ph.scavenge(&stats, 0) >= 5 * PAGE_SIZE);
-        let d = ph.alloc_span(&map, &stats, 5, 0, 16).unwrap();
+        assert_eq!(ph.scavenge(&stats, 0), 8 * PAGE_SIZE);
+        let d = ph.alloc_span(&map, &stats, 8, 0, 16).unwrap();
         assert_eq!(d.get().base(), abase);
         assert!(!d.get().needzero.load(Relaxed));
         ph.unmap_all();
@@ -603,22 +655,81 @@ mod tests {
         let abase = a.get().base();
         ph.free_span(&map, &stats, a);
         ph.cycle += 2;
-        let taken = ph.scavenge_take(0, 8 * PAGE_SIZE).expect("an old free run");
-        assert_eq!((taken.base, taken.bytes()), (abase, 8 * PAGE_SIZE));
-        // The rest of the run is still free; the taken head is not.
+        let taken = ph
+            .scavenge_take(usize::MAX, 8 * PAGE_SIZE)
+            .expect("an old free run");
+        let tail = abase + 8 * PAGE_SIZE;
+        assert_eq!((taken.base, taken.bytes()), (tail, 8 * PAGE_SIZE));
+        // The rest of the run is still free; the taken tail is not.
         let b = ph.alloc_span(&map, &stats, 8, 0, 16).unwrap();
-        assert_eq!(b.get().base(), abase + 8 * PAGE_SIZE);
+        assert_eq!(b.get().base(), abase);
         let c = ph.alloc_span(&map, &stats, 8, 0, 16).unwrap();
-        assert_ne!(c.get().base(), abase);
+        assert_ne!(c.get().base(), tail);
         let ok = os::release(taken.base, taken.bytes());
         assert_eq!(
             ph.scavenge_put_back(&stats, taken, ok),
-            Some((abase + 8 * PAGE_SIZE, 8 * PAGE_SIZE))
+            Some((tail, 8 * PAGE_SIZE))
         );
         // Back, reading as zero.
         let d = ph.alloc_span(&map, &stats, 8, 0, 16).unwrap();
-        assert_eq!(d.get().base(), abase);
+        assert_eq!(d.get().base(), tail);
         assert!(!d.get().needzero.load(Relaxed));
+        ph.unmap_all();
+    }
+
+    /// Allocation takes the lowest free pages; the scavenger gives back
+    /// the highest first, so what it releases is what allocation reaches
+    /// last.
+    #[test]
+    fn the_scavenger_releases_the_highest_free_pages_first() {
+        let map = ArenaMap::new();
+        let stats = PageStats::default();
+        let mut ph = PageHeap::new();
+        ph.scavenge_delay = Duration::ZERO;
+        let low = ph.alloc_span(&map, &stats, 16, 0, 16).unwrap();
+        // A span between the two keeps them from merging.
+        let _between = ph.alloc_span(&map, &stats, 1, 0, 16).unwrap();
+        let high = ph.alloc_span(&map, &stats, 16, 0, 16).unwrap();
+        let (lowbase, highbase) = (low.get().base(), high.get().base());
+        assert!(lowbase < highbase);
+        ph.free_span(&map, &stats, low);
+        ph.free_span(&map, &stats, high);
+        ph.cycle += 2;
+        // Keep all but 16 pages: the high run goes (with the top of the
+        // arena above it, which was never used and counts as released).
+        let retain = stats.in_use_bytes.load(Relaxed) + 16 * PAGE_SIZE;
+        assert_eq!(ph.scavenge(&stats, retain), 16 * PAGE_SIZE);
+        let again = ph.alloc_span(&map, &stats, 16, 0, 16).unwrap();
+        assert_eq!(again.get().base(), lowbase);
+        assert!(again.get().needzero.load(Relaxed), "the low run was kept");
+        ph.unmap_all();
+    }
+
+    /// Released and unreleased free runs stay apart, but a span too big
+    /// for either alone is made of both.
+    #[test]
+    fn a_span_spans_adjacent_released_and_unreleased_runs() {
+        let map = ArenaMap::new();
+        let stats = PageStats::default();
+        let mut ph = PageHeap::new();
+        ph.scavenge_delay = Duration::ZERO;
+        let a = ph.alloc_span(&map, &stats, 16, 0, 16).unwrap();
+        let b = ph.alloc_span(&map, &stats, 16, 0, 16).unwrap();
+        let abase = a.get().base();
+        ph.free_span(&map, &stats, a);
+        ph.cycle += 2;
+        // Release `a` alone (the retain covers everything else).
+        let retain = stats.in_use_bytes.load(Relaxed);
+        assert_eq!(ph.scavenge(&stats, retain), 16 * PAGE_SIZE);
+        ph.free_span(&map, &stats, b);
+        // The whole arena: `a`, `b` and the never-used rest above them,
+        // as one run that needs zeroing (`b` held data).
+        let whole = ARENA_BYTES / PAGE_SIZE;
+        let big = ph
+            .alloc_span(&map, &stats, whole, crate::span::LARGE_CLASS, ARENA_BYTES)
+            .unwrap();
+        assert_eq!(big.get().base(), abase);
+        assert!(big.get().needzero.load(Relaxed));
         ph.unmap_all();
     }
 
