@@ -1163,4 +1163,100 @@ mod tests {
         watchdog.join().unwrap();
         drop(p);
     }
+
+    /// A P whose holder sleeps on the page-heap lock counts as stopped: a
+    /// stop-the-world completes meanwhile, and the holder, given the lock
+    /// while the world is stopped, lets go of it and goes on only once
+    /// the world runs again.
+    #[test]
+    fn a_p_asleep_on_the_page_heap_lock_does_not_hold_up_a_stop() {
+        let heap = Heap::for_unit_test(TypeTable::new());
+        let held = heap.pages.lock().unwrap();
+        let got_it = Arc::new(AtomicBool::new(false));
+        let mutator = {
+            let (heap, got_it) = (Arc::clone(&heap), Arc::clone(&got_it));
+            std::thread::spawn(move || {
+                let p = heap.acquire_p();
+                let pages = heap.lock_pages_at_safepoint(Some(p.id()));
+                // The world runs (the check is under the world lock).
+                assert!(!heap.world.lock().unwrap().stop_requested);
+                got_it.store(true, SeqCst);
+                drop(pages);
+                drop(p);
+            })
+        };
+        // Wait for the mutator to be asleep on the lock, its P blocking
+        // (with a plain lock it stays running, and the stop would hang).
+        let t = Instant::now();
+        while heap.ps[0].status.load(Relaxed) != P_STOPPED {
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "the P of a holder asleep on the lock still counts as running"
+            );
+            std::thread::yield_now();
+        }
+        heap.stop_the_world();
+        // Hand it the lock while the world is stopped: it must give it
+        // back (this thread takes it again) and not go on.
+        drop(held);
+        std::thread::sleep(Duration::from_millis(50));
+        let again = heap.pages.lock().unwrap();
+        assert!(!got_it.load(SeqCst));
+        drop(again);
+        heap.start_the_world();
+        mutator.join().unwrap();
+        assert!(got_it.load(SeqCst));
+    }
+
+    /// A pulled thread may run only on the chosen CPU until it is given
+    /// back the CPUs it had.
+    #[test]
+    fn a_pulled_thread_gets_its_cpus_back() {
+        fn allowed(tid: i32) -> libc::cpu_set_t {
+            // SAFETY: an all-zero cpu_set_t is the empty set; the call
+            // writes one of the size passed.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                assert_eq!(
+                    libc::sched_getaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &mut set),
+                    0
+                );
+                set
+            }
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            // SAFETY: gettid has no preconditions.
+            tx.send(unsafe { libc::gettid() }).unwrap();
+            stop_rx.recv().unwrap();
+        });
+        let tid = rx.recv().unwrap();
+        let before = allowed(tid);
+        // SAFETY: `before` is a valid cpu_set_t.
+        let ncpus = unsafe { libc::CPU_COUNT(&before) };
+        let cpu = (0..libc::CPU_SETSIZE as usize)
+            // SAFETY: as above; `c` < CPU_SETSIZE.
+            .find(|&c| unsafe { libc::CPU_ISSET(c, &before) })
+            .unwrap();
+        let pulled = PulledThread::pull(tid, cpu);
+        if ncpus < 2 {
+            // Nowhere else to run: left alone.
+            assert!(pulled.is_none());
+        } else {
+            let pulled = pulled.expect("pulled");
+            let during = allowed(tid);
+            // SAFETY: valid cpu_set_t; `cpu` < CPU_SETSIZE.
+            unsafe {
+                assert_eq!(libc::CPU_COUNT(&during), 1);
+                assert!(libc::CPU_ISSET(cpu, &during));
+            }
+            pulled.give_back();
+            let after = allowed(tid);
+            // SAFETY: valid cpu_set_t.
+            assert_eq!(unsafe { libc::CPU_COUNT(&after) }, ncpus);
+        }
+        stop_tx.send(()).unwrap();
+        thread.join().unwrap();
+    }
 }
