@@ -629,7 +629,7 @@ impl PHandoff {
     }
 }
 
-/// The calling thread's OS id (for gctrace's slow-stop notes).
+/// The calling thread's OS id (`PSlot::os_tid`).
 fn libc_gettid() -> i32 {
     // SAFETY: gettid has no preconditions.
     unsafe { libc::gettid() }

@@ -4067,8 +4067,6 @@ fn cached_native_index(cache: &AtomicU64, key: u64) -> Option<usize> {
     (entry != 0 && entry >> 16 == key).then(|| (entry & 0xffff) as usize - 1)
 }
 
-/// How many fields instances of struct type `ty` have (without copying
-/// their names, which `NewStruct` used to do for every instance).
 /// Makes the fresh object `inst` (`1 + type_field_count` slots) an
 /// instance of struct type `ty` with every field nil, and returns it as a
 /// value: `NewStruct`'s work after the allocation.
@@ -4085,6 +4083,8 @@ fn init_instance(p: &mut P, inst: weft_gc::ObjRef, ty: Value) -> Value {
     Value::object(inst.addr())
 }
 
+/// How many fields instances of struct type `ty` have (without copying
+/// their names, which `NewStruct` used to do for every instance).
 fn type_field_count(ty: weft_gc::ObjRef) -> usize {
     obj_of(Value::from_bits(type_slots(ty)[1].load(Relaxed))).map_or(0, object::list_len)
 }
