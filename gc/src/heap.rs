@@ -188,9 +188,12 @@ pub(crate) struct PSlot {
     /// stopped); read by the ownership check (Relaxed: the check runs on the
     /// owner thread, which wrote it).
     pub(crate) owner: AtomicU64,
-    /// The OS thread id of the M that last took the P, for `gctrace`'s
-    /// report of a slow stop-the-world (which thread held it up, and in
-    /// what state the OS had it). Diagnostics only.
+    /// The OS thread id of the M that last took the P (Relaxed): a stop
+    /// that runs late moves that thread onto the coordinator's CPU
+    /// (`Heap::pull_late_threads`; a stale id pulls the wrong thread for
+    /// the rest of the stop, or fails, which is harmless), and `gctrace`
+    /// reports which thread held a slow stop up and in what state the OS
+    /// had it.
     pub(crate) os_tid: std::sync::atomic::AtomicI32,
     /// The P's private state: accessed only by its owner, or with the world
     /// stopped by the coordinator or the helper it lent the P to.
@@ -908,31 +911,27 @@ impl Heap {
         if cpu < 0 {
             return Vec::new();
         }
-        let cpu = cpu as usize;
-        let mut pulled = Vec::new();
-        for slot in self.ps.iter() {
-            if slot.status.load(Relaxed) != P_RUNNING {
-                continue;
-            }
-            let tid = slot.os_tid.load(Relaxed);
-            if tid > 0 {
-                if let Some(thread) = PulledThread::pull(tid, cpu) {
-                    pulled.push(thread);
-                }
-            }
-        }
-        pulled
+        self.running_p_threads()
+            .filter(|&(_, tid)| tid > 0)
+            .filter_map(|(_, tid)| PulledThread::pull(tid, cpu as usize))
+            .collect()
+    }
+
+    /// The Ps still running, each with its M's OS thread id
+    /// (`PSlot::os_tid`).
+    fn running_p_threads(&self) -> impl Iterator<Item = (usize, i32)> + '_ {
+        self.ps
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.status.load(Relaxed) == P_RUNNING)
+            .map(|(i, slot)| (i, slot.os_tid.load(Relaxed)))
     }
 
     /// The Ps still running, with their M's OS thread and its scheduler
     /// statistics now. Diagnostics for `gctrace`.
     fn running_ps_threads(&self) -> Vec<LateP> {
-        (0..self.ps.len())
-            .filter(|&i| self.ps[i].status.load(Relaxed) == P_RUNNING)
-            .map(|i| {
-                let tid = self.ps[i].os_tid.load(Relaxed);
-                (i, tid, sched_stat(tid))
-            })
+        self.running_p_threads()
+            .map(|(i, tid)| (i, tid, sched_stat(tid)))
             .collect()
     }
 
@@ -1041,27 +1040,26 @@ fn sched_delta(before: Option<(u64, u64)>, tid: i32) -> (u64, u64) {
     }
 }
 
-/// The calling thread's CPU time in nanoseconds.
-fn thread_cpu_nanos() -> u64 {
+/// Clock `clock`'s time in nanoseconds.
+fn clock_nanos(clock: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: `ts` is a valid timespec to write.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    unsafe { libc::clock_gettime(clock, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// The calling thread's CPU time in nanoseconds.
+fn thread_cpu_nanos() -> u64 {
+    clock_nanos(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
 /// CLOCK_MONOTONIC in seconds, to match a slow stop with `perf record -k
 /// CLOCK_MONOTONIC` samples.
 fn monotonic_secs() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to write.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+    clock_nanos(libc::CLOCK_MONOTONIC) as f64 / 1e9
 }
 
 /// A stop-the-world this slow gets the late Ps described under gctrace.
