@@ -90,11 +90,10 @@ impl Heap {
         );
         // A step at a time from the top down, the release itself with the
         // page-heap lock dropped (see `PageHeap::scavenge_take`): gctrace
-        // showed stops of
-        // 0.5-2 ms held up by an M asleep on that lock while all the
-        // releases ran under one hold, and later 150-200 us first pauses
-        // while one 1 MiB release held it. The excess is measured once;
-        // each step starts where the last one stopped.
+        // showed stops of 0.5-2 ms held up by an M asleep on that lock
+        // while all the releases ran under one hold, and later 150-200 us
+        // first pauses while one 1 MiB release held it. The excess is
+        // measured once; each step starts where the last one stopped.
         let mut excess = self
             .pages
             .lock()

@@ -286,21 +286,20 @@ impl PageHeap {
         let mut stretch: Option<(usize, FreeRun)> = None;
         let mut found = None;
         for (&base, &run) in self.free.iter() {
-            stretch = match stretch {
-                Some((sb, sr)) if sb + sr.npages * PAGE_SIZE == base => Some((sb, merged(sr, run))),
-                _ => Some((base, run)),
+            let (sb, sr) = match stretch {
+                Some((sb, sr)) if sb + sr.npages * PAGE_SIZE == base => (sb, merged(sr, run)),
+                _ => (base, run),
             };
-            if let Some((sb, sr)) = stretch {
-                if sr.npages >= npages {
-                    found = Some((sb, sr));
-                    break;
-                }
+            if sr.npages >= npages {
+                found = Some((sb, sr));
+                break;
             }
+            stretch = Some((sb, sr));
         }
         let (sb, sr) = found?;
+        // Its parts go (no allocation under the lock), the whole comes in.
         let end = sb + sr.npages * PAGE_SIZE;
-        let parts: Vec<usize> = self.free.range(sb..end).map(|(&b, _)| b).collect();
-        for b in parts {
+        while let Some((&b, _)) = self.free.range(sb..end).next() {
             self.free.remove(&b);
         }
         self.free.insert(sb, sr);
@@ -388,22 +387,10 @@ impl PageHeap {
         (stats.in_use_bytes.load(Relaxed) + free_kept).saturating_sub(retain)
     }
 
-    /// Returns to the OS up to `max_bytes` (at least 8 pages) of the
-    /// highest free run below address `from` that is at least 64 KiB and
-    /// has stayed free for a whole cycle (lazy: memory freed now is reused
-    /// first); a longer run is split, its tail released. Returns where the
-    /// next step should look (below the released pages) and the bytes
-    /// released, or `None` when there is nothing left to release (or
-    /// madvise failed).
-    ///
-    /// From the top down, as Go's scavenger: spans are allocated from the
-    /// lowest free address up (`take_run`), so the released pages are the
-    /// last ones allocation comes back to. Bottom up, gcpause released some
-    /// 1.6 MB a cycle that the next cycle's allocation faulted straight
-    /// back in (page-fault samples in `init_object`, a thousand a run). All under the
-    /// caller's hold of the page-heap lock: the collector instead takes
-    /// the run out ([`PageHeap::scavenge_take`]), releases it with the lock
-    /// dropped, and puts it back ([`PageHeap::scavenge_put_back`]).
+    /// One step of the scavenger under the caller's hold of the page-heap
+    /// lock: [`PageHeap::scavenge_take`], the release, and
+    /// [`PageHeap::scavenge_put_back`]. The collector does the three with
+    /// the lock dropped for the release.
     #[cfg(test)]
     pub(crate) fn scavenge_step(
         &mut self,
@@ -416,8 +403,20 @@ impl PageHeap {
         self.scavenge_put_back(stats, taken, ok)
     }
 
-    /// The scavenger's next run to release (see [`PageHeap::scavenge_step`]
-    /// for which), taken out of the free map so that nobody allocates it
+    /// The scavenger's next run to release: up to `max_bytes` (at least 8
+    /// pages) of the highest free run below address `from` that is at
+    /// least 64 KiB and has stayed free for a whole cycle (lazy: memory
+    /// freed now is reused first); of a longer run, the tail. `None` when
+    /// there is nothing left to release.
+    ///
+    /// From the top down, as Go's scavenger: spans are allocated from the
+    /// lowest free address up (`take_run`), so the released pages are the
+    /// last ones allocation comes back to. Bottom up, gcpause released
+    /// some 1.6 MB a cycle that the next cycle's allocation faulted
+    /// straight back in (page-fault samples in `init_object`, a thousand a
+    /// run).
+    ///
+    /// The run is taken out of the free map so that nobody allocates it
     /// while the OS releases it without the page-heap lock held: madvise
     /// of a megabyte took 60-100 us (TLB shootdowns), and an M that needed
     /// a span meanwhile slept on the lock with its P running, holding up
@@ -456,8 +455,9 @@ impl PageHeap {
 
     /// Puts back a run [`PageHeap::scavenge_take`] took, released (`ok`:
     /// the OS took it, so it reads as zero) or not. Returns where the next
-    /// step should look and the bytes released, or `None` if the release
-    /// failed (the same run would fail again).
+    /// step should look (below the released pages) and the bytes
+    /// released, or `None` if the release failed (the same run would fail
+    /// again).
     pub(crate) fn scavenge_put_back(
         &mut self,
         stats: &PageStats,
