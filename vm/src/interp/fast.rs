@@ -221,11 +221,32 @@ pub(super) unsafe fn run(
             ($a:expr, $k:expr, $off:expr, $cmp:tt, $when:expr) => {{
                 // SAFETY: a `Kst` operand is in range (verified).
                 let kv = unsafe { *proto.consts.get_unchecked($k.0 as usize) };
-                let (Some(i), Some(j)) = (get!($a).as_inline_int(), kv.as_inline_int()) else {
+                jump_ints!(get!($a), kv, $off, $cmp, $when)
+            }};
+        }
+        // `if x cmp y (or not) jump` for two values that are inline ints;
+        // `step` handles anything else.
+        macro_rules! jump_ints {
+            ($x:expr, $y:expr, $off:expr, $cmp:tt, $when:expr) => {{
+                let (Some(i), Some(j)) = ($x.as_inline_int(), $y.as_inline_int()) else {
                     bail!()
                 };
                 if (i $cmp j) == $when {
                     jump!($off.0);
+                }
+            }};
+        }
+        // `if c == $when jump` for a test `c` the fast loop could decide
+        // (`Some`); `step` handles `None`.
+        macro_rules! jump_when {
+            ($c:expr, $off:expr, $when:expr) => {{
+                match $c {
+                    Some(c) => {
+                        if c == $when {
+                            jump!($off.0);
+                        }
+                    }
+                    None => bail!(),
                 }
             }};
         }
@@ -252,43 +273,6 @@ pub(super) unsafe fn run(
                     bail!()
                 };
                 set!($a, Value::bool(holds));
-            }};
-        }
-        // `if R[a] (or not) jump` for a bool.
-        macro_rules! jump_if {
-            ($a:expr, $off:expr, $when:expr) => {{
-                match get!($a).as_bool() {
-                    Some(x) => {
-                        if x == $when {
-                            jump!($off.0);
-                        }
-                    }
-                    None => bail!(),
-                }
-            }};
-        }
-        // `if R[a] cmp R[b] (or not) jump` when both are inline ints.
-        macro_rules! jump_cmp {
-            ($a:expr, $b:expr, $off:expr, $cmp:tt, $when:expr) => {{
-                let (Some(i), Some(j)) = (get!($a).as_inline_int(), get!($b).as_inline_int()) else {
-                    bail!()
-                };
-                if (i $cmp j) == $when {
-                    jump!($off.0);
-                }
-            }};
-        }
-        // `if R[a] == R[b] (or !=) jump` where `fast_equal` decides.
-        macro_rules! jump_eq {
-            ($a:expr, $b:expr, $off:expr, $when:expr) => {{
-                match fast_equal(get!($a), get!($b)) {
-                    Some(eq) => {
-                        if eq == $when {
-                            jump!($off.0);
-                        }
-                    }
-                    None => bail!(),
-                }
             }};
         }
         // `if R[a] == K[k] (or !=) jump`, K an int constant: the same word
@@ -442,13 +426,13 @@ pub(super) unsafe fn run(
                 set!(a, Value::int_inline(n as i64).expect("lengths fit inline"));
             }
             Op::Jmp { off } => jump!(off.0),
-            Op::JmpIf { a, off } => jump_if!(a, off, true),
-            Op::JmpIfNot { a, off } => jump_if!(a, off, false),
+            Op::JmpIf { a, off } => jump_when!(get!(a).as_bool(), off, true),
+            Op::JmpIfNot { a, off } => jump_when!(get!(a).as_bool(), off, false),
             // The shared arm these four had cost 8 instructions a test.
-            Op::JmpLt { a, b, off } => jump_cmp!(a, b, off, <, true),
-            Op::JmpNotLt { a, b, off } => jump_cmp!(a, b, off, <, false),
-            Op::JmpLe { a, b, off } => jump_cmp!(a, b, off, <=, true),
-            Op::JmpNotLe { a, b, off } => jump_cmp!(a, b, off, <=, false),
+            Op::JmpLt { a, b, off } => jump_ints!(get!(a), get!(b), off, <, true),
+            Op::JmpNotLt { a, b, off } => jump_ints!(get!(a), get!(b), off, <, false),
+            Op::JmpLe { a, b, off } => jump_ints!(get!(a), get!(b), off, <=, true),
+            Op::JmpNotLe { a, b, off } => jump_ints!(get!(a), get!(b), off, <=, false),
             Op::IncJmpLtK { a, k, off } => {
                 // SAFETY: a `Kst` operand is in range (verified).
                 let bound = unsafe { *proto.consts.get_unchecked(k.0 as usize) };
@@ -467,8 +451,8 @@ pub(super) unsafe fn run(
             Op::JmpNotGeK { a, k, off } => jump_cmp_k!(a, k, off, >=, false),
             Op::JmpEqK { a, k, off } => jump_eq_k!(a, k, off, true),
             Op::JmpNeK { a, k, off } => jump_eq_k!(a, k, off, false),
-            Op::JmpEq { a, b, off } => jump_eq!(a, b, off, true),
-            Op::JmpNe { a, b, off } => jump_eq!(a, b, off, false),
+            Op::JmpEq { a, b, off } => jump_when!(fast_equal(get!(a), get!(b)), off, true),
+            Op::JmpNe { a, b, off } => jump_when!(fast_equal(get!(a), get!(b)), off, false),
             Op::GetIndex { a, b, c } => {
                 let (container, i) = (get!(b), get!(c));
                 if let Some(slot) = list_elem(container, i) {
