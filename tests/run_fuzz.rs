@@ -170,5 +170,7 @@ fn mutated_programs_never_crash_the_interpreter() {
             let _ = std::fs::remove_file(&path);
         }
     }
+    // Failing cases stay for the report to point at; otherwise leave nothing.
+    let _ = std::fs::remove_dir(&scratch);
     assert!(failures.is_empty(), "seed {seed}:\n{}", failures.join("\n"));
 }

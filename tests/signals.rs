@@ -6,19 +6,36 @@
 //! whether the M holds a P or is sysmon (an M without one).
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn script(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("weft-signals-{}", std::process::id()));
+/// A test's script file in a directory of its own, removed when the test
+/// ends, so test runs leave nothing behind.
+struct Script(PathBuf);
+
+impl std::ops::Deref for Script {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.0.parent().unwrap());
+    }
+}
+
+fn script(name: &str, text: &str) -> Script {
+    let dir = std::env::temp_dir().join(format!("weft-signals-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
-    path
+    Script(path)
 }
 
-fn start(path: &PathBuf, env: &[(&str, &str)]) -> (Child, BufReader<ChildStdout>) {
+fn start(path: &Path, env: &[(&str, &str)]) -> (Child, BufReader<ChildStdout>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
     cmd.arg(path)
         .stdout(Stdio::piped())

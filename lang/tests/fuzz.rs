@@ -151,7 +151,9 @@ fn front_end_survives(bytes: &[u8]) -> Result<(), String> {
         let result = if std::str::from_utf8(bytes).is_err() {
             let path = std::env::temp_dir().join(format!("weft-fuzz-{}.weft", std::process::id()));
             std::fs::write(&path, bytes).expect("temp file");
-            weft_lang::load_program(&path.to_string_lossy())
+            let loaded = weft_lang::load_program(&path.to_string_lossy());
+            let _ = std::fs::remove_file(&path);
+            loaded
         } else {
             weft_lang::compile_program_source("fuzz.weft", &text)
         };
