@@ -3,7 +3,8 @@
 // completed (or 60 seconds have passed); then the GC pause times are read from
 // runtime.MemStats (PauseNs, the last 256 pauses) and the max and p99 are
 // printed. Counted in cycles so that the p99 is one (see gcpause.weft).
-// Targets (issue 5, for Weft): max < 500 us, p99 < 100 us. Deterministic lines: "live nodes 1048575", "workers 4".
+// Targets (issue 5, for Weft): max < 500 us, p99 < 100 us.
+// Deterministic lines: "live nodes 1048575", "workers 4".
 package main
 
 import (
