@@ -35,6 +35,7 @@ mod heap;
 mod mark;
 mod mcache;
 pub mod object;
+mod osthread;
 mod p;
 pub mod pacer;
 mod pageheap;
