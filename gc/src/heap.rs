@@ -21,7 +21,9 @@
 //! or a stop-the-world wait.
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering::*};
+use std::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering::*,
+};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -294,6 +296,15 @@ pub struct Heap {
     pub(crate) slow_stops: Mutex<String>,
     /// True while the world is stopped (barrier-free store validation).
     pub(crate) world_stopped: AtomicBool,
+    /// The coordinator's OS thread id (0 until it starts, and for a heap
+    /// without background threads): `help_late_stop` may pull it.
+    coordinator_tid: AtomicI32,
+    /// Threads an M stopped at a safepoint pulled onto its CPU during the
+    /// current stop (`help_late_stop`). Pushed to only while
+    /// `world_stopped` is false, read under this lock; `stop_the_world`
+    /// gives them back after setting `world_stopped`, under this lock, so
+    /// none is left pulled past the stop.
+    helper_pulls: Mutex<Vec<PulledThread>>,
     /// Set by the coordinator while it scans the `RootKind::Stacks` roots
     /// concurrently: markers and assists with no grey work take chunks of
     /// that scan (`RootProvider::scan_job`) instead of idling or parking.
@@ -503,6 +514,8 @@ impl Heap {
             stop_flags: Mutex::new(Vec::new()),
             slow_stops: Mutex::new(String::new()),
             world_stopped: AtomicBool::new(false),
+            coordinator_tid: AtomicI32::new(0),
+            helper_pulls: Mutex::new(Vec::new()),
             root_jobs_open: AtomicBool::new(false),
             barrier_flags: AtomicU8::new(if checked { WB_CHECK } else { 0 }),
             alloc_flags: AtomicU8::new(alloc_flags),
@@ -545,7 +558,10 @@ impl Heap {
         threads.push(
             std::thread::Builder::new()
                 .name("weft-gc-coordinator".into())
-                .spawn(move || abort_on_panic(|| h.coordinator_loop()))
+                .spawn(move || {
+                    h.coordinator_tid.store(crate::osthread::gettid(), Relaxed);
+                    abort_on_panic(|| h.coordinator_loop())
+                })
                 .expect("spawn"),
         );
         for i in 0..self.mark_worker_count() {
@@ -865,16 +881,18 @@ impl Heap {
         for thread in &pulled {
             thread.give_back();
         }
+        let helped = self.give_back_helper_pulls();
         if let Some(my_cpu) = my_cpu.filter(|_| took >= SLOW_STOP) {
             let mut note = self.slow_stops.lock().expect("slow stops");
             note.push_str(&format!(
-                " [stop {:.3} ms ending at {:.6} s monotonic, flagged {:.3} ms, spin {:.3} ms, coordinator cpu {:.3} ms, pulled {}, late:",
+                " [stop {:.3} ms ending at {:.6} s monotonic, flagged {:.3} ms, spin {:.3} ms, coordinator cpu {:.3} ms, pulled {}+{} by a stopped M, late:",
                 took.as_secs_f64() * 1e3,
                 monotonic_secs(),
                 flagged.as_secs_f64() * 1e3,
                 spun.as_secs_f64() * 1e3,
                 thread_cpu_nanos().saturating_sub(my_cpu) as f64 / 1e6,
                 pulled.len(),
+                helped,
             ));
             for (i, tid, before) in late {
                 // How the thread spent the wait: on a CPU (running code
@@ -918,6 +936,48 @@ impl Heap {
             .collect()
     }
 
+    /// Called by an M stopped at a safepoint [`STW_HELP_AFTER`] into a
+    /// stop the world that has not ended: pulls the threads of the Ps
+    /// still running, and the coordinator's, onto this M's CPU, which goes
+    /// idle as it sleeps (`stop_the_world` gives them back).
+    ///
+    /// The coordinator's own pull (`pull_late_threads`) cannot help when
+    /// the coordinator is itself off its CPU: sched_switch traces of
+    /// gcpause showed it yield in its spin to another process's thread (a
+    /// tokio worker, kdamond) that then kept the CPU 0.5-0.9 ms, with a
+    /// late M queued behind both and the stopped M's CPU idle all along
+    /// (Linux does not move a thread that ran within its migration cost to
+    /// an idle CPU). One M helps per stop: the first to get here.
+    pub(crate) fn help_late_stop(&self) {
+        let mut pulls = self.helper_pulls.lock().expect("helper pulls");
+        if !pulls.is_empty() || self.world_stopped.load(Acquire) {
+            return;
+        }
+        // SAFETY: sched_getcpu has no preconditions.
+        let cpu = unsafe { libc::sched_getcpu() };
+        if cpu < 0 {
+            return;
+        }
+        let coordinator = self.coordinator_tid.load(Relaxed);
+        let late = self.running_p_threads().map(|(_, tid)| tid);
+        pulls.extend(
+            late.chain(std::iter::once(coordinator))
+                .filter(|&tid| tid > 0)
+                .filter_map(|tid| PulledThread::pull(tid, cpu as usize)),
+        );
+    }
+
+    /// Gives back the threads `help_late_stop` pulled, once
+    /// `world_stopped` is set (no more can be pulled then); returns how
+    /// many there were.
+    fn give_back_helper_pulls(&self) -> usize {
+        let pulled = std::mem::take(&mut *self.helper_pulls.lock().expect("helper pulls"));
+        for thread in &pulled {
+            thread.give_back();
+        }
+        pulled.len()
+    }
+
     /// The Ps still running, each with its M's OS thread id
     /// (`PSlot::os_tid`).
     fn running_p_threads(&self) -> impl Iterator<Item = (usize, i32)> + '_ {
@@ -943,7 +1003,7 @@ impl Heap {
     }
 
     /// Whether some P has not stopped yet (see `stop_the_world`).
-    fn any_p_running(&self) -> bool {
+    pub(crate) fn any_p_running(&self) -> bool {
         self.ps.iter().any(|p| p.status.load(Relaxed) == P_RUNNING)
     }
 
@@ -960,6 +1020,10 @@ impl Heap {
 /// How long into a stop-the-world the threads of Ps still running are
 /// pulled onto the coordinator's CPU (`Heap::pull_late_threads`).
 const STW_PULL_AFTER: Duration = Duration::from_micros(200);
+
+/// How long into a stop-the-world an M stopped at a safepoint waits before
+/// it pulls the late threads onto its CPU (`Heap::help_late_stop`).
+pub(crate) const STW_HELP_AFTER: Duration = Duration::from_micros(150);
 
 /// `Heap::lock_pages`' tries before it sleeps on the lock (some 20 us).
 const PAGES_LOCK_SPINS: usize = 1000;
@@ -1069,6 +1133,73 @@ mod tests {
         done.store(true, Relaxed);
         watchdog.join().unwrap();
         drop(p);
+    }
+
+    /// An M stopped at a safepoint while a P is late pulls that P's
+    /// thread onto its own CPU (`help_late_stop`) until the stop ends;
+    /// one M per stop, none once the world is stopped.
+    #[test]
+    fn a_stopped_m_pulls_a_late_ps_thread_onto_its_cpu_for_the_stop() {
+        fn allowed_cpus(tid: i32) -> Vec<usize> {
+            // SAFETY: an all-zero cpu_set_t is the empty set; the call
+            // writes one of the size passed; CPU_ISSET reads it below
+            // CPU_SETSIZE.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                let size = std::mem::size_of::<libc::cpu_set_t>();
+                assert_eq!(libc::sched_getaffinity(tid, size, &mut set), 0);
+                (0..libc::CPU_SETSIZE as usize)
+                    .filter(|&c| libc::CPU_ISSET(c, &set))
+                    .collect()
+            }
+        }
+        let heap = Heap::new(
+            HeapConfig {
+                nprocs: 2,
+                background: false,
+                ..HeapConfig::default()
+            },
+            TypeTable::new(),
+        );
+        let done = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = std::sync::mpsc::channel();
+        // A P running (no safepoint) on a thread of its own: late.
+        let late = {
+            let (heap, done) = (Arc::clone(&heap), Arc::clone(&done));
+            std::thread::spawn(move || {
+                let p = heap.acquire_p();
+                tx.send(crate::osthread::gettid()).unwrap();
+                while !done.load(SeqCst) {
+                    std::hint::spin_loop();
+                }
+                drop(p);
+            })
+        };
+        let tid = rx.recv().unwrap();
+        let before = allowed_cpus(tid);
+        // This thread stands for the M stopped at a safepoint (on a CPU
+        // the late thread may use: they share the process's mask).
+        heap.help_late_stop();
+        let during = allowed_cpus(tid);
+        if before.len() > 1 {
+            assert_eq!(during.len(), 1, "pulled onto one CPU");
+            assert!(before.contains(&during[0]));
+        } else {
+            assert_eq!(during, before, "nowhere else to run: left alone");
+        }
+        // One helper per stop: a second call pulls nothing more.
+        let pulled = heap.helper_pulls.lock().unwrap().len();
+        heap.help_late_stop();
+        assert_eq!(heap.helper_pulls.lock().unwrap().len(), pulled);
+        assert_eq!(heap.give_back_helper_pulls(), pulled);
+        assert_eq!(allowed_cpus(tid), before);
+        // Once the world is stopped, nothing is pulled.
+        heap.world_stopped.store(true, Release);
+        heap.help_late_stop();
+        assert!(heap.helper_pulls.lock().unwrap().is_empty());
+        heap.world_stopped.store(false, Release);
+        done.store(true, SeqCst);
+        late.join().unwrap();
     }
 
     /// A P whose holder sleeps on the page-heap lock counts as stopped: a

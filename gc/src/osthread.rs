@@ -58,6 +58,12 @@ impl PulledThread {
     }
 }
 
+/// The calling thread's OS id.
+pub(crate) fn gettid() -> i32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
+}
+
 /// Nanoseconds thread `tid` of this process has spent on a CPU and
 /// runnable but waiting for one (`/proc/self/task/TID/schedstat`).
 pub(crate) fn sched_stat(tid: i32) -> Option<(u64, u64)> {

@@ -12,11 +12,14 @@ use std::cell::Cell;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::heap::{
     current_m, AllocError, Heap, PSlot, PState, AF_DEBUG, AF_MARK, P_IDLE, P_RUNNING, P_STOPPED,
+    STW_HELP_AFTER,
 };
 use crate::object::{ObjRef, TypeId, HEADER_BYTES};
+use crate::osthread::gettid;
 use crate::sizeclass::class_of;
 use crate::sweep::POISON;
 
@@ -162,7 +165,7 @@ impl Heap {
                     let slot = &self.ps[id];
                     slot.status.store(P_RUNNING, Relaxed);
                     slot.owner.store(current_m(), Relaxed);
-                    slot.os_tid.store(libc_gettid(), Relaxed);
+                    slot.os_tid.store(gettid(), Relaxed);
                     return P::new(Arc::clone(self), id, false);
                 }
             }
@@ -277,8 +280,34 @@ impl P {
         if w.stop_requested {
             self.slot().status.store(P_STOPPED, Relaxed);
             self.heap.stopped_cv.notify_one();
+            // A stop not over by then is held up by threads waiting for a
+            // CPU while this one goes idle: see `Heap::help_late_stop`.
+            // Not for the last P to stop: arming the timer costs some
+            // microseconds (a VM exit here) on the stop's critical path,
+            // often on the CPU the coordinator waits to get back.
+            let mut help_at = self
+                .heap
+                .any_p_running()
+                .then(|| Instant::now() + STW_HELP_AFTER);
             while w.stop_requested {
-                w = self.heap.world_cv.wait(w).expect("world lock");
+                let Some(at) = help_at else {
+                    w = self.heap.world_cv.wait(w).expect("world lock");
+                    continue;
+                };
+                let now = Instant::now();
+                if now < at {
+                    w = (self.heap.world_cv)
+                        .wait_timeout(w, at - now)
+                        .expect("world lock")
+                        .0;
+                    continue;
+                }
+                help_at = None;
+                if !self.heap.world_stopped.load(Acquire) {
+                    drop(w);
+                    self.heap.help_late_stop();
+                    w = self.heap.world.lock().expect("world lock");
+                }
             }
             self.slot().status.store(P_RUNNING, Relaxed);
         }
@@ -623,16 +652,10 @@ impl PHandoff {
     pub fn resume(self) -> P {
         let mut p = self.0;
         p.slot().owner.store(current_m(), Relaxed);
-        p.slot().os_tid.store(libc_gettid(), Relaxed);
+        p.slot().os_tid.store(gettid(), Relaxed);
         p.exit_blocking();
         p
     }
-}
-
-/// The calling thread's OS id (`PSlot::os_tid`).
-fn libc_gettid() -> i32 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() }
 }
 
 #[cfg(test)]
