@@ -7,7 +7,9 @@
 //! 1. `ctl` — cycle requests and completions (coordinator state).
 //! 2. `world` — P statuses and the stop-the-world handshake. Nothing but
 //!    `stop_flags` is taken under it, so it may also be taken under
-//!    `pages` (`Heap::lock_pages_at_safepoint`, checking for a stop).
+//!    `pages` (`Heap::lock_pages_at_safepoint`, checking for a stop) and
+//!    under `helper_pulls` (`Heap::help_late_stop`, checking the stop is
+//!    still under way; `helper_pulls` is otherwise a leaf).
 //! 3. `sweep_queue`, `in_use` — span lists (never held together).
 //! 4. `central[c]` — per-class lists of swept spans with free slots.
 //! 5. `pages` — the page heap.
@@ -300,10 +302,11 @@ pub struct Heap {
     /// without background threads): `help_late_stop` may pull it.
     coordinator_tid: AtomicI32,
     /// Threads an M stopped at a safepoint pulled onto its CPU during the
-    /// current stop (`help_late_stop`). Pushed to only while
-    /// `world_stopped` is false, read under this lock; `stop_the_world`
-    /// gives them back after setting `world_stopped`, under this lock, so
-    /// none is left pulled past the stop.
+    /// current stop (`help_late_stop`). Pushed to only while a stop is
+    /// requested and `world_stopped` is false, both read under this lock
+    /// (and `world`, taken inside it: the only place both are held);
+    /// `stop_the_world` gives them back after setting `world_stopped`,
+    /// under this lock, so none is left pulled past the stop.
     helper_pulls: Mutex<Vec<PulledThread>>,
     /// Set by the coordinator while it scans the `RootKind::Stacks` roots
     /// concurrently: markers and assists with no grey work take chunks of
@@ -950,8 +953,14 @@ impl Heap {
     /// an idle CPU). One M helps per stop: the first to get here.
     pub(crate) fn help_late_stop(&self) {
         let mut pulls = self.helper_pulls.lock().expect("helper pulls");
-        if !pulls.is_empty() || self.world_stopped.load(Acquire) {
-            return;
+        {
+            // Under `world`: between this M's wake-up and here, the stop may
+            // have ended and the world restarted, and a pull then would
+            // outlast it.
+            let w = self.world.lock().expect("world lock");
+            if !pulls.is_empty() || !w.stop_requested || self.world_stopped.load(Acquire) {
+                return;
+            }
         }
         // SAFETY: sched_getcpu has no preconditions.
         let cpu = unsafe { libc::sched_getcpu() };
@@ -1137,7 +1146,8 @@ mod tests {
 
     /// An M stopped at a safepoint while a P is late pulls that P's
     /// thread onto its own CPU (`help_late_stop`) until the stop ends;
-    /// one M per stop, none once the world is stopped.
+    /// one M per stop, none with no stop requested or once the world is
+    /// stopped.
     #[test]
     fn a_stopped_m_pulls_a_late_ps_thread_onto_its_cpu_for_the_stop() {
         fn allowed_cpus(tid: i32) -> Vec<usize> {
@@ -1177,8 +1187,13 @@ mod tests {
         };
         let tid = rx.recv().unwrap();
         let before = allowed_cpus(tid);
-        // This thread stands for the M stopped at a safepoint (on a CPU
-        // the late thread may use: they share the process's mask).
+        // No stop under way (or one just over): nothing is pulled.
+        heap.help_late_stop();
+        assert!(heap.helper_pulls.lock().unwrap().is_empty());
+        // A stop requested (the late P never looks), and this thread
+        // stands for the M stopped at a safepoint (on a CPU the late
+        // thread may use: they share the process's mask).
+        heap.world.lock().unwrap().stop_requested = true;
         heap.help_late_stop();
         let during = allowed_cpus(tid);
         if before.len() > 1 {
@@ -1198,6 +1213,7 @@ mod tests {
         heap.help_late_stop();
         assert!(heap.helper_pulls.lock().unwrap().is_empty());
         heap.world_stopped.store(false, Release);
+        heap.world.lock().unwrap().stop_requested = false;
         done.store(true, SeqCst);
         late.join().unwrap();
     }
