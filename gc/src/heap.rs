@@ -950,7 +950,8 @@ impl Heap {
     /// tokio worker, kdamond) that then kept the CPU 0.5-0.9 ms, with a
     /// late M queued behind both and the stopped M's CPU idle all along
     /// (Linux does not move a thread that ran within its migration cost to
-    /// an idle CPU). One M helps per stop: the first to get here.
+    /// an idle CPU). One M helps per stop: once threads are pulled, a
+    /// later M leaves them be.
     pub(crate) fn help_late_stop(&self) {
         let mut pulls = self.helper_pulls.lock().expect("helper pulls");
         {
