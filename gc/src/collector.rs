@@ -94,33 +94,22 @@ impl Heap {
         // while all the releases ran under one hold, and later 150-200 us
         // first pauses while one 1 MiB release held it. The excess is
         // measured once; each step starts where the last one stopped.
-        let mut excess = self
-            .pages
-            .lock()
-            .expect("pages lock")
-            .scavenge_excess(&self.page_stats, retain);
-        let mut from = usize::MAX;
-        while excess > 0 {
-            let taken = self
-                .pages
-                .lock()
-                .expect("pages lock")
-                .scavenge_take(from, excess.min(SCAVENGE_STEP_BYTES));
+        let mut scavenge =
+            (self.pages.lock().expect("pages lock")).scavenge_begin(&self.page_stats, retain);
+        loop {
+            let taken = scavenge.take(
+                &mut self.pages.lock().expect("pages lock"),
+                SCAVENGE_STEP_BYTES,
+            );
             let Some(taken) = taken else {
                 break;
             };
             // The run is out of the free map: nobody else touches it.
             let ok = crate::pageheap::os::release(taken.base, taken.bytes());
-            let step = self.pages.lock().expect("pages lock").scavenge_put_back(
-                &self.page_stats,
-                taken,
-                ok,
-            );
-            let Some((next, released)) = step else {
+            let mut pages = self.pages.lock().expect("pages lock");
+            if !scavenge.put_back(&mut pages, &self.page_stats, taken, ok) {
                 break;
-            };
-            from = next;
-            excess = excess.saturating_sub(released);
+            }
         }
 
         let t0 = Instant::now();

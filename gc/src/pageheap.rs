@@ -355,52 +355,40 @@ impl PageHeap {
         Ok(())
     }
 
-    /// Releases free pages until none is left to release: see
-    /// [`PageHeap::scavenge_step`]. Returns bytes released.
+    /// Releases free pages until none is left to release, as the
+    /// collector does (`Heap::run_cycle`) but under one hold of the lock.
+    /// Returns bytes released.
     #[cfg(test)]
     pub(crate) fn scavenge(&mut self, stats: &PageStats, retain: usize) -> usize {
-        let mut excess = self.scavenge_excess(stats, retain);
-        let (mut from, mut released) = (usize::MAX, 0);
-        while excess > 0 {
-            let Some((next, n)) = self.scavenge_step(stats, from, excess) else {
+        let mut scavenge = self.scavenge_begin(stats, retain);
+        while let Some(taken) = scavenge.take(self, usize::MAX) {
+            let ok = os::release(taken.base, taken.bytes());
+            if !scavenge.put_back(self, stats, taken, ok) {
                 break;
-            };
-            (from, released, excess) = (next, released + n, excess.saturating_sub(n));
+            }
         }
-        released
+        scavenge.released
     }
 
-    /// How many bytes the scavenger should return to the OS: what the heap
-    /// keeps (pages in use plus free pages not yet released) beyond
-    /// `retain`. Go's scavenger keeps the heap goal plus 10% the same way:
-    /// a program whose heap swings between cycles (strings_maps builds and
-    /// drops a million strings a round) would otherwise give its pages
-    /// back after each swing and fault them in again, zeroed by the
-    /// kernel, on the next.
-    pub(crate) fn scavenge_excess(&self, stats: &PageStats, retain: usize) -> usize {
+    /// Starts a scavenge: measures how many bytes to return to the OS,
+    /// what the heap keeps (pages in use plus free pages not yet
+    /// released) beyond `retain`. Go's scavenger keeps the heap goal plus
+    /// 10% the same way: a program whose heap swings between cycles
+    /// (strings_maps builds and drops a million strings a round) would
+    /// otherwise give its pages back after each swing and fault them in
+    /// again, zeroed by the kernel, on the next.
+    pub(crate) fn scavenge_begin(&self, stats: &PageStats, retain: usize) -> Scavenge {
         let free_kept: usize = self
             .free
             .values()
             .filter(|run| !run.scavenged)
             .map(|run| run.npages * PAGE_SIZE)
             .sum();
-        (stats.in_use_bytes.load(Relaxed) + free_kept).saturating_sub(retain)
-    }
-
-    /// One step of the scavenger under the caller's hold of the page-heap
-    /// lock: [`PageHeap::scavenge_take`], the release, and
-    /// [`PageHeap::scavenge_put_back`]. The collector does the three with
-    /// the lock dropped for the release.
-    #[cfg(test)]
-    pub(crate) fn scavenge_step(
-        &mut self,
-        stats: &PageStats,
-        from: usize,
-        max_bytes: usize,
-    ) -> Option<(usize, usize)> {
-        let taken = self.scavenge_take(from, max_bytes)?;
-        let ok = os::release(taken.base, taken.bytes());
-        self.scavenge_put_back(stats, taken, ok)
+        Scavenge {
+            excess: (stats.in_use_bytes.load(Relaxed) + free_kept).saturating_sub(retain),
+            from: usize::MAX,
+            released: 0,
+        }
     }
 
     /// The scavenger's next run to release: up to `max_bytes` (at least 8
@@ -492,6 +480,47 @@ impl PageHeap {
             // so no SpanPtr is used after this.
             drop(unsafe { Box::from_raw(sp.0.as_ptr()) });
         }
+    }
+}
+
+/// A scavenge under way ([`PageHeap::scavenge_begin`]): what is left to
+/// release and where the next step looks, so that each step, under its
+/// own hold of the page-heap lock, goes on below the last one.
+pub(crate) struct Scavenge {
+    /// Bytes still to release (measured once, at the start).
+    excess: usize,
+    /// The next step's run lies below this address.
+    from: usize,
+    /// Bytes released so far.
+    pub(crate) released: usize,
+}
+
+impl Scavenge {
+    /// The next run to release, of at most `max_step` bytes (and no more
+    /// than is left): see [`PageHeap::scavenge_take`]. `None` when done.
+    pub(crate) fn take(&mut self, ph: &mut PageHeap, max_step: usize) -> Option<ScavengeRun> {
+        if self.excess == 0 {
+            return None;
+        }
+        ph.scavenge_take(self.from, self.excess.min(max_step))
+    }
+
+    /// Puts back a run [`Scavenge::take`] gave, released (`ok`) or not;
+    /// false when the scavenge should stop (the release failed).
+    pub(crate) fn put_back(
+        &mut self,
+        ph: &mut PageHeap,
+        stats: &PageStats,
+        taken: ScavengeRun,
+        ok: bool,
+    ) -> bool {
+        let Some((next, bytes)) = ph.scavenge_put_back(stats, taken, ok) else {
+            return false;
+        };
+        self.from = next;
+        self.released += bytes;
+        self.excess = self.excess.saturating_sub(bytes);
+        true
     }
 }
 
