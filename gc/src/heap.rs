@@ -194,9 +194,10 @@ pub(crate) struct PSlot {
     /// owner thread, which wrote it).
     pub(crate) owner: AtomicU64,
     /// The OS thread id of the M that last took the P (Relaxed): a stop
-    /// that runs late moves that thread onto the coordinator's CPU
-    /// (`Heap::pull_late_threads`; a stale id pulls the wrong thread for
-    /// the rest of the stop, or fails, which is harmless), and `gctrace`
+    /// that runs late moves that thread onto the coordinator's CPU or a
+    /// stopped M's (`Heap::pull_late_threads`, `Heap::help_late_stop`; a
+    /// stale id pulls the wrong thread for the rest of the stop, or
+    /// fails, which is harmless), and `gctrace`
     /// reports which thread held a slow stop up and in what state the OS
     /// had it.
     pub(crate) os_tid: std::sync::atomic::AtomicI32,
@@ -928,15 +929,7 @@ impl Heap {
     /// own mask (a thread whose mask excludes this CPU is left alone), and
     /// undone before the world restarts, so no user's pinning is lost.
     fn pull_late_threads(&self) -> Vec<PulledThread> {
-        // SAFETY: sched_getcpu has no preconditions.
-        let cpu = unsafe { libc::sched_getcpu() };
-        if cpu < 0 {
-            return Vec::new();
-        }
-        self.running_p_threads()
-            .filter(|&(_, tid)| tid > 0)
-            .filter_map(|(_, tid)| PulledThread::pull(tid, cpu as usize))
-            .collect()
+        PulledThread::pull_onto_this_cpu(self.running_p_threads().map(|(_, tid)| tid))
     }
 
     /// Called by an M stopped at a safepoint [`STW_HELP_AFTER`] into a
@@ -963,18 +956,9 @@ impl Heap {
                 return;
             }
         }
-        // SAFETY: sched_getcpu has no preconditions.
-        let cpu = unsafe { libc::sched_getcpu() };
-        if cpu < 0 {
-            return;
-        }
-        let coordinator = self.coordinator_tid.load(Relaxed);
         let late = self.running_p_threads().map(|(_, tid)| tid);
-        pulls.extend(
-            late.chain(std::iter::once(coordinator))
-                .filter(|&tid| tid > 0)
-                .filter_map(|tid| PulledThread::pull(tid, cpu as usize)),
-        );
+        let coordinator = self.coordinator_tid.load(Relaxed);
+        *pulls = PulledThread::pull_onto_this_cpu(late.chain([coordinator]));
     }
 
     /// Gives back the threads `help_late_stop` pulled, once
@@ -1151,19 +1135,7 @@ mod tests {
     /// stopped.
     #[test]
     fn a_stopped_m_pulls_a_late_ps_thread_onto_its_cpu_for_the_stop() {
-        fn allowed_cpus(tid: i32) -> Vec<usize> {
-            // SAFETY: an all-zero cpu_set_t is the empty set; the call
-            // writes one of the size passed; CPU_ISSET reads it below
-            // CPU_SETSIZE.
-            unsafe {
-                let mut set: libc::cpu_set_t = std::mem::zeroed();
-                let size = std::mem::size_of::<libc::cpu_set_t>();
-                assert_eq!(libc::sched_getaffinity(tid, size, &mut set), 0);
-                (0..libc::CPU_SETSIZE as usize)
-                    .filter(|&c| libc::CPU_ISSET(c, &set))
-                    .collect()
-            }
-        }
+        use crate::osthread::allowed_cpus;
         let heap = Heap::new(
             HeapConfig {
                 nprocs: 2,

@@ -1,12 +1,13 @@
-//! What the collector asks of the OS about its threads: moving a late P's
-//! thread onto the stopping coordinator's CPU ([`PulledThread`]), a short
-//! time slice for the coordinator ([`request_short_slice`]), and the
-//! per-thread clocks and scheduler statistics `gctrace` reports slow stops
-//! with. Linux only, as the rest of the runtime; every call is unprivileged
-//! and a failure leaves the thread as it was.
+//! What the collector asks of the OS about its threads: moving the threads
+//! a stop-the-world waits for onto a CPU going idle ([`PulledThread`]:
+//! the coordinator's in `Heap::pull_late_threads`, a stopped M's in
+//! `Heap::help_late_stop`), and the per-thread clocks and scheduler
+//! statistics `gctrace` reports slow stops with. Linux only, as the rest
+//! of the runtime; every call is unprivileged and a failure leaves the
+//! thread as it was.
 
-/// A thread `Heap::pull_late_threads` restricted to one CPU, with the
-/// CPUs it was allowed before.
+/// A thread restricted to one CPU for the rest of a stop-the-world, with
+/// the CPUs it was allowed before.
 pub(crate) struct PulledThread {
     tid: i32,
     allowed: libc::cpu_set_t,
@@ -41,6 +42,20 @@ impl PulledThread {
         let set =
             unsafe { libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &only) };
         (set == 0).then_some(PulledThread { tid, allowed })
+    }
+
+    /// Restricts the threads `tids` (ids of 0 or less, unknown, skipped)
+    /// to the calling thread's CPU, each as [`PulledThread::pull`].
+    pub(crate) fn pull_onto_this_cpu(tids: impl IntoIterator<Item = i32>) -> Vec<PulledThread> {
+        // SAFETY: sched_getcpu has no preconditions.
+        let cpu = unsafe { libc::sched_getcpu() };
+        if cpu < 0 {
+            return Vec::new();
+        }
+        tids.into_iter()
+            .filter(|&tid| tid > 0)
+            .filter_map(|tid| PulledThread::pull(tid, cpu as usize))
+            .collect()
     }
 
     /// Gives the thread back the CPUs it was allowed.
@@ -103,6 +118,21 @@ pub(crate) fn monotonic_secs() -> f64 {
     clock_nanos(libc::CLOCK_MONOTONIC) as f64 / 1e9
 }
 
+/// The CPUs thread `tid` may run on (tests of pulls).
+#[cfg(test)]
+pub(crate) fn allowed_cpus(tid: i32) -> Vec<usize> {
+    // SAFETY: an all-zero cpu_set_t is the empty set; the call writes one
+    // of the size passed; CPU_ISSET reads it below CPU_SETSIZE.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        assert_eq!(libc::sched_getaffinity(tid, size, &mut set), 0);
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,18 +141,6 @@ mod tests {
     /// back the CPUs it had.
     #[test]
     fn a_pulled_thread_gets_its_cpus_back() {
-        fn allowed(tid: i32) -> libc::cpu_set_t {
-            // SAFETY: an all-zero cpu_set_t is the empty set; the call
-            // writes one of the size passed.
-            unsafe {
-                let mut set: libc::cpu_set_t = std::mem::zeroed();
-                assert_eq!(
-                    libc::sched_getaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &mut set),
-                    0
-                );
-                set
-            }
-        }
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -131,29 +149,17 @@ mod tests {
             stop_rx.recv().unwrap();
         });
         let tid = rx.recv().unwrap();
-        let before = allowed(tid);
-        // SAFETY: `before` is a valid cpu_set_t.
-        let ncpus = unsafe { libc::CPU_COUNT(&before) };
-        let cpu = (0..libc::CPU_SETSIZE as usize)
-            // SAFETY: as above; `c` < CPU_SETSIZE.
-            .find(|&c| unsafe { libc::CPU_ISSET(c, &before) })
-            .unwrap();
+        let before = allowed_cpus(tid);
+        let cpu = before[0];
         let pulled = PulledThread::pull(tid, cpu);
-        if ncpus < 2 {
+        if before.len() < 2 {
             // Nowhere else to run: left alone.
             assert!(pulled.is_none());
         } else {
             let pulled = pulled.expect("pulled");
-            let during = allowed(tid);
-            // SAFETY: valid cpu_set_t; `cpu` < CPU_SETSIZE.
-            unsafe {
-                assert_eq!(libc::CPU_COUNT(&during), 1);
-                assert!(libc::CPU_ISSET(cpu, &during));
-            }
+            assert_eq!(allowed_cpus(tid), [cpu]);
             pulled.give_back();
-            let after = allowed(tid);
-            // SAFETY: valid cpu_set_t.
-            assert_eq!(unsafe { libc::CPU_COUNT(&after) }, ncpus);
+            assert_eq!(allowed_cpus(tid).len(), before.len());
         }
         stop_tx.send(()).unwrap();
         thread.join().unwrap();

@@ -303,11 +303,9 @@ impl P {
                     continue;
                 }
                 help_at = None;
-                if !self.heap.world_stopped.load(Acquire) {
-                    drop(w);
-                    self.heap.help_late_stop();
-                    w = self.heap.world.lock().expect("world lock");
-                }
+                drop(w);
+                self.heap.help_late_stop();
+                w = self.heap.world.lock().expect("world lock");
             }
             self.slot().status.store(P_RUNNING, Relaxed);
         }
