@@ -1,6 +1,9 @@
 //! The `weft` command line as a user meets it: exit statuses, the first line
 //! of each diagnostic (`file:LINE:COL: message`), `--version`, `disasm`.
 
+mod common;
+
+use common::ScratchDir;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -12,34 +15,11 @@ fn weft(args: &[&str], dir: &Path) -> Output {
         .expect("weft runs")
 }
 
-/// A test's own directory under the system temp dir, removed when the test
-/// ends (pass or fail), so repeated test runs leave nothing behind.
-struct Scratch(PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for Scratch {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn scratch(name: &str, contents: &[u8]) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("weft-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(name), contents).unwrap();
-    Scratch(dir)
+/// A directory for test `name` holding the file `name` with `contents`.
+fn scratch(name: &str, contents: &[u8]) -> ScratchDir {
+    let dir = ScratchDir::new(&format!("cli-{name}"));
+    dir.write(name, contents);
+    dir
 }
 
 fn stderr(o: &Output) -> String {

@@ -5,34 +5,20 @@
 //! running all the time, is handled on that M and recorded with its id,
 //! whether the M holds a P or is sysmon (an M without one).
 
+mod common;
+
+use common::ScratchDir;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A test's script file in a directory of its own, removed when the test
-/// ends, so test runs leave nothing behind.
-struct Script(PathBuf);
-
-impl std::ops::Deref for Script {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Script {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(self.0.parent().unwrap());
-    }
-}
-
-fn script(name: &str, text: &str) -> Script {
-    let dir = std::env::temp_dir().join(format!("weft-signals-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    Script(path)
+/// The script `name` with `text`, in a directory of its own (removed when
+/// the returned guard drops: keep it for the whole test).
+fn script(name: &str, text: &str) -> (ScratchDir, PathBuf) {
+    let dir = ScratchDir::new(&format!("signals-{name}"));
+    let path = dir.write(name, text);
+    (dir, path)
 }
 
 fn start(path: &Path, env: &[(&str, &str)]) -> (Child, BufReader<ChildStdout>) {
@@ -81,7 +67,7 @@ fn finish(mut child: Child, mut out: BufReader<ChildStdout>) -> (i32, String, St
 
 #[test]
 fn notify_relays_sigint_and_sigterm_as_go_prints_them() {
-    let path = script(
+    let (_dir, path) = script(
         "notify.weft",
         r#"import (
 	"fmt"
@@ -112,7 +98,7 @@ func main() {
 
 #[test]
 fn sigquit_dumps_every_goroutine_and_exits_2() {
-    let path = script(
+    let (_dir, path) = script(
         "quit.weft",
         r#"import (
 	"fmt"
@@ -193,7 +179,7 @@ fn sigusr1_sent_to_a_chosen_m_is_recorded_with_that_m_under_wbcheck() {
     // Two allocating goroutines keep collections running (gcstress) while
     // the signals arrive; wbcheck makes any barrier on an M without its P
     // fatal.
-    let path = script(
+    let (_dir, path) = script(
         "usr1.weft",
         r#"import (
 	"fmt"
